@@ -1,0 +1,139 @@
+"""Service settings, read from the environment (prefix ``JIESU_``) and an optional ``.env`` file.
+
+Secrets are checked by :func:`secret_problems` rather than by validators, so that the command
+line can decide between refusing to start (production) and starting a local trial with a
+development token (``jiesu serve --demo``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_DATABASE_URL = "sqlite://./var/jiesu.sqlite3"
+
+# Values people paste from tutorials or leave in a template; never accepted as real secrets.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "token",
+        "secret",
+        "your-token",
+        "your_token",
+        "yourtoken",
+        "your-secret",
+        "your_secret",
+        "appid",
+        "your-appid",
+        "wx0000000000000000",
+        "xxx",
+        "xxxx",
+        "todo",
+        "test",
+    }
+)
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can set. Each field is ``JIESU_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JIESU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="Tortoise URL: sqlite://PATH or postgres://user:pass@host:port/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = Field(
+        default="", description="URL residents' links point at (case pages); empty = host:port"
+    )
+
+    # Official account (公众号)
+    mp_token: str = ""
+    mp_appid: str = ""
+    mp_secret: str = ""
+    mp_aes_key: str = Field(default="", description="EncodingAESKey; empty = plaintext mode only")
+    mp_timestamp_tolerance: int = Field(
+        default=300,
+        ge=0,
+        description="Seconds a request's timestamp may differ from now; 0 turns the check off",
+    )
+    wechat_api_base: str = DEFAULT_WECHAT_API_BASE
+
+    # Request handling
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    reply_budget_seconds: float = Field(
+        default=3.5,
+        gt=0,
+        description="Time the passive reply may take; slower work is answered later via the outbox",
+    )
+    conversation_minutes: int = Field(
+        default=30, gt=0, description="A resident's dialogue lasts this long after their last message"
+    )
+
+    # Outbox
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=100, gt=0)
+    outbox_max_attempts: int = Field(default=8, gt=0)
+    outbound_mode: Literal["wechat", "sandbox"] = Field(
+        default="wechat",
+        description="sandbox keeps outgoing messages in the database instead of calling WeChat",
+    )
+    http_timeout_seconds: float = 10.0
+
+    # Background work in this process (sweeps, outbox drain)
+    run_background: bool = True
+    inbound_recovery_seconds: float = Field(
+        default=30.0, gt=0, description="An inbound message not answered after this is re-run"
+    )
+
+    # Deployment data
+    demo: bool = Field(default=False, description="Load the demo district and allow dev secrets")
+    timezone: str = "Asia/Shanghai"
+    var_dir: Path = Path("./var")
+    log_level: str = "INFO"
+
+    @property
+    def aes_enabled(self) -> bool:
+        return bool(self.mp_aes_key)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDER_SECRETS or lowered.startswith(("your", "<", "${"))
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """Say, per variable, what is wrong with the secrets a real official account needs."""
+    problems: list[str] = []
+    if is_placeholder(settings.mp_token):
+        problems.append(
+            "JIESU_MP_TOKEN is missing or a placeholder: set it to the Token you entered in the "
+            "official account's 开发 > 基本配置 > 服务器配置 (3-32 letters or digits)."
+        )
+    elif not (3 <= len(settings.mp_token) <= 32 and settings.mp_token.isalnum()):
+        problems.append("JIESU_MP_TOKEN must be 3-32 letters or digits, as WeChat requires.")
+    if is_placeholder(settings.mp_appid):
+        problems.append("JIESU_MP_APPID is missing or a placeholder: set it to the AppID (wx...).")
+    if is_placeholder(settings.mp_secret):
+        problems.append(
+            "JIESU_MP_SECRET is missing or a placeholder: set it to the AppSecret of the account."
+        )
+    if settings.mp_aes_key and len(settings.mp_aes_key) != 43:
+        problems.append(
+            "JIESU_MP_AES_KEY must be the 43-character EncodingAESKey, or empty for plaintext mode."
+        )
+    return problems

@@ -1,0 +1,58 @@
+"""Tortoise ORM models: the one place that knows tables.
+
+Model docstrings and field descriptions become SQL comments, and Tortoise's SQLite migration
+runner splits statements on ";", so neither may contain a semicolon.
+After changing a model, generate a migration (see README, "Changing the schema").
+"""
+
+from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
+from models.cases import Case, CaseCounter, CaseEvent
+from models.district import Grid, RoutingRule, Unit
+from models.followup import (
+    Notice,
+    NoticeDelivery,
+    NoticeStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyStatus,
+)
+from models.messaging import (
+    AccessToken,
+    Conversation,
+    InboundMessage,
+    InboundStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+from models.people import Resident, Worker, WorkerRole
+
+from models.database import MODEL_MODULES
+
+__all__ = [
+    "MODEL_MODULES",
+    "AccessToken",
+    "Case",
+    "CaseAction",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseStatus",
+    "Conversation",
+    "Grid",
+    "IllegalTransition",
+    "InboundMessage",
+    "InboundStatus",
+    "Notice",
+    "NoticeDelivery",
+    "NoticeStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Resident",
+    "RoutingRule",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyStatus",
+    "Unit",
+    "Worker",
+    "WorkerRole",
+    "next_status",
+]

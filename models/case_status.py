@@ -1,0 +1,158 @@
+"""The case status machine: the one place that says which change of status is allowed.
+
+The closed loop of 接诉即办 is 受理 → 已派单 → 已签收 → 已联系 → 处理中 → 已办结 → 已回访 → 已归档.
+Beside the main line there are actions that move a case back or out:
+
+- 退单 (return): the unit sends a wrongly routed case back to dispatch; it becomes 受理 again.
+- 重办 (reopen): a resident was not satisfied, or a supervisor rejects the result; the case goes
+  back to 处理中 with the unit that owned it (首接负责) and fresh deadlines.
+- 撤销 (cancel): the resident withdraws, or a dispatcher closes a non-case; terminal.
+- 督办 (supervise): a flag set on an open case by a supervisor or the deadline sweep; it does not
+  change the status, so it is an action without a target status.
+
+Anything not listed in :data:`TRANSITIONS` raises :class:`IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    ACCEPTED = "accepted"  # 受理
+    DISPATCHED = "dispatched"  # 已派单
+    SIGNED = "signed"  # 已签收
+    CONTACTED = "contacted"  # 已联系
+    IN_PROGRESS = "in_progress"  # 处理中
+    COMPLETED = "completed"  # 已办结
+    VISITED = "visited"  # 已回访
+    ARCHIVED = "archived"  # 已归档
+    CANCELLED = "cancelled"  # 已撤销
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+STATUS_LABELS: dict[CaseStatus, str] = {
+    CaseStatus.ACCEPTED: "已受理",
+    CaseStatus.DISPATCHED: "已派单",
+    CaseStatus.SIGNED: "已签收",
+    CaseStatus.CONTACTED: "已联系",
+    CaseStatus.IN_PROGRESS: "处理中",
+    CaseStatus.COMPLETED: "已办结",
+    CaseStatus.VISITED: "已回访",
+    CaseStatus.ARCHIVED: "已归档",
+    CaseStatus.CANCELLED: "已撤销",
+}
+
+OPEN_STATUSES = frozenset(
+    {
+        CaseStatus.ACCEPTED,
+        CaseStatus.DISPATCHED,
+        CaseStatus.SIGNED,
+        CaseStatus.CONTACTED,
+        CaseStatus.IN_PROGRESS,
+    }
+)
+
+
+class CaseAction(StrEnum):
+    DISPATCH = "dispatch"  # 派单
+    SIGN = "sign"  # 签收
+    CONTACT = "contact"  # 先行联系
+    PROGRESS = "progress"  # 办理进展
+    FINISH = "finish"  # 办结
+    VISIT = "visit"  # 回访 (survey answered satisfied / basically satisfied, or closed unrated)
+    ARCHIVE = "archive"  # 归档
+    RETURN = "return"  # 退单
+    REOPEN = "reopen"  # 重办
+    CANCEL = "cancel"  # 撤销
+    SUPERVISE = "supervise"  # 督办 (flag only)
+    REASSIGN = "reassign"  # 改派 (dispatcher moves an open case; status unchanged)
+    ANNOTATE = "annotate"  # a note, attachment or correction on the timeline; status unchanged
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[CaseAction, str] = {
+    CaseAction.DISPATCH: "派单",
+    CaseAction.SIGN: "签收",
+    CaseAction.CONTACT: "先行联系",
+    CaseAction.PROGRESS: "办理进展",
+    CaseAction.FINISH: "办结",
+    CaseAction.VISIT: "回访",
+    CaseAction.ARCHIVE: "归档",
+    CaseAction.RETURN: "退单",
+    CaseAction.REOPEN: "重办",
+    CaseAction.CANCEL: "撤销",
+    CaseAction.SUPERVISE: "督办",
+    CaseAction.REASSIGN: "改派",
+    CaseAction.ANNOTATE: "备注",
+}
+
+S = CaseStatus
+A = CaseAction
+
+# (action, from status) -> to status. Actions that keep the status map a status to itself.
+TRANSITIONS: dict[tuple[CaseAction, CaseStatus], CaseStatus] = {
+    (A.DISPATCH, S.ACCEPTED): S.DISPATCHED,
+    (A.SIGN, S.DISPATCHED): S.SIGNED,
+    (A.CONTACT, S.SIGNED): S.CONTACTED,
+    (A.CONTACT, S.CONTACTED): S.CONTACTED,
+    (A.CONTACT, S.IN_PROGRESS): S.IN_PROGRESS,
+    (A.PROGRESS, S.SIGNED): S.IN_PROGRESS,
+    (A.PROGRESS, S.CONTACTED): S.IN_PROGRESS,
+    (A.PROGRESS, S.IN_PROGRESS): S.IN_PROGRESS,
+    (A.FINISH, S.CONTACTED): S.COMPLETED,
+    (A.FINISH, S.IN_PROGRESS): S.COMPLETED,
+    (A.VISIT, S.COMPLETED): S.VISITED,
+    (A.ARCHIVE, S.VISITED): S.ARCHIVED,
+    (A.ARCHIVE, S.CANCELLED): S.CANCELLED,
+    (A.RETURN, S.DISPATCHED): S.ACCEPTED,
+    (A.RETURN, S.SIGNED): S.ACCEPTED,
+    (A.REOPEN, S.COMPLETED): S.IN_PROGRESS,
+    (A.REOPEN, S.VISITED): S.IN_PROGRESS,
+    (A.CANCEL, S.ACCEPTED): S.CANCELLED,
+    (A.CANCEL, S.DISPATCHED): S.CANCELLED,
+}
+for _status in OPEN_STATUSES:
+    TRANSITIONS[(A.SUPERVISE, _status)] = _status
+    TRANSITIONS[(A.REASSIGN, _status)] = _status
+for _status in CaseStatus:
+    TRANSITIONS[(A.ANNOTATE, _status)] = _status
+del _status
+
+# Statuses in which a resident may still withdraw their case (nobody has signed for it yet).
+RESIDENT_CANCELLABLE = frozenset({S.ACCEPTED, S.DISPATCHED})
+
+
+class IllegalTransition(ValueError):
+    """Raised when an action is not allowed from the case's current status."""
+
+    def __init__(self, action: CaseAction, status: CaseStatus) -> None:
+        allowed = sorted(a.label for (a, s) in TRANSITIONS if s is status)
+        super().__init__(
+            f"cannot {action.value} ({action.label}) a case that is {status.value} "
+            f"({status.label}); allowed from here: {', '.join(allowed) or 'nothing'}"
+        )
+        self.action = action
+        self.status = status
+
+
+def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
+    """Return the status after ``action``, or raise :class:`IllegalTransition`."""
+    try:
+        return TRANSITIONS[(action, status)]
+    except KeyError:
+        raise IllegalTransition(action, status) from None
+
+
+def allowed_actions(status: CaseStatus) -> list[CaseAction]:
+    return [action for (action, from_status) in TRANSITIONS if from_status is status]

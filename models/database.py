@@ -1,0 +1,66 @@
+"""Tortoise configuration, migrations and connection lifetime for both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+logger = logging.getLogger(__name__)
+
+APP_LABEL = "models"
+MODEL_MODULES = ["models.people", "models.district", "models.cases", "models.messaging", "models.followup"]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    """Create the folder of a SQLite file so that the first start works on a fresh checkout."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every migration not yet applied. Safe to run at each start."""
+    ensure_sqlite_dir(database_url)
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def init_orm(database_url: str) -> None:
+    ensure_sqlite_dir(database_url)
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_orm() -> None:
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def orm(database_url: str) -> AsyncIterator[None]:
+    await init_orm(database_url)
+    try:
+        yield
+    finally:
+        await close_orm()

@@ -1,0 +1,108 @@
+"""After 办结: satisfaction surveys; for everyone at once: notices and their deliveries."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.cases import Case
+    from models.people import Resident
+
+
+class SurveyStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    REMINDED = "reminded"
+    ANSWERED = "answered"
+    UNRATED = "unrated"  # 未评价: the round closed without an answer
+    UNREACHABLE = "unreachable"  # no channel to the resident was open
+    SKIPPED = "skipped"  # no survey is due (cancelled, duplicate, unsubscribed, opted out)
+
+
+class SurveyAnswer(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class Survey(Model):
+    """One round of 回访 for a case. A reopened case gets a new round after its next 办结."""
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="surveys", on_delete=fields.CASCADE
+    )
+    round = fields.IntField(default=1)
+    resident: fields.ForeignKeyNullableRelation[Resident] = fields.ForeignKeyField(
+        "models.Resident", related_name="surveys", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(SurveyStatus, max_length=16, default=SurveyStatus.SCHEDULED)
+    due_at = fields.DatetimeField(db_index=True)
+    sent_at = fields.DatetimeField(null=True)
+    reminder_due_at = fields.DatetimeField(null=True, db_index=True)
+    reminded_at = fields.DatetimeField(null=True)
+    closes_at = fields.DatetimeField(null=True, db_index=True)
+    answer = fields.CharEnumField(SurveyAnswer, max_length=16, null=True)
+    comment = fields.TextField(default="")
+    answered_at = fields.DatetimeField(null=True)
+    late = fields.BooleanField(default=False, description="answered after the round closed")
+    skip_reason = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "surveys"
+        unique_together = (("case", "round"),)
+        indexes = (("status", "due_at"),)
+
+
+class NoticeStatus(StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"  # waiting for scheduled_at
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Notice(Model):
+    """A broadcast notice (群发通知) to residents or workers."""
+
+    id = fields.BigIntField(primary_key=True)
+    title = fields.CharField(max_length=128)
+    kind = fields.CharField(max_length=16, default="text", description="text | news | template")
+    content = fields.JSONField(default=dict)
+    audience = fields.JSONField(default=dict, description="{all|tags|streets|grids|units: ...}")
+    channel = fields.CharField(max_length=16, default="mp_mass")
+    status = fields.CharEnumField(NoticeStatus, max_length=24, default=NoticeStatus.DRAFT)
+    created_by = fields.CharField(max_length=64, default="")
+    approved_by = fields.CharField(max_length=64, null=True)
+    scheduled_at = fields.DatetimeField(null=True, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notices"
+
+
+class NoticeDelivery(Model):
+    """One recipient of a notice, unique per notice, so a retried fan-out never sends twice."""
+
+    id = fields.BigIntField(primary_key=True)
+    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
+        "models.Notice", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    recipient = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16, default="pending", description="pending|sent|failed|skipped")
+    reason = fields.CharField(max_length=255, default="")
+    outbox_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "notice_deliveries"
+        unique_together = (("notice", "recipient"),)
+        indexes = (("notice_id", "status"),)
