@@ -62,6 +62,7 @@ OPEN_STATUSES = frozenset(
 
 
 class CaseAction(StrEnum):
+    ACCEPT = "accept"  # 受理: the case is created (no transition: it starts as ACCEPTED)
     DISPATCH = "dispatch"  # 派单
     SIGN = "sign"  # 签收
     CONTACT = "contact"  # 先行联系
@@ -82,6 +83,7 @@ class CaseAction(StrEnum):
 
 
 ACTION_LABELS: dict[CaseAction, str] = {
+    CaseAction.ACCEPT: "受理",
     CaseAction.DISPATCH: "派单",
     CaseAction.SIGN: "签收",
     CaseAction.CONTACT: "先行联系",

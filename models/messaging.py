@@ -42,6 +42,7 @@ class InboundMessage(Model):
     error = fields.TextField(default="")
     case_id = fields.BigIntField(null=True, description="the case it created or added to")
     received_at = fields.DatetimeField(db_index=True)
+    claimed_at = fields.DatetimeField(description="when a process last took it up")
     processed_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -54,6 +54,7 @@ class Migration(migrations.Migration):
                 ('error', fields.TextField(default='', unique=False)),
                 ('case_id', fields.BigIntField(null=True, description='the case it created or added to')),
                 ('received_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('claimed_at', fields.DatetimeField(description='when a process last took it up', auto_now=False, auto_now_add=False)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'inbound_messages', 'app': 'models', 'indexes': [Index(fields=['status', 'received_at'])], 'pk_attr': 'id', 'table_description': 'Every message and event WeChat delivers, stored before anything else happens.'},

@@ -1,0 +1,1 @@
+"""The edges: HTTP app, WeChat endpoints, the conversation router, outbound client, CLI."""

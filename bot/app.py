@@ -1,0 +1,118 @@
+"""The aiohttp application: one ``create_app(settings)``, shared objects under typed keys.
+
+Resources start and stop in ``cleanup_ctx`` order: ORM first, then the intake service and the
+outbound client, the outbox drainer, and the scheduler last (it needs the ORM context).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from tortoise import connections
+
+from bot.intake import IntakeService
+from bot.mp_endpoint import MpEndpoint
+from bot.outbox_drainer import OutboxDrainer
+from bot.wechat_client import AccessTokenStore, WeChatClient
+from config.demo_district import DISTRICT
+from config.settings import Settings
+from handlers.clock import Clock, SystemClock
+from handlers.gazetteer import GazetteerCache
+from models.database import close_orm, init_orm
+from scheduler.runner import SweepJob, build_scheduler
+
+logger = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+INTAKE = web.AppKey("intake", IntakeService)
+DRAINER = web.AppKey("drainer", OutboxDrainer)
+MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
+
+
+def process_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def orm_ctx(app: web.Application) -> AsyncIterator[None]:
+    await init_orm(app[SETTINGS].database_url)
+    yield
+    await close_orm()
+
+
+async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[INTAKE] = IntakeService(
+        settings=settings, clock=app[CLOCK], gazetteer=GazetteerCache(DISTRICT)
+    )
+    app[MP_ENDPOINT] = MpEndpoint(settings, app[INTAKE])
+    yield
+    await app[INTAKE].drain_background()
+
+
+async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    owner = process_id()
+    timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        client = None
+        if settings.outbound_mode == "wechat":
+            client = WeChatClient(session, settings, AccessTokenStore(app[CLOCK], owner))
+        drainer = OutboxDrainer(client, settings, app[CLOCK], owner)
+        app[DRAINER] = drainer
+        stop = asyncio.Event()
+        task = None
+        if settings.run_background:
+            task = asyncio.create_task(drainer.run(stop), name="outbox-drainer")
+        yield
+        stop.set()
+        if task is not None:
+            await task
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.run_background:
+        yield
+        return
+    intake = app[INTAKE]
+    scheduler = build_scheduler(
+        [SweepJob("recover_inbound", intake.recover, max(settings.inbound_recovery_seconds / 3, 1.0))]
+    )
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
+
+
+async def health(request: web.Request) -> web.Response:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        return web.json_response({"status": "error", "database": str(exc)}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def mp_verify(request: web.Request) -> web.StreamResponse:
+    return await request.app[MP_ENDPOINT].verify(request)
+
+
+async def mp_receive(request: web.Request) -> web.StreamResponse:
+    return await request.app[MP_ENDPOINT].receive(request)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes + 1024)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app.cleanup_ctx.extend([orm_ctx, intake_ctx, outbound_ctx, scheduler_ctx])
+
+    app.router.add_get("/wechat/mp", mp_verify)
+    app.router.add_post("/wechat/mp", mp_receive)
+    app.router.add_get("/healthz", health)
+    return app

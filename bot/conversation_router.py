@@ -1,0 +1,273 @@
+"""Which handler answers a resident's message, given what it is and where the dialogue stands.
+
+Events go by name. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
+come next. Then the dialogue state decides: a case waiting for its place takes the next text or
+location as the place; a case just reported takes further text and photos as detail; photos or a
+location sent before any words are held until the words come; anything else is a new report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from config import replies
+from handlers import cancel, conversations, detail, follow, queries, report
+from handlers.case_numbers import find_case_number
+from handlers.context import HandlerContext
+from handlers.conversations import DialogueState
+from handlers.incoming import IncomingMessage
+from handlers.residents import note_message, resident_for
+from models import Case, Conversation, Resident
+
+_PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")
+ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str | None  # None: answer WeChat with "success" (nothing shown to the resident)
+    case_id: int | None = None
+
+
+def normalise_command(text: str) -> str:
+    return _PUNCTUATION.sub("", text).lower()
+
+
+def attachment_of(message: IncomingMessage) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": message.msg_type, "media_id": message.media_id}
+    if message.picture_url:
+        item["url"] = message.picture_url
+    if message.recognition:
+        item["recognition"] = message.recognition
+    if message.msg_id:
+        item["msg_id"] = message.msg_id
+    return item
+
+
+# --- events -----------------------------------------------------------------------------------
+
+EventHandler = Callable[[IncomingMessage, Resident, HandlerContext], Awaitable[Outcome]]
+
+
+async def on_subscribe(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    scene = message.event_key if message.event == "subscribe_scan" else None
+    if message.event_key and message.event_key.startswith("qrscene_"):
+        scene = message.event_key.removeprefix("qrscene_")
+    return Outcome(await follow.subscribe(resident, ctx.now, scene))
+
+
+async def on_scan(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    return Outcome(replies.HELP)
+
+
+async def on_unsubscribe(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    await follow.unsubscribe(resident, ctx.now)
+    return Outcome(None)
+
+
+async def on_location_report(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    if message.lng is not None and message.lat is not None:
+        await follow.remember_location(resident, message.lng, message.lat)
+    return Outcome(None)
+
+
+async def on_click(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    key = (message.event_key or "").upper()
+    if key == replies.MENU_MY_CASES:
+        return Outcome(await queries.my_cases(resident))
+    if key == replies.MENU_REPORT:
+        return Outcome(replies.MENU_REPORT_TEXT)
+    return Outcome(replies.HELP)
+
+
+async def on_popup(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    choices = {k: v for k, v in message.extra if v in ("accept", "reject")}
+    if choices:
+        await follow.record_subscribe_consent(resident, choices)
+    return Outcome(None)
+
+
+async def on_silent_event(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    """VIEW, TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH: stored as received, nothing to say."""
+    return Outcome(None)
+
+
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "subscribe": on_subscribe,
+    "subscribe_scan": on_subscribe,
+    "scan": on_scan,
+    "unsubscribe": on_unsubscribe,
+    "location": on_location_report,
+    "click": on_click,
+    "view": on_silent_event,
+    "view_miniprogram": on_silent_event,
+    "templatesendjobfinish": on_silent_event,
+    "masssendjobfinish": on_silent_event,
+    "subscribe_msg_popup_event": on_popup,
+    "subscribe_msg_change_event": on_silent_event,
+    "subscribe_msg_sent_event": on_silent_event,
+}
+
+
+# --- commands typed as text -------------------------------------------------------------------
+
+
+async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> str | None:
+    command = normalise_command(text)
+    if command in replies.MY_CASES_WORDS:
+        return await queries.my_cases(resident)
+    if command in replies.HELP_WORDS:
+        return replies.HELP
+    for word in replies.CANCEL_WORDS:
+        if command.startswith(word) and len(command) <= len(word) + 14:
+            return await cancel.cancel_case(resident, find_case_number(command), ctx.now)
+    number = find_case_number(command)
+    if number and command in (number, f"查询{number}", f"查{number}", f"编号{number}"):
+        return await queries.case_timeline(resident, number)
+    return None
+
+
+# --- the dialogue -----------------------------------------------------------------------------
+
+
+async def _case_of(conversation: Conversation) -> Case | None:
+    case_id = conversation.case_id  # type: ignore[attr-defined]
+    return await Case.get_or_none(id=case_id) if case_id else None
+
+
+async def _new_report(
+    text: str,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None = None,
+) -> Outcome:
+    held = conversation.data if conversation.state == DialogueState.HOLDING else {}
+    all_attachments = [*held.get("attachments", []), *(attachments or [])]
+    location = held.get("location")
+    result = await report.report_case(
+        resident,
+        text,
+        ctx,
+        attachments=all_attachments,
+        location=(location["lng"], location["lat"]) if location else None,
+    )
+    state = DialogueState.AWAITING_PLACE if result.needs_place else DialogueState.COLLECTING
+    await conversations.set_state(
+        conversation, state, ctx.now, ctx.conversation_ttl, case_id=result.case.id
+    )
+    return Outcome(result.reply, result.case.id)
+
+
+async def on_words(
+    text: str,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None = None,
+) -> Outcome:
+    text = text.strip()
+    if not text:
+        return Outcome(replies.EMPTY_TEXT)
+    if not attachments:
+        answer = await command_reply(text, resident, ctx)
+        if answer is not None:
+            return Outcome(answer)
+    for prefix in replies.NEW_CASE_PREFIXES:
+        if text.startswith(prefix):
+            stripped = text.removeprefix(prefix).lstrip("：:，, ")
+            if stripped:
+                await conversations.reset(conversation, ctx.now)
+                return await _new_report(stripped, resident, conversation, ctx, attachments)
+    case = await _case_of(conversation)
+    if case is not None and conversation.state == DialogueState.AWAITING_PLACE:
+        reply = await detail.set_place(case, resident, ctx, text=text)
+        if attachments:
+            await detail.add_attachments(case, resident, attachments, ctx)
+        await conversations.set_state(
+            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
+        )
+        return Outcome(reply, case.id)
+    if case is not None and conversation.state == DialogueState.COLLECTING and case.status.is_open:
+        reply = await detail.add_text(case, resident, text, ctx)
+        if attachments:
+            await detail.add_attachments(case, resident, attachments, ctx)
+        await conversations.set_state(
+            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
+        )
+        return Outcome(reply, case.id)
+    return await _new_report(text, resident, conversation, ctx, attachments)
+
+
+async def on_attachment(
+    message: IncomingMessage, resident: Resident, conversation: Conversation, ctx: HandlerContext
+) -> Outcome:
+    item = attachment_of(message)
+    if message.msg_type == "voice" and message.recognition:
+        return await on_words(message.recognition, resident, conversation, ctx, [item])
+    case = await _case_of(conversation)
+    if case is not None and conversation.state in (DialogueState.AWAITING_PLACE, DialogueState.COLLECTING):
+        reply = await detail.add_attachments(case, resident, [item], ctx)
+        await conversations.set_state(
+            conversation, DialogueState(conversation.state), ctx.now, ctx.conversation_ttl,
+            case_id=case.id,
+        )
+        return Outcome(reply, case.id)
+    if message.msg_type == "voice":
+        # No recognition: the case still gets a number; staff listen to the voice.
+        result = await report.report_case(resident, "", ctx, attachments=[item])
+        await conversations.set_state(
+            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl,
+            case_id=result.case.id,
+        )
+        return Outcome(replies.VOICE_UNRECOGNISED.format(number=result.case.number), result.case.id)
+    held = dict(conversation.data) if conversation.state == DialogueState.HOLDING else {}
+    held["attachments"] = [*held.get("attachments", []), item]
+    await conversations.set_state(
+        conversation, DialogueState.HOLDING, ctx.now, ctx.conversation_ttl, data=held
+    )
+    return Outcome(replies.PHOTO_HELD.format(what=replies.ATTACHMENT_WORDS.get(message.msg_type, "附件")))
+
+
+async def on_location(
+    message: IncomingMessage, resident: Resident, conversation: Conversation, ctx: HandlerContext
+) -> Outcome:
+    assert message.lng is not None and message.lat is not None
+    point = (message.lng, message.lat)
+    case = await _case_of(conversation)
+    if case is not None and conversation.state in (DialogueState.AWAITING_PLACE, DialogueState.COLLECTING):
+        reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
+        await conversations.set_state(
+            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
+        )
+        return Outcome(reply, case.id)
+    held = dict(conversation.data) if conversation.state == DialogueState.HOLDING else {}
+    held["location"] = {"lng": message.lng, "lat": message.lat, "label": message.label}
+    await conversations.set_state(
+        conversation, DialogueState.HOLDING, ctx.now, ctx.conversation_ttl, data=held
+    )
+    label = message.label or f"{message.lat:.5f}, {message.lng:.5f}"
+    return Outcome(replies.LOCATION_HELD.format(label=label))
+
+
+async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
+    """Answer one message. Call inside the transaction that also finishes the inbound row."""
+    resident = await resident_for(message.openid)
+    if message.is_event:
+        handler = EVENT_HANDLERS.get(message.event or "", on_silent_event)
+        return await handler(message, resident, ctx)
+    await note_message(resident, ctx.now)
+    conversation = await conversations.current(resident, ctx.now)
+    if message.msg_type == "text":
+        return await on_words(message.content, resident, conversation, ctx)
+    if message.msg_type == "link":
+        words = "\n".join(p for p in (message.content, message.url or "") if p)
+        return await on_words(words, resident, conversation, ctx)
+    if message.msg_type in ATTACHMENT_TYPES:
+        return await on_attachment(message, resident, conversation, ctx)
+    if message.msg_type == "location" and message.lng is not None and message.lat is not None:
+        return await on_location(message, resident, conversation, ctx)
+    return Outcome(replies.UNSUPPORTED)

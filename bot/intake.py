@@ -1,0 +1,153 @@
+"""From a verified, parsed message to the reply text, exactly once per message.
+
+1. The message is stored (unique dedup key) before any work. A duplicate delivery finds the row
+   and is answered from it, waiting briefly if the first delivery is still being worked on.
+2. The work runs in one transaction: the router's handler, then ``handlers.inbound.finish``.
+3. If the work outlives the reply budget, the resident is told we are on it, and the real answer
+   goes out through the outbox when the work commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.conversation_router import route
+from bot.wechat_xml import BadMessage, parse_wechat_message
+from config import replies
+from config.settings import Settings
+from handlers import inbound
+from handlers.clock import Clock
+from handlers.context import HandlerContext
+from handlers.gazetteer import GazetteerCache
+from handlers.incoming import IncomingMessage
+from models import InboundMessage, InboundStatus
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_WAIT_STEP = 0.05
+
+
+@dataclass
+class IntakeService:
+    """Everything the intake needs; one per app, shared by all requests."""
+
+    settings: Settings
+    clock: Clock
+    gazetteer: GazetteerCache
+    background: set[asyncio.Task[str | None]] = field(default_factory=set)
+
+    async def context(self) -> HandlerContext:
+        return HandlerContext(now=self.clock.now(), settings=self.settings, gazetteer=await self.gazetteer.get())
+
+    async def store(self, message: IncomingMessage, key: str, body: str, channel: str = "mp") -> tuple[InboundMessage, bool]:
+        """Store the message; returns (row, created). A retry returns the first delivery's row."""
+        now = self.clock.now()
+        try:
+            row = await InboundMessage.create(
+                dedup_key=key,
+                channel=channel,
+                openid=message.openid,
+                msg_type=message.msg_type,
+                event=message.event,
+                msg_id=message.msg_id,
+                create_time=message.create_time,
+                body=body,
+                status=InboundStatus.PROCESSING,
+                received_at=now,
+                claimed_at=now,
+            )
+            return row, True
+        except IntegrityError:
+            existing = await InboundMessage.get(dedup_key=key)
+            return existing, False
+
+    async def process(self, row: InboundMessage, message: IncomingMessage) -> str | None:
+        """Do the work for a stored message. Raises if it failed (the row is then FAILED)."""
+        try:
+            async with in_transaction():
+                ctx = await self.context()
+                outcome = await route(message, ctx)
+                await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id)
+        except inbound.AlreadyAnswered:
+            logger.info("inbound %s was answered by another worker; this attempt rolled back", row.dedup_key)
+            fresh = await InboundMessage.get(id=row.id)
+            return fresh.reply or None
+        except Exception as exc:
+            logger.exception("processing inbound %s failed", row.dedup_key)
+            await inbound.fail(row, f"{type(exc).__name__}: {exc}")
+            raise
+        return outcome.reply
+
+    async def answer(self, message: IncomingMessage, key: str, body: str) -> str | None:
+        """The text of the passive reply for this delivery (None: reply "success")."""
+        row, created = await self.store(message, key, body)
+        if not created:
+            return await self.answer_duplicate(row)
+        task = asyncio.create_task(self.process(row, message))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget_seconds)
+        except TimeoutError:
+            if await inbound.defer(row):
+                logger.warning("inbound %s exceeded the reply budget; answering via outbox", key)
+                self._keep_running(task)
+                return replies.DEFERRED
+            return await task
+        except Exception:
+            return replies.FAILED
+
+    async def answer_duplicate(self, row: InboundMessage) -> str | None:
+        """WeChat retried (or delivered twice at once): answer the same, never work twice."""
+        waited = 0.0
+        budget = self.settings.reply_budget_seconds
+        while True:
+            if row.status == InboundStatus.ANSWERED:
+                return row.reply or None
+            if row.status in (InboundStatus.DEFERRED, InboundStatus.FAILED):
+                return replies.DEFERRED if row.status == InboundStatus.DEFERRED else replies.FAILED
+            if waited >= budget:
+                return replies.DEFERRED
+            await asyncio.sleep(DUPLICATE_WAIT_STEP)
+            waited += DUPLICATE_WAIT_STEP
+            row = await InboundMessage.get(id=row.id)
+
+    def _keep_running(self, task: asyncio.Task[str | None]) -> None:
+        """Hold a reference so a deferred task is not garbage-collected before it finishes."""
+        self.background.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[str | None]) -> None:
+        self.background.discard(task)
+        if not task.cancelled():
+            task.exception()  # already logged by process(); retrieved so asyncio stays quiet
+
+    async def recover(self, limit: int = 50) -> int:
+        """Re-run messages whose processing died or failed; their answers go via the outbox."""
+        stuck = await inbound.claim_stuck(
+            self.clock.now(),
+            timedelta(seconds=self.settings.inbound_recovery_seconds),
+            max_attempts=5,
+            limit=limit,
+        )
+        for row in stuck:
+            try:
+                message, _ = parse_wechat_message(row.body)
+            except BadMessage:
+                logger.error("stored inbound %s no longer parses; leaving it failed", row.dedup_key)
+                await inbound.fail(row, "stored body does not parse")
+                continue
+            try:
+                await self.process(row, message)
+            except Exception:
+                continue  # logged and marked failed by process(); retried on a later sweep
+        return len(stuck)
+
+    async def drain_background(self) -> None:
+        """Wait for deferred work still running (at shutdown)."""
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)

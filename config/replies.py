@@ -1,0 +1,71 @@
+"""What residents read: reply texts and the words they type to ask for things.
+
+Placeholders use str.format names. Keep replies short: WeChat shows them in a chat bubble.
+"""
+
+from __future__ import annotations
+
+SERVICE_NAME = "杨浦区接诉即办"
+
+USAGE = (
+    "直接用文字或语音告诉我们遇到的问题、建议或想咨询的事，请说清地点（小区、路名门牌、楼号），"
+    "也可以发照片和位置。\n"
+    "回复“我的诉求”查看进度；回复诉求编号查看办理过程；回复“撤销 编号”撤回尚未办理的诉求；"
+    "回复“帮助”再看本说明。"
+)
+WELCOME = "您好，欢迎关注{service}！\n" + USAGE
+HELP = USAGE
+
+ACCEPTED = (
+    "已受理您的{kind}，编号 {number}。\n"
+    "我们的理解：{category}｜{place}\n"
+    "{urgent}由{unit}办理，{deadline}前办结，{first_contact}。\n"
+    "如需补充，直接发送文字或照片。"
+)
+ACCEPTED_URGENT = "已按紧急件处理（{reasons}）。"
+FIRST_CONTACT = "工作人员会在{deadline}前与您联系"
+DISPATCH_QUEUE = "区城市运行管理中心分派后"
+ASK_PLACE = (
+    "已受理您的{kind}，编号 {number}。\n"
+    "还差地点：请告诉我们具体位置（小区名、路名门牌或楼号），也可以发送位置。"
+)
+PLACE_SET = "地点已记录：{place}。\n{routing}"
+PLACE_NOTED = "地点已记录：{place}。"
+PLACE_UNCLEAR = "地点已记录：{place}。工作人员会核实具体位置后分派。"
+ROUTED = "由{unit}办理，{deadline}前办结。"
+DETAIL_ADDED = "已补充到诉求 {number}。如果是另一件事，请以“新诉求”开头发送。"
+PHOTO_HELD = "收到{what}。请再用文字说说遇到的问题和地点，我们会一起登记。"
+LOCATION_HELD = "收到位置：{label}。请再用文字说说遇到的问题。"
+VOICE_UNRECOGNISED = (
+    "收到您的语音，已登记为诉求 {number}，工作人员会收听后处理。"
+    "用文字补充问题和地点会更快。"
+)
+MY_CASES_HEADER = "您最近的诉求："
+MY_CASES_LINE = "{number}｜{status}｜{title}"
+MY_CASES_FOOTER = "回复编号查看办理过程。"
+NO_CASES = "您还没有提交过诉求。直接发送文字或语音即可反映问题。"
+TIMELINE_HEADER = "诉求 {number}｜{status}\n{title}"
+TIMELINE_LINE = "{time} {action}{note}"
+CASE_NOT_FOUND = "没有找到编号为 {number} 的诉求，请核对编号（例如 2611220001）。"
+CANCELLED = "诉求 {number} 已撤销。如仍需反映，直接重新发送即可。"
+CANNOT_CANCEL = "诉求 {number} 目前{status}，已有单位在办理，不能撤销。问题已解决的，回访时告诉我们即可。"
+CANCEL_WHICH = "请回复“撤销 编号”。可以撤销的诉求：\n{lines}"
+NOTHING_TO_CANCEL = "您没有可以撤销的诉求。"
+UNSUPPORTED = "抱歉，暂时不能处理这类消息。请用文字、语音、图片或位置告诉我们遇到的问题。"
+DEFERRED = "已收到您的留言，正在登记，稍后把受理结果发给您。"
+FAILED = "系统繁忙，您的留言已保存，我们会尽快处理并回复您。"
+EMPTY_TEXT = "没有看到内容。请用文字或语音描述遇到的问题。"
+
+# Words residents type; compared after stripping spaces and punctuation.
+MY_CASES_WORDS = frozenset({"我的诉求", "查询", "查询进度", "进度", "我的", "我的工单", "诉求查询"})
+HELP_WORDS = frozenset({"帮助", "help", "?", "？", "使用说明", "怎么用"})
+CANCEL_WORDS = ("撤销", "撤回", "取消")
+NEW_CASE_PREFIXES = ("新诉求", "另外一件事", "另一件事", "还有一件事")
+
+# Menu CLICK keys (configure the same keys in the account's custom menu).
+MENU_REPORT = "REPORT"
+MENU_MY_CASES = "MY_CASES"
+MENU_HELP = "HELP"
+MENU_REPORT_TEXT = "请直接发送文字或语音描述问题，并说明地点；可以附上照片或位置。"
+
+ATTACHMENT_WORDS = {"image": "照片", "video": "视频", "shortvideo": "小视频", "voice": "语音"}

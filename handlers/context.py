@@ -1,0 +1,20 @@
+"""What every handler is given besides its inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from config.settings import Settings
+from nlu import Gazetteer
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    now: datetime
+    settings: Settings
+    gazetteer: Gazetteer
+
+    @property
+    def conversation_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.conversation_minutes)

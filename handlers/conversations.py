@@ -1,0 +1,52 @@
+"""Per-resident dialogue state, stored in the database with an expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from models import Conversation, Resident
+
+
+class DialogueState(StrEnum):
+    IDLE = "idle"
+    AWAITING_PLACE = "awaiting_place"  # a case was created without a place: we asked for it
+    COLLECTING = "collecting"  # a case was just created: more text and photos join it
+    HOLDING = "holding"  # photos or a location arrived before any words: kept until text comes
+
+
+async def current(resident: Resident, now: datetime) -> Conversation:
+    """The resident's conversation; an expired one reads as idle with nothing held."""
+    conversation = await Conversation.get_or_none(resident_id=resident.id)
+    if conversation is None:
+        conversation = await Conversation.create(
+            resident_id=resident.id, state=DialogueState.IDLE, data={}, expires_at=now
+        )
+    if conversation.expires_at <= now:
+        conversation.state = DialogueState.IDLE
+        conversation.case_id = None  # type: ignore[attr-defined]
+        conversation.data = {}
+    return conversation
+
+
+async def set_state(
+    conversation: Conversation,
+    state: DialogueState,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    case_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conversation.state = state
+    conversation.case_id = case_id  # type: ignore[attr-defined]
+    conversation.data = data or {}
+    conversation.expires_at = now + ttl
+    await Conversation.filter(id=conversation.id).update(
+        state=state, case_id=case_id, data=conversation.data, expires_at=conversation.expires_at
+    )
+
+
+async def reset(conversation: Conversation, now: datetime) -> None:
+    await set_state(conversation, DialogueState.IDLE, now, timedelta(0))

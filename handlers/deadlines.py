@@ -1,0 +1,70 @@
+"""Deadlines from the SLA policy, counting working days on the Chinese calendar."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+
+from config import sla
+from handlers.clock import LOCAL_TZ, local
+
+logger = logging.getLogger(__name__)
+
+END_OF_WORKING_DAY = time(17, 30)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    sign: datetime
+    first_contact: datetime
+    completion: datetime
+
+
+def is_working_day(day: date) -> bool:
+    override = sla.CALENDAR_OVERRIDES.get(day.isoformat())
+    if override is not None:
+        return override
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        # The library does not know this year yet: fall back to Monday-Friday and say so once.
+        logger.warning("no holiday data for %s; counting Monday-Friday (set CALENDAR_OVERRIDES)", day.year)
+        return day.weekday() < 5
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The end of the ``days``-th working day after the start's local date."""
+    day = local(start).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return datetime.combine(day, END_OF_WORKING_DAY, tzinfo=LOCAL_TZ).astimezone(start.tzinfo)
+
+
+def apply_limit(start: datetime, limit: sla.Limit) -> datetime:
+    if limit.working_days:
+        return add_working_days(start, limit.working_days)
+    return start + timedelta(hours=limit.hours)
+
+
+def policy_for(kind: str, urgency: str, difficult: bool) -> sla.SlaPolicy:
+    if urgency == "急":
+        return sla.URGENT
+    policy = sla.BY_KIND.get(kind, sla.GENERAL)
+    if difficult and policy.completion.working_days < sla.DIFFICULT.completion.working_days:
+        return sla.SlaPolicy(policy.sign, policy.first_contact, sla.DIFFICULT.completion)
+    return policy
+
+
+def deadlines_for(kind: str, urgency: str, difficult: bool, start: datetime) -> Deadlines:
+    policy = policy_for(kind, urgency, difficult)
+    return Deadlines(
+        sign=apply_limit(start, policy.sign),
+        first_contact=apply_limit(start, policy.first_contact),
+        completion=apply_limit(start, policy.completion),
+    )

@@ -1,0 +1,58 @@
+"""Putting messages in the outbox. Call inside the transaction of the change that causes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models import OutboxMessage, OutboxStatus
+
+
+async def enqueue(
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    purpose: str = "",
+    case_id: int | None = None,
+    dedup_key: str | None = None,
+) -> OutboxMessage:
+    """Queue one message. A ``dedup_key`` already queued returns the earlier row instead."""
+    if dedup_key is not None:
+        existing = await OutboxMessage.get_or_none(dedup_key=dedup_key)
+        if existing is not None:
+            return existing
+    return await OutboxMessage.create(
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        purpose=purpose,
+        case_id=case_id,
+        dedup_key=dedup_key,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+    )
+
+
+async def record_unsent(
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    reason: str,
+    *,
+    purpose: str = "",
+    case_id: int | None = None,
+) -> OutboxMessage:
+    """Keep a message we could not send, with the reason, so nobody wonders where it went."""
+    return await OutboxMessage.create(
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        purpose=purpose,
+        case_id=case_id,
+        status=OutboxStatus.SKIPPED,
+        next_attempt_at=now,
+        last_error=reason,
+    )

@@ -1,0 +1,161 @@
+"""A resident reports something: the words become a case, understood, routed and given deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from config import replies
+from config.lexicon import KIND_LABELS
+from handlers.case_numbers import next_case_number
+from handlers.clock import format_local
+from handlers.context import HandlerContext
+from handlers.deadlines import deadlines_for
+from handlers.residents import remember_phone
+from handlers.routing import route_case
+from handlers.timeline import Actor, apply_action, record_event
+from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit
+from nlu import Place, Understanding, understand
+
+
+@dataclass(frozen=True)
+class Report:
+    case: Case
+    reply: str
+    needs_place: bool
+
+
+def place_summary(case: Case) -> str:
+    parts = [case.street, case.compound, case.address]
+    named = [p for p in parts if p]
+    if named:
+        return "".join(dict.fromkeys(named))
+    if case.place_text:
+        return case.place_text
+    if case.lat is not None and case.lng is not None:
+        return f"位置({case.lat:.5f}, {case.lng:.5f})"
+    return "地点待补充"
+
+
+def place_columns(place: Place) -> dict[str, Any]:
+    address = "".join(p for p in (place.road, place.building) if p) or None
+    return {
+        "place_text": (place.text or "")[:128] or None,
+        "street": place.street,
+        "compound": place.compound,
+        "address": address[:128] if address else None,
+        "lng": place.lng,
+        "lat": place.lat,
+    }
+
+
+async def grid_for(place: Place) -> Grid | None:
+    if not place.grid_code:
+        return None
+    return await Grid.get_or_none(code=place.grid_code, active=True)
+
+
+async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContext) -> Unit | None:
+    """Route an accepted case; dispatch it when a unit is found, else leave it for dispatchers."""
+    route = await route_case(case.category, case.kind, grid)
+    if route.unit is None:
+        return None
+    await apply_action(
+        case,
+        CaseAction.DISPATCH,
+        Actor.system(),
+        ctx.now,
+        note=f"派往{route.unit.name}" + (f"，网格员{route.worker.name}" if route.worker else ""),
+        data={"unit": route.unit.code, "rule": route.rule.id if route.rule else None},
+        changes={
+            "unit_id": route.unit.id,
+            "worker_id": route.worker.id if route.worker else None,
+            "dispatched_at": ctx.now,
+        },
+    )
+    return route.unit
+
+
+def accepted_reply(case: Case, unit: Unit | None) -> str:
+    urgent = ""
+    if case.urgency == "急":
+        urgent = replies.ACCEPTED_URGENT.format(reasons="、".join(case.urgency_reasons) or "紧急")
+    assert case.completion_due_at is not None and case.first_contact_due_at is not None
+    return replies.ACCEPTED.format(
+        kind=KIND_LABELS.get(case.kind, "诉求"),
+        number=case.number,
+        category=case.category,
+        place=place_summary(case),
+        urgent=urgent,
+        unit=unit.name if unit else replies.DISPATCH_QUEUE,
+        deadline=format_local(case.completion_due_at),
+        first_contact=replies.FIRST_CONTACT.format(deadline=format_local(case.first_contact_due_at)),
+    )
+
+
+async def report_case(
+    resident: Resident,
+    text: str,
+    ctx: HandlerContext,
+    *,
+    attachments: list[dict[str, Any]] | None = None,
+    location: tuple[float, float] | None = None,
+    channel: str = "mp",
+) -> Report:
+    """Create a case from the resident's words. Call inside a transaction."""
+    understanding: Understanding = understand(text, location=location, gazetteer=ctx.gazetteer)
+    place = understanding.place
+    grid = await grid_for(place)
+    deadlines = deadlines_for(
+        understanding.kind, understanding.urgency, understanding.difficult, ctx.now
+    )
+    phone = understanding.phones[0] if understanding.phones else resident.phone
+    case = await Case.create(
+        number=await next_case_number(ctx.now),
+        resident_id=resident.id,
+        channel=channel,
+        status=CaseStatus.ACCEPTED,
+        kind=understanding.kind,
+        kind_confidence=understanding.kind_confidence,
+        category=understanding.category,
+        category_confidence=understanding.category_confidence,
+        urgency=understanding.urgency,
+        urgency_reasons=list(understanding.urgency_reasons),
+        difficult=understanding.difficult,
+        title=understanding.title[:64],
+        keywords=list(understanding.keywords),
+        text=text,
+        attachments=attachments or [],
+        contact_phone=phone,
+        grid_id=grid.id if grid else None,
+        sign_due_at=deadlines.sign,
+        first_contact_due_at=deadlines.first_contact,
+        completion_due_at=deadlines.completion,
+        created_at=ctx.now,
+        **place_columns(place),
+    )
+    if understanding.phones:
+        await remember_phone(resident, understanding.phones[0])
+    await record_event(
+        case,
+        CaseAction.ACCEPT,
+        Actor("resident", resident.openid),
+        ctx.now,
+        from_status=None,
+        to_status=CaseStatus.ACCEPTED,
+        data={
+            "kind": understanding.kind,
+            "category": understanding.category,
+            "category_runner_up": understanding.category_runner_up,
+            "urgency": understanding.urgency,
+            "urgency_reasons": list(understanding.urgency_reasons),
+            "difficulty_reasons": list(understanding.difficulty_reasons),
+        },
+    )
+    if not place.found:
+        reply = replies.ASK_PLACE.format(
+            kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number
+        )
+        return Report(case=case, reply=reply, needs_place=True)
+    unit = await dispatch_if_possible(case, grid, ctx)
+    return Report(case=case, reply=accepted_reply(case, unit), needs_place=False)

@@ -1,0 +1,79 @@
+"""Every change to a case goes through :func:`apply_action`: the status machine is checked, the
+case row is updated only if nobody changed it meanwhile, and the timeline gets its event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from models import Case, CaseAction, CaseEvent, CaseStatus, next_status
+
+
+class ConcurrentChange(RuntimeError):
+    """Somebody else changed the case between reading and writing it; read it again."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str  # resident | worker | staff | system
+    id: str = ""
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", "jiesu")
+
+
+async def record_event(
+    case: Case,
+    action: CaseAction,
+    actor: Actor,
+    now: datetime,
+    *,
+    from_status: CaseStatus | None,
+    to_status: CaseStatus | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return await CaseEvent.create(
+        case_id=case.id,
+        at=now,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action.value,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note,
+        data=data or {},
+    )
+
+
+async def apply_action(
+    case: Case,
+    action: CaseAction,
+    actor: Actor,
+    now: datetime,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Move ``case`` by ``action`` (raising IllegalTransition if not allowed) and record it.
+
+    ``changes`` are further column updates written in the same conditional update. The update
+    is guarded by the case's ``version`` so that two workers acting at once cannot both win.
+    """
+    current = CaseStatus(case.status)
+    target = next_status(current, action)
+    values: dict[str, Any] = dict(changes or {})
+    values["status"] = target
+    values["version"] = case.version + 1
+    values["updated_at"] = now
+    updated = await Case.filter(id=case.id, version=case.version).update(**values)
+    if not updated:
+        raise ConcurrentChange(f"case {case.number} changed while {action.value} was applied")
+    for field, value in values.items():
+        setattr(case, field, value)
+    return await record_event(
+        case, action, actor, now, from_status=current, to_status=target, note=note, data=data
+    )

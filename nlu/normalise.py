@@ -1,0 +1,24 @@
+"""Full-width digits and letters as ASCII, so that patterns see one form of them.
+
+Chinese input methods often produce full-width digits (１３８), letters (Ｂ座) and signs (＋８６).
+Chinese punctuation (，。？) is left alone: titles keep it. The mapping is one character to
+one, so positions found in the normalised text are positions in the original.
+"""
+
+from __future__ import annotations
+
+
+def _table() -> dict[int, int]:
+    ranges = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    table = {code: code - 0xFEE0 for first, last in ranges for code in range(first, last + 1)}
+    table[ord("＋")] = ord("+")
+    table[ord("－")] = ord("-")
+    return table
+
+
+_TABLE = _table()
+
+
+def normalise(text: str) -> str:
+    """The text with full-width digits, letters, ＋ and － in ASCII."""
+    return text.translate(_TABLE)

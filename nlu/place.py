@@ -1,0 +1,257 @@
+"""Place spans in free text: district, street/town, road and number, compound, building, POI.
+
+Chinese place names are a run of characters closed by a suffix (区, 街道, 路, 小区, 号楼 ...).
+For each suffix we take the shortest run that ends in it, then cut the run's start after words
+that never begin a name (在, 的, 靠近 ...) and after places already found, coarse levels first
+(district, street, road, compound, POI). Gazetteer names override the guesses they overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from config import lexicon
+from nlu.gazetteer import NameHit
+
+DISTRICT = "district"
+STREET = "street"
+ROAD = "road"
+COMPOUND = "compound"
+POI = "poi"
+BUILDING = "building"
+
+_CJK = "\u4e00-\u9fff"
+_MAX_NAME = 10
+_MIN_NAME = 2
+# How much each kind says about where exactly the problem is.
+_SPECIFICITY = {DISTRICT: 0, STREET: 1, ROAD: 3, COMPOUND: 4, POI: 3, BUILDING: 2}
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+    value: str
+    road: str | None = None  # the road of a lane address (国权路39弄 -> 国权路)
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    name = rf"[{_CJK}]{{1,{_MAX_NAME}}}?"
+    compound = _alternatives(lexicon.COMPOUND_SUFFIXES)
+    poi = _alternatives(lexicon.POI_SUFFIXES)
+    number = r"[0-9]{1,5}|[A-Za-z][0-9]{0,3}"
+    part = (
+        rf"(?:(?:{number})(?:[-—](?:{number}))*(?:{_alternatives(lexicon.BUILDING_UNITS)})"
+        r"|[一二三四五六七八九十]{1,3}(?:号楼|单元|号|室))"
+    )
+    return {
+        DISTRICT: re.compile(
+            rf"({name})(?:{_alternatives(lexicon.DISTRICT_SUFFIXES)})(?![里内外委长])"
+        ),
+        STREET: re.compile(rf"({name})(?:街道|镇(?![压定静守痛住])|乡(?![村下亲音愁土镇]))"),
+        ROAD: re.compile(
+            rf"({name})(?:大道|大街|公路|路(?![线费况子径数由])|街(?![道坊头面边区办])|巷)"
+            rf"(?!{compound}|{poi})"
+            r"(?:([0-9]{1,5})(号(?![楼0-9])|弄)(?:([0-9]{1,4})号(?![楼0-9]))?)?"
+        ),
+        COMPOUND: re.compile(rf"({name})(?:{compound}|里(?=[0-9]|弄|号))"),
+        POI: re.compile(rf"({name})(?:{poi})(?![生卡舞监价经化])"),
+        BUILDING: re.compile(rf"(?:{part})+(?![线车文床令窗机年月日天元])"),
+    }
+
+
+_CITY = re.compile(
+    rf"(?:[A-Z][0-9]{{0,2}}[市区县])|(?:[{_CJK}]{{2,4}}?(?<![{lexicon.NOT_CITY_BEFORE}])市)"
+    r"(?![场民政区级里内外中心长委容])"
+)
+
+
+def _city_ends(text: str) -> list[int]:
+    """Ends of city names and coded units: boundaries for names, never places themselves."""
+    return [match.end() for match in _CITY.finditer(text)]
+
+
+def _name_start(text: str, start: int, suffix_at: int, boundaries: Sequence[int]) -> int:
+    """Where a name really begins inside ``text[start:suffix_at]``."""
+    after_span = False
+    for boundary in boundaries:
+        if start < boundary <= suffix_at:
+            start, after_span = boundary, True
+    segment = text[start:suffix_at]
+    cut = 0
+    for index, char in enumerate(segment):
+        if char in lexicon.PLACE_STOP_CHARS:
+            cut = index + 1
+    for word in lexicon.PLACE_STOP_WORDS:
+        found = segment.rfind(word)
+        if found != -1:
+            cut = max(cut, found + len(word))
+    if cut:
+        after_span = True
+    start += cut
+    if after_span:
+        for conjunction in lexicon.PLACE_CONJUNCTIONS:
+            if text.startswith(conjunction, start) and suffix_at - start > len(conjunction) + 1:
+                start += len(conjunction)
+                break
+    return start
+
+
+def _accept(kind: str, name: str, whole: str) -> bool:
+    if len(name) < _MIN_NAME:
+        return False
+    if name[0] in lexicon.GENERIC_NAME_HEADS and name[1] in lexicon.GENERIC_NAME_MEASURES:
+        return False
+    last = name[-1]
+    if kind == DISTRICT:
+        return last not in lexicon.NOT_DISTRICT_BEFORE
+    if kind == STREET:
+        return not whole.endswith(lexicon.NOT_STREET_NAMES)
+    if kind == ROAD:
+        return last not in lexicon.NOT_ROAD_BEFORE and not whole.endswith(lexicon.NOT_ROAD_NAMES)
+    if kind == COMPOUND:
+        return last not in lexicon.NOT_COMPOUND_BEFORE and name not in lexicon.NOT_POI_NAMES
+    return name not in lexicon.NOT_POI_NAMES
+
+
+def _find_named(text: str, kind: str, found: list[Span], cities: Sequence[int] = ()) -> list[Span]:
+    """Spans of one kind, cut so they start after cities, districts and streets.
+
+    A road may begin a compound (国权路小区) and a street's short name may begin a landmark
+    (五角场地铁站), but not a compound or road (五角场国权路小区).
+    """
+    boundaries = sorted(
+        {
+            *cities,
+            *(
+                span.end
+                for span in found
+                if span.kind == DISTRICT
+                or (span.kind == STREET and (kind != POI or text[span.end - 1] in "道镇乡"))
+            ),
+        }
+    )
+    spans: list[Span] = []
+    for match in _patterns()[kind].finditer(text):
+        suffix_at = match.end(1)
+        start = _name_start(text, match.start(), suffix_at, boundaries)
+        end = match.end()
+        name = text[start:suffix_at]
+        whole = text[start:end]
+        if not _accept(kind, name, whole):
+            continue
+        if kind == ROAD and match.group(3) == "弄":  # a lane is a compound: 国权路39弄(5号)
+            lane_end = match.start(4) if match.group(4) else end
+            road = text[start : match.start(2)]
+            spans.append(Span(start, lane_end, COMPOUND, text[start:lane_end], road=road))
+            if lane_end < end:
+                spans.append(Span(lane_end, end, BUILDING, text[lane_end:end]))
+            continue
+        spans.append(Span(start, end, kind, whole))
+    return spans
+
+
+def _overlap(first: Span, second: Span) -> bool:
+    return first.start < second.end and second.start < first.end
+
+
+def _overlaps(span: Span, others: Iterable[Span]) -> bool:
+    return any(_overlap(span, other) for other in others)
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end and outer != inner
+
+
+def _gazetteer_kind(name: str, street: str | None) -> str:
+    if street:
+        return STREET
+    if name.endswith(lexicon.ROAD_SUFFIXES):
+        return ROAD
+    if name.endswith(lexicon.POI_SUFFIXES):
+        return POI
+    return COMPOUND
+
+
+def extract_spans(text: str, hits: Sequence[NameHit] = ()) -> list[Span]:
+    """All place spans, without overlaps, in text order. ``text`` should be normalised."""
+    known = [
+        Span(hit.start, hit.end, _gazetteer_kind(hit.name, hit.street), hit.street or hit.name)
+        for hit in hits
+    ]
+    found: list[Span] = list(known)
+    cities = _city_ends(text)
+    for kind in (DISTRICT, STREET, ROAD, COMPOUND, POI):
+        for span in _find_named(text, kind, found, cities):
+            clashes = [other for other in found if _overlap(span, other)]
+            if clashes and all(
+                _contains(span, other) and other.kind in (ROAD, STREET) for other in clashes
+            ):  # 国权路 < 国权路39弄, 五角场 < 五角场地铁站
+                found = [other for other in found if other not in clashes]
+                clashes = []
+            if not clashes:
+                found.append(span)
+    buildings = [span for span in _find_named_buildings(text) if not _overlaps(span, found)]
+    found.extend(_keep_buildings(buildings, found))
+    found.sort(key=lambda span: span.start)
+    return found
+
+
+def _find_named_buildings(text: str) -> list[Span]:
+    return [
+        Span(match.start(), match.end(), BUILDING, match.group())
+        for match in _patterns()[BUILDING].finditer(text)
+        if not (match.start() and text[match.start() - 1].isdigit())
+    ]
+
+
+def _keep_buildings(buildings: list[Span], places: list[Span]) -> list[Span]:
+    """A bare 3号 or 6楼 counts only right after a place; 3号楼 or 602室 count anywhere."""
+    ends = {span.end for span in places} | {span.end + 1 for span in places}
+    return [
+        span
+        for span in buildings
+        if span.start in ends or any(unit in span.value for unit in lexicon.STRONG_BUILDING_UNITS)
+    ]
+
+
+def group_spans(spans: Sequence[Span], text: str) -> list[list[Span]]:
+    """Runs of adjacent spans (at most one joining character such as 的 between them)."""
+    groups: list[list[Span]] = []
+    for span in spans:
+        if groups:
+            gap = text[groups[-1][-1].end : span.start]
+            if not gap or gap in ("的", " "):
+                groups[-1].append(span)
+                continue
+        groups.append([span])
+    return groups
+
+
+def best_group(spans: Sequence[Span], text: str) -> list[Span]:
+    """The run of spans that names the place most precisely (earliest on ties)."""
+    groups = group_spans(spans, text)
+    if not groups:
+        return []
+    return max(
+        groups,
+        key=lambda group: (sum(_SPECIFICITY[span.kind] for span in group), -group[0].start),
+    )
+
+
+def span_text(group: Sequence[Span], text: str) -> str | None:
+    """The resident's words for the place: the group without its district/street prefix."""
+    if not group:
+        return None
+    precise = [span for span in group if span.kind not in (DISTRICT, STREET)]
+    first = precise[0] if precise else group[-1]
+    return text[first.start : group[-1].end]

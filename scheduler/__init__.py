@@ -1,0 +1,1 @@
+"""APScheduler setup and the fixed-id sweep jobs."""

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from config.taxonomy import FALLBACK_PATH, all_paths, first_level_names, is_valid_path
+from nlu import understand
+
+MESSAGES = [
+    ("小区物业不作为，楼道堆物没人清理，物业费照收", "城乡建设/物业管理"),
+    ("政通路上的路灯坏了一个多月，晚上黑漆漆的", "城乡建设/市政设施"),
+    ("我们楼从昨天开始停水，自来水公司也没通知", "城乡建设/供水供电供气"),
+    ("老房子墙体开裂，担心会倒塌", "城乡建设/房屋安全"),
+    ("公租房申请条件是什么", "城乡建设/住房保障"),
+    ("小区里有人搭建违章建筑，占用公共绿地", "城乡建设/违章建筑"),
+    ("楼下饭店油烟直排，熏得我们不敢开窗", "环境保护/大气水污染"),
+    ("隔壁工地夜间施工，噪音吵得睡不着", "环境保护/噪声污染"),
+    ("垃圾房三天没有清运，苍蝇蚊子到处飞", "环境保护/市容环卫"),
+    ("小区门口乱停车，车位被外来车辆占用", "交通运输/停车管理"),
+    ("希望增加公交车班次，早高峰等车要半小时", "交通运输/公共交通"),
+    ("孩子今年上小学，划片入学的学校太远", "教育文体/学校教育"),
+    ("公司拖欠工资三个月，老板电话不接", "劳动和社会保障/劳动权益"),
+    ("单位不给交社保，医保也断缴了", "劳动和社会保障/社会保险"),
+    ("超市卖过期食品，店员态度还很差", "商贸旅游/食品安全"),
+    ("某网店卖假货，消费者投诉无门，商家拒绝退款", "商贸旅游/市场监管"),
+    ("社区医院挂号难，医生态度不好", "卫生计生/医疗服务"),
+    ("我家老人想申请居家养老服务，社区有助餐吗", "民政/养老服务"),
+    ("晚上楼下有人聚众赌博打架，派出所来了又走", "政法/治安"),
+    ("家里宽带经常断网，运营商一直不来修", "科技与信息产业/通信网络"),
+]
+
+
+@pytest.mark.parametrize(("text", "path"), MESSAGES)
+def test_category(text: str, path: str) -> None:
+    result = understand(text)
+    assert result.category == path
+    assert 0.0 < result.category_confidence <= 1.0
+
+
+def test_words_inside_place_names_do_not_vote() -> None:
+    # 万达广场 is a shopping centre, not a square for 市政设施 to mend.
+    assert understand("万达广场门口摆摊的太多").category == "城乡建设/城管执法"
+
+
+def test_messages_cover_many_first_levels() -> None:
+    assert len({path.split("/")[0] for _, path in MESSAGES}) >= 8
+
+
+def test_title_line_counts_as_opening() -> None:
+    # The caller may pass "title\ntext"; the title decides when the body wanders.
+    text = "小区电梯经常故障\n上周三又坏了，我家老人腿脚不好，只能在家等，社区也来看过。"
+    assert understand(text).category == "城乡建设/物业管理"
+
+
+def test_fallback_is_valid_and_unsure() -> None:
+    result = understand("嗯嗯")
+    assert result.category == FALLBACK_PATH
+    assert is_valid_path(result.category)
+    assert result.category_confidence <= 0.1
+    assert result.category_runner_up is None
+
+
+def test_runner_up_is_valid_or_none() -> None:
+    result = understand("楼下饭店油烟直排，噪音也很大")
+    assert result.category_runner_up is None or is_valid_path(result.category_runner_up)
+    assert result.category_runner_up != result.category
+
+
+def test_taxonomy_shape() -> None:
+    assert first_level_names() == (
+        "城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生",
+        "农村农业", "民政", "政法", "党务政务", "经济管理", "国土资源", "纪检监察",
+        "科技与信息产业",
+    )  # fmt: skip
+    required = """城乡建设/物业管理 城乡建设/市政设施 城乡建设/供水供电供气 城乡建设/房屋安全
+        城乡建设/住房保障 城乡建设/违章建筑 环境保护/噪声污染 环境保护/市容环卫
+        环境保护/大气水污染 交通运输/停车管理 交通运输/公共交通 交通运输/道路交通
+        教育文体/学校教育 卫生计生/医疗服务 劳动和社会保障/劳动权益 劳动和社会保障/社会保险
+        商贸旅游/市场监管 民政/养老服务 政法/治安""".split()
+    assert all(is_valid_path(path) for path in required)
+    assert is_valid_path(FALLBACK_PATH)
+    assert not is_valid_path("城乡建设")
+    assert not is_valid_path("城乡建设/不存在")
+    assert len(all_paths()) == len(set(all_paths()))
+    for name in first_level_names():
+        assert 3 <= sum(path.startswith(f"{name}/") for path in all_paths()) <= 13

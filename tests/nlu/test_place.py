@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import pytest
+
+from nlu import Gazetteer, understand
+from nlu.understanding import locate
+
+
+def test_street_compound_building() -> None:
+    place = understand("五角场街道国权路小区3号楼楼道里堆满杂物，物业不管").place
+    assert place.street == "五角场街道"
+    assert place.compound == "国权路小区"
+    assert place.building == "3号楼"
+    assert place.text == "国权路小区3号楼"
+    assert place.road is None
+    assert place.found
+
+
+def test_district_road_and_number() -> None:
+    place = understand("您好！我住在杨浦区政通路100号，门口的窨井盖不见了").place
+    assert place.district == "杨浦区"
+    assert place.road == "政通路100号"
+    assert place.text == "政通路100号"
+
+
+def test_lane_address_with_room() -> None:
+    place = understand("家住国权路39弄5号楼602室，楼上卫生间漏水").place
+    assert place.compound == "国权路39弄"
+    assert place.road == "国权路"
+    assert place.building == "5号楼602室"
+    assert place.text == "国权路39弄5号楼602室"
+
+
+def test_full_width_digits() -> None:
+    place = understand("国权新村３号楼４０２室漏水").place
+    assert place.building == "3号楼402室"
+
+
+def test_building_with_unit() -> None:
+    place = understand("控江二村12栋2单元楼道灯坏了").place
+    assert place.compound == "控江二村"
+    assert place.building == "12栋2单元"
+
+
+@pytest.mark.parametrize(
+    ("text", "poi"),
+    [
+        ("五角场地铁站出口共享单车乱停乱放", "五角场地铁站"),
+        ("靠近国权路的菜场门口每天早上占道卖菜", None),
+        ("凤城菜市场里的鱼摊污水横流", "凤城菜市场"),
+        ("复旦附中放学时校门口堵得水泄不通", None),
+    ],
+)
+def test_points_of_interest(text: str, poi: str | None) -> None:
+    place = understand(text).place
+    if poi is None:
+        assert place.building is None
+    else:
+        assert place.building == poi
+        assert place.text == poi
+
+
+def test_road_after_stop_word() -> None:
+    place = understand("靠近国权路的菜场门口每天早上占道卖菜").place
+    assert place.road == "国权路"
+
+
+def test_generic_words_are_not_places() -> None:
+    place = understand("小区门口的垃圾没人清理，走路都要绕着走，过马路也不安全").place
+    assert place.compound is None
+    assert place.road is None
+    assert place.text is None
+    assert not place.found
+
+
+def test_no_place() -> None:
+    place = understand("请问居住证怎么办理？").place
+    assert place.text is None
+    assert place.grid_code is None
+    assert not place.found
+
+
+def test_gazetteer_name_wins_and_fills_street(gazetteer: Gazetteer) -> None:
+    place = understand("我住复旦第九宿舍5号楼，楼下烧烤店油烟很大", gazetteer=gazetteer).place
+    assert place.compound == "复旦第九宿舍"
+    assert place.building == "5号楼"
+    assert place.text == "复旦第九宿舍5号楼"
+    assert place.grid_code == "WJC-01"
+    assert place.street == "五角场街道"
+    assert place.district == "杨浦区"
+
+
+def test_gazetteer_name_overrides_regex_guess(gazetteer: Gazetteer) -> None:
+    # Without a gazetteer "我家国权新村" would be cut at 我家; with it the known name is used.
+    place = understand("我家国权新村3号楼前的树倒了", gazetteer=gazetteer).place
+    assert place.compound == "国权新村"
+    assert place.grid_code == "WJC-01"
+
+
+def test_location_gives_grid_when_text_has_none(gazetteer: Gazetteer) -> None:
+    place = understand("门口垃圾堆了好几天", location=(121.515, 31.295), gazetteer=gazetteer).place
+    assert place.grid_code == "WJC-02"
+    assert (place.lng, place.lat) == (121.515, 31.295)
+    assert place.text is None
+    assert place.street == "五角场街道"
+    assert place.found
+
+
+def test_text_grid_wins_over_location(gazetteer: Gazetteer) -> None:
+    place = locate("控江二村门口垃圾堆了好几天", (121.505, 31.295), gazetteer)
+    assert place.grid_code == "KJ-01"
+
+
+def test_location_outside_every_grid(gazetteer: Gazetteer) -> None:
+    place = understand("这里路灯不亮", location=(120.0, 30.0), gazetteer=gazetteer).place
+    assert place.grid_code is None
+    assert place.found  # the coordinates themselves locate the problem
+
+
+def test_street_only_gives_no_grid(gazetteer: Gazetteer) -> None:
+    place = understand("五角场街道最近晚上很吵", gazetteer=gazetteer).place
+    assert place.street == "五角场街道"
+    assert place.grid_code is None
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "road", "compound"),
+    [
+        ("上海市杨浦区控江路街道凤城新村门口", "杨浦区", None, "凤城新村"),
+        ("上海市国权路小区", None, None, "国权路小区"),  # the city is not part of the name
+        ("杨浦区市光路100号", "杨浦区", "市光路100号", None),  # 市 inside a road name
+        ("几个月后区里才来人看", None, None, None),  # 区里 is the district office
+    ],
+)
+def test_city_and_district_boundaries(
+    text: str, district: str | None, road: str | None, compound: str | None
+) -> None:
+    place = understand(text).place
+    assert (place.district, place.road, place.compound) == (district, road, compound)
+
+
+def test_known_street_alias_inside_a_longer_place() -> None:
+    from nlu import Gazetteer, GazetteerEntry
+
+    gazetteer = Gazetteer([GazetteerEntry("WJC-09", "某网格", "五角场街道", ("国权新村",))])
+    place = understand("五角场地铁站门口积水很深", gazetteer=gazetteer).place
+    assert place.building == "五角场地铁站"
+    assert place.street == "五角场街道"
+    assert place.grid_code is None  # a street alone names no grid

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from config.lexicon import KIND_CODES
+from config.taxonomy import is_valid_path
+from nlu import Understanding, understand, warm_up
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def assert_well_formed(result: Understanding) -> None:
+    assert result.kind in KIND_CODES
+    assert is_valid_path(result.category)
+    assert result.category_runner_up is None or is_valid_path(result.category_runner_up)
+    assert 0.0 <= result.kind_confidence <= 1.0
+    assert 0.0 <= result.category_confidence <= 1.0
+    assert result.urgency in ("急", "一般")
+    assert result.difficult == bool(result.difficulty_reasons)
+    assert (result.urgency == "急") == bool(result.urgency_reasons)
+    assert len(result.title) <= 30
+    assert "\n" not in result.title and "\r" not in result.title
+    assert len(result.keywords) <= 8
+
+
+def test_full_message() -> None:
+    result = understand(
+        "尊敬的领导您好！我是五角场街道国权路小区的居民，3号楼楼道里堆满杂物，"
+        "还有人在楼道给电动车充电，物业一直不管。联系电话：138 1234 5678。"
+    )
+    assert_well_formed(result)
+    assert result.category == "城乡建设/物业管理"
+    assert result.kind == "complaint"
+    assert result.phones == ("13812345678",)
+    assert result.place.compound == "国权路小区"
+    assert not result.title.startswith(("尊敬", "您好", "我是"))
+    assert "楼道" in result.title
+    assert "楼道" in result.keywords
+    assert not any(word in result.keywords for word in ("尊敬", "领导", "您好", "国权"))
+
+
+def test_title_is_short_single_line_and_skips_greetings() -> None:
+    text = (
+        "您好，\n领导好！\n国权路小区北门外的人行道被共享单车和电动自行车长期占用，"
+        "老人推着轮椅根本过不去，孩子上学也只能走机动车道，非常危险，请有关部门尽快清理并划定停放区域。"
+    )
+    result = understand(text)
+    assert_well_formed(result)
+    assert result.title.startswith("国权路小区北门外的人行道")
+
+
+def test_title_gets_place_when_short() -> None:
+    result = understand("我是国权新村的居民。楼下菜场每天早上5点卸货，噪音太大了。")
+    assert result.title == "国权新村：楼下菜场每天早上5点卸货，噪音太大了"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", "。。。！！", "😀😀", "hello world", "12345"])
+def test_degenerate_input(text: str) -> None:
+    result = understand(text)
+    assert_well_formed(result)
+    assert result.phones == ()
+    assert not result.place.found
+
+
+def test_long_text_is_handled_quickly() -> None:
+    warm_up()
+    rng = random.Random(7)
+    pieces = ["国权路小区", "楼上漏水", "物业不管", "，", "。", "噪音", "13812345678", "\n", "垃圾"]
+    text = "".join(rng.choice(pieces) for _ in range(4000))[:10_000]
+    started = time.perf_counter()
+    result = understand(text)
+    elapsed = time.perf_counter() - started
+    assert_well_formed(result)
+    assert elapsed < 1.0
+
+
+def test_typical_message_is_fast_after_warm_up() -> None:
+    warm_up()
+    text = "五角场街道国权路小区3号楼楼道里堆满杂物，物业不管，联系电话13812345678。" * 6
+    started = time.perf_counter()
+    for _ in range(20):
+        understand(text)
+    assert (time.perf_counter() - started) / 20 < 0.05  # generous bound for slow CI machines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问社保卡丢了怎么补办",
+        "表扬控江路街道",
+        "举报",
+        "ＡＢＣ小区３号楼漏水",
+        "杨浦区" * 50,
+        "路" * 300,
+        "小区" * 300,
+        "1" * 500,
+    ],
+)
+def test_odd_inputs_stay_well_formed(text: str) -> None:
+    assert_well_formed(understand(text))
+
+
+def test_import_does_not_load_the_dictionary() -> None:
+    code = (
+        "import nlu, nlu.tokens\n"
+        "assert nlu.tokens.tokenizer.cache_info().currsize == 0\n"
+        "nlu.warm_up()\n"
+        "assert nlu.tokens.tokenizer.cache_info().currsize == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True)
+
+
+def test_understanding_is_frozen() -> None:
+    result = understand("楼道灯坏了")
+    with pytest.raises(AttributeError):
+        result.kind = "praise"  # type: ignore[misc]
