@@ -83,7 +83,11 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     intake = app[INTAKE]
     scheduler = build_scheduler(
-        [SweepJob("recover_inbound", intake.recover, max(settings.inbound_recovery_seconds / 3, 1.0))]
+        [
+            SweepJob(
+                "recover_inbound", intake.recover, max(settings.inbound_recovery_seconds / 3, 1.0)
+            )
+        ]
     )
     scheduler.start()
     yield

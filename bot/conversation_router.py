@@ -52,7 +52,9 @@ def attachment_of(message: IncomingMessage) -> dict[str, Any]:
 EventHandler = Callable[[IncomingMessage, Resident, HandlerContext], Awaitable[Outcome]]
 
 
-async def on_subscribe(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+async def on_subscribe(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
     scene = message.event_key if message.event == "subscribe_scan" else None
     if message.event_key and message.event_key.startswith("qrscene_"):
         scene = message.event_key.removeprefix("qrscene_")
@@ -63,12 +65,16 @@ async def on_scan(message: IncomingMessage, resident: Resident, ctx: HandlerCont
     return Outcome(replies.HELP)
 
 
-async def on_unsubscribe(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+async def on_unsubscribe(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
     await follow.unsubscribe(resident, ctx.now)
     return Outcome(None)
 
 
-async def on_location_report(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+async def on_location_report(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
     if message.lng is not None and message.lat is not None:
         await follow.remember_location(resident, message.lng, message.lat)
     return Outcome(None)
@@ -90,7 +96,9 @@ async def on_popup(message: IncomingMessage, resident: Resident, ctx: HandlerCon
     return Outcome(None)
 
 
-async def on_silent_event(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+async def on_silent_event(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
     """VIEW, TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH: stored as received, nothing to say."""
     return Outcome(None)
 
@@ -209,10 +217,16 @@ async def on_attachment(
     if message.msg_type == "voice" and message.recognition:
         return await on_words(message.recognition, resident, conversation, ctx, [item])
     case = await _case_of(conversation)
-    if case is not None and conversation.state in (DialogueState.AWAITING_PLACE, DialogueState.COLLECTING):
+    if case is not None and conversation.state in (
+        DialogueState.AWAITING_PLACE,
+        DialogueState.COLLECTING,
+    ):
         reply = await detail.add_attachments(case, resident, [item], ctx)
         await conversations.set_state(
-            conversation, DialogueState(conversation.state), ctx.now, ctx.conversation_ttl,
+            conversation,
+            DialogueState(conversation.state),
+            ctx.now,
+            ctx.conversation_ttl,
             case_id=case.id,
         )
         return Outcome(reply, case.id)
@@ -220,7 +234,10 @@ async def on_attachment(
         # No recognition: the case still gets a number; staff listen to the voice.
         result = await report.report_case(resident, "", ctx, attachments=[item])
         await conversations.set_state(
-            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl,
+            conversation,
+            DialogueState.COLLECTING,
+            ctx.now,
+            ctx.conversation_ttl,
             case_id=result.case.id,
         )
         return Outcome(replies.VOICE_UNRECOGNISED.format(number=result.case.number), result.case.id)
@@ -229,7 +246,9 @@ async def on_attachment(
     await conversations.set_state(
         conversation, DialogueState.HOLDING, ctx.now, ctx.conversation_ttl, data=held
     )
-    return Outcome(replies.PHOTO_HELD.format(what=replies.ATTACHMENT_WORDS.get(message.msg_type, "附件")))
+    return Outcome(
+        replies.PHOTO_HELD.format(what=replies.ATTACHMENT_WORDS.get(message.msg_type, "附件"))
+    )
 
 
 async def on_location(
@@ -238,7 +257,10 @@ async def on_location(
     assert message.lng is not None and message.lat is not None
     point = (message.lng, message.lat)
     case = await _case_of(conversation)
-    if case is not None and conversation.state in (DialogueState.AWAITING_PLACE, DialogueState.COLLECTING):
+    if case is not None and conversation.state in (
+        DialogueState.AWAITING_PLACE,
+        DialogueState.COLLECTING,
+    ):
         reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
         await conversations.set_state(
             conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id

@@ -43,9 +43,13 @@ class IntakeService:
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
 
     async def context(self) -> HandlerContext:
-        return HandlerContext(now=self.clock.now(), settings=self.settings, gazetteer=await self.gazetteer.get())
+        return HandlerContext(
+            now=self.clock.now(), settings=self.settings, gazetteer=await self.gazetteer.get()
+        )
 
-    async def store(self, message: IncomingMessage, key: str, body: str, channel: str = "mp") -> tuple[InboundMessage, bool]:
+    async def store(
+        self, message: IncomingMessage, key: str, body: str, channel: str = "mp"
+    ) -> tuple[InboundMessage, bool]:
         """Store the message; returns (row, created). A retry returns the first delivery's row."""
         now = self.clock.now()
         try:
@@ -75,7 +79,9 @@ class IntakeService:
                 outcome = await route(message, ctx)
                 await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id)
         except inbound.AlreadyAnswered:
-            logger.info("inbound %s was answered by another worker; this attempt rolled back", row.dedup_key)
+            logger.info(
+                "inbound %s was answered by another worker; this attempt rolled back", row.dedup_key
+            )
             fresh = await InboundMessage.get(id=row.id)
             return fresh.reply or None
         except Exception as exc:

@@ -22,7 +22,13 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner, random_string
 
 from bot.intake import IntakeService
-from bot.wechat_xml import BadMessage, decode_body, dedup_key, parse_wechat_message, parse_xml_fields
+from bot.wechat_xml import (
+    BadMessage,
+    decode_body,
+    dedup_key,
+    parse_wechat_message,
+    parse_xml_fields,
+)
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,7 +46,7 @@ def too_large(limit: int) -> web.HTTPClientError:
     )
 
 
-def Refused(status: int, reason: str) -> web.HTTPClientError:  # noqa: N802 (reads as a class)
+def Refused(status: int, reason: str) -> web.HTTPClientError:
     """A 4xx with a plain-text reason, raised before anything is stored."""
     logger.info("refused request: %s %s", status, reason)
     return _REFUSALS[status](text=reason + "\n", content_type="text/plain")
@@ -111,7 +117,9 @@ class MpEndpoint:
         if not isinstance(fields.get("Encrypt"), str):
             raise Refused(400, "missing <Encrypt>")
         try:
-            plain = crypto.decrypt_message({"Encrypt": fields["Encrypt"]}, signature, timestamp, nonce)
+            plain = crypto.decrypt_message(
+                {"Encrypt": fields["Encrypt"]}, signature, timestamp, nonce
+            )
         except InvalidSignatureException:
             raise Refused(403, "msg_signature does not match the configured token") from None
         except InvalidAppIdException:
@@ -141,7 +149,9 @@ class MpEndpoint:
         if not reply_text:
             return web.Response(text="success")
         reply = TextReply(
-            source=wechat_message.target, target=message.openid, content=reply_text,
+            source=wechat_message.target,
+            target=message.openid,
+            content=reply_text,
             time=int(time.time()),
         ).render()
         if encrypted and self.crypto is not None:

@@ -37,8 +37,7 @@ DETAIL_ADDED = "已补充到诉求 {number}。如果是另一件事，请以“�
 PHOTO_HELD = "收到{what}。请再用文字说说遇到的问题和地点，我们会一起登记。"
 LOCATION_HELD = "收到位置：{label}。请再用文字说说遇到的问题。"
 VOICE_UNRECOGNISED = (
-    "收到您的语音，已登记为诉求 {number}，工作人员会收听后处理。"
-    "用文字补充问题和地点会更快。"
+    "收到您的语音，已登记为诉求 {number}，工作人员会收听后处理。用文字补充问题和地点会更快。"
 )
 MY_CASES_HEADER = "您最近的诉求："
 MY_CASES_LINE = "{number}｜{status}｜{title}"
@@ -48,7 +47,9 @@ TIMELINE_HEADER = "诉求 {number}｜{status}\n{title}"
 TIMELINE_LINE = "{time} {action}{note}"
 CASE_NOT_FOUND = "没有找到编号为 {number} 的诉求，请核对编号（例如 2611220001）。"
 CANCELLED = "诉求 {number} 已撤销。如仍需反映，直接重新发送即可。"
-CANNOT_CANCEL = "诉求 {number} 目前{status}，已有单位在办理，不能撤销。问题已解决的，回访时告诉我们即可。"
+CANNOT_CANCEL = (
+    "诉求 {number} 目前{status}，已有单位在办理，不能撤销。问题已解决的，回访时告诉我们即可。"
+)
 CANCEL_WHICH = "请回复“撤销 编号”。可以撤销的诉求：\n{lines}"
 NOTHING_TO_CANCEL = "您没有可以撤销的诉求。"
 UNSUPPORTED = "抱歉，暂时不能处理这类消息。请用文字、语音、图片或位置告诉我们遇到的问题。"

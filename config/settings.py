@@ -77,7 +77,9 @@ class Settings(BaseSettings):
         description="Time the passive reply may take; slower work is answered later via the outbox",
     )
     conversation_minutes: int = Field(
-        default=30, gt=0, description="A resident's dialogue lasts this long after their last message"
+        default=30,
+        gt=0,
+        description="A resident's dialogue lasts this long after their last message",
     )
 
     # Outbox

@@ -25,7 +25,9 @@ class SlaPolicy:
 
 
 URGENT = SlaPolicy(sign=Limit(hours=0.5), first_contact=Limit(hours=2), completion=Limit(hours=24))
-GENERAL = SlaPolicy(sign=Limit(hours=4), first_contact=Limit(hours=24), completion=Limit(working_days=7))
+GENERAL = SlaPolicy(
+    sign=Limit(hours=4), first_contact=Limit(hours=24), completion=Limit(working_days=7)
+)
 DIFFICULT = SlaPolicy(
     sign=Limit(hours=4), first_contact=Limit(hours=24), completion=Limit(working_days=15)
 )

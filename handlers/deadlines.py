@@ -31,7 +31,9 @@ def is_working_day(day: date) -> bool:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
         # The library does not know this year yet: fall back to Monday-Friday and say so once.
-        logger.warning("no holiday data for %s; counting Monday-Friday (set CALENDAR_OVERRIDES)", day.year)
+        logger.warning(
+            "no holiday data for %s; counting Monday-Friday (set CALENDAR_OVERRIDES)", day.year
+        )
         return day.weekday() < 5
 
 

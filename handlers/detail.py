@@ -42,7 +42,8 @@ async def add_attachments(
         ctx.now,
         from_status=None,
         to_status=None,
-        note="补充" + "、".join(replies.ATTACHMENT_WORDS.get(a["type"], "附件") for a in attachments),
+        note="补充"
+        + "、".join(replies.ATTACHMENT_WORDS.get(a["type"], "附件") for a in attachments),
         data={"kind": "attachments", "attachments": attachments},
     )
     return replies.DETAIL_ADDED.format(number=case.number)

@@ -51,5 +51,8 @@ async def load_demo_district() -> None:
                 note="demo district",
             )
     logger.info(
-        "demo district %s loaded: %d units, %d grids", demo_district.DISTRICT, len(units), len(grids)
+        "demo district %s loaded: %d units, %d grids",
+        demo_district.DISTRICT,
+        len(units),
+        len(grids),
     )

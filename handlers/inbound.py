@@ -19,7 +19,9 @@ class AlreadyAnswered(RuntimeError):
     """Another process finished this message first; roll back this attempt."""
 
 
-async def finish(message: InboundMessage, reply: str | None, now: datetime, case_id: int | None) -> None:
+async def finish(
+    message: InboundMessage, reply: str | None, now: datetime, case_id: int | None
+) -> None:
     """Store the reply. If the HTTP answer went out already (DEFERRED), push it instead."""
     text = reply or ""
     answered = await InboundMessage.filter(id=message.id, status=InboundStatus.PROCESSING).update(
@@ -57,14 +59,20 @@ async def fail(message: InboundMessage, error: str) -> None:
     ).update(status=InboundStatus.FAILED, error=error[:2000])
 
 
-async def claim_stuck(now: datetime, older_than: timedelta, max_attempts: int, limit: int) -> list[InboundMessage]:
+async def claim_stuck(
+    now: datetime, older_than: timedelta, max_attempts: int, limit: int
+) -> list[InboundMessage]:
     """Take up messages whose processing died or failed; their answers go out via the outbox."""
     cutoff = now - older_than
-    candidates = await InboundMessage.filter(
-        status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED, InboundStatus.FAILED],
-        claimed_at__lt=cutoff,
-        attempts__lt=max_attempts,
-    ).order_by("received_at").limit(limit)
+    candidates = (
+        await InboundMessage.filter(
+            status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED, InboundStatus.FAILED],
+            claimed_at__lt=cutoff,
+            attempts__lt=max_attempts,
+        )
+        .order_by("received_at")
+        .limit(limit)
+    )
     claimed = []
     for message in candidates:
         won = await InboundMessage.filter(

@@ -11,7 +11,9 @@ TIMELINE_EVENTS = 8
 
 
 async def my_cases(resident: Resident) -> str:
-    cases = await Case.filter(resident_id=resident.id).order_by("-created_at", "-id").limit(MAX_LISTED)
+    cases = (
+        await Case.filter(resident_id=resident.id).order_by("-created_at", "-id").limit(MAX_LISTED)
+    )
     if not cases:
         return replies.NO_CASES
     lines = [replies.MY_CASES_HEADER]

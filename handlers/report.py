@@ -89,7 +89,9 @@ def accepted_reply(case: Case, unit: Unit | None) -> str:
         urgent=urgent,
         unit=unit.name if unit else replies.DISPATCH_QUEUE,
         deadline=format_local(case.completion_due_at),
-        first_contact=replies.FIRST_CONTACT.format(deadline=format_local(case.first_contact_due_at)),
+        first_contact=replies.FIRST_CONTACT.format(
+            deadline=format_local(case.first_contact_due_at)
+        ),
     )
 
 

@@ -7,6 +7,7 @@ After changing a model, generate a migration (see README, "Changing the schema")
 
 from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
 from models.cases import Case, CaseCounter, CaseEvent
+from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, Unit
 from models.followup import (
     Notice,
@@ -25,8 +26,6 @@ from models.messaging import (
     OutboxStatus,
 )
 from models.people import Resident, Worker, WorkerRole
-
-from models.database import MODEL_MODULES
 
 __all__ = [
     "MODEL_MODULES",

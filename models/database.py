@@ -14,7 +14,13 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 logger = logging.getLogger(__name__)
 
 APP_LABEL = "models"
-MODEL_MODULES = ["models.people", "models.district", "models.cases", "models.messaging", "models.followup"]
+MODEL_MODULES = [
+    "models.people",
+    "models.district",
+    "models.cases",
+    "models.messaging",
+    "models.followup",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

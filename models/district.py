@@ -12,7 +12,9 @@ class Unit(Model):
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=64)
-    kind = fields.CharField(max_length=16, default="department", description="street | department | utility | center")
+    kind = fields.CharField(
+        max_length=16, default="department", description="street | department | utility | center"
+    )
     street = fields.CharField(max_length=64, null=True, description="for street offices")
     phone = fields.CharField(max_length=32, default="")
     active = fields.BooleanField(default=True)
@@ -33,7 +35,10 @@ class Grid(Model):
     aliases = fields.JSONField(default=list, description="names residents use for them")
     boundary = fields.JSONField(default=list, description="polygon as [[lng, lat], ...]")
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
-        "models.Unit", related_name="grids", null=True, on_delete=fields.SET_NULL,
+        "models.Unit",
+        related_name="grids",
+        null=True,
+        on_delete=fields.SET_NULL,
         description="the street office responsible for the grid",
     )
     active = fields.BooleanField(default=True)
@@ -55,7 +60,10 @@ class RoutingRule(Model):
         "models.Grid", related_name="routing_rules", null=True, on_delete=fields.CASCADE
     )
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
-        "models.Unit", related_name="routing_rules", null=True, on_delete=fields.CASCADE,
+        "models.Unit",
+        related_name="routing_rules",
+        null=True,
+        on_delete=fields.CASCADE,
         description="None = the street office of the case's grid",
     )
     note = fields.CharField(max_length=128, default="")

@@ -96,7 +96,9 @@ class NoticeDelivery(Model):
         "models.Notice", related_name="deliveries", on_delete=fields.CASCADE
     )
     recipient = fields.CharField(max_length=64)
-    status = fields.CharField(max_length=16, default="pending", description="pending|sent|failed|skipped")
+    status = fields.CharField(
+        max_length=16, default="pending", description="pending|sent|failed|skipped"
+    )
     reason = fields.CharField(max_length=255, default="")
     outbox_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -37,7 +37,9 @@ class InboundMessage(Model):
     create_time = fields.BigIntField(default=0)
     body = fields.TextField(description="the decrypted XML as received")
     status = fields.CharEnumField(InboundStatus, max_length=16, default=InboundStatus.PROCESSING)
-    reply = fields.TextField(null=True, description="plain XML of the passive reply, empty = no reply")
+    reply = fields.TextField(
+        null=True, description="plain XML of the passive reply, empty = no reply"
+    )
     attempts = fields.IntField(default=1)
     error = fields.TextField(default="")
     case_id = fields.BigIntField(null=True, description="the case it created or added to")

@@ -67,4 +67,3 @@ class Worker(Model):
 
     class Meta:
         table = "workers"
-

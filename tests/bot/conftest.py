@@ -1,0 +1,80 @@
+"""Fixtures for talking to the app the way WeChat does."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import create_app
+from bot.wechat_sign import encrypted_request, message_xml, signed_query
+from handlers.district_setup import load_demo_district
+from tests.conftest import TEST_TOKEN, make_settings
+
+
+@dataclass
+class Resident:
+    """Plays one resident: builds signed WeChat XML and posts it to /wechat/mp."""
+
+    client: TestClient
+    openid: str
+    token: str = TEST_TOKEN
+    aes_key: str = ""
+    appid: str = ""
+    next_msg_id: int = 7_000_000_000_000_000_000
+
+    def msg_id(self) -> int:
+        self.next_msg_id += 1
+        return self.next_msg_id
+
+    async def post_xml(self, xml: str, query: dict[str, str] | None = None) -> tuple[int, str]:
+        if self.aes_key:
+            query, body = encrypted_request(self.token, self.aes_key, self.appid, xml)
+        else:
+            query, body = query or signed_query(self.token), xml
+        response = await self.client.post("/wechat/mp", params=query, data=body.encode("utf-8"))
+        return response.status, await response.text()
+
+    async def send(self, msg_type: str, fields: dict[str, Any], **kw: Any) -> tuple[int, str]:
+        return await self.post_xml(message_xml(self.openid, msg_type, fields, **kw))
+
+    async def say(self, text: str, msg_id: int | None = None) -> str:
+        status, body = await self.send("text", {"Content": text, "MsgId": msg_id or self.msg_id()})
+        assert status == 200, body
+        return reply_content(body)
+
+
+def reply_content(body: str) -> str:
+    from bot.wechat_xml import parse_xml_fields
+
+    if body == "success":
+        return ""
+    return str(parse_xml_fields(body).get("Content", ""))
+
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+def make_client(db_url: str, aiohttp_client: Any) -> ClientFactory:
+    async def factory(demo: bool = True, **overrides: Any) -> TestClient:
+        settings = make_settings(db_url, **overrides)
+        client: TestClient = await aiohttp_client(create_app(settings))
+        if demo:
+            await load_demo_district()
+        return client
+
+    return factory
+
+
+@pytest.fixture
+async def client(make_client: ClientFactory) -> TestClient:
+    return await make_client()
+
+
+@pytest.fixture
+def resident(client: TestClient) -> Resident:
+    return Resident(client, "o-resident-1")
