@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ async def migrate(database_url: str) -> None:
 
 async def init_orm(database_url: str) -> None:
     ensure_sqlite_dir(database_url)
+    # Tortoise caches compiled INSERT/DELETE statements per connection *name*; a process that
+    # opens another backend under the same name (the test suite does) must not reuse them.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url))
 
 

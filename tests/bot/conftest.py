@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from handlers.district_setup import load_demo_district
 from tests.conftest import TEST_TOKEN, make_settings
 
 
+MSG_IDS = itertools.count(7_000_000_000_000_000_000)
+
+
 @dataclass
 class Resident:
     """Plays one resident: builds signed WeChat XML and posts it to /wechat/mp."""
@@ -24,11 +28,10 @@ class Resident:
     token: str = TEST_TOKEN
     aes_key: str = ""
     appid: str = ""
-    next_msg_id: int = 7_000_000_000_000_000_000
 
     def msg_id(self) -> int:
-        self.next_msg_id += 1
-        return self.next_msg_id
+        """MsgIds are unique per account, across residents, as WeChat's are."""
+        return next(MSG_IDS)
 
     async def post_xml(self, xml: str, query: dict[str, str] | None = None) -> tuple[int, str]:
         if self.aes_key:

@@ -1,0 +1,349 @@
+"""Outbound calls to the WeChat official-account API, on aiohttp, with a token shared by processes.
+
+wechatpy's client is synchronous, so the calls we make are ours. The access token lives in the
+``access_tokens`` table because WeChat allows only a few token refreshes a day and every refresh
+by one process can invalidate the token another process holds: all processes must agree on one
+token and exactly one of them may fetch a new one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from config.settings import Settings
+from handlers.clock import Clock
+from models import AccessToken
+
+logger = logging.getLogger(__name__)
+
+# The API rejected the token itself: refresh it (once, for every process) and try again.
+TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
+
+# Worth trying again later: WeChat is busy, a quota resets, or an operator can fix the setup.
+RETRYABLE_ERRCODES = frozenset(
+    {
+        -1,  # system busy
+        41001,  # access token missing
+        45009,  # daily API quota reached
+        45011,  # API minute quota reached
+        45047,  # too many customer-service messages to this resident before they write again
+        40013,  # invalid appid (operator fixes the settings)
+        40125,  # invalid appsecret (operator fixes the settings)
+        40164,  # caller IP not in the whitelist (operator fixes the whitelist)
+        61024,  # token API called from a third-party platform account
+        *TOKEN_ERRCODES,
+    }
+)
+
+# What an operator should do, shown with the error so the log line is actionable.
+ERRCODE_HINTS: dict[int, str] = {
+    -1: "WeChat is busy; the message is retried later",
+    40001: "the access token was rejected; another program may be refreshing tokens for this "
+    "AppID - let only jiesu fetch them",
+    40003: "the openid does not belong to this official account",
+    40013: "JIESU_MP_APPID is wrong; copy the AppID from 开发 > 基本配置",
+    40037: "the template id does not exist in this account; check the template library",
+    40125: "JIESU_MP_SECRET is wrong or was reset; copy the current AppSecret",
+    40164: "add this server's public IP to the IP whitelist in 开发 > 基本配置",
+    43004: "the resident has unfollowed the account",
+    43101: "the resident has not accepted this subscription message",
+    45009: "the daily API quota is used up; it resets at midnight (Beijing time)",
+    45015: "the resident has not written in 48 h, so customer-service messages are closed; "
+    "use a template or subscription message",
+    45047: "too many customer-service messages since the resident last wrote; wait for them",
+}
+
+
+class WeChatApiError(Exception):
+    """WeChat answered with a non-zero errcode; ``retryable`` tells the outbox what to do next."""
+
+    def __init__(self, errcode: int, errmsg: str, path: str) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.path = path
+        hint = ERRCODE_HINTS.get(errcode)
+        text = f"WeChat API {path} returned errcode {errcode}: {errmsg or 'no message'}"
+        super().__init__(f"{text} ({hint})" if hint else text)
+
+    @property
+    def retryable(self) -> bool:
+        return self.errcode in RETRYABLE_ERRCODES
+
+
+class WeChatUnavailable(WeChatApiError):
+    """No usable answer at all (timeout, connection error, HTTP error, not JSON): try again later.
+
+    It carries errcode -1, WeChat's own "system busy", so callers handle both the same way.
+    """
+
+    def __init__(self, path: str, reason: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(-1, reason, path)
+        self.args = (f"WeChat API {path} unavailable: {reason}; the call is retried later",)
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    token: str
+    expires_at: datetime
+    refreshed_at: datetime | None
+
+
+class AccessTokenStore:
+    """Access tokens shared through the ``access_tokens`` table, refreshed by one process at a time.
+
+    A process that needs a new token takes a lease with a conditional UPDATE; the winner fetches,
+    the others poll the row until the winner has stored the result. Each condition also names the
+    token the caller saw, so N processes that all saw a token rejected cause one refresh, not N.
+    """
+
+    MIN_REFRESH_INTERVAL = timedelta(seconds=60)
+
+    def __init__(
+        self,
+        clock: Clock,
+        owner_id: str,
+        lease_seconds: float = 15.0,
+        margin_seconds: float = 300.0,
+    ) -> None:
+        self._clock = clock
+        self._owner_id = owner_id[:64]
+        self._lease = timedelta(seconds=lease_seconds)
+        self._margin = timedelta(seconds=margin_seconds)
+        self._cache: dict[str, _CachedToken] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _now(self) -> datetime:
+        return self._clock.now().astimezone(UTC)
+
+    def _fresh(
+        self,
+        token: str,
+        expires_at: datetime | None,
+        refreshed_at: datetime | None,
+        invalid: str | None,
+    ) -> bool:
+        """Usable now. Just refreshed counts as usable even inside the margin: WeChat may hand
+        back the same ageing token, and refreshing again every call would burn the daily quota."""
+        if not token or token == invalid or expires_at is None:
+            return False
+        now = self._now()
+        if expires_at - self._margin > now:
+            return True
+        return (
+            refreshed_at is not None
+            and expires_at > now
+            and refreshed_at + self.MIN_REFRESH_INTERVAL > now
+        )
+
+    async def get(
+        self,
+        name: str,
+        fetch: Callable[[], Awaitable[tuple[str, int]]],
+        *,
+        invalid: str | None = None,
+    ) -> str:
+        """Return a usable token. ``invalid`` is one the API just rejected: never return it."""
+        cached = self._cached(name, invalid)
+        if cached is not None:
+            return cached
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:  # tasks of this process queue here instead of all polling the table
+            cached = self._cached(name, invalid)
+            if cached is not None:
+                return cached
+            return await self._get_shared(name, fetch, invalid)
+
+    def _cached(self, name: str, invalid: str | None) -> str | None:
+        entry = self._cache.get(name)
+        if entry and self._fresh(entry.token, entry.expires_at, entry.refreshed_at, invalid):
+            return entry.token
+        return None
+
+    async def _get_shared(
+        self, name: str, fetch: Callable[[], Awaitable[tuple[str, int]]], invalid: str | None
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        lease = self._lease.total_seconds()
+        give_up_at = loop.time() + lease + min(lease, 1.0)  # the holder's lease, plus slack
+        pause = 0.02
+        while True:
+            row = await self._load(name)
+            if self._fresh(row.token, row.expires_at, row.refreshed_at, invalid):
+                return self._remember(name, row.token, row.expires_at, row.refreshed_at)
+            lease_until = await self._take_lease(row)
+            if lease_until is not None:
+                return await self._refresh(name, fetch, lease_until)
+            if loop.time() >= give_up_at:
+                raise WeChatUnavailable(
+                    f"access token {name}",
+                    f"another process ({row.lease_owner}) holds the refresh lease and did not "
+                    "store a token in time; check that process's log for the token API error",
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    async def _load(self, name: str) -> AccessToken:
+        row = await AccessToken.get_or_none(name=name)
+        if row is not None:
+            return row
+        try:
+            return await AccessToken.create(name=name, token="")
+        except IntegrityError:  # another process created it first
+            return await AccessToken.get(name=name)
+
+    async def _take_lease(self, seen: AccessToken) -> datetime | None:
+        """Take the lease if it is free and the row still holds what we judged stale."""
+        now = self._now()
+        until = now + self._lease
+        refreshed = (
+            Q(refreshed_at__isnull=True)
+            if seen.refreshed_at is None
+            else Q(refreshed_at=seen.refreshed_at)
+        )
+        won = (
+            await AccessToken.filter(name=seen.name, token=seen.token)
+            .filter(refreshed)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_owner=self._owner_id, lease_until=until)
+        )
+        return until if won else None
+
+    async def _refresh(
+        self, name: str, fetch: Callable[[], Awaitable[tuple[str, int]]], lease_until: datetime
+    ) -> str:
+        mine = AccessToken.filter(name=name, lease_owner=self._owner_id, lease_until=lease_until)
+        try:
+            token, expires_in = await fetch()
+        except BaseException:
+            await mine.update(lease_owner=None, lease_until=None)
+            raise
+        now = self._now()
+        expires_at = now + timedelta(seconds=expires_in)
+        stored = await mine.update(
+            token=token, expires_at=expires_at, refreshed_at=now, lease_owner=None, lease_until=None
+        )
+        if not stored:
+            logger.warning(
+                "access token %s: the refresh took longer than the %s s lease and another process "
+                "took over; using our token without storing it",
+                name,
+                self._lease.total_seconds(),
+            )
+        logger.info("access token %s refreshed by %s, valid %s s", name, self._owner_id, expires_in)
+        return self._remember(name, token, expires_at, now)
+
+    def _remember(
+        self, name: str, token: str, expires_at: datetime | None, refreshed_at: datetime | None
+    ) -> str:
+        if expires_at is not None:
+            self._cache[name] = _CachedToken(token, expires_at, refreshed_at)
+        return token
+
+
+class WeChatClient:
+    """The official-account API calls the outbox needs. One instance per process and session."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, settings: Settings, tokens: AccessTokenStore
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._tokens = tokens
+        self._base = settings.wechat_api_base.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
+        self._token_name = f"mp:{settings.mp_appid}"
+
+    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` to ``path``; a rejected token is refreshed once and the call repeated."""
+        token = await self._tokens.get(self._token_name, self._fetch_token)
+        result = await self._post(path, body, token)
+        if result.get("errcode") in TOKEN_ERRCODES:
+            logger.info("WeChat rejected the access token on %s; refreshing it once", path)
+            token = await self._tokens.get(
+                self._token_name, self._fetch_token_forced, invalid=token
+            )
+            result = await self._post(path, body, token)
+        errcode = int(result.get("errcode") or 0)
+        if errcode:
+            raise WeChatApiError(errcode, str(result.get("errmsg", "")), path)
+        return result
+
+    async def send_custom_message(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/custom/send", {"touser": openid, **payload})
+
+    async def send_template_message(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/template/send", {"touser": openid, **payload})
+
+    async def send_subscribe_message(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/subscribe/bizsend", {"touser": openid, **payload})
+
+    async def mass_send(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/mass/sendall", payload)
+
+    async def _fetch_token(self) -> tuple[str, int]:
+        return await self._request_token(force_refresh=False)
+
+    async def _fetch_token_forced(self) -> tuple[str, int]:
+        """After a rejection the normal mode may hand back the very token WeChat just refused."""
+        return await self._request_token(force_refresh=True)
+
+    async def _request_token(self, *, force_refresh: bool) -> tuple[str, int]:
+        path = "/cgi-bin/stable_token"
+        body = {
+            "grant_type": "client_credential",
+            "appid": self._settings.mp_appid,
+            "secret": self._settings.mp_secret,
+            "force_refresh": force_refresh,
+        }
+        result = await self._post(path, body, None)
+        errcode = int(result.get("errcode") or 0)
+        if errcode or not result.get("access_token"):
+            raise WeChatApiError(errcode or -1, str(result.get("errmsg", "no access_token")), path)
+        return str(result["access_token"]), int(result.get("expires_in", 7200))
+
+    async def _post(self, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        # The token goes in the query string; never log the URL, only the path.
+        params = {"access_token": token} if token is not None else None
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            async with self._session.post(
+                f"{self._base}{path}",
+                params=params,
+                data=data,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=self._timeout,
+            ) as response:
+                text = await response.text(encoding="utf-8", errors="replace")
+                status = response.status
+        except TimeoutError as exc:
+            raise WeChatUnavailable(
+                path, f"no answer within {self._timeout.total} s (JIESU_HTTP_TIMEOUT_SECONDS)"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise WeChatUnavailable(
+                path, f"{type(exc).__name__}: {exc}; check JIESU_WECHAT_API_BASE and the network"
+            ) from exc
+        if status >= 400:
+            raise WeChatUnavailable(path, f"HTTP {status}: {text[:200]}", status)
+        try:
+            result = json.loads(text)
+        except ValueError as exc:
+            raise WeChatUnavailable(path, f"answer is not JSON: {text[:200]!r}", status) from exc
+        if not isinstance(result, dict):
+            raise WeChatUnavailable(path, f"answer is not a JSON object: {text[:200]!r}", status)
+        return result
