@@ -30,7 +30,7 @@ from scheduler.runner import SweepJob, build_scheduler
 logger = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+CLOCK = web.AppKey("clock", Clock)
 INTAKE = web.AppKey("intake", IntakeService)
 DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)

@@ -126,7 +126,7 @@ async def _cases(settings: Settings, limit: int) -> list[dict[str, Any]]:
                     "resident_openid": case.resident.openid if case.resident else None,
                     "text": case.text,
                     "attachments": case.attachments,
-                    "duplicate_of": case.duplicate_of_id,  # type: ignore[attr-defined]
+                    "duplicate_of": case.duplicate_of_id,
                     "created_at": case.created_at.isoformat(),
                 }
             )

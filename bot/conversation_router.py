@@ -142,7 +142,7 @@ async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> s
 
 
 async def _case_of(conversation: Conversation) -> Case | None:
-    case_id = conversation.case_id  # type: ignore[attr-defined]
+    case_id = conversation.case_id
     return await Case.get_or_none(id=case_id) if case_id else None
 
 
@@ -261,7 +261,17 @@ async def on_location(
         DialogueState.AWAITING_PLACE,
         DialogueState.COLLECTING,
     ):
-        reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
+        if conversation.state == DialogueState.AWAITING_PLACE or not has_place(case):
+            reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
+        else:
+            # The case has its place already: keep the location as evidence, do not move it.
+            item = {
+                "type": "location",
+                "lng": message.lng,
+                "lat": message.lat,
+                "label": message.label,
+            }
+            reply = await detail.add_attachments(case, resident, [item], ctx)
         await conversations.set_state(
             conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
         )
@@ -273,6 +283,10 @@ async def on_location(
     )
     label = message.label or f"{message.lat:.5f}, {message.lng:.5f}"
     return Outcome(replies.LOCATION_HELD.format(label=label))
+
+
+def has_place(case: Case) -> bool:
+    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
 
 
 async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:

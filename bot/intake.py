@@ -33,6 +33,29 @@ logger = logging.getLogger(__name__)
 DUPLICATE_WAIT_STEP = 0.05
 
 
+class PassiveReply:
+    """Who delivers the answer: the waiting HTTP response, or the outbox once it gave up.
+
+    Both sides decide without awaiting (one event loop), so exactly one of them wins, even
+    when the database serialises writers (SQLite) and a status update could not be made in time.
+    """
+
+    def __init__(self) -> None:
+        self.state = "waiting"
+
+    def take_for_commit(self) -> bool:
+        if self.state == "waiting":
+            self.state = "committing"
+            return True
+        return False
+
+    def give_up(self) -> bool:
+        if self.state == "waiting":
+            self.state = "released"
+            return True
+        return False
+
+
 @dataclass
 class IntakeService:
     """Everything the intake needs; one per app, shared by all requests."""
@@ -71,13 +94,20 @@ class IntakeService:
             existing = await InboundMessage.get(dedup_key=key)
             return existing, False
 
-    async def process(self, row: InboundMessage, message: IncomingMessage) -> str | None:
-        """Do the work for a stored message. Raises if it failed (the row is then FAILED)."""
+    async def process(
+        self, row: InboundMessage, message: IncomingMessage, waiting: PassiveReply | None = None
+    ) -> str | None:
+        """Do the work for a stored message. Raises if it failed (the row is then FAILED).
+
+        ``waiting`` is the HTTP request still able to carry the reply; without it, or once it
+        has given up, the reply is pushed through the outbox in the same transaction.
+        """
         try:
             async with in_transaction():
                 ctx = await self.context()
                 outcome = await route(message, ctx)
-                await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id)
+                push = waiting is None or not waiting.take_for_commit()
+                await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id, push=push)
         except inbound.AlreadyAnswered:
             logger.info(
                 "inbound %s was answered by another worker; this attempt rolled back", row.dedup_key
@@ -95,15 +125,16 @@ class IntakeService:
         row, created = await self.store(message, key, body)
         if not created:
             return await self.answer_duplicate(row)
-        task = asyncio.create_task(self.process(row, message))
+        waiting = PassiveReply()
+        task = asyncio.create_task(self.process(row, message, waiting))
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget_seconds)
         except TimeoutError:
-            if await inbound.defer(row):
+            if waiting.give_up():
                 logger.warning("inbound %s exceeded the reply budget; answering via outbox", key)
                 self._keep_running(task)
                 return replies.DEFERRED
-            return await task
+            return await task  # the work is committing right now: its reply is moments away
         except Exception:
             return replies.FAILED
 

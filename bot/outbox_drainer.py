@@ -79,7 +79,9 @@ class OutboxDrainer:
             claim = self._send_budget + timedelta(seconds=30)
             logger.warning(
                 "outbox claim of %s s is too short for JIESU_HTTP_TIMEOUT_SECONDS=%s; using %s s",
-                claim_seconds, settings.http_timeout_seconds, claim.total_seconds(),
+                claim_seconds,
+                settings.http_timeout_seconds,
+                claim.total_seconds(),
             )
         self._client = client
         self._settings = settings
@@ -216,8 +218,10 @@ class OutboxDrainer:
         if row.claimed_until is not None and row.claimed_until - now > self._send_budget:
             return True
         until = now + self._claim
-        renewed = await self._mine(row, claim_id).filter(claimed_until__gt=now).update(
-            claimed_until=until
+        renewed = (
+            await self._mine(row, claim_id)
+            .filter(claimed_until__gt=now)
+            .update(claimed_until=until)
         )
         row.claimed_until = until
         return bool(renewed)
@@ -233,7 +237,10 @@ class OutboxDrainer:
         if self._sandbox or self._client is None:
             logger.info(
                 "sandbox: not sending %s #%s to %s: %s",
-                channel, row.id, row.recipient, short_text(payload),
+                channel,
+                row.id,
+                row.recipient,
+                short_text(payload),
             )
             return {"sandbox": True}
         client = self._client
@@ -261,7 +268,8 @@ class OutboxDrainer:
         if not updated:
             logger.warning(
                 "outbox %s was sent but its claim had passed to another drainer; "
-                "raise claim_seconds if sends are this slow", row.id,
+                "raise claim_seconds if sends are this slow",
+                row.id,
             )
 
     async def _record_failure(
@@ -273,8 +281,13 @@ class OutboxDrainer:
             delay = retry_delay(attempts)
             logger.warning(
                 "outbox %s (%s to %s) failed, attempt %d of %d, retry in %.0f s: %s",
-                row.id, row.channel, row.recipient, attempts,
-                self._settings.outbox_max_attempts, delay.total_seconds(), error,
+                row.id,
+                row.channel,
+                row.recipient,
+                attempts,
+                self._settings.outbox_max_attempts,
+                delay.total_seconds(),
+                error,
             )
             changes: dict[str, Any] = {
                 "status": OutboxStatus.PENDING,
@@ -285,7 +298,10 @@ class OutboxDrainer:
                 error = f"gave up after {attempts} attempts: {error}"
             logger.error(
                 "outbox %s (%s to %s) failed for good: %s",
-                row.id, row.channel, row.recipient, error,
+                row.id,
+                row.channel,
+                row.recipient,
+                error,
             )
             changes = {"status": OutboxStatus.FAILED}
         updated = await self._mine(row, claim_id).update(
@@ -299,6 +315,4 @@ class OutboxDrainer:
     @staticmethod
     def _mine(row: OutboxMessage, claim_id: str) -> Any:
         """Writes after a send touch the row only while this claim still holds it."""
-        return OutboxMessage.filter(
-            id=row.id, claimed_by=claim_id, status=OutboxStatus.SENDING
-        )
+        return OutboxMessage.filter(id=row.id, claimed_by=claim_id, status=OutboxStatus.SENDING)

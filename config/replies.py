@@ -69,4 +69,10 @@ MENU_MY_CASES = "MY_CASES"
 MENU_HELP = "HELP"
 MENU_REPORT_TEXT = "请直接发送文字或语音描述问题，并说明地点；可以附上照片或位置。"
 
-ATTACHMENT_WORDS = {"image": "照片", "video": "视频", "shortvideo": "小视频", "voice": "语音"}
+ATTACHMENT_WORDS = {
+    "image": "照片",
+    "video": "视频",
+    "shortvideo": "小视频",
+    "voice": "语音",
+    "location": "位置",
+}

@@ -25,7 +25,7 @@ async def current(resident: Resident, now: datetime) -> Conversation:
         )
     if conversation.expires_at <= now:
         conversation.state = DialogueState.IDLE
-        conversation.case_id = None  # type: ignore[attr-defined]
+        conversation.case_id = None
         conversation.data = {}
     return conversation
 
@@ -40,7 +40,7 @@ async def set_state(
     data: dict[str, Any] | None = None,
 ) -> None:
     conversation.state = state
-    conversation.case_id = case_id  # type: ignore[attr-defined]
+    conversation.case_id = case_id
     conversation.data = data or {}
     conversation.expires_at = now + ttl
     await Conversation.filter(id=conversation.id).update(

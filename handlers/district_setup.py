@@ -43,11 +43,11 @@ async def load_demo_district() -> None:
             },
         )
     if not await RoutingRule.exists():
-        for priority, prefix, unit_code in demo_district.ROUTING_RULES:
+        for priority, prefix, rule_unit in demo_district.ROUTING_RULES:
             await RoutingRule.create(
                 priority=priority,
                 category_prefix=prefix,
-                unit_id=units[unit_code].id if unit_code else None,
+                unit_id=units[rule_unit].id if rule_unit else None,
                 note="demo district",
             )
     logger.info(

@@ -1,7 +1,8 @@
 """Bookkeeping of inbound messages: each is answered once, whatever retries or crashes happen.
 
 A message is stored as PROCESSING before any work. The work's transaction ends with
-:func:`finish`, which flips the row to ANSWERED only if it is still PROCESSING or DEFERRED. If
+:func:`finish`, which flips the row to ANSWERED only if it is still PROCESSING or DEFERRED (taken
+up again by the recovery sweep). If
 another process answered it first, :class:`AlreadyAnswered` rolls the whole transaction back,
 so a message can never create two cases.
 """
@@ -20,37 +21,25 @@ class AlreadyAnswered(RuntimeError):
 
 
 async def finish(
-    message: InboundMessage, reply: str | None, now: datetime, case_id: int | None
+    message: InboundMessage,
+    reply: str | None,
+    now: datetime,
+    case_id: int | None,
+    *,
+    push: bool,
 ) -> None:
-    """Store the reply. If the HTTP answer went out already (DEFERRED), push it instead."""
+    """Store the reply; with ``push`` (nobody is waiting for the passive reply) send it instead."""
     text = reply or ""
-    answered = await InboundMessage.filter(id=message.id, status=InboundStatus.PROCESSING).update(
-        status=InboundStatus.ANSWERED, reply=text, processed_at=now, case_id=case_id, error=""
-    )
-    if answered:
-        return
-    answered = await InboundMessage.filter(id=message.id, status=InboundStatus.DEFERRED).update(
-        status=InboundStatus.ANSWERED, reply=text, processed_at=now, case_id=case_id, error=""
-    )
+    answered = await InboundMessage.filter(
+        id=message.id, status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED]
+    ).update(status=InboundStatus.ANSWERED, reply=text, processed_at=now, case_id=case_id, error="")
     if not answered:
         raise AlreadyAnswered(message.dedup_key)
-    if text:
+    if push and text:
         resident = await resident_for(message.openid)
         await notify_resident(
             resident, text, now, purpose="reply", dedup_key=f"reply:{message.dedup_key}"
         )
-
-
-async def defer(message: InboundMessage) -> bool:
-    """The passive reply is due now but the work is not done: answer later through the outbox.
-
-    Returns False if the work finished meanwhile (then the stored reply can be used).
-    """
-    return bool(
-        await InboundMessage.filter(id=message.id, status=InboundStatus.PROCESSING).update(
-            status=InboundStatus.DEFERRED
-        )
-    )
 
 
 async def fail(message: InboundMessage, error: str) -> None:

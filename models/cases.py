@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -21,6 +21,12 @@ class Case(Model):
     Times are stored in UTC.
     """
 
+    resident_id: int | None
+    grid_id: int | None
+    unit_id: int | None
+    worker_id: int | None
+    duplicate_of_id: int | None
+
     id = fields.BigIntField(primary_key=True)
     number = fields.CharField(max_length=16, unique=True, description="what residents quote")
     resident: fields.ForeignKeyNullableRelation[Resident] = fields.ForeignKeyField(
@@ -35,14 +41,16 @@ class Case(Model):
     category = fields.CharField(max_length=128, default="", db_index=True)
     category_confidence = fields.FloatField(default=0.0)
     urgency = fields.CharField(max_length=4, default="一般", description="急 | 一般")
-    urgency_reasons = fields.JSONField(default=list)
+    urgency_reasons: fields.JSONField[list[str]] = fields.JSONField(default=list)
     difficult = fields.BooleanField(default=False, description="难: needs several units")
     title = fields.CharField(max_length=64, default="")
-    keywords = fields.JSONField(default=list)
+    keywords: fields.JSONField[list[str]] = fields.JSONField(default=list)
 
     # The resident's own words and what they sent with them
     text = fields.TextField(default="")
-    attachments = fields.JSONField(default=list, description="[{type, media_id, url, ...}]")
+    attachments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list, description="[{type, media_id, url, ...}]"
+    )
     contact_phone = fields.CharField(max_length=32, null=True)
 
     # Where
@@ -98,6 +106,8 @@ class Case(Model):
 class CaseEvent(Model):
     """One entry of a case's timeline: who did what, when, and why."""
 
+    case_id: int
+
     id = fields.BigIntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="events", on_delete=fields.CASCADE
@@ -109,11 +119,11 @@ class CaseEvent(Model):
     from_status = fields.CharField(max_length=16, null=True)
     to_status = fields.CharField(max_length=16, null=True)
     note = fields.TextField(default="")
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "case_events"
-        ordering = ["at", "id"]
+        ordering = ("at", "id")
 
 
 class CaseCounter(Model):

@@ -27,13 +27,21 @@ class Unit(Model):
 class Grid(Model):
     """A grid (网格): the smallest area with its own grid worker."""
 
+    unit_id: int | None
+
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=64)
     street = fields.CharField(max_length=64, db_index=True)
-    compounds = fields.JSONField(default=list, description="compounds, roads and POIs inside")
-    aliases = fields.JSONField(default=list, description="names residents use for them")
-    boundary = fields.JSONField(default=list, description="polygon as [[lng, lat], ...]")
+    compounds: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, description="compounds, roads and POIs inside"
+    )
+    aliases: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, description="names residents use for them"
+    )
+    boundary: fields.JSONField[list[list[float]]] = fields.JSONField(
+        default=list, description="polygon as [[lng, lat], ...]"
+    )
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit",
         related_name="grids",
@@ -50,6 +58,9 @@ class Grid(Model):
 
 class RoutingRule(Model):
     """category × place -> unit. Rules are tried in ascending priority: the first match wins."""
+
+    grid_id: int | None
+    unit_id: int | None
 
     id = fields.BigIntField(primary_key=True)
     priority = fields.IntField(default=100, db_index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -31,6 +31,9 @@ class SurveyAnswer(StrEnum):
 
 class Survey(Model):
     """One round of 回访 for a case. A reopened case gets a new round after its next 办结."""
+
+    case_id: int
+    resident_id: int | None
 
     id = fields.BigIntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
@@ -74,8 +77,10 @@ class Notice(Model):
     id = fields.BigIntField(primary_key=True)
     title = fields.CharField(max_length=128)
     kind = fields.CharField(max_length=16, default="text", description="text | news | template")
-    content = fields.JSONField(default=dict)
-    audience = fields.JSONField(default=dict, description="{all|tags|streets|grids|units: ...}")
+    content: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    audience: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        default=dict, description="{all|tags|streets|grids|units: ...}"
+    )
     channel = fields.CharField(max_length=16, default="mp_mass")
     status = fields.CharEnumField(NoticeStatus, max_length=24, default=NoticeStatus.DRAFT)
     created_by = fields.CharField(max_length=64, default="")
@@ -90,6 +95,8 @@ class Notice(Model):
 
 class NoticeDelivery(Model):
     """One recipient of a notice, unique per notice, so a retried fan-out never sends twice."""
+
+    notice_id: int
 
     id = fields.BigIntField(primary_key=True)
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -68,7 +68,9 @@ class OutboxMessage(Model):
         max_length=16, description="mp_custom | mp_template | mp_subscribe | work_app | mp_mass"
     )
     recipient = fields.CharField(max_length=64, description="openid, WeCom userid or tag")
-    payload = fields.JSONField(description="the API body without the recipient")
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        description="the API body without the recipient"
+    )
     purpose = fields.CharField(max_length=32, default="", description="reply | task | survey ...")
     dedup_key = fields.CharField(max_length=160, null=True, unique=True)
     case_id = fields.BigIntField(null=True, db_index=True)
@@ -78,7 +80,7 @@ class OutboxMessage(Model):
     claimed_by = fields.CharField(max_length=64, null=True)
     claimed_until = fields.DatetimeField(null=True)
     last_error = fields.TextField(default="")
-    response = fields.JSONField(null=True)
+    response: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
@@ -90,6 +92,9 @@ class OutboxMessage(Model):
 class Conversation(Model):
     """A resident's dialogue state, in the database so that any process can continue it."""
 
+    resident_id: int
+    case_id: int | None
+
     id = fields.BigIntField(primary_key=True)
     resident: fields.OneToOneRelation[Resident] = fields.OneToOneField(
         "models.Resident", related_name="conversation", on_delete=fields.CASCADE
@@ -98,7 +103,9 @@ class Conversation(Model):
     case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="conversations", null=True, on_delete=fields.SET_NULL
     )
-    data = fields.JSONField(default=dict, description="held attachments, pending location ...")
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        default=dict, description="held attachments, pending location ..."
+    )
     expires_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -26,7 +26,7 @@ class Resident(Model):
     subscribe_scene = fields.CharField(max_length=128, null=True, description="qrscene at follow")
     # Consent to messages outside the 48-hour customer-service window.
     consent_template = fields.BooleanField(default=False)
-    consent_subscribe = fields.JSONField(
+    consent_subscribe: fields.JSONField[dict[str, str]] = fields.JSONField(
         default=dict, description="subscription template id -> 'accept' | 'reject'"
     )
     survey_opt_out = fields.BooleanField(default=False)
@@ -49,6 +49,9 @@ class WorkerRole(StrEnum):
 
 class Worker(Model):
     """Someone who handles cases: reached over WeCom (userid) or the official account (openid)."""
+
+    unit_id: int | None
+    grid_id: int | None
 
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64)

@@ -31,6 +31,7 @@ def build_scheduler(jobs: Sequence[SweepJob]) -> AsyncIOScheduler:
             "interval",
             seconds=job.every_seconds,
             id=job.id,
+            name=job.id,
             replace_existing=True,
             max_instances=1,
             coalesce=True,

@@ -81,7 +81,7 @@ def postgres_database() -> Iterator[str]:
 
     try:
         asyncio.run(create())
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         message = f"PostgreSQL at {POSTGRES_SERVER_URL} is not reachable: {exc}"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,6 @@ from bot.app import create_app
 from bot.wechat_sign import encrypted_request, message_xml, signed_query
 from handlers.district_setup import load_demo_district
 from tests.conftest import TEST_TOKEN, make_settings
-
 
 MSG_IDS = itertools.count(7_000_000_000_000_000_000)
 

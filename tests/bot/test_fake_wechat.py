@@ -147,7 +147,11 @@ async def test_introspection_endpoints(api: FakeApi, fake: FakeWeChat) -> None:
 
 async def test_runs_standalone_and_prints_its_url() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fake_wechat", "--port", "0",
+        sys.executable,
+        "-m",
+        "tests.fake_wechat",
+        "--port",
+        "0",
         stdout=asyncio.subprocess.PIPE,
     )
     try:

@@ -9,15 +9,17 @@ from tests.bot.conftest import Resident, reply_content
 
 
 async def test_report_with_place_is_routed_and_answered(resident: Resident) -> None:
-    answer = await resident.say("五角场街道国权路小区3号楼楼道里堆满杂物，物业一直不管，电话13812345678")
+    answer = await resident.say(
+        "五角场街道国权路小区3号楼楼道里堆满杂物，物业一直不管，电话13812345678"
+    )
     case = await Case.get()
     assert case.number in answer
     assert case.status == CaseStatus.DISPATCHED
     assert case.kind == "complaint"
     assert case.category.startswith("城乡建设")
-    grid = await Grid.get(id=case.grid_id)  # type: ignore[attr-defined]
+    grid = await Grid.get(id=case.grid_id)
     assert grid.code == "WJC-01"
-    unit = await Unit.get(id=case.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=case.unit_id)
     assert unit.name in answer and "前办结" in answer
     assert case.contact_phone == "13812345678"
     assert case.completion_due_at is not None and case.first_contact_due_at is not None
@@ -37,10 +39,11 @@ async def test_missing_place_is_asked_once_then_photo_and_detail_attach(resident
     await case.refresh_from_db()
     assert "开鲁新村" in answer
     assert case.status == CaseStatus.DISPATCHED
-    assert (await Grid.get(id=case.grid_id)).code == "YX-01"  # type: ignore[attr-defined]
+    assert (await Grid.get(id=case.grid_id)).code == "YX-01"
 
     status, body = await resident.send(
-        "image", {"PicUrl": "http://mmbiz.example/lamp.jpg", "MediaId": "lamp", "MsgId": resident.msg_id()}
+        "image",
+        {"PicUrl": "http://mmbiz.example/lamp.jpg", "MediaId": "lamp", "MsgId": resident.msg_id()},
     )
     assert status == 200 and case.number in reply_content(body)
     answer = await resident.say("是靠近小区南门的那一盏")
@@ -54,20 +57,27 @@ async def test_missing_place_is_asked_once_then_photo_and_detail_attach(resident
 async def test_place_by_location_message(resident: Resident) -> None:
     await resident.say("路边的井盖不见了，很危险")
     case = await Case.get()
-    status, body = await resident.send(
+    status, _ = await resident.send(
         "location",
-        {"Location_X": 31.275, "Location_Y": 121.526, "Scale": 16, "Label": "控江路", "MsgId": resident.msg_id()},
+        {
+            "Location_X": 31.275,
+            "Location_Y": 121.526,
+            "Scale": 16,
+            "Label": "控江路",
+            "MsgId": resident.msg_id(),
+        },
     )
     assert status == 200
     await case.refresh_from_db()
-    assert (await Grid.get(id=case.grid_id)).code == "KJL-01"  # type: ignore[attr-defined]
+    assert (await Grid.get(id=case.grid_id)).code == "KJL-01"
     assert case.status == CaseStatus.DISPATCHED
     assert case.urgency == "急"
 
 
 async def test_photo_first_then_words(resident: Resident) -> None:
-    status, body = await resident.send(
-        "image", {"PicUrl": "http://mmbiz.example/a.jpg", "MediaId": "early", "MsgId": resident.msg_id()}
+    _, body = await resident.send(
+        "image",
+        {"PicUrl": "http://mmbiz.example/a.jpg", "MediaId": "early", "MsgId": resident.msg_id()},
     )
     assert "照片" in reply_content(body)
     assert await Case.all().count() == 0

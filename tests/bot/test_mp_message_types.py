@@ -13,7 +13,12 @@ MESSAGES: dict[str, tuple[str, dict[str, str | int | float]]] = {
     "text": ("text", {"Content": "国权路小区门口路灯不亮", "MsgId": 101}),
     "voice-recognised": (
         "voice",
-        {"MediaId": "m1", "Format": "amr", "Recognition": "开鲁新村垃圾堆了三天没人清运", "MsgId": 102},
+        {
+            "MediaId": "m1",
+            "Format": "amr",
+            "Recognition": "开鲁新村垃圾堆了三天没人清运",
+            "MsgId": 102,
+        },
     ),
     "voice-plain": ("voice", {"MediaId": "m2", "Format": "amr", "MsgId": 103}),
     "image": ("image", {"PicUrl": "http://mmbiz.example/1.jpg", "MediaId": "m3", "MsgId": 104}),
@@ -25,7 +30,12 @@ MESSAGES: dict[str, tuple[str, dict[str, str | int | float]]] = {
     ),
     "link": (
         "link",
-        {"Title": "小区电梯故障", "Description": "凤城新村电梯坏了一周", "Url": "http://x.invalid", "MsgId": 108},
+        {
+            "Title": "小区电梯故障",
+            "Description": "凤城新村电梯坏了一周",
+            "Url": "http://x.invalid",
+            "MsgId": 108,
+        },
     ),
 }
 
@@ -37,7 +47,11 @@ EVENTS: dict[str, dict[str, str | int | float]] = {
     "location": {"Event": "LOCATION", "Latitude": 31.3, "Longitude": 121.5, "Precision": 30.0},
     "click": {"Event": "CLICK", "EventKey": "MY_CASES"},
     "view": {"Event": "VIEW", "EventKey": "https://example.invalid/"},
-    "templatesendjobfinish": {"Event": "TEMPLATESENDJOBFINISH", "MsgID": 200163836, "Status": "success"},
+    "templatesendjobfinish": {
+        "Event": "TEMPLATESENDJOBFINISH",
+        "MsgID": 200163836,
+        "Status": "success",
+    },
     "masssendjobfinish": {
         "Event": "MASSSENDJOBFINISH",
         "MsgID": 1000001625,

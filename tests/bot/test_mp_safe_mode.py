@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
 from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat_sign import encrypted_request, message_xml, signature, signed_query
 from bot.wechat_xml import parse_xml_fields
 from models import Case, InboundMessage
-from tests.bot.conftest import ClientFactory, Resident, reply_content
+from tests.bot.conftest import ClientFactory, Resident
 from tests.conftest import TEST_AES_KEY, TEST_APPID
 
 # The sample of WeChat's message encryption documentation (WXBizMsgCrypt): a text message
@@ -75,7 +74,9 @@ async def test_documentation_sample_with_a_tampered_signature(make_client: Clien
 async def test_safe_mode_conversation(make_client: ClientFactory) -> None:
     client = await make_client(mp_aes_key=TEST_AES_KEY)
     resident = Resident(client, "o-safe-mode", aes_key=TEST_AES_KEY, appid=TEST_APPID)
-    status, body = await resident.send("text", {"Content": "国权路小区3号楼楼道灯坏了", "MsgId": 11})
+    status, body = await resident.send(
+        "text", {"Content": "国权路小区3号楼楼道灯坏了", "MsgId": 11}
+    )
     assert status == 200
     fields = parse_xml_fields(body)
     assert "Encrypt" in fields and "Content" not in fields
@@ -105,10 +106,11 @@ async def test_bad_ciphertext_is_refused(make_client: ClientFactory) -> None:
 async def test_message_encrypted_for_another_appid(make_client: ClientFactory) -> None:
     client = await make_client(mp_aes_key=TEST_AES_KEY)
     query, body = encrypted_request(
-        "jiesutesttoken", TEST_AES_KEY, "wxanotherapp000000", message_xml("o-x", "text", {"Content": "hi", "MsgId": 3})
+        "jiesutesttoken",
+        TEST_AES_KEY,
+        "wxanotherapp000000",
+        message_xml("o-x", "text", {"Content": "hi", "MsgId": 3}),
     )
     response = await client.post("/wechat/mp", params=query, data=body.encode())
     assert response.status == 403
     assert await InboundMessage.all().count() == 0
-
-

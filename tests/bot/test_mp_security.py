@@ -35,7 +35,9 @@ async def test_get_verification_with_wrong_signature(client: TestClient) -> None
     assert "signature" in await response.text()
 
 
-async def post(client: TestClient, body: bytes | str, query: dict[str, str] | None = None) -> tuple[int, str]:
+async def post(
+    client: TestClient, body: bytes | str, query: dict[str, str] | None = None
+) -> tuple[int, str]:
     data = body.encode("utf-8") if isinstance(body, str) else body
     response = await client.post("/wechat/mp", params=query or signed_query(TEST_TOKEN), data=data)
     return response.status, await response.text()
@@ -55,7 +57,9 @@ async def test_missing_signature_parameters(client: TestClient) -> None:
 
 async def test_stale_timestamp_is_refused(client: TestClient) -> None:
     """In plaintext mode the signature does not cover the body: old URLs must expire."""
-    status, body = await post(client, TEXT, signed_query(TEST_TOKEN, timestamp=int(time.time()) - 3600))
+    status, body = await post(
+        client, TEXT, signed_query(TEST_TOKEN, timestamp=int(time.time()) - 3600)
+    )
     assert status == 403 and "timestamp" in body
     await assert_nothing_stored()
 
@@ -99,7 +103,9 @@ async def test_hostile_or_malformed_xml(client: TestClient, name: str) -> None:
 
 
 async def test_invalid_utf8(client: TestClient) -> None:
-    status, body = await post(client, TEXT.encode("utf-8").replace(b"\xe8\xb7\xaf", b"\xff\xfe\xfd"))
+    status, body = await post(
+        client, TEXT.encode("utf-8").replace(b"\xe8\xb7\xaf", b"\xff\xfe\xfd")
+    )
     assert status == 400 and "UTF-8" in body
     await assert_nothing_stored()
 

@@ -136,7 +136,10 @@ async def test_permanent_error_fails_at_once(
 
 
 async def test_gives_up_after_max_attempts(
-    session: aiohttp.ClientSession, outbound_db: str, wechat_base: str, clock: ManualClock,
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
     fake: FakeWeChat,
 ) -> None:
     settings = outbound_settings(outbound_db, wechat_base, outbox_max_attempts=3)
@@ -199,7 +202,9 @@ async def test_abandoned_claim_is_taken_over_once(
 
 
 async def test_result_is_not_recorded_over_another_claim(
-    drainer: OutboxDrainer, clock: ManualClock, fake: FakeWeChat,
+    drainer: OutboxDrainer,
+    clock: ManualClock,
+    fake: FakeWeChat,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (row,) = await queue_custom(clock, 1)
@@ -217,7 +222,9 @@ async def test_result_is_not_recorded_over_another_claim(
 
 
 async def test_claim_is_renewed_for_rows_that_waited(
-    drainer: OutboxDrainer, clock: ManualClock, fake: FakeWeChat,
+    drainer: OutboxDrainer,
+    clock: ManualClock,
+    fake: FakeWeChat,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first, second = await queue_custom(clock, 2)
@@ -245,8 +252,13 @@ async def test_claim_is_renewed_for_rows_that_waited(
 
 @pytest.mark.parametrize("mode", ["sandbox setting", "no client"])
 async def test_sandbox_sends_nothing_and_marks_sent(
-    outbound_db: str, wechat_base: str, clock: ManualClock, fake: FakeWeChat,
-    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture, mode: str,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    session: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    mode: str,
 ) -> None:
     if mode == "sandbox setting":
         settings = outbound_settings(outbound_db, wechat_base, outbound_mode="sandbox")
@@ -285,8 +297,12 @@ async def test_unknown_and_unready_channels_fail_clearly(
 
 
 async def test_run_keeps_going_after_errors_and_stops_on_request(
-    outbound_db: str, wechat_base: str, clock: ManualClock, fake: FakeWeChat,
-    session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = outbound_settings(outbound_db, wechat_base, outbox_poll_seconds=0.02)
     drainer = make_drainer(session, settings, clock, "proc-a")

@@ -238,7 +238,10 @@ async def test_http_error_is_retryable(client: WeChatClient, fake: FakeWeChat) -
 
 
 async def test_timeout_is_retryable(
-    session: aiohttp.ClientSession, outbound_db: str, wechat_base: str, fake: FakeWeChat,
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    fake: FakeWeChat,
     clock: ManualClock,
 ) -> None:
     settings = outbound_settings(outbound_db, wechat_base, http_timeout_seconds=0.2)
@@ -250,7 +253,10 @@ async def test_timeout_is_retryable(
 
 
 async def test_wrong_secret_says_what_to_fix_and_frees_the_lease(
-    session: aiohttp.ClientSession, outbound_db: str, wechat_base: str, fake: FakeWeChat,
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    fake: FakeWeChat,
     clock: ManualClock,
 ) -> None:
     settings = outbound_settings(outbound_db, wechat_base, mp_secret="stale-secret")
@@ -278,8 +284,11 @@ async def test_waits_for_the_process_holding_the_lease(
     async def other_process_finishes() -> None:
         await asyncio.sleep(0.2)
         await AccessToken.filter(name="n").update(
-            token="from-a", expires_at=clock.now() + timedelta(hours=2),
-            refreshed_at=clock.now(), lease_owner=None, lease_until=None,
+            token="from-a",
+            expires_at=clock.now() + timedelta(hours=2),
+            refreshed_at=clock.now(),
+            lease_owner=None,
+            lease_until=None,
         )
 
     token, _ = await asyncio.gather(store.get("n", fetch), other_process_finishes())
