@@ -7,71 +7,27 @@ SQLite and on PostgreSQL); test_outbox_drainer imports them. They can move to te
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from bot.wechat_client import AccessTokenStore, WeChatApiError, WeChatClient, WeChatUnavailable
 from config.settings import Settings
 from handlers.clock import ManualClock
-from models import AccessToken, database
+from models import AccessToken
 from tests.fake_wechat import CUSTOM_SEND, STABLE_TOKEN, FakeWeChat
 
-POSTGRES_SERVER_URL_DEFAULT = "postgres://postgres@127.0.0.1:5432/test"
 START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 TEXT = {"msgtype": "text", "text": {"content": "您的诉求已受理，编号 2503010001。"}}
 
 
-async def _admin(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def outbound_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A freshly migrated database with the ORM initialised; yields its URL."""
-    # Tortoise caches INSERT statements per (connection name, table), not per dialect: after a
-    # SQLite test, PostgreSQL would get "?" placeholders. Start each test with an empty cache.
-    EXECUTOR_CACHE.clear()
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path / 'outbound.sqlite3'}"
-        await database.migrate(url)
-        await database.init_orm(url)
-        try:
-            yield url
-        finally:
-            await database.close_orm()
-        return
-    server_url = os.environ.get("JIESU_TEST_POSTGRES_URL", POSTGRES_SERVER_URL_DEFAULT)
-    name = f"jiesu_t_{secrets.token_hex(6)}"
-    try:
-        await _admin(server_url, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        message = f"PostgreSQL at {server_url} is not reachable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: the PostgreSQL tests must run)")
-        pytest.skip(message)
-    url = server_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        await database.migrate(url)
-        await database.init_orm(url)
-        try:
-            yield url
-        finally:
-            await database.close_orm()
-    finally:
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+async def outbound_db(db: str) -> str:
+    """A fresh, migrated database (SQLite and PostgreSQL, from tests/conftest.py), ORM ready."""
+    return db
 
 
 @pytest.fixture
