@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 from tortoise import connections
 
+import nlu
 from bot.intake import IntakeService
 from bot.mp_endpoint import MpEndpoint
 from bot.outbox_drainer import OutboxDrainer
@@ -52,6 +53,8 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         settings=settings, clock=app[CLOCK], gazetteer=GazetteerCache(DISTRICT)
     )
     app[MP_ENDPOINT] = MpEndpoint(settings, app[INTAKE])
+    # Load the word tables now, off the event loop, not on the first resident's message.
+    await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
     yield
     await app[INTAKE].drain_background()
 

@@ -80,7 +80,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(_prepare_database(settings))
     host = args.host or settings.host
     port = args.port or settings.port
-    if settings.outbound_mode == "sandbox":
+    if args.demo and settings.outbound_mode == "sandbox":
         sys.stdout.write(
             "jiesu: local trial with the demo district; nothing is sent to WeChat.\n"
             f"jiesu: development token: {settings.mp_token}\n"
@@ -210,5 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # jieba attaches its own DEBUG handler; its dictionary chatter is not worth a log line.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     result: int = args.func(args, settings)
     return result

@@ -26,6 +26,7 @@ from handlers.clock import Clock
 from handlers.context import HandlerContext
 from handlers.gazetteer import GazetteerCache
 from handlers.incoming import IncomingMessage
+from handlers.routing import RoutingCache
 from models import InboundMessage, InboundStatus
 
 logger = logging.getLogger(__name__)
@@ -63,11 +64,15 @@ class IntakeService:
     settings: Settings
     clock: Clock
     gazetteer: GazetteerCache
+    routing: RoutingCache = field(default_factory=RoutingCache)
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
 
     async def context(self) -> HandlerContext:
         return HandlerContext(
-            now=self.clock.now(), settings=self.settings, gazetteer=await self.gazetteer.get()
+            now=self.clock.now(),
+            settings=self.settings,
+            gazetteer=await self.gazetteer.get(),
+            routing=await self.routing.get(),
         )
 
     async def store(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.settings import Settings
+from handlers.routing import RoutingTable
 from nlu import Gazetteer
 
 
@@ -14,6 +15,7 @@ class HandlerContext:
     now: datetime
     settings: Settings
     gazetteer: Gazetteer
+    routing: RoutingTable
 
     @property
     def conversation_ttl(self) -> timedelta:

@@ -7,7 +7,7 @@ from typing import Any
 from config import replies
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.report import dispatch_if_possible, grid_for, place_columns, place_summary
+from handlers.report import dispatch_if_possible, place_columns, place_summary
 from handlers.timeline import Actor, record_event
 from models import Case, CaseAction, CaseStatus, Resident
 from nlu import understand
@@ -63,7 +63,7 @@ async def set_place(
     columns = place_columns(place)
     if not place.text:
         columns["place_text"] = (text or label or "")[:128] or None
-    grid = await grid_for(place)
+    grid = ctx.routing.grid(place.grid_code)
     columns["grid_id"] = grid.id if grid else None
     await Case.filter(id=case.id).update(updated_at=ctx.now, **columns)
     for field, value in columns.items():

@@ -12,9 +12,9 @@ from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
 from handlers.residents import remember_phone
-from handlers.routing import route_case
+from handlers.routing import Route
 from handlers.timeline import Actor, apply_action, record_event
-from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit
+from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Place, Understanding, understand
 
 
@@ -49,24 +49,25 @@ def place_columns(place: Place) -> dict[str, Any]:
     }
 
 
-async def grid_for(place: Place) -> Grid | None:
-    if not place.grid_code:
-        return None
-    return await Grid.get_or_none(code=place.grid_code, active=True)
+def dispatch_note(route: Route) -> tuple[str, dict[str, Any]]:
+    assert route.unit is not None
+    note = f"派往{route.unit.name}" + (f"，网格员{route.worker.name}" if route.worker else "")
+    return note, {"unit": route.unit.code, "rule": route.rule.id if route.rule else None}
 
 
 async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContext) -> Unit | None:
     """Route an accepted case; dispatch it when a unit is found, else leave it for dispatchers."""
-    route = await route_case(case.category, case.kind, grid)
+    route = ctx.routing.route(case.category, case.kind, grid)
     if route.unit is None:
         return None
+    note, data = dispatch_note(route)
     await apply_action(
         case,
         CaseAction.DISPATCH,
         Actor.system(),
         ctx.now,
-        note=f"派往{route.unit.name}" + (f"，网格员{route.worker.name}" if route.worker else ""),
-        data={"unit": route.unit.code, "rule": route.rule.id if route.rule else None},
+        note=note,
+        data=data,
         changes={
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
@@ -107,16 +108,25 @@ async def report_case(
     """Create a case from the resident's words. Call inside a transaction."""
     understanding: Understanding = understand(text, location=location, gazetteer=ctx.gazetteer)
     place = understanding.place
-    grid = await grid_for(place)
+    grid = ctx.routing.grid(place.grid_code)
     deadlines = deadlines_for(
         understanding.kind, understanding.urgency, understanding.difficult, ctx.now
     )
+    # Route before writing, so that a routable case is created dispatched in one insert.
+    route = (
+        ctx.routing.route(understanding.category, understanding.kind, grid)
+        if place.found
+        else Route(unit=None, worker=None, rule=None)
+    )
+    status = CaseStatus.ACCEPTED
+    if route.unit is not None:
+        status = next_status(CaseStatus.ACCEPTED, CaseAction.DISPATCH)
     phone = understanding.phones[0] if understanding.phones else resident.phone
     case = await Case.create(
         number=await next_case_number(ctx.now),
         resident_id=resident.id,
         channel=channel,
-        status=CaseStatus.ACCEPTED,
+        status=status,
         kind=understanding.kind,
         kind_confidence=understanding.kind_confidence,
         category=understanding.category,
@@ -130,6 +140,9 @@ async def report_case(
         attachments=attachments or [],
         contact_phone=phone,
         grid_id=grid.id if grid else None,
+        unit_id=route.unit.id if route.unit else None,
+        worker_id=route.worker.id if route.worker and route.unit else None,
+        dispatched_at=ctx.now if route.unit else None,
         sign_due_at=deadlines.sign,
         first_contact_due_at=deadlines.first_contact,
         completion_due_at=deadlines.completion,
@@ -154,10 +167,22 @@ async def report_case(
             "difficulty_reasons": list(understanding.difficulty_reasons),
         },
     )
+    if route.unit is not None:
+        note, data = dispatch_note(route)
+        await record_event(
+            case,
+            CaseAction.DISPATCH,
+            Actor.system(),
+            ctx.now,
+            from_status=CaseStatus.ACCEPTED,
+            to_status=status,
+            note=note,
+            data=data,
+        )
+        return Report(case=case, reply=accepted_reply(case, route.unit), needs_place=False)
     if not place.found:
         reply = replies.ASK_PLACE.format(
             kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number
         )
         return Report(case=case, reply=reply, needs_place=True)
-    unit = await dispatch_if_possible(case, grid, ctx)
-    return Report(case=case, reply=accepted_reply(case, unit), needs_place=False)
+    return Report(case=case, reply=accepted_reply(case, None), needs_place=False)

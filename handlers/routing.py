@@ -1,8 +1,14 @@
-"""Who handles a case: category × place -> unit by the first matching rule, the grid's worker."""
+"""Who handles a case: category × place -> unit by the first matching rule, the grid's worker.
+
+Rules, units and grid workers change rarely and are read for every case, so they are loaded
+into a :class:`RoutingTable` and reloaded at most once a minute (:class:`RoutingCache`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+from dataclasses import dataclass, field
 
 from models import Grid, RoutingRule, Unit, Worker, WorkerRole
 
@@ -26,31 +32,66 @@ def _rule_matches(rule: RoutingRule, category: str, kind: str, grid: Grid | None
     return not (rule.grid_id and (grid is None or grid.id != rule.grid_id))
 
 
-async def street_office(grid: Grid | None) -> Unit | None:
-    if grid is None or grid.unit_id is None:
-        return None
-    return await Unit.get_or_none(id=grid.unit_id, active=True)
+@dataclass(frozen=True)
+class RoutingTable:
+    rules: tuple[RoutingRule, ...] = ()
+    units: dict[int, Unit] = field(default_factory=dict)  # active units by id
+    grid_workers: dict[int, Worker] = field(default_factory=dict)  # grid id -> its grid worker
+    grids: dict[str, Grid] = field(default_factory=dict)  # active grids by code
 
+    def grid(self, code: str | None) -> Grid | None:
+        return self.grids.get(code) if code else None
 
-async def grid_worker(grid: Grid | None) -> Worker | None:
-    if grid is None:
-        return None
-    return await Worker.filter(grid_id=grid.id, role=WorkerRole.GRID_WORKER, active=True).first()
+    def street_office(self, grid: Grid | None) -> Unit | None:
+        if grid is None or grid.unit_id is None:
+            return None
+        return self.units.get(grid.unit_id)
 
-
-async def route_case(category: str, kind: str, grid: Grid | None) -> Route:
-    rules = await RoutingRule.filter(active=True).order_by("priority", "id")
-    for rule in rules:
-        if not _rule_matches(rule, category, kind, grid):
-            continue
-        if rule.unit_id is None:
-            unit = await street_office(grid)
-            if unit is None:
-                continue  # a rule for the grid's street office cannot apply without a grid
-        else:
-            unit = await Unit.get_or_none(id=rule.unit_id, active=True)
-            if unit is None:
+    def route(self, category: str, kind: str, grid: Grid | None) -> Route:
+        worker = self.grid_workers.get(grid.id) if grid is not None else None
+        for rule in self.rules:
+            if not _rule_matches(rule, category, kind, grid):
                 continue
-        return Route(unit=unit, worker=await grid_worker(grid), rule=rule)
-    unit = await street_office(grid)
-    return Route(unit=unit, worker=await grid_worker(grid), rule=None)
+            if rule.unit_id is None:
+                unit = self.street_office(grid)
+            else:
+                unit = self.units.get(rule.unit_id)
+            if unit is None:
+                continue  # an inactive unit, or a street-office rule without a grid
+            return Route(unit=unit, worker=worker, rule=rule)
+        return Route(unit=self.street_office(grid), worker=worker, rule=None)
+
+
+async def load_routing_table() -> RoutingTable:
+    rules = await RoutingRule.filter(active=True).order_by("priority", "id")
+    units = {unit.id: unit for unit in await Unit.filter(active=True)}
+    workers: dict[int, Worker] = {}
+    for worker in await Worker.filter(
+        role=WorkerRole.GRID_WORKER, active=True, grid_id__isnull=False
+    ).order_by("id"):
+        if worker.grid_id is not None:
+            workers.setdefault(worker.grid_id, worker)
+    grids = {grid.code: grid for grid in await Grid.filter(active=True)}
+    return RoutingTable(rules=tuple(rules), units=units, grid_workers=workers, grids=grids)
+
+
+class RoutingCache:
+    """Reloads the routing table at most every ``max_age`` seconds."""
+
+    def __init__(self, max_age: float = 60.0) -> None:
+        self._max_age = max_age
+        self._value: RoutingTable | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> RoutingTable:
+        if self._value is not None and time.monotonic() - self._loaded_at < self._max_age:
+            return self._value
+        async with self._lock:
+            if self._value is None or time.monotonic() - self._loaded_at >= self._max_age:
+                self._value = await load_routing_table()
+                self._loaded_at = time.monotonic()
+        return self._value
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
