@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,6 +24,7 @@ class Deadlines:
     completion: datetime
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     override = sla.CALENDAR_OVERRIDES.get(day.isoformat())
     if override is not None:

@@ -1,0 +1,83 @@
+"""The status machine allows the closed loop and refuses everything else, saying what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.case_status import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    CaseAction,
+    CaseStatus,
+    IllegalTransition,
+    allowed_actions,
+    next_status,
+)
+
+A, S = CaseAction, CaseStatus
+
+MAIN_LINE = [
+    (A.DISPATCH, S.DISPATCHED),
+    (A.SIGN, S.SIGNED),
+    (A.CONTACT, S.CONTACTED),
+    (A.PROGRESS, S.IN_PROGRESS),
+    (A.FINISH, S.COMPLETED),
+    (A.VISIT, S.VISITED),
+    (A.ARCHIVE, S.ARCHIVED),
+]
+
+
+def test_the_closed_loop() -> None:
+    status = S.ACCEPTED
+    for action, expected in MAIN_LINE:
+        status = next_status(status, action)
+        assert status is expected
+
+
+def test_return_goes_back_to_dispatch() -> None:
+    assert next_status(S.DISPATCHED, A.RETURN) is S.ACCEPTED
+    assert next_status(S.SIGNED, A.RETURN) is S.ACCEPTED
+
+
+def test_reopen_after_completion_or_visit() -> None:
+    assert next_status(S.COMPLETED, A.REOPEN) is S.IN_PROGRESS
+    assert next_status(S.VISITED, A.REOPEN) is S.IN_PROGRESS
+
+
+@pytest.mark.parametrize("status", sorted(OPEN_STATUSES))
+def test_supervise_is_a_flag_on_any_open_case(status: CaseStatus) -> None:
+    assert next_status(status, A.SUPERVISE) is status
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (S.ACCEPTED, A.SIGN),  # nobody was assigned yet
+        (S.ACCEPTED, A.FINISH),
+        (S.SIGNED, A.CANCEL),  # a unit owns it now (首接负责)
+        (S.COMPLETED, A.SUPERVISE),
+        (S.CANCELLED, A.REOPEN),
+        (S.ARCHIVED, A.REOPEN),
+        (S.DISPATCHED, A.FINISH),
+    ],
+)
+def test_illegal_transitions_are_refused_with_a_clear_message(
+    status: CaseStatus, action: CaseAction
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status(status, action)
+    message = str(refused.value)
+    assert status.value in message and action.value in message and "allowed from here" in message
+
+
+def test_every_status_has_a_label_and_terminal_ones_accept_only_notes() -> None:
+    for status in CaseStatus:
+        assert status.label
+    assert allowed_actions(S.ARCHIVED) == [A.ANNOTATE]
+    assert set(allowed_actions(S.CANCELLED)) == {A.ARCHIVE, A.ANNOTATE}
+
+
+def test_no_transition_leaves_a_terminal_status_except_notes() -> None:
+    for (action, source), _target in TRANSITIONS.items():
+        if source in (S.ARCHIVED,):
+            assert action is A.ANNOTATE
