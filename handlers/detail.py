@@ -13,10 +13,10 @@ from models import Case, CaseAction, CaseStatus, Resident
 from nlu import understand
 
 
-async def add_text(case: Case, resident: Resident, text: str, ctx: HandlerContext) -> str:
-    stamp = format_local(ctx.now)
-    case.text = f"{case.text}\n[{stamp} 补充] {text}" if case.text else text
-    await Case.filter(id=case.id).update(text=case.text, updated_at=ctx.now)
+async def resident_annotates(
+    case: Case, resident: Resident, ctx: HandlerContext, note: str, data: dict[str, Any]
+) -> None:
+    """The resident added to the case: a timeline note that does not change the status."""
     await record_event(
         case,
         CaseAction.ANNOTATE,
@@ -24,9 +24,16 @@ async def add_text(case: Case, resident: Resident, text: str, ctx: HandlerContex
         ctx.now,
         from_status=None,
         to_status=None,
-        note=text,
-        data={"kind": "detail"},
+        note=note,
+        data=data,
     )
+
+
+async def add_text(case: Case, resident: Resident, text: str, ctx: HandlerContext) -> str:
+    stamp = format_local(ctx.now)
+    case.text = f"{case.text}\n[{stamp} 补充] {text}" if case.text else text
+    await Case.filter(id=case.id).update(text=case.text, updated_at=ctx.now)
+    await resident_annotates(case, resident, ctx, text, {"kind": "detail"})
     return replies.DETAIL_ADDED.format(number=case.number)
 
 
@@ -35,16 +42,9 @@ async def add_attachments(
 ) -> str:
     case.attachments = [*case.attachments, *attachments]
     await Case.filter(id=case.id).update(attachments=case.attachments, updated_at=ctx.now)
-    await record_event(
-        case,
-        CaseAction.ANNOTATE,
-        Actor("resident", resident.openid),
-        ctx.now,
-        from_status=None,
-        to_status=None,
-        note="补充"
-        + "、".join(replies.ATTACHMENT_WORDS.get(a["type"], "附件") for a in attachments),
-        data={"kind": "attachments", "attachments": attachments},
+    words = "、".join(replies.ATTACHMENT_WORDS.get(a["type"], "附件") for a in attachments)
+    await resident_annotates(
+        case, resident, ctx, f"补充{words}", {"kind": "attachments", "attachments": attachments}
     )
     return replies.DETAIL_ADDED.format(number=case.number)
 
@@ -68,15 +68,12 @@ async def set_place(
     await Case.filter(id=case.id).update(updated_at=ctx.now, **columns)
     for field, value in columns.items():
         setattr(case, field, value)
-    await record_event(
+    await resident_annotates(
         case,
-        CaseAction.ANNOTATE,
-        Actor("resident", resident.openid),
-        ctx.now,
-        from_status=None,
-        to_status=None,
-        note=f"补充地点：{place_summary(case)}",
-        data={"kind": "place", "grid": place.grid_code},
+        resident,
+        ctx,
+        f"补充地点：{place_summary(case)}",
+        {"kind": "place", "grid": place.grid_code},
     )
     if CaseStatus(case.status) is not CaseStatus.ACCEPTED:
         return replies.PLACE_NOTED.format(place=place_summary(case))
