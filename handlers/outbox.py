@@ -23,15 +23,8 @@ async def enqueue(
         existing = await OutboxMessage.get_or_none(dedup_key=dedup_key)
         if existing is not None:
             return existing
-    return await OutboxMessage.create(
-        channel=channel,
-        recipient=recipient,
-        payload=payload,
-        purpose=purpose,
-        case_id=case_id,
-        dedup_key=dedup_key,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=now,
+    return await _write(
+        channel, recipient, payload, now, OutboxStatus.PENDING, "", purpose, case_id, dedup_key
     )
 
 
@@ -46,13 +39,30 @@ async def record_unsent(
     case_id: int | None = None,
 ) -> OutboxMessage:
     """Keep a message we could not send, with the reason, so nobody wonders where it went."""
+    return await _write(
+        channel, recipient, payload, now, OutboxStatus.SKIPPED, reason, purpose, case_id, None
+    )
+
+
+async def _write(
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    status: OutboxStatus,
+    reason: str,
+    purpose: str,
+    case_id: int | None,
+    dedup_key: str | None,
+) -> OutboxMessage:
     return await OutboxMessage.create(
         channel=channel,
         recipient=recipient,
         payload=payload,
         purpose=purpose,
         case_id=case_id,
-        status=OutboxStatus.SKIPPED,
+        dedup_key=dedup_key,
+        status=status,
         next_attempt_at=now,
         last_error=reason,
     )
