@@ -137,3 +137,19 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop SQLite worker threads that outlived their event loop.
+
+    Tortoise replaces a connection whose event loop has gone (each test has its own loop) and
+    aiosqlite runs every connection in a non-daemon thread, so a replaced connection still
+    referenced somewhere would keep the interpreter from exiting after the last test.
+    """
+    import gc
+
+    import aiosqlite
+
+    for obj in gc.get_objects():
+        if isinstance(obj, aiosqlite.Connection) and obj._running:
+            obj.stop()
