@@ -24,7 +24,7 @@ from bot.wechat_client import AccessTokenStore, WeChatClient
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
-from handlers.gazetteer import GazetteerCache
+from handlers.gazetteer import gazetteer_cache
 from models.database import close_orm, init_orm
 from scheduler.runner import SweepJob, build_scheduler
 
@@ -50,7 +50,7 @@ async def orm_ctx(app: web.Application) -> AsyncIterator[None]:
 async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[INTAKE] = IntakeService(
-        settings=settings, clock=app[CLOCK], gazetteer=GazetteerCache(DISTRICT)
+        settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT)
     )
     app[MP_ENDPOINT] = MpEndpoint(settings, app[INTAKE])
     # Load the word tables now, off the event loop, not on the first resident's message.

@@ -8,6 +8,7 @@ import sys
 import time
 
 import aiohttp
+from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat_sign import encrypted_request, message_xml, signed_query
 from bot.wechat_xml import parse_xml_fields
@@ -80,8 +81,6 @@ async def send(
         return ""
     fields = parse_xml_fields(text)
     if "Encrypt" in fields and aes_key:
-        from wechatpy.crypto import WeChatCrypto
-
         crypto = WeChatCrypto(token, aes_key, appid)
         fields = parse_xml_fields(
             crypto.decrypt_message(

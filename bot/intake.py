@@ -24,10 +24,11 @@ from config.settings import Settings
 from handlers import inbound
 from handlers.clock import Clock
 from handlers.context import HandlerContext
-from handlers.gazetteer import GazetteerCache
 from handlers.incoming import IncomingMessage
-from handlers.routing import RoutingCache
+from handlers.refreshing import RefreshingCache
+from handlers.routing import RoutingTable, load_routing_table
 from models import InboundMessage, InboundStatus
+from nlu import Gazetteer
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,10 @@ class IntakeService:
 
     settings: Settings
     clock: Clock
-    gazetteer: GazetteerCache
-    routing: RoutingCache = field(default_factory=RoutingCache)
+    gazetteer: RefreshingCache[Gazetteer]
+    routing: RefreshingCache[RoutingTable] = field(
+        default_factory=lambda: RefreshingCache(load_routing_table)
+    )
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
 
     async def context(self) -> HandlerContext:

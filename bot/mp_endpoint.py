@@ -19,9 +19,10 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import WeChatSigner, random_string
+from wechatpy.utils import random_string
 
 from bot.intake import IntakeService
+from bot.wechat_sign import signature
 from bot.wechat_xml import (
     BadMessage,
     decode_body,
@@ -52,12 +53,6 @@ def Refused(status: int, reason: str) -> web.HTTPClientError:
     return _REFUSALS[status](text=reason + "\n", content_type="text/plain")
 
 
-def sha1_signature(*parts: str) -> str:
-    signer = WeChatSigner()
-    signer.add_data(*parts)
-    return str(signer.signature)
-
-
 @dataclass
 class MpEndpoint:
     settings: Settings
@@ -84,7 +79,7 @@ class MpEndpoint:
 
     def check_plain_signature(self, request: web.Request, timestamp: str, nonce: str) -> None:
         given = request.query.get("signature", "")
-        expected = sha1_signature(self.settings.mp_token, timestamp, nonce)
+        expected = signature(self.settings.mp_token, timestamp, nonce)
         if not given or not hmac.compare_digest(given, expected):
             raise Refused(403, "signature does not match the configured token")
 

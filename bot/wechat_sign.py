@@ -10,6 +10,8 @@ from xml.sax.saxutils import escape
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from bot.wechat_xml import parse_xml_fields
+
 
 def signature(*parts: str) -> str:
     signer = WeChatSigner()
@@ -58,8 +60,6 @@ def encrypted_request(token: str, aes_key: str, appid: str, xml: str) -> tuple[d
     crypto = WeChatCrypto(token, aes_key, appid)
     query = signed_query(token)
     envelope = crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
-    from bot.wechat_xml import parse_xml_fields
-
     encrypt = parse_xml_fields(envelope)["Encrypt"]
     query.update(
         encrypt_type="aes",

@@ -1,13 +1,11 @@
 """Who handles a case: category × place -> unit by the first matching rule, the grid's worker.
 
 Rules, units and grid workers change rarely and are read for every case, so they are loaded
-into a :class:`RoutingTable` and reloaded at most once a minute (:class:`RoutingCache`).
+into a :class:`RoutingTable`, held in a ``RefreshingCache`` by the intake service.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field
 
 from models import Grid, RoutingRule, Unit, Worker, WorkerRole
@@ -73,25 +71,3 @@ async def load_routing_table() -> RoutingTable:
             workers.setdefault(worker.grid_id, worker)
     grids = {grid.code: grid for grid in await Grid.filter(active=True)}
     return RoutingTable(rules=tuple(rules), units=units, grid_workers=workers, grids=grids)
-
-
-class RoutingCache:
-    """Reloads the routing table at most every ``max_age`` seconds."""
-
-    def __init__(self, max_age: float = 60.0) -> None:
-        self._max_age = max_age
-        self._value: RoutingTable | None = None
-        self._loaded_at = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> RoutingTable:
-        if self._value is not None and time.monotonic() - self._loaded_at < self._max_age:
-            return self._value
-        async with self._lock:
-            if self._value is None or time.monotonic() - self._loaded_at >= self._max_age:
-                self._value = await load_routing_table()
-                self._loaded_at = time.monotonic()
-        return self._value
-
-    def invalidate(self) -> None:
-        self._loaded_at = 0.0
