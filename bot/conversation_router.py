@@ -30,6 +30,7 @@ ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
 class Outcome:
     reply: str | None  # None: answer WeChat with "success" (nothing shown to the resident)
     case_id: int | None = None
+    created_case: bool = False  # this message made the case (not detail added to one)
 
 
 def normalise_command(text: str) -> str:
@@ -129,6 +130,8 @@ async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> s
         return await queries.my_cases(resident)
     if command in replies.HELP_WORDS:
         return replies.HELP
+    if command in replies.NOT_SAME_WORDS:
+        return await report.resident_splits(resident, ctx)
     for word in replies.CANCEL_WORDS:
         if command.startswith(word) and len(command) <= len(word) + 14:
             return await cancel.cancel_case(resident, find_case_number(command), ctx.now)
@@ -167,7 +170,7 @@ async def _new_report(
     await conversations.set_state(
         conversation, state, ctx.now, ctx.conversation_ttl, case_id=result.case.id
     )
-    return Outcome(result.reply, result.case.id)
+    return Outcome(result.reply, result.case.id, created_case=True)
 
 
 async def on_words(

@@ -33,6 +33,19 @@ PLACE_SET = "地点已记录：{place}。\n{routing}"
 PLACE_NOTED = "地点已记录：{place}。"
 PLACE_UNCLEAR = "地点已记录：{place}。工作人员会核实具体位置后分派。"
 ROUTED = "由{unit}办理，{deadline}前办结。"
+MERGED = (
+    "已收到，编号 {number}。\n"
+    "{whose}诉求 {original}（{title}）是同一件事，目前{status}，由{unit}办理。"
+    "已并入一并处理，办理结果会同时告诉您。\n"
+    "如果不是同一件事，请回复“不是同一件事”，我们单独办理。"
+)
+MERGED_WHOSE_OWN = "您反映的问题与您此前的"
+MERGED_WHOSE_OTHER = "您反映的问题已有其他居民反映，与"
+SPLIT_DONE = "好的，诉求 {number} 不再并案，将单独办理。\n"
+NOTHING_TO_SPLIT = "您近期没有并案办理的诉求。如需反映新问题，直接发送即可。"
+NOT_SAME_WORDS = frozenset(
+    {"不是同一件事", "不是同一个问题", "不是同一问题", "不是一回事", "单独办理", "分开办理"}
+)
 DETAIL_ADDED = "已补充到诉求 {number}。如果是另一件事，请以“新诉求”开头发送。"
 PHOTO_HELD = "收到{what}。请再用文字说说遇到的问题和地点，我们会一起登记。"
 LOCATION_HELD = "收到位置：{label}。请再用文字说说遇到的问题。"

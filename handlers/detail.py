@@ -7,7 +7,12 @@ from typing import Any
 from config import replies
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.report import dispatch_if_possible, place_columns, place_summary
+from handlers.report import (
+    dispatch_if_possible,
+    merge_if_duplicate,
+    place_columns,
+    place_summary,
+)
 from handlers.timeline import Actor, record_event
 from models import Case, CaseAction, CaseStatus, Resident
 from nlu import understand
@@ -77,6 +82,9 @@ async def set_place(
     )
     if CaseStatus(case.status) is not CaseStatus.ACCEPTED:
         return replies.PLACE_NOTED.format(place=place_summary(case))
+    merged = await merge_if_duplicate(case, ctx)
+    if merged is not None:
+        return merged
     unit = await dispatch_if_possible(case, grid, ctx)
     if unit is None:
         return replies.PLACE_UNCLEAR.format(place=place_summary(case))

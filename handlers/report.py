@@ -11,6 +11,7 @@ from handlers.case_numbers import next_case_number
 from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
+from handlers.duplicates import Match, Probe, find_original, latest_merged, merge_into, split_case
 from handlers.residents import remember_phone
 from handlers.routing import Route
 from handlers.timeline import Actor, apply_action, record_event
@@ -77,6 +78,39 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
     return route.unit
 
 
+async def merged_reply(case: Case, match: Match) -> str:
+    original = match.original
+    unit = await Unit.get_or_none(id=original.unit_id) if original.unit_id else None
+    return replies.MERGED.format(
+        number=case.number,
+        whose=replies.MERGED_WHOSE_OWN if match.same_resident else replies.MERGED_WHOSE_OTHER,
+        original=original.number,
+        title=original.title,
+        status=CaseStatus(original.status).label,
+        unit=unit.name if unit else replies.DISPATCH_QUEUE,
+    )
+
+
+async def merge_if_duplicate(case: Case, ctx: HandlerContext) -> str | None:
+    """If ``case`` repeats an open case, merge it and return the resident's reply."""
+    match = await find_original(Probe.of(case), ctx.now, exclude_id=case.id)
+    if match is None:
+        return None
+    await merge_into(case, match, ctx)
+    return await merged_reply(case, match)
+
+
+async def resident_splits(resident: Resident, ctx: HandlerContext) -> str:
+    """The resident says their latest merged case is not the same problem: it goes alone."""
+    case = await latest_merged(resident.id, ctx.now)
+    if case is None:
+        return replies.NOTHING_TO_SPLIT
+    await split_case(case, Actor("resident", resident.openid), ctx)
+    grid = ctx.routing.grid_by_id(case.grid_id)
+    unit = await dispatch_if_possible(case, grid, ctx)
+    return replies.SPLIT_DONE.format(number=case.number) + accepted_reply(case, unit)
+
+
 def accepted_reply(case: Case, unit: Unit | None) -> str:
     urgent = ""
     if case.urgency == "急":
@@ -112,10 +146,21 @@ async def report_case(
     deadlines = deadlines_for(
         understanding.kind, understanding.urgency, understanding.difficult, ctx.now
     )
+    columns = place_columns(place)
+    match = await find_original(
+        Probe(
+            resident_id=resident.id,
+            category=understanding.category,
+            text=text,
+            grid_id=grid.id if grid else None,
+            **columns,
+        ),
+        ctx.now,
+    )
     # Route before writing, so that a routable case is created dispatched in one insert.
     route = (
         ctx.routing.route(understanding.category, understanding.kind, grid)
-        if place.found
+        if place.found and match is None
         else Route(unit=None, worker=None, rule=None)
     )
     status = CaseStatus.ACCEPTED
@@ -147,7 +192,7 @@ async def report_case(
         first_contact_due_at=deadlines.first_contact,
         completion_due_at=deadlines.completion,
         created_at=ctx.now,
-        **place_columns(place),
+        **columns,
     )
     if understanding.phones:
         await remember_phone(resident, understanding.phones[0])
@@ -167,6 +212,9 @@ async def report_case(
             "difficulty_reasons": list(understanding.difficulty_reasons),
         },
     )
+    if match is not None:
+        await merge_into(case, match, ctx)
+        return Report(case=case, reply=await merged_reply(case, match), needs_place=False)
     if route.unit is not None:
         note, data = dispatch_note(route)
         await record_event(

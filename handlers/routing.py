@@ -40,6 +40,11 @@ class RoutingTable:
     def grid(self, code: str | None) -> Grid | None:
         return self.grids.get(code) if code else None
 
+    def grid_by_id(self, grid_id: int | None) -> Grid | None:
+        if grid_id is None:
+            return None
+        return next((grid for grid in self.grids.values() if grid.id == grid_id), None)
+
     def street_office(self, grid: Grid | None) -> Unit | None:
         if grid is None or grid.unit_id is None:
             return None

@@ -7,6 +7,7 @@ After changing a model, generate a migration (see README, "Changing the schema")
 
 from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
 from models.cases import Case, CaseCounter, CaseEvent
+from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, Unit
 from models.followup import (
@@ -35,6 +36,7 @@ __all__ = [
     "CaseCounter",
     "CaseEvent",
     "CaseStatus",
+    "CategoryCorrection",
     "Conversation",
     "Grid",
     "IllegalTransition",

@@ -9,6 +9,10 @@ Beside the main line there are actions that move a case back or out:
 - 撤销 (cancel): the resident withdraws, or a dispatcher closes a non-case; terminal.
 - 督办 (supervise): a flag set on an open case by a supervisor or the deadline sweep; it does not
   change the status, so it is an action without a target status.
+- 并案 (merge): a new case about the same problem as an open one joins it (``duplicate_of``) and
+  is handled, answered and surveyed with it; terminal unless split again (拆分), which sends it
+  back to 受理 when the merge was wrong.
+- 改类 (recategorise): staff correct the category; the status does not change.
 
 Anything not listed in :data:`TRANSITIONS` raises :class:`IllegalTransition`.
 """
@@ -28,6 +32,7 @@ class CaseStatus(StrEnum):
     VISITED = "visited"  # 已回访
     ARCHIVED = "archived"  # 已归档
     CANCELLED = "cancelled"  # 已撤销
+    MERGED = "merged"  # 已并案: joined an open case about the same problem
 
     @property
     def label(self) -> str:
@@ -48,6 +53,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.VISITED: "已回访",
     CaseStatus.ARCHIVED: "已归档",
     CaseStatus.CANCELLED: "已撤销",
+    CaseStatus.MERGED: "已并案",
 }
 
 OPEN_STATUSES = frozenset(
@@ -76,6 +82,9 @@ class CaseAction(StrEnum):
     SUPERVISE = "supervise"  # 督办 (flag only)
     REASSIGN = "reassign"  # 改派 (dispatcher moves an open case; status unchanged)
     ANNOTATE = "annotate"  # a note, attachment or correction on the timeline; status unchanged
+    MERGE = "merge"  # 并案: joins an open case about the same problem
+    SPLIT = "split"  # 拆分: a wrong merge undone; back to 受理
+    RECATEGORISE = "recategorise"  # 改类: staff correct the category; status unchanged
 
     @property
     def label(self) -> str:
@@ -97,6 +106,9 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.SUPERVISE: "督办",
     CaseAction.REASSIGN: "改派",
     CaseAction.ANNOTATE: "备注",
+    CaseAction.MERGE: "并案",
+    CaseAction.SPLIT: "拆分",
+    CaseAction.RECATEGORISE: "改类",
 }
 
 S = CaseStatus
@@ -123,12 +135,18 @@ TRANSITIONS: dict[tuple[CaseAction, CaseStatus], CaseStatus] = {
     (A.REOPEN, S.VISITED): S.IN_PROGRESS,
     (A.CANCEL, S.ACCEPTED): S.CANCELLED,
     (A.CANCEL, S.DISPATCHED): S.CANCELLED,
+    (A.MERGE, S.ACCEPTED): S.MERGED,
+    (A.MERGE, S.DISPATCHED): S.MERGED,
+    (A.SPLIT, S.MERGED): S.ACCEPTED,
+    (A.ARCHIVE, S.MERGED): S.MERGED,
 }
 for _status in OPEN_STATUSES:
     TRANSITIONS[(A.SUPERVISE, _status)] = _status
     TRANSITIONS[(A.REASSIGN, _status)] = _status
 for _status in CaseStatus:
     TRANSITIONS[(A.ANNOTATE, _status)] = _status
+    if _status not in (S.ARCHIVED, S.CANCELLED, S.MERGED):
+        TRANSITIONS[(A.RECATEGORISE, _status)] = _status
 del _status
 
 # Statuses in which a resident may still withdraw their case (nobody has signed for it yet).

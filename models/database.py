@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "models.cases",
     "models.messaging",
     "models.followup",
+    "models.corrections",
 ]
 
 

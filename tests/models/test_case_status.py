@@ -75,6 +75,19 @@ def test_every_status_has_a_label_and_terminal_ones_accept_only_notes() -> None:
         assert status.label
     assert allowed_actions(S.ARCHIVED) == [A.ANNOTATE]
     assert set(allowed_actions(S.CANCELLED)) == {A.ARCHIVE, A.ANNOTATE}
+    assert set(allowed_actions(S.MERGED)) == {A.SPLIT, A.ARCHIVE, A.ANNOTATE}
+
+
+def test_a_merge_is_undone_only_by_a_split_back_to_dispatch() -> None:
+    assert next_status(S.ACCEPTED, A.MERGE) is S.MERGED
+    assert next_status(S.DISPATCHED, A.MERGE) is S.MERGED
+    assert next_status(S.MERGED, A.SPLIT) is S.ACCEPTED
+    assert not S.MERGED.is_open
+    with pytest.raises(IllegalTransition):
+        next_status(S.SIGNED, A.MERGE)
+    assert next_status(S.IN_PROGRESS, A.RECATEGORISE) is S.IN_PROGRESS
+    with pytest.raises(IllegalTransition):
+        next_status(S.MERGED, A.RECATEGORISE)
 
 
 def test_no_transition_leaves_a_terminal_status_except_notes() -> None:

@@ -1,0 +1,311 @@
+"""Duplicates (重复件): a new case about the same problem as an open case joins it (并案).
+
+A wrong merge hides a resident's problem behind another one, so a merge needs all of:
+
+- an open case that has not itself joined another, created within the window;
+- the same first-level category;
+- the same resident writing again, or the same place: the same compound, the same road and
+  number, or two points close together, and never two places that are named differently;
+- problem words alike: the character pairs of both texts, once place names, phone numbers and
+  words that appear in any complaint are taken out, have a cosine similarity above a threshold
+  (stricter across residents than for one resident).
+
+The merged case keeps its own number, text and resident; it is handled, answered and surveyed
+with the case it joined. Its resident is told so and can undo the merge by replying
+"不是同一件事" (:func:`split_case`), which sends it back to dispatch as a case of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from tortoise.expressions import Q
+
+from config import duplicates as tuning
+from handlers.context import HandlerContext
+from handlers.deadlines import deadlines_for
+from handlers.timeline import Actor, apply_action, record_event
+from models import Case, CaseAction, CaseStatus
+from models.case_status import OPEN_STATUSES
+from nlu import mask_phones_in_text
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_FILLER = re.compile("|".join(sorted(map(re.escape, tuning.FILLER_WORDS), key=len, reverse=True)))
+_EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What duplicate detection needs to know of a case, saved or about to be."""
+
+    resident_id: int | None
+    category: str
+    text: str
+    place_text: str | None
+    street: str | None
+    compound: str | None
+    address: str | None
+    grid_id: int | None
+    lng: float | None
+    lat: float | None
+
+    @classmethod
+    def of(cls, case: Case) -> Probe:
+        return cls(
+            resident_id=case.resident_id,
+            category=case.category,
+            text=case.text,
+            place_text=case.place_text,
+            street=case.street,
+            compound=case.compound,
+            address=case.address,
+            grid_id=case.grid_id,
+            lng=case.lng,
+            lat=case.lat,
+        )
+
+    @property
+    def first_level(self) -> str:
+        return self.category.split("/", 1)[0]
+
+    @property
+    def place_names(self) -> tuple[str, ...]:
+        names = (self.place_text, self.street, self.compound, self.address)
+        return tuple(name for name in names if name)
+
+
+def problem_pairs(text: str, place_names: Iterable[str] = ()) -> frozenset[str]:
+    """The character pairs that say what the problem is, without places, phones and filler."""
+    text = mask_phones_in_text(text)
+    for name in sorted(place_names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    text = _FILLER.sub(" ", text)
+    pairs: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        chars = [char for char in run if char not in tuning.FILLER_CHARS]
+        pairs.update(a + b for a, b in pairwise(chars))
+    return frozenset(pairs)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine similarity of two sets of character pairs."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lng, lat) points."""
+    lng1, lat1, lng2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def _point(probe: Probe) -> tuple[float, float] | None:
+    if probe.lng is None or probe.lat is None:
+        return None
+    return (probe.lng, probe.lat)
+
+
+def _road(address: str | None) -> str | None:
+    """The road and number part of an address ("国权路39弄" of "国权路39弄5号楼")."""
+    if not address:
+        return None
+    match = re.match(r".+?(?:路|街|道|巷|弄)\d*(?:弄|号)?", address)
+    return match.group(0) if match else address
+
+
+_COARSE_SUFFIXES = ("区", "街道", "镇", "乡", "县", "市")
+
+
+def _precise_names(*names: str | None) -> list[str]:
+    """Names finer than a street: a district or street alone is no place to merge on."""
+    return [name for name in names if name and not name.endswith(_COARSE_SUFFIXES)]
+
+
+def place_relation(a: Probe, b: Probe) -> str:
+    """ "same", "different" (named differently) or "unknown" (too little to tell)."""
+    if a.compound and b.compound:
+        return "same" if a.compound == b.compound else "different"
+    road_a, road_b = _road(a.address), _road(b.address)
+    if road_a and road_b:
+        return "same" if road_a == road_b else "different"
+    point_a, point_b = _point(a), _point(b)
+    if point_a and point_b:
+        near = metres_between(point_a, point_b) <= tuning.SAME_POINT_METRES
+        return "same" if near else "different"
+    names_a = _precise_names(a.compound, road_a, a.place_text)
+    names_b = _precise_names(b.compound, road_b, b.place_text)
+    if any(x in y or y in x for x in names_a for y in names_b if len(x) > 2 and len(y) > 2):
+        return "same"
+    return "different" if names_a and names_b else "unknown"
+
+
+@dataclass(frozen=True)
+class Match:
+    original: Case
+    similarity: float
+    same_resident: bool
+
+
+def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
+    """(is a duplicate, similarity, same resident) of ``new`` against the open ``old``."""
+    if new.first_level != old.first_level:
+        return False, 0.0, False
+    same_resident = new.resident_id is not None and new.resident_id == old.resident_id
+    relation = place_relation(new, old)
+    if relation == "different" or (relation == "unknown" and not same_resident):
+        return False, 0.0, same_resident
+    score = similarity(
+        problem_pairs(new.text, new.place_names), problem_pairs(old.text, old.place_names)
+    )
+    needed = tuning.SAME_RESIDENT_SIMILARITY if same_resident else tuning.OTHER_RESIDENT_SIMILARITY
+    return score >= needed, score, same_resident
+
+
+async def find_original(
+    probe: Probe, now: datetime, *, exclude_id: int | None = None
+) -> Match | None:
+    """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
+    if not probe.category or not probe.text.strip():
+        return None
+    near = Q(resident_id=probe.resident_id) if probe.resident_id is not None else Q(id=-1)
+    if probe.grid_id is not None:
+        near |= Q(grid_id=probe.grid_id)
+    if probe.compound:
+        near |= Q(compound=probe.compound)
+    if probe.address:
+        near |= Q(address=probe.address)
+    if probe.lng is not None and probe.lat is not None:
+        box = tuning.SAME_POINT_METRES / 111_000 * 2
+        near |= Q(
+            lat__gte=probe.lat - box,
+            lat__lte=probe.lat + box,
+            lng__gte=probe.lng - box * 1.2,
+            lng__lte=probe.lng + box * 1.2,
+        )
+    query = Case.filter(
+        near,
+        status__in=list(OPEN_STATUSES),
+        duplicate_of_id=None,
+        created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
+        category__startswith=f"{probe.first_level}/",
+    )
+    if exclude_id is not None:
+        query = query.exclude(id=exclude_id)
+    candidates = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES)
+    best: Match | None = None
+    for candidate in candidates:
+        is_duplicate, score, same_resident = judge(probe, Probe.of(candidate))
+        if not is_duplicate:
+            continue
+        if best is None or score >= best.similarity:
+            best = Match(candidate, score, same_resident)
+    return best
+
+
+async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:
+    """Join ``case`` to the open case it repeats; both timelines say so."""
+    original = match.original
+    await apply_action(
+        case,
+        CaseAction.MERGE,
+        Actor.system(),
+        ctx.now,
+        note=f"与诉求 {original.number} 为同一问题，并案办理",
+        data={"original": original.number, "similarity": round(match.similarity, 3)},
+        changes={
+            "duplicate_of_id": original.id,
+            "sign_due_at": None,
+            "first_contact_due_at": None,
+            "completion_due_at": None,
+        },
+    )
+    who = "该居民再次反映" if match.same_resident else "又有居民反映"
+    await record_event(
+        original,
+        CaseAction.ANNOTATE,
+        Actor.system(),
+        ctx.now,
+        from_status=None,
+        to_status=None,
+        note=f"{who}同一问题（诉求 {case.number}）",
+        data={"kind": "duplicate", "case": case.number, "same_resident": match.same_resident},
+    )
+
+
+async def split_case(case: Case, actor: Actor, ctx: HandlerContext, reason: str = "") -> None:
+    """Undo a merge: the case goes back to dispatch as a case of its own, with fresh deadlines."""
+    original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
+    deadlines = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now)
+    await apply_action(
+        case,
+        CaseAction.SPLIT,
+        actor,
+        ctx.now,
+        note=reason or "不是同一问题，单独办理",
+        data={"original": original.number if original else None},
+        changes={
+            "duplicate_of_id": None,
+            "sign_due_at": deadlines.sign,
+            "first_contact_due_at": deadlines.first_contact,
+            "completion_due_at": deadlines.completion,
+        },
+    )
+    if original is not None:
+        await record_event(
+            original,
+            CaseAction.ANNOTATE,
+            actor,
+            ctx.now,
+            from_status=None,
+            to_status=None,
+            note=f"诉求 {case.number} 不是同一问题，已拆分单独办理",
+            data={"kind": "split", "case": case.number},
+        )
+
+
+async def latest_merged(resident_id: int, now: datetime) -> Case | None:
+    """The resident's most recent merged case still within the window, if any."""
+    return (
+        await Case.filter(
+            resident_id=resident_id,
+            status=CaseStatus.MERGED,
+            created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RepeatFigures:
+    """重复率: cases in the period that repeat an open case, over all cases in the period.
+
+    Cases are counted by creation time. Withdrawn cases (撤销) are left out of both counts. A
+    merge undone by the resident or staff (拆分) is not a repeat.
+    """
+
+    cases: int
+    repeats: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.repeats / self.cases if self.cases else None
+
+
+async def repeat_figures(since: datetime, until: datetime) -> RepeatFigures:
+    period = Case.filter(created_at__gte=since, created_at__lt=until).exclude(
+        status=CaseStatus.CANCELLED
+    )
+    total = await period.count()
+    repeats = await period.filter(duplicate_of_id__isnull=False).count()
+    return RepeatFigures(cases=total, repeats=repeats)
