@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -98,6 +98,18 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="An inbound message not answered after this is re-run"
     )
 
+    # Optional LLM extraction: refines a new case after the reply, never delays it
+    llm_url: str = Field(
+        default="",
+        description="Base URL of an OpenAI-compatible API (…/v1); empty turns LLM extraction off",
+    )
+    llm_model: str = ""
+    llm_key: SecretStr = Field(default=SecretStr(""), description="Bearer key; empty = none")
+    llm_timeout_seconds: float = Field(default=8.0, gt=0)
+    llm_max_concurrency: int = Field(
+        default=4, gt=0, description="LLM requests at once per process; the rest wait their turn"
+    )
+
     # Deployment data
     demo: bool = Field(default=False, description="Load the demo district and allow dev secrets")
     timezone: str = "Asia/Shanghai"
@@ -107,6 +119,10 @@ class Settings(BaseSettings):
     @property
     def aes_enabled(self) -> bool:
         return bool(self.mp_aes_key)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_url.strip())
 
     @property
     def is_sqlite(self) -> bool:
