@@ -26,6 +26,7 @@ from config.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.gazetteer import gazetteer_cache
 from models.database import close_orm, init_orm
+from nlu.llm import LlmClient
 from scheduler.runner import SweepJob, build_scheduler
 
 logger = logging.getLogger(__name__)
@@ -49,14 +50,19 @@ async def orm_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[INTAKE] = IntakeService(
-        settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT)
-    )
-    app[MP_ENDPOINT] = MpEndpoint(settings, app[INTAKE])
+    intake = IntakeService(settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT))
+    if settings.llm_enabled:
+        # Its own session: the outbound one closes before the intake drains its refinements.
+        intake.llm = LlmClient(settings)
+        intake.llm_session = aiohttp.ClientSession()
+    app[INTAKE] = intake
+    app[MP_ENDPOINT] = MpEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
     yield
-    await app[INTAKE].drain_background()
+    await intake.drain_background()
+    if intake.llm_session is not None:
+        await intake.llm_session.close()
 
 
 async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:

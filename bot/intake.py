@@ -5,6 +5,11 @@
 2. The work runs in one transaction: the router's handler, then ``handlers.inbound.finish``.
 3. If the work outlives the reply budget, the resident is told we are on it, and the real answer
    goes out through the outbox when the work commits.
+4. With an LLM configured, a message that created a case starts a refinement once its
+   transaction has committed: a background task that asks the LLM and applies its answer in a
+   transaction of its own (``handlers.refine``). Scheduling it never awaits, so the passive reply
+   does not wait for the LLM; if the process dies first, the case stands as the local
+   understanding made it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import aiohttp
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -25,10 +31,12 @@ from handlers import inbound
 from handlers.clock import Clock
 from handlers.context import HandlerContext
 from handlers.incoming import IncomingMessage
+from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
 from handlers.routing import RoutingTable, load_routing_table
-from models import InboundMessage, InboundStatus
+from models import Case, CaseStatus, InboundMessage, InboundStatus
 from nlu import Gazetteer
+from nlu.llm import LlmClient
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,9 @@ class IntakeService:
         default_factory=lambda: RefreshingCache(load_routing_table)
     )
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
+    llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
+    llm_session: aiohttp.ClientSession | None = None
+    refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
 
     async def context(self) -> HandlerContext:
         return HandlerContext(
@@ -126,6 +137,8 @@ class IntakeService:
             logger.exception("processing inbound %s failed", row.dedup_key)
             await inbound.fail(row, f"{type(exc).__name__}: {exc}")
             raise
+        if outcome.created_case and outcome.case_id is not None:
+            self.start_refinement(outcome.case_id)  # committed; the reply does not wait for it
         return outcome.reply
 
     async def answer(self, message: IncomingMessage, key: str, body: str) -> str | None:
@@ -192,7 +205,51 @@ class IntakeService:
                 continue  # logged and marked failed by process(); retried on a later sweep
         return len(stuck)
 
+    def start_refinement(self, case_id: int) -> None:
+        """Refine a committed new case in the background, if an LLM is configured. Never awaits."""
+        if self.llm is None or self.llm_session is None:
+            return
+        task = asyncio.create_task(self.refine(case_id), name=f"refine-case-{case_id}")
+        self.refinements.add(task)
+        task.add_done_callback(self.refinements.discard)
+
+    async def refine(self, case_id: int) -> Refinement | None:
+        """Ask the LLM about a case and apply its answer; ``None`` if nothing was asked or used.
+
+        Never raises: a failure of any kind leaves the case on the local understanding.
+        """
+        if self.llm is None or self.llm_session is None:
+            return None
+        try:
+            case = await Case.get_or_none(id=case_id)
+            if case is None or CaseStatus(case.status) not in REFINABLE or not case.text.strip():
+                return None  # merged at once, or a voice message without recognition
+            expected_version = case.version
+            extraction = await self.llm.extract(self.llm_session, case.text)
+            if extraction is None:
+                return None  # counted and logged by the client
+            async with in_transaction():
+                return await refine_case(
+                    case_id,
+                    extraction,
+                    await self.context(),
+                    expected_version=expected_version,
+                    model=self.llm.model,
+                )
+        except Exception as exc:
+            self.llm.failures["apply"] += 1
+            # The type only: the message of a database error may quote the case's words.
+            logger.error(
+                "refining case id %s failed (%s); it keeps the local understanding",
+                case_id,
+                type(exc).__name__,
+            )
+            logger.debug("refinement failure of case id %s", case_id, exc_info=True)
+            return None
+
     async def drain_background(self) -> None:
-        """Wait for deferred work still running (at shutdown)."""
+        """Wait for deferred work and refinements still running (at shutdown, and in tests)."""
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
+        if self.refinements:
+            await asyncio.gather(*self.refinements, return_exceptions=True)

@@ -34,7 +34,7 @@ from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
 from handlers.report import dispatch_if_possible
 from handlers.timeline import Actor, ConcurrentChange, apply_action
-from models import Case, CaseAction, CaseEvent, CaseStatus, Grid
+from models import Case, CaseAction, CaseEvent, CaseStatus
 from nlu.llm import LlmExtraction
 
 logger = logging.getLogger(__name__)
@@ -125,19 +125,13 @@ def _note(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "智能复核：" + ("；".join(parts) if parts else "补充标题、关键词或地点")
 
 
-def _grid_of(case: Case, ctx: HandlerContext) -> Grid | None:
-    if case.grid_id is None:
-        return None
-    return next((grid for grid in ctx.routing.grids.values() if grid.id == case.grid_id), None)
-
-
 def _had_place(case: Case) -> bool:
     return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
 
 
 async def _reroute(case: Case, ctx: HandlerContext, had_place: bool) -> str | None:
     """Send a case whose category changed where the new category routes; the unit's code."""
-    grid = _grid_of(case, ctx)
+    grid = ctx.routing.grid_by_id(case.grid_id)
     status = CaseStatus(case.status)
     if status is CaseStatus.ACCEPTED:
         if not had_place:

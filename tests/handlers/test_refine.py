@@ -40,8 +40,8 @@ class World:
             routing=await load_routing_table(),
         )
 
-    async def report(self, text: str) -> Case:
-        resident = await resident_for("o-refine")
+    async def report(self, text: str, openid: str = "o-refine") -> Case:
+        resident = await resident_for(openid)
         async with in_transaction():
             report = await report_case(resident, text, await self.context())
         return report.case
@@ -186,7 +186,7 @@ async def test_deadlines_never_move_later_than_the_resident_was_told(world: Worl
     await world.refine(case, kind="suggestion")  # a suggestion would have 15
     await case.refresh_from_db()
     assert case.kind == "suggestion" and case.completion_due_at == told
-    shorter = await world.report("国权路小区3号楼楼道灯坏了")
+    shorter = await world.report("开鲁新村12号楼门口的路灯坏了", openid="o-other")
     await world.refine(shorter, kind="question")  # a question has 2 working days
     await shorter.refresh_from_db()
     assert shorter.completion_due_at is not None and told is not None
