@@ -20,7 +20,7 @@ from handlers.context import HandlerContext
 from handlers.conversations import DialogueState
 from handlers.incoming import IncomingMessage
 from handlers.residents import note_message, resident_for
-from models import Case, Conversation, Resident
+from models import Case, CaseStatus, Conversation, Resident
 
 _PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")
 ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
@@ -202,7 +202,11 @@ async def on_words(
             conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
         )
         return Outcome(reply, case.id)
-    if case is not None and conversation.state == DialogueState.COLLECTING and case.status.is_open:
+    if (
+        case is not None
+        and conversation.state == DialogueState.COLLECTING
+        and (case.status.is_open or case.status is CaseStatus.MERGED)
+    ):
         reply = await detail.add_text(case, resident, text, ctx)
         if attachments:
             await detail.add_attachments(case, resident, attachments, ctx)

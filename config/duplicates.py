@@ -9,11 +9,12 @@ from __future__ import annotations
 
 # An open case is a candidate for this many days after it was created.
 WINDOW_DAYS = 14
-# Similarity of the problem words (cosine of character pairs) needed to merge ...
-SAME_RESIDENT_SIMILARITY = 0.30  # ... the same resident writing again
-OTHER_RESIDENT_SIMILARITY = 0.40  # ... another resident, at the same place
+# Similarity of the problem words (weighted cosine of characters and pairs) to merge ...
+SAME_RESIDENT_SIMILARITY = 0.28  # ... one resident writing again, same first-level category
+OTHER_RESIDENT_SIMILARITY = 0.30  # ... another resident at the same place, same category
+OTHER_CATEGORY_SIMILARITY = 0.40  # ... when the two have different first-level categories
 # Hot issues only group cases for display (nothing is hidden), so they may be looser.
-HOT_ISSUE_SIMILARITY = 0.25
+HOT_ISSUE_SIMILARITY = 0.22
 # Two points this close (metres) are the same place, unless the named places differ.
 SAME_POINT_METRES = 150.0
 # At most this many recent open cases are compared with a new one.
@@ -83,6 +84,12 @@ FILLER_WORDS: tuple[str, ...] = (
     "小区",
     "街道",
     "社区",
+    "物业公司",
+    "物业",
+    "帮忙",
+    "赶紧",
+    "督促",
+    "麻烦",
 )
 # Single characters that carry no problem on their own (particles, pronouns).
 FILLER_CHARS = frozenset("的了是在有我你他她它们这那就都也很还又吧吗呢啊呀么和与及或被把给对")

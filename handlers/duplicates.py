@@ -3,7 +3,7 @@
 A wrong merge hides a resident's problem behind another one, so a merge needs all of:
 
 - an open case that has not itself joined another, created within the window;
-- the same first-level category;
+- the same first-level category, or words so alike that the categories must be a misreading;
 - the same resident writing again, or the same place: the same compound, the same road and
   number, or two points close together, and never two places that are named differently;
 - problem words alike: the character pairs of both texts, once place names, phone numbers and
@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import pairwise
 
 from tortoise.expressions import Q
@@ -33,10 +34,12 @@ from handlers.timeline import Actor, apply_action, record_event
 from models import Case, CaseAction, CaseStatus
 from models.case_status import OPEN_STATUSES
 from nlu import mask_phones_in_text
+from nlu.tokens import rarity
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _FILLER = re.compile("|".join(sorted(map(re.escape, tuning.FILLER_WORDS), key=len, reverse=True)))
 _EARTH_RADIUS_M = 6_371_000.0
+_UNKNOWN_RARITY = 15.0  # a character the dictionary does not know is rare
 
 
 @dataclass(frozen=True)
@@ -79,24 +82,40 @@ class Probe:
         return tuple(name for name in names if name)
 
 
-def problem_pairs(text: str, place_names: Iterable[str] = ()) -> frozenset[str]:
-    """The character pairs that say what the problem is, without places, phones and filler."""
+def problem_words(text: str, place_names: Iterable[str] = ()) -> dict[str, float]:
+    """The characters and character pairs that say what the problem is, with their weights.
+
+    Place names, phone numbers and words found in any complaint are taken out first. Single
+    characters let paraphrases meet ("灯坏了" and "灯不亮" share 灯), pairs keep the order.
+    Each is weighted by how rare it is in general Chinese (see :func:`nlu.tokens.rarity`), so
+    that 玻璃 counts for more than 上下.
+    """
     text = mask_phones_in_text(text)
     for name in sorted(place_names, key=len, reverse=True):
         text = text.replace(name, " ")
     text = _FILLER.sub(" ", text)
-    pairs: set[str] = set()
+    weights: dict[str, float] = {}
     for run in _CJK_RUN.findall(text):
         chars = [char for char in run if char not in tuning.FILLER_CHARS]
-        pairs.update(a + b for a, b in pairwise(chars))
-    return frozenset(pairs)
+        for char in chars:
+            weights[char] = _char_weight(char)
+        for a, b in pairwise(chars):
+            weights[a + b] = rarity(a + b) or (_char_weight(a) + _char_weight(b)) / 2
+    return weights
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Cosine similarity of two sets of character pairs."""
+@cache
+def _char_weight(char: str) -> float:
+    return rarity(char) or _UNKNOWN_RARITY
+
+
+def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Cosine similarity of two weighted sets of characters and pairs."""
     if not a or not b:
         return 0.0
-    return len(a & b) / math.sqrt(len(a) * len(b))
+    shared = sum(a[gram] * b[gram] for gram in a.keys() & b.keys())
+    norms = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+    return shared / norms
 
 
 def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -131,8 +150,28 @@ def _precise_names(*names: str | None) -> list[str]:
     return [name for name in names if name and not name.endswith(_COARSE_SUFFIXES)]
 
 
+_BUILDING = re.compile(r"([0-9]+|[一二三四五六七八九十]+)(?:号楼|栋|幢|号|座)")
+
+
+def _building(address: str | None) -> str | None:
+    """The building number of an address ("5" of "国权路39弄5号楼", of "5号楼")."""
+    if not address:
+        return None
+    road = _road(address)
+    rest = address[len(road) :] if road and road != address else address
+    match = _BUILDING.search(rest)
+    return match.group(1) if match else None
+
+
 def place_relation(a: Probe, b: Probe) -> str:
-    """ "same", "different" (named differently) or "unknown" (too little to tell)."""
+    """Whether two cases are at the "same" place, a "different" one, or "unknown".
+
+    Two different building numbers make two places even in one compound or lane: a leak in
+    building 6 is not the leak in building 11.
+    """
+    building_a, building_b = _building(a.address), _building(b.address)
+    if building_a and building_b and building_a != building_b:
+        return "different"
     if a.compound and b.compound:
         return "same" if a.compound == b.compound else "different"
     road_a, road_b = _road(a.address), _road(b.address)
@@ -158,16 +197,19 @@ class Match:
 
 def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
     """(is a duplicate, similarity, same resident) of ``new`` against the open ``old``."""
-    if new.first_level != old.first_level:
-        return False, 0.0, False
     same_resident = new.resident_id is not None and new.resident_id == old.resident_id
     relation = place_relation(new, old)
     if relation == "different" or (relation == "unknown" and not same_resident):
         return False, 0.0, same_resident
     score = similarity(
-        problem_pairs(new.text, new.place_names), problem_pairs(old.text, old.place_names)
+        problem_words(new.text, new.place_names), problem_words(old.text, old.place_names)
     )
-    needed = tuning.SAME_RESIDENT_SIMILARITY if same_resident else tuning.OTHER_RESIDENT_SIMILARITY
+    if new.first_level != old.first_level:
+        needed = tuning.OTHER_CATEGORY_SIMILARITY
+    elif same_resident:
+        needed = tuning.SAME_RESIDENT_SIMILARITY
+    else:
+        needed = tuning.OTHER_RESIDENT_SIMILARITY
     return score >= needed, score, same_resident
 
 
@@ -197,7 +239,6 @@ async def find_original(
         status__in=list(OPEN_STATUSES),
         duplicate_of_id=None,
         created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
-        category__startswith=f"{probe.first_level}/",
     )
     if exclude_id is not None:
         query = query.exclude(id=exclude_id)

@@ -8,6 +8,7 @@ whole, and caches it; :func:`nlu.warm_up` calls it at service start.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 
@@ -56,3 +57,13 @@ def cut_with_offsets(text: str) -> list[tuple[int, str]]:
 def cut(text: str) -> list[str]:
     """Words of the text, see :func:`cut_with_offsets`."""
     return [token for _, token in cut_with_offsets(text)]
+
+
+def rarity(word: str) -> float | None:
+    """How informative a word is in general Chinese: log(total / frequency) from the
+    segmenter's dictionary (higher is rarer), or None if the dictionary does not know it."""
+    segmenter = tokenizer()
+    frequency = segmenter.FREQ.get(word, 0)
+    if not frequency:
+        return None
+    return math.log(segmenter.total / frequency)
