@@ -41,6 +41,7 @@ from nlu.llm import LlmClient
 logger = logging.getLogger(__name__)
 
 DUPLICATE_WAIT_STEP = 0.05
+REFINE_DRAIN_GRACE = 1.0  # seconds beyond the LLM timeout that shutdown waits for refinements
 
 
 class PassiveReply:
@@ -248,8 +249,20 @@ class IntakeService:
             return None
 
     async def drain_background(self) -> None:
-        """Wait for deferred work and refinements still running (at shutdown, and in tests)."""
+        """Wait for deferred work and refinements still running (at shutdown, and in tests).
+
+        Deferred work is a resident's answer and is always waited for. Refinements are optional:
+        those under way get about as long as one LLM call may take, and the rest, queued behind
+        the concurrency limit, are cancelled; their cases stand on the local understanding.
+        """
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
-        if self.refinements:
-            await asyncio.gather(*self.refinements, return_exceptions=True)
+        if not self.refinements:
+            return
+        grace = self.settings.llm_timeout_seconds + REFINE_DRAIN_GRACE
+        _, pending = await asyncio.wait(set(self.refinements), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            logger.info("%d LLM refinements dropped at shutdown", len(pending))

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient
 
+import bot.intake
 from bot.app import INTAKE
 from bot.intake import IntakeService
 from models import Case, CaseEvent, CaseStatus, Unit
@@ -176,3 +177,28 @@ async def test_a_report_merged_into_an_open_case_is_not_sent(
     assert len(merged) == 1
     assert len(fake.requests) == 1
     assert "annotate" not in await actions(merged[0])
+
+
+async def test_shutdown_waits_briefly_then_drops_queued_refinements(
+    make_client: ClientFactory, fake_llm: tuple[FakeLlm, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, url = fake_llm
+    fake.hold_requests()  # never released: every LLM call runs into its timeout
+    monkeypatch.setattr(bot.intake, "REFINE_DRAIN_GRACE", 0.0)
+    client = await llm_client(make_client, url, llm_timeout_seconds=0.3, llm_max_concurrency=1)
+    texts = [
+        "开鲁新村12号楼门口的路灯坏了",
+        "长白二村5号楼前的树倒了挡住了路",
+        "市光一村门口共享单车乱停",
+        "凤城新村8号楼楼顶漏水",
+        "控江二村门口的垃圾箱满了没人清",
+        "国权路小区5号楼电梯坏了",
+    ]
+    for number, text in enumerate(texts):
+        assert await Resident(client, f"o-queue-{number}").say(text)
+    intake = intake_of(client)
+    await intake.drain_background()
+    assert not intake.refinements
+    # One at a time, each 0.3 s: the queued ones were cancelled, not run after shutdown began.
+    assert intake.llm is not None and intake.llm.failures["timeout"] < len(texts)
+    assert not await CaseEvent.filter(action="annotate").exists()
