@@ -12,6 +12,7 @@ from handlers.clock import ManualClock
 from handlers.context import HandlerContext
 from handlers.district_setup import load_demo_district
 from handlers.gazetteer import load_gazetteer
+from handlers.recategorise import recategorise
 from handlers.refine import Refinement, RefineResult, refine_case
 from handlers.report import report_case
 from handlers.residents import resident_for
@@ -247,6 +248,17 @@ async def test_not_applied_once_staff_had_a_say(world: World) -> None:
     assert result.result is RefineResult.STALE
     await case.refresh_from_db()
     assert case.category == "城乡建设/物业管理"
+
+
+async def test_a_dispatchers_recategorisation_beats_the_llm(world: World) -> None:
+    case = await world.report(STAIRWELL)
+    version = case.version
+    staff = Actor("staff", "zhuting")
+    await recategorise(case, "城乡建设/房屋安全", staff, await world.context())
+    result = await world.refine(case, expected_version=version, category="环境保护/市容环卫")
+    assert result.result is RefineResult.STALE
+    await case.refresh_from_db()
+    assert case.category == "城乡建设/房屋安全"
 
 
 async def test_a_cancelled_or_missing_case_is_left_alone(world: World) -> None:
