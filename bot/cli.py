@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.nlu_cli import add_parser as add_nlu_parser
 from config.settings import Settings, secret_problems
 from handlers.clock import local
 
@@ -200,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true", help="a JSON array")
     cases.add_argument("--limit", type=int, default=0)
     cases.set_defaults(func=cmd_cases)
+
+    add_nlu_parser(commands)
     return parser
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -110,11 +110,22 @@ class Settings(BaseSettings):
         default=4, gt=0, description="LLM requests at once per process; the rest wait their turn"
     )
 
+    # Understanding
+    nlu_model: Path | None = Field(
+        default=None,
+        description="trained category model from `jiesu nlu train`; empty = built-in keyword model",
+    )
+
     # Deployment data
     demo: bool = Field(default=False, description="Load the demo district and allow dev secrets")
     timezone: str = "Asia/Shanghai"
     var_dir: Path = Path("./var")
     log_level: str = "INFO"
+
+    @field_validator("nlu_model", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def aes_enabled(self) -> bool:

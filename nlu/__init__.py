@@ -9,6 +9,7 @@ from __future__ import annotations
 from config.lexicon import KIND_CODES, KIND_LABELS
 from nlu.contact import find_phones, mask_phone, mask_phones_in_text
 from nlu.gazetteer import Gazetteer, GazetteerEntry, point_in_polygon
+from nlu.model import ModelError, TrainedModel, load_model
 from nlu.understanding import Place, Understanding, understand
 
 
@@ -22,9 +23,12 @@ __all__ = [
     "KIND_LABELS",
     "Gazetteer",
     "GazetteerEntry",
+    "ModelError",
     "Place",
+    "TrainedModel",
     "Understanding",
     "find_phones",
+    "load_model",
     "mask_phone",
     "mask_phones_in_text",
     "point_in_polygon",

@@ -14,6 +14,7 @@ from nlu.classify import classify
 from nlu.contact import find_phones
 from nlu.gazetteer import Gazetteer, GazetteerEntry
 from nlu.kind import detect_kind
+from nlu.model import TrainedModel
 from nlu.normalise import normalise
 from nlu.summary import lead_length, make_title, pick_keywords
 from nlu.tokens import cut, cut_with_offsets
@@ -142,8 +143,13 @@ def understand(
     *,
     location: tuple[float, float] | None = None,
     gazetteer: Gazetteer | None = None,
+    model: TrainedModel | None = None,
 ) -> Understanding:
-    """Everything routing needs from one message. ``location`` is ``(lng, lat)``."""
+    """Everything routing needs from one message. ``location`` is ``(lng, lat)``.
+
+    With a ``model`` (from ``jiesu nlu train``) the category, its confidence and the runner-up
+    come from it; otherwise from the built-in keyword scorer.
+    """
     text = normalise(text or "")
     lead = lead_length(text)
     place, spans = _locate(text, location, gazetteer)
@@ -151,7 +157,7 @@ def understand(
     tokens = _outside(cut_with_offsets(text), spans)
     lead_tokens = cut(text[:lead])
     kind = detect_kind(text, lead)
-    category = classify(tokens, lead_tokens)
+    category = classify(tokens, lead_tokens) if model is None else model.predict(text)
     urgent = urgency_reasons(text)
     hard = difficulty_reasons(text)
     return Understanding(

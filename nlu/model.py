@@ -1,0 +1,548 @@
+"""A category model trained on a deployment's own history, run without scikit-learn.
+
+``jiesu nlu train`` fits a linear classifier (:mod:`nlu.training`) on several views of each
+message: character unigrams and bigrams of the whole text, the same of its opening line (where
+titles and residents state the matter), jieba words, and the keyword scorer's votes for each
+second-level class. This module computes those views and scores them with numpy alone, so the
+service neither imports scikit-learn nor pays for it in memory and start time.
+
+The file is one ``.npz`` of plain arrays plus a JSON header, read with ``allow_pickle=False``:
+loading a model file never runs code, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from config.taxonomy import PATH_SEPARATOR, TAXONOMY, categories_by_path, first_level_names
+from nlu.classify import LEAD_WEIGHT, keyword_votes, keywords_inside
+from nlu.normalise import normalise
+from nlu.summary import lead_length
+from nlu.tokens import cut_with_offsets
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "jiesu-nlu-model"
+FORMAT_VERSION = 1
+
+# Block kinds: sparse ones are TF-IDF over feature strings, "keywords" is the dense vote vector.
+CHARS = "chars"
+LEAD_CHARS = "lead_chars"
+WORDS = "words"
+KEYWORDS = "keywords"
+SPARSE_KINDS = (CHARS, LEAD_CHARS, WORDS)
+BLOCK_KINDS = (*SPARSE_KINDS, KEYWORDS)
+
+_SPACES = re.compile(r"\s+")
+FloatArray = npt.NDArray[np.float32]
+
+
+class ModelError(Exception):
+    """A model file that cannot be used, or labels that cannot be trained; the text says why."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's answer for one message.
+
+    ``label`` is the class as trained (a first-level name or a path); ``path`` is always a full
+    ``"一级/二级"`` path: for a first-level class the keyword scorer picks the second level.
+    """
+
+    label: str
+    path: str
+    confidence: float
+    runner_up: str | None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One view of a message and how much it weighs in the classifier."""
+
+    kind: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class MessageViews:
+    """What the classifier sees of one message: feature strings per sparse view, keyword votes."""
+
+    sparse: Mapping[str, list[str]]
+    keyword_scores: list[float] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+@cache
+def _second_level_paths() -> Mapping[str, tuple[str, ...]]:
+    """Second-level name -> the paths with that name (其他 has many)."""
+    paths: dict[str, list[str]] = {}
+    for category in TAXONOMY:
+        paths.setdefault(category.name, []).append(category.path)
+    return {name: tuple(found) for name, found in paths.items()}
+
+
+def resolve_label(label: str) -> str | None:
+    """A label as the taxonomy knows it: a first-level name or a full path; None if unknown.
+
+    Accepts a first-level name, a full ``"一级/二级"`` path, or a second-level name that only
+    one first level has.
+    """
+    label = label.strip()
+    if label in first_level_names() or label in categories_by_path():
+        return label
+    paths = _second_level_paths().get(label, ())
+    return paths[0] if len(paths) == 1 else None
+
+
+def first_level(label: str) -> str:
+    return label.split(PATH_SEPARATOR, 1)[0]
+
+
+def is_first_level(label: str) -> bool:
+    return PATH_SEPARATOR not in label
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Characters and character pairs, lower case, runs of spaces as one."""
+    text = _SPACES.sub(" ", text.lower())
+    return [*text, *(text[i : i + 2] for i in range(len(text) - 1))]
+
+
+def keyword_scores(words: Sequence[str], lead_words: Sequence[str]) -> list[float]:
+    """Votes of the taxonomy's keywords for each second-level class, as the keyword scorer counts.
+
+    Same counting as :func:`nlu.classify.classify` (repeats add less, opening words count
+    double), before it sums up first levels: the classifier learns how far to trust each vote.
+    """
+    votes = keyword_votes()
+    counts = Counter(word for token in words if len(token) > 1 for word in keywords_inside(token))
+    counts.update(token for token in words if len(token) == 1 and token in votes)
+    lead = {word for token in lead_words if len(token) > 1 for word in keywords_inside(token)}
+    scores = [0.0] * len(TAXONOMY)
+    for word, count in counts.items():
+        boost = (1.0 + math.log(count)) * (LEAD_WEIGHT if word in lead else 1.0)
+        for index, weight in votes[word]:
+            scores[index] += weight * boost
+    return scores
+
+
+def message_views(text: str) -> MessageViews:
+    """Every view of a message; the text is normalised here, as :func:`nlu.understand` does."""
+    text = normalise(text or "")
+    lead = lead_length(text)
+    positioned = cut_with_offsets(text)
+    words = [word for _, word in positioned]
+    lead_words = [word for start, word in positioned if start < lead]
+    return MessageViews(
+        sparse={
+            CHARS: char_ngrams(text),
+            LEAD_CHARS: char_ngrams(text[:lead]),
+            WORDS: words,
+        },
+        keyword_scores=keyword_scores(words, lead_words),
+    )
+
+
+@cache
+def keyword_fingerprint() -> str:
+    """A digest of the taxonomy's keywords: keyword votes of a model trained on others differ."""
+    digest = hashlib.sha256()
+    for category in TAXONOMY:
+        digest.update(f"{category.path}:{' '.join(category.keywords)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def second_level_by_keywords(parent: str, scores: Sequence[float]) -> str:
+    """The path under ``parent`` the keywords favour; else its 其他; else its first child."""
+    children = [index for index, category in enumerate(TAXONOMY) if category.parent == parent]
+    best = max(children, key=lambda index: scores[index])
+    if scores[best] > 0:
+        return TAXONOMY[best].path
+    other = f"{parent}{PATH_SEPARATOR}其他"
+    return other if other in categories_by_path() else TAXONOMY[children[0]].path
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Training messages as feature vectors, stored by feature, for a nearest-neighbour vote.
+
+    Column ``feature`` of the training matrix is ``rows[indptr[f]:indptr[f + 1]]`` with
+    ``values`` at the same places; ``labels`` are class indices of the rows.
+    """
+
+    k: int
+    weight: float
+    indptr: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int32]
+    values: FloatArray
+    labels: npt.NDArray[np.int32]
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def votes(
+        self, columns: npt.NDArray[np.intp], weights: npt.NDArray[np.float64], classes: int
+    ) -> npt.NDArray[np.float64]:
+        """Per class, the share of cosine similarity among the ``k`` most similar messages."""
+        starts = self.indptr[columns]
+        lengths = self.indptr[columns + 1] - starts
+        total = int(lengths.sum())
+        result = np.zeros(classes)
+        if total == 0:
+            return result
+        # Positions of every stored entry of the message's features, without a Python loop.
+        firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        positions = firsts + np.arange(total)
+        similarity = np.bincount(
+            self.rows[positions],
+            weights=np.repeat(weights, lengths) * self.values[positions],
+            minlength=self.size,
+        )
+        nearest = np.argpartition(-similarity, min(self.k, self.size) - 1)[: self.k]
+        nearest = nearest[similarity[nearest] > 0]
+        if not len(nearest):
+            return result
+        np.add.at(result, self.labels[nearest], similarity[nearest])
+        return result / result.sum()
+
+
+@dataclass(frozen=True)
+class SparseBlock:
+    """A fitted TF-IDF view: feature string -> column, and the column's idf."""
+
+    kind: str
+    weight: float
+    vocabulary: Mapping[str, int]
+    idf: FloatArray
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+
+class TrainedModel:
+    """A linear classifier over the views of a message, exported from scikit-learn.
+
+    ``coef`` has one row per feature (the sparse blocks in order, then the keyword votes) and
+    one column per class. Scores are ``features @ coef + intercept``; the confidence is a
+    softmax of the scores at the ``temperature`` fitted on held-out scores during training.
+    """
+
+    def __init__(
+        self,
+        *,
+        labels: Sequence[str],
+        sparse_blocks: Sequence[SparseBlock],
+        keyword_weight: float,
+        coef: npt.ArrayLike,
+        intercept: npt.ArrayLike,
+        temperature: float,
+        neighbours: Neighbours | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.labels = tuple(labels)
+        self.sparse_blocks = tuple(sparse_blocks)
+        self.keyword_weight = float(keyword_weight)
+        self.coef = np.ascontiguousarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.temperature = float(temperature)
+        self.neighbours = neighbours
+        self.info: dict[str, Any] = dict(info or {})
+        self._check()
+        offsets = [0]
+        for block in self.sparse_blocks:
+            offsets.append(offsets[-1] + block.size)
+        self._offsets = tuple(offsets)
+
+    # -- invariants
+
+    def _check(self) -> None:
+        problems = []
+        unknown = [label for label in self.labels if resolve_label(label) != label]
+        if unknown:
+            problems.append(
+                f"labels not in this taxonomy: {', '.join(unknown)} (retrain the model)"
+            )
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            problems.append("a model needs at least two distinct labels")
+        keyword_size = len(TAXONOMY) if self.keyword_weight else 0
+        rows = sum(block.size for block in self.sparse_blocks) + keyword_size
+        if self.coef.ndim != 2 or self.coef.shape != (rows, len(self.labels)):
+            problems.append(
+                f"coefficients have shape {self.coef.shape}, expected {(rows, len(self.labels))}"
+            )
+        if self.intercept.shape != (len(self.labels),):
+            problems.append(f"intercept has shape {self.intercept.shape}")
+        for block in self.sparse_blocks:
+            if block.kind not in SPARSE_KINDS:
+                problems.append(f"unknown view {block.kind!r}")
+            if len(block.vocabulary) != block.size:
+                problems.append(f"view {block.kind}: vocabulary and idf differ in length")
+        if not math.isfinite(self.temperature) or self.temperature <= 0:
+            problems.append(f"temperature {self.temperature} is not a positive number")
+        if not (np.isfinite(self.coef).all() and np.isfinite(self.intercept).all()):
+            problems.append("coefficients are not all finite")
+        if self.neighbours is not None:
+            problems += _neighbour_problems(self.neighbours, rows, len(self.labels))
+        if problems:
+            raise ModelError("; ".join(problems))
+
+    # -- prediction
+
+    def scores(self, views: MessageViews) -> npt.NDArray[np.float64]:
+        """Decision scores per class for the views of one message."""
+        indices: list[npt.NDArray[np.intp]] = []
+        values: list[npt.NDArray[np.float64]] = []
+        for offset, block in zip(self._offsets, self.sparse_blocks, strict=False):
+            counts = Counter(views.sparse.get(block.kind, ()))
+            columns = [
+                (column, count)
+                for feature, count in counts.items()
+                if (column := block.vocabulary.get(feature)) is not None
+            ]
+            if not columns:
+                continue
+            index = np.fromiter((column for column, _ in columns), np.intp, len(columns))
+            tf = 1.0 + np.log(np.fromiter((count for _, count in columns), np.float64))
+            weights = tf * block.idf[index]
+            weights *= block.weight / np.linalg.norm(weights)
+            indices.append(index + offset)
+            values.append(weights)
+        if self.keyword_weight:
+            votes = np.asarray(views.keyword_scores, dtype=np.float64)
+            norm = np.linalg.norm(votes)
+            if norm > 0:
+                indices.append(np.arange(len(votes)) + self._offsets[-1])
+                values.append(votes * (self.keyword_weight / norm))
+        result = self.intercept.copy()
+        if indices:
+            features, weights = np.concatenate(indices), np.concatenate(values)
+            result += weights @ self.coef[features]
+            if self.neighbours is not None:
+                result += self.neighbours.weight * self.neighbours.votes(
+                    features, weights, len(self.labels)
+                )
+        return result
+
+    def predict(self, text: str) -> Prediction:
+        """Category of one message: the best class, its confidence in [0, 1], the runner-up."""
+        return self.predict_views(message_views(text))
+
+    def predict_views(self, views: MessageViews) -> Prediction:
+        """:meth:`predict` for views already computed (training computes them once)."""
+        scores = self.scores(views)
+        ranked = np.argsort(-scores, kind="stable")
+        shifted = (scores - scores[ranked[0]]) * self.temperature
+        probabilities = np.exp(shifted) / np.exp(shifted).sum()
+        paths = [self.path_for(self.labels[index], views) for index in ranked[:3]]
+        runner_up = next((path for path in paths[1:] if path != paths[0]), None)
+        return Prediction(
+            label=self.labels[ranked[0]],
+            path=paths[0],
+            confidence=round(float(probabilities[ranked[0]]), 3),
+            runner_up=runner_up,
+        )
+
+    def path_for(self, label: str, views: MessageViews) -> str:
+        if is_first_level(label):
+            return second_level_by_keywords(label, views.keyword_scores)
+        return label
+
+    # -- files
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "labels": list(self.labels),
+            "blocks": [
+                {"kind": block.kind, "weight": block.weight, "size": block.size}
+                for block in self.sparse_blocks
+            ],
+            "keyword_weight": self.keyword_weight,
+            "keyword_fingerprint": keyword_fingerprint(),
+            "temperature": self.temperature,
+            "neighbours": None
+            if self.neighbours is None
+            else {
+                "k": self.neighbours.k,
+                "weight": self.neighbours.weight,
+                "size": self.neighbours.size,
+            },
+            "info": self.info,
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the model to ``path`` (any name; written whole or not at all)."""
+        path = Path(path)
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "header": np.frombuffer(
+                json.dumps(self.header(), ensure_ascii=False).encode(), dtype=np.uint8
+            ),
+            "coef": self.coef,
+            "intercept": self.intercept,
+        }
+        for number, block in enumerate(self.sparse_blocks):
+            features = sorted(block.vocabulary, key=block.vocabulary.__getitem__)
+            arrays[f"vocabulary_{number}"] = np.array(features, dtype=np.str_)
+            arrays[f"idf_{number}"] = np.asarray(block.idf, dtype=np.float32)
+        if self.neighbours is not None:
+            arrays["neighbour_indptr"] = self.neighbours.indptr
+            arrays["neighbour_rows"] = self.neighbours.rows
+            arrays["neighbour_values"] = self.neighbours.values
+            arrays["neighbour_labels"] = self.neighbours.labels
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                np.savez_compressed(stream, **arrays)  # type: ignore[arg-type]
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainedModel:
+        """Read a model written by :meth:`save`; :class:`ModelError` says what is wrong."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ModelError(f"cannot read model {path}: {error.strerror or error}") from error
+        try:
+            return cls._from_npz(data)
+        except ModelError as error:
+            raise ModelError(f"{path} is not a usable jiesu model: {error}") from error
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError) as error:
+            raise ModelError(
+                f"{path} is not a jiesu model file ({type(error).__name__}: {error}); "
+                "train one with `jiesu nlu train DATA.csv --out MODEL`"
+            ) from error
+
+    @classmethod
+    def _from_npz(cls, data: bytes) -> TrainedModel:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        if "header" not in arrays:
+            raise ModelError("no header")
+        header = json.loads(arrays["header"].tobytes().decode())
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise ModelError("not a jiesu model")
+        if header.get("version") != FORMAT_VERSION:
+            raise ModelError(
+                f"format version {header.get('version')!r}, this jiesu reads {FORMAT_VERSION}; "
+                "retrain the model with this version"
+            )
+        if header.get("keyword_fingerprint") != keyword_fingerprint():
+            logger.warning(
+                "the taxonomy's keywords changed since this model was trained; "
+                "retrain it for the best results"
+            )
+        blocks = []
+        for number, spec in enumerate(header["blocks"]):
+            vocabulary = arrays[f"vocabulary_{number}"]
+            idf = arrays[f"idf_{number}"]
+            if vocabulary.ndim != 1 or vocabulary.dtype.kind != "U" or idf.ndim != 1:
+                raise ModelError(f"view {number} is malformed")
+            if len(vocabulary) != spec["size"] or len(idf) != spec["size"]:
+                raise ModelError(
+                    f"view {number} has {len(vocabulary)} features, not {spec['size']}"
+                )
+            blocks.append(
+                SparseBlock(
+                    kind=str(spec["kind"]),
+                    weight=float(spec["weight"]),
+                    vocabulary={
+                        feature: column for column, feature in enumerate(vocabulary.tolist())
+                    },
+                    idf=idf.astype(np.float32),
+                )
+            )
+        coef, intercept = arrays["coef"], arrays["intercept"]
+        if coef.dtype.kind != "f" or intercept.dtype.kind != "f":
+            raise ModelError("coefficients are not numbers")
+        neighbours = None
+        if header.get("neighbours"):
+            spec = header["neighbours"]
+            parts = [arrays[f"neighbour_{name}"] for name in ("indptr", "rows", "values", "labels")]
+            if [part.dtype.kind for part in parts] != ["i", "i", "f", "i"]:
+                raise ModelError("neighbour arrays are malformed")
+            neighbours = Neighbours(
+                k=int(spec["k"]),
+                weight=float(spec["weight"]),
+                indptr=parts[0].astype(np.int64),
+                rows=parts[1].astype(np.int32),
+                values=parts[2].astype(np.float32),
+                labels=parts[3].astype(np.int32),
+            )
+        return cls(
+            labels=[str(label) for label in header["labels"]],
+            sparse_blocks=blocks,
+            keyword_weight=float(header["keyword_weight"]),
+            coef=coef,
+            intercept=intercept,
+            temperature=float(header["temperature"]),
+            neighbours=neighbours,
+            info=header.get("info") or {},
+        )
+
+
+def _neighbour_problems(neighbours: Neighbours, features: int, classes: int) -> list[str]:
+    """Shapes and ranges that would make :meth:`Neighbours.votes` index out of bounds."""
+    indptr, rows, labels = neighbours.indptr, neighbours.rows, neighbours.labels
+    if neighbours.k < 1 or not math.isfinite(neighbours.weight):
+        return ["neighbour settings are invalid"]
+    if indptr.shape != (features + 1,) or rows.shape != neighbours.values.shape or rows.ndim != 1:
+        return ["neighbour arrays have the wrong shapes"]
+    if indptr[0] != 0 or indptr[-1] != len(rows) or (np.diff(indptr) < 0).any():
+        return ["neighbour index is inconsistent"]
+    if len(labels) == 0 or labels.min() < 0 or labels.max() >= classes:
+        return ["neighbour labels are out of range"]
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(labels)):
+        return ["neighbour rows are out of range"]
+    if not np.isfinite(neighbours.values).all():
+        return ["neighbour values are not all finite"]
+    return []
+
+
+_loaded: dict[tuple[str, int, int], TrainedModel] = {}
+
+
+def load_model(path: str | Path) -> TrainedModel:
+    """:meth:`TrainedModel.load`, once per file version (path, size and modification time)."""
+    resolved = Path(path).resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as error:
+        raise ModelError(f"cannot read model {path}: {error.strerror or error}") from error
+    key = (str(resolved), stat.st_size, stat.st_mtime_ns)
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = TrainedModel.load(resolved)
+    return _loaded[key]
