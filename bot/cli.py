@@ -1,4 +1,4 @@
-"""The ``jiesu`` command line: serve, migrate, chat, cases."""
+"""The ``jiesu`` command line: serve, migrate, chat, cases, nlu, hot, recategorise."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot import log_privacy
+from bot.dispatch_cli import add_parser as add_dispatch_parser
 from bot.nlu_cli import add_parser as add_nlu_parser
 from config.settings import Settings, secret_problems
 from handlers.clock import local
@@ -203,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=cmd_cases)
 
     add_nlu_parser(commands)
+    add_dispatch_parser(commands)
     return parser
 
 
@@ -213,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log_privacy.install()
     # jieba attaches its own DEBUG handler; its dictionary chatter is not worth a log line.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     result: int = args.func(args, settings)
