@@ -55,6 +55,12 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         # Its own session: the outbound one closes before the intake drains its refinements.
         intake.llm = LlmClient(settings)
         intake.llm_session = aiohttp.ClientSession()
+    if settings.nlu_model is not None:
+        # A broken model file stops the start with ModelError naming the problem.
+        intake.model = await asyncio.get_running_loop().run_in_executor(
+            None, nlu.load_model, settings.nlu_model
+        )
+        logger.info("category model %s loaded", settings.nlu_model)
     app[INTAKE] = intake
     app[MP_ENDPOINT] = MpEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.

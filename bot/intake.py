@@ -35,7 +35,7 @@ from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
 from handlers.routing import RoutingTable, load_routing_table
 from models import Case, CaseStatus, InboundMessage, InboundStatus
-from nlu import Gazetteer
+from nlu import Gazetteer, TrainedModel
 from nlu.llm import LlmClient
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class IntakeService:
         default_factory=lambda: RefreshingCache(load_routing_table)
     )
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
+    model: TrainedModel | None = None  # from settings.nlu_model, loaded at start
     llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
     llm_session: aiohttp.ClientSession | None = None
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
@@ -88,6 +89,7 @@ class IntakeService:
             settings=self.settings,
             gazetteer=await self.gazetteer.get(),
             routing=await self.routing.get(),
+            model=self.model,
         )
 
     async def store(

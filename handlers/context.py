@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from config.settings import Settings
 from handlers.routing import RoutingTable
-from nlu import Gazetteer
+from nlu import Gazetteer, TrainedModel
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class HandlerContext:
     settings: Settings
     gazetteer: Gazetteer
     routing: RoutingTable
+    model: TrainedModel | None = None  # a trained category model, else the built-in keywords
 
     @property
     def conversation_ttl(self) -> timedelta:

@@ -140,7 +140,9 @@ async def report_case(
     channel: str = "mp",
 ) -> Report:
     """Create a case from the resident's words. Call inside a transaction."""
-    understanding: Understanding = understand(text, location=location, gazetteer=ctx.gazetteer)
+    understanding: Understanding = understand(
+        text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
+    )
     place = understanding.place
     grid = ctx.routing.grid(place.grid_code)
     deadlines = deadlines_for(
