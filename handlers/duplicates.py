@@ -59,6 +59,7 @@ class Probe:
 
     @classmethod
     def of(cls, case: Case) -> Probe:
+        """The probe of a saved case."""
         return cls(
             resident_id=case.resident_id,
             category=case.category,
@@ -80,6 +81,9 @@ class Probe:
     def place_names(self) -> tuple[str, ...]:
         names = (self.place_text, self.street, self.compound, self.address)
         return tuple(name for name in names if name)
+
+
+_FIELDS = tuple(Probe.__dataclass_fields__)
 
 
 def problem_words(text: str, place_names: Iterable[str] = ()) -> dict[str, float]:
@@ -242,15 +246,16 @@ async def find_original(
     )
     if exclude_id is not None:
         query = query.exclude(id=exclude_id)
-    candidates = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES)
-    best: Match | None = None
-    for candidate in candidates:
-        is_duplicate, score, same_resident = judge(probe, Probe.of(candidate))
-        if not is_duplicate:
-            continue
-        if best is None or score >= best.similarity:
-            best = Match(candidate, score, same_resident)
-    return best
+    # Plain rows, not model objects: most candidates are dismissed by their place at once.
+    rows = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES).values("id", *_FIELDS)
+    best: tuple[int, float, bool] | None = None
+    for row in rows:
+        is_duplicate, score, same_resident = judge(probe, Probe(**{f: row[f] for f in _FIELDS}))
+        if is_duplicate and (best is None or score >= best[1]):
+            best = (row["id"], score, same_resident)
+    if best is None:
+        return None
+    return Match(await Case.get(id=best[0]), best[1], best[2])
 
 
 async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:
