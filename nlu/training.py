@@ -59,6 +59,8 @@ class Recipe:
     neighbours: int = 5  # k of the nearest-neighbour vote; 0: none
     neighbour_weight: float = 0.7
     max_neighbours: int = 10_000  # memory: the vote keeps at most this many messages
+    min_df: int = 2  # features of a single message are noise and cost memory
+    max_chars: int | None = 600  # read only the opening of long letters (time, not accuracy)
 
 
 @dataclass
@@ -75,12 +77,15 @@ def _identity(features: list[str]) -> list[str]:
 
 
 def featurise(
-    texts: Sequence[str], progress: Progress | None = None, stage: str = "reading"
+    texts: Sequence[str],
+    max_chars: int | None = None,
+    progress: Progress | None = None,
+    stage: str = "reading",
 ) -> list[MessageViews]:
     """The views of each text, reporting progress every 50 messages."""
     views = []
     for number, text in enumerate(texts, start=1):
-        views.append(message_views(text))
+        views.append(message_views(text, max_chars))
         if progress and (number % 50 == 0 or number == len(texts)):
             progress(number, len(texts), stage)
     return views
@@ -108,7 +113,12 @@ def _fit(views: Sequence[MessageViews], labels: Sequence[str], recipe: Recipe) -
     classes = sorted(set(labels))
     vectorisers: list[tuple[str, TfidfVectorizer, float]] = []
     for kind, weight in recipe.view_weights:
-        vectoriser = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64)
+        vectoriser = TfidfVectorizer(
+            analyzer=_identity,
+            sublinear_tf=True,
+            min_df=min(recipe.min_df, max(1, len(views) // 10)),
+            dtype=np.float64,
+        )
         vectoriser.fit([view.sparse[kind] for view in views])
         vectorisers.append((kind, vectoriser, weight))
     design = _design(views, vectorisers, recipe.keyword_weight)
@@ -170,6 +180,7 @@ def _model(
         intercept=fitted.intercept,
         temperature=temperature,
         neighbours=fitted.neighbours,
+        max_chars=recipe.max_chars,
         info=info,
     )
 
@@ -234,7 +245,7 @@ def train(
             f"training needs at least two different labels, found {len(counts)}"
             + (f" ({next(iter(counts))})" if counts else "")
         )
-    views = featurise([text for text, _ in pairs], progress)
+    views = featurise([text for text, _ in pairs], recipe.max_chars, progress)
     labels = [label for _, label in pairs]
     temperature, held_out = (
         _calibrate(views, labels, recipe, progress) if calibrate else (DEFAULT_TEMPERATURE, None)
@@ -255,6 +266,8 @@ def train(
             "ratio_share": recipe.ratio_share,
             "neighbours": recipe.neighbours,
             "neighbour_weight": recipe.neighbour_weight,
+            "min_df": recipe.min_df,
+            "max_chars": recipe.max_chars,
         },
     }
     return _model(fitted, recipe, temperature, info)
@@ -285,7 +298,7 @@ def cross_validate(
     smallest = min(Counter(labels).values())
     if smallest < folds:
         raise DataError(f"{folds}-fold cross-validation needs {folds} examples of every label")
-    views = featurise([example.text for example in examples], progress)
+    views = featurise([example.text for example in examples], recipe.max_chars, progress)
     predicted = [""] * len(examples)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for number, (train, held) in enumerate(splitter.split(np.zeros(len(labels)), labels), start=1):

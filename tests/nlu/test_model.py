@@ -96,7 +96,7 @@ def test_save_and_load_give_the_same_answers(model: TrainedModel, saved: Path) -
     assert loaded.labels == model.labels
     assert loaded.temperature == model.temperature
     for text, _ in _pairs()[::5]:
-        views = message_views(text)
+        views = message_views(text, model.max_chars)
         assert np.allclose(loaded.scores(views), model.scores(views), atol=1e-5)
         assert loaded.predict(text) == model.predict(text)
 

@@ -1,0 +1,216 @@
+"""Measure the category models on the shared development set.
+
+Run from the repository: ``python benchmarks/nlu.py [--seeds 0] [--json]``. It reads
+``../shared/data/complaints-dev.csv`` in place (title + text of each message, first-level label)
+and prints:
+
+(a) the built-in keyword scorer (never trained on this data): first-level accuracy and macro-F1;
+(b) the trained model under stratified 5-fold cross-validation (shuffled with each seed given;
+    every message is predicted by a model fitted on the other four fifths only);
+(c) latency per message of ``understand()`` with the model trained on all rows, one thread;
+(d) ``import nlu`` and model load time in a fresh process;
+(e) peak resident set of a fresh process that imports nlu, loads the model, warms up and
+    classifies every message.
+
+Targets: (b) macro-F1 >= 0.90, (a) macro-F1 >= 0.80, (c) p99 <= 5 ms, (d) load <= 1 s,
+(e) <= 150 MB. It exits 0 whatever the result; timings vary on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared/data/complaints-dev.csv"
+sys.path.insert(0, str(REPO))
+
+from nlu import TrainedModel, understand, warm_up  # noqa: E402
+from nlu.evaluation import Evaluation, evaluate, measure, percentile  # noqa: E402
+from nlu.examples import read_csv  # noqa: E402
+from nlu.training import cross_validate, train  # noqa: E402
+
+TARGETS = {
+    "cv_macro_f1": 0.90,
+    "default_macro_f1": 0.80,
+    "p99_ms": 5.0,
+    "load_s": 1.0,
+    "rss_mb": 150,
+}
+
+# Run in a fresh interpreter: what the service pays to start with a model, and its memory.
+# Peak RSS is VmHWM: ru_maxrss of a child starts from its parent's, which here has trained models.
+FRESH_PROCESS = """
+import json, re, sys, time
+started = time.perf_counter()
+import nlu
+imported = time.perf_counter()
+model = nlu.TrainedModel.load(sys.argv[1])
+loaded = time.perf_counter()
+from nlu.examples import read_csv
+examples = read_csv(sys.argv[2])
+nlu.warm_up()
+for example in examples:
+    nlu.understand(example.text, model=model)
+print(json.dumps({
+    "import_s": imported - started,
+    "load_s": loaded - imported,
+    "rss_mb": int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read())[1]) / 1024,
+}))
+"""
+
+
+def progress(done: int, total: int, stage: str) -> None:
+    if done == total or done % 200 == 0:
+        sys.stderr.write(f"benchmark: {stage} {done}/{total}\n")
+
+
+def figures(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "accuracy": round(evaluation.accuracy, 4),
+        "macro_f1": round(evaluation.macro_f1, 4),
+        "per_label_f1": {s.label: round(s.f1, 3) for s in evaluation.per_label},
+    }
+
+
+def fresh_process(model_path: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(model_path), str(DATA)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    values: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return values
+
+
+def run(seeds: list[int]) -> dict[str, Any]:
+    examples = read_csv(DATA)
+    warm_up()
+    sys.stderr.write("benchmark: built-in keyword scorer\n")
+    default = measure(examples, lambda text: understand(text).category, progress, every=500)
+    results: dict[str, Any] = {"messages": len(examples), "default": figures(default)}
+    results["default"]["latency_ms_p99"] = round(default.latency_ms_p99 or 0.0, 3)
+
+    cv: dict[str, Any] = {}
+    for seed in seeds:
+        sys.stderr.write(f"benchmark: 5-fold cross-validation, seed {seed}\n")
+        started = time.perf_counter()
+        folds = cross_validate(examples, folds=5, seed=seed, progress=progress)
+        cv[str(seed)] = {
+            **figures(evaluate(folds.gold, folds.predicted)),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    results["cross_validation"] = {
+        "folds": 5,
+        "stratified": True,
+        "by_seed": cv,
+        "macro_f1_mean": round(statistics.mean(r["macro_f1"] for r in cv.values()), 4),
+    }
+
+    sys.stderr.write("benchmark: training on all rows\n")
+    started = time.perf_counter()
+    model = train(examples, progress=progress)
+    results["train_seconds"] = round(time.perf_counter() - started, 1)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "category.model"
+        model.save(path)
+        results["model_bytes"] = path.stat().st_size
+        loaded = TrainedModel.load(path)
+        for example in examples[:20]:
+            understand(example.text, model=loaded)
+        calls = {
+            "understand_with_model": lambda text: understand(text, model=loaded),
+            "model_predict": loaded.predict,
+            "understand_without_model": understand,
+        }
+        for name, call in calls.items():
+            timings = []
+            for example in examples:
+                begun = time.perf_counter()
+                call(example.text)
+                timings.append((time.perf_counter() - begun) * 1000)
+            results.setdefault("latency_ms", {})[name] = {
+                "p50": round(percentile(timings, 50), 3),
+                "p99": round(percentile(timings, 99), 3),
+                "max": round(max(timings), 3),
+            }
+        sys.stderr.write("benchmark: fresh process\n")
+        fresh = fresh_process(path)
+    results["fresh_process"] = {key: round(value, 3) for key, value in fresh.items()}
+    results["targets"] = TARGETS
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    default, cv = results["default"], results["cross_validation"]
+    latency, fresh = results["latency_ms"]["understand_with_model"], results["fresh_process"]
+    alone, base = (
+        results["latency_ms"]["model_predict"],
+        results["latency_ms"]["understand_without_model"],
+    )
+    lines = [
+        f"messages {results['messages']} ({DATA.name}), first-level labels",
+        "",
+        f"(a) built-in keyword scorer: accuracy {default['accuracy']:.4f}, "
+        f"macro-F1 {default['macro_f1']:.4f}  "
+        f"[>= {TARGETS['default_macro_f1']:.2f} {mark(default['macro_f1'] >= 0.80)}]",
+    ]
+    for seed, figures in cv["by_seed"].items():
+        lines.append(
+            f"(b) trained, stratified 5-fold CV, seed {seed}: accuracy {figures['accuracy']:.4f}, "
+            f"macro-F1 {figures['macro_f1']:.4f}  ({figures['seconds']:.0f}s)"
+        )
+    lines.append(
+        f"    mean macro-F1 over {len(cv['by_seed'])} seed(s) {cv['macro_f1_mean']:.4f}  "
+        f"[>= {TARGETS['cv_macro_f1']:.2f} {mark(cv['macro_f1_mean'] >= TARGETS['cv_macro_f1'])}]"
+    )
+    first = next(iter(cv["by_seed"].values()))
+    lines.append(
+        "    per label F1: "
+        + ", ".join(f"{label} {f1:.3f}" for label, f1 in first["per_label_f1"].items())
+    )
+    lines += [
+        f"(c) understand() with the trained model, one thread: p50 {latency['p50']:.2f} ms, "
+        f"p99 {latency['p99']:.2f} ms, max {latency['max']:.2f} ms  "
+        f"[p99 <= {TARGETS['p99_ms']:.0f} ms {mark(latency['p99'] <= TARGETS['p99_ms'])}]",
+        f"    the model alone (predict): p50 {alone['p50']:.2f} ms, p99 {alone['p99']:.2f} ms; "
+        f"understand() without a model: p50 {base['p50']:.2f} ms, p99 {base['p99']:.2f} ms",
+        f"(d) fresh process: import nlu {fresh['import_s']:.3f} s, "
+        f"model load {fresh['load_s']:.3f} s"
+        f"  [load <= {TARGETS['load_s']:.0f} s {mark(fresh['load_s'] <= TARGETS['load_s'])}]",
+        f"(e) peak resident set with the model, all messages classified: {fresh['rss_mb']:.0f} MB"
+        f"  [<= {TARGETS['rss_mb']} MB {mark(fresh['rss_mb'] <= TARGETS['rss_mb'])}]",
+        f"    model file {results['model_bytes'] / 1e6:.1f} MB, "
+        f"trained on all rows in {results['train_seconds']:.0f} s",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="0", help="comma-separated CV shuffle seeds")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    results = run([int(seed) for seed in args.seeds.split(",")])
+    if args.json:
+        sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report(results))
+
+
+if __name__ == "__main__":
+    main()
