@@ -4,19 +4,21 @@ measure a model (trained or the built-in keyword scorer) on labelled messages.""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from config.settings import Settings
 from nlu import understand, warm_up
 from nlu.evaluation import Evaluation, measure
-from nlu.examples import DataError, Example, read_csv
-from nlu.model import ModelError, TrainedModel
+from nlu.examples import DataError, Example, label_examples, read_csv
+from nlu.model import ModelError, TrainedModel, first_level, is_first_level
 
 BUILT_IN = "built-in keyword scorer"
 
@@ -167,10 +169,42 @@ def train_and_save(
     return model
 
 
+async def _corrections(settings: Settings) -> list[tuple[str, str]]:
+    from handlers.recategorise import correction_examples
+    from models.database import orm
+
+    async with orm(settings.database_url):
+        return await correction_examples()
+
+
+def case_examples(settings: Settings) -> list[Example]:
+    """Dispatchers' corrections (改类) kept in the database, one per corrected case."""
+    return label_examples(asyncio.run(_corrections(settings)), where="case")
+
+
+def training_examples(args: argparse.Namespace, settings: Settings) -> list[Example]:
+    """Examples from the CSV, the corrections, or both.
+
+    Corrections carry full paths; when the CSV's labels are all first-level names, the
+    corrections are cut to their first level too, so that the model learns one level.
+    """
+    if args.data is None and not args.from_cases:
+        raise DataError("give a DATA.csv, --from-cases, or both")
+    examples = csv_examples(args.data) if args.data is not None else []
+    if args.from_cases:
+        corrections = case_examples(settings)
+        if not corrections:
+            raise DataError("no corrected cases in the database yet (jiesu recategorise ...)")
+        if examples and all(is_first_level(example.label) for example in examples):
+            corrections = [replace(c, label=first_level(c.label)) for c in corrections]
+        examples += corrections
+    return examples
+
+
 def cmd_nlu_train(args: argparse.Namespace, settings: Settings) -> int:
     progress = ProgressLine(prefix="jiesu nlu train")
     try:
-        examples = csv_examples(args.data)
+        examples = training_examples(args, settings)
         model = train_and_save(examples, args.out, progress)
     except (DataError, ModelError) as error:
         sys.stderr.write(f"jiesu nlu train: {error}\n")
@@ -203,9 +237,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "train",
         help="fit a category model on labelled messages",
         description="Columns: text,label or title,text,label (UTF-8). A label is a first-level "
-        "category, a path such as 城乡建设/物业管理, or a second-level name.",
+        "category, a path such as 城乡建设/物业管理, or a second-level name. With --from-cases "
+        "the dispatchers' corrections (jiesu recategorise, the dashboard) are added.",
     )
-    train.add_argument("data", type=Path, metavar="DATA.csv")
+    train.add_argument("data", type=Path, metavar="DATA.csv", nargs="?", default=None)
+    train.add_argument(
+        "--from-cases",
+        action="store_true",
+        help="also learn from dispatchers' category corrections in the database",
+    )
     train.add_argument("--out", type=Path, required=True, metavar="MODEL", help="model file")
     train.set_defaults(func=cmd_nlu_train)
 

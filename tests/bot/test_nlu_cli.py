@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from models import CategoryCorrection
+from models.database import migrate, orm
+from nlu import TrainedModel
 from tests.nlu.training_examples import write_csv
 
 JSON_KEYS = {"accuracy", "macro_f1", "n", "per_label", "latency_ms_p50", "latency_ms_p99"}
@@ -81,3 +86,48 @@ def test_bad_model_exits_2(data: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["nlu", "eval", str(data), "--model", str(model)]) == 2
     err = capsys.readouterr().err
     assert "not a jiesu model" in err and err.count("\n") == 1
+
+
+@pytest.fixture
+def corrections_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A database with dispatchers' corrections, as `jiesu recategorise` leaves them."""
+    url = f"sqlite://{tmp_path / 'cases.sqlite3'}"
+    monkeypatch.setenv("JIESU_DATABASE_URL", url)
+    rows = [(text, "环境保护/噪声污染") for text in ("夜里施工噪音大", "广场舞音响太吵")]
+    rows += [(text, "城乡建设/物业管理") for text in ("物业不修电梯", "物业乱收停车费")]
+
+    async def prepare() -> None:
+        await migrate(url)
+        async with orm(url):
+            for text, label in rows * 3:
+                await CategoryCorrection.create(
+                    text=text,
+                    old_category="城乡建设/其他",
+                    new_category=label,
+                    corrected_by="staff:li",
+                    corrected_at=datetime.now(UTC),
+                )
+
+    asyncio.run(prepare())
+    return url
+
+
+def test_train_from_cases(
+    corrections_db: str, data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alone = tmp_path / "cases.model"
+    assert main(["nlu", "train", "--from-cases", "--out", str(alone)]) == 0
+    assert "12 messages, 2 labels" in capsys.readouterr().out
+    assert set(TrainedModel.load(alone).labels) == {"环境保护/噪声污染", "城乡建设/物业管理"}
+
+    # With first-level history, the corrections are cut to their first level.
+    both = tmp_path / "both.model"
+    assert main(["nlu", "train", str(data), "--from-cases", "--out", str(both)]) == 0
+    assert "60 messages" in capsys.readouterr().out
+    labels = set(TrainedModel.load(both).labels)
+    assert "环境保护" in labels and all("/" not in label for label in labels)
+
+
+def test_train_needs_some_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nlu", "train", "--out", str(tmp_path / "m")]) == 2
+    assert "DATA.csv, --from-cases" in capsys.readouterr().err
