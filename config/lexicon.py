@@ -225,6 +225,7 @@ ROAD_SUFFIXES: tuple[str, ...] = ("大道", "大街", "公路", "路", "街", "�
 # Characters that, right before 路, make a common word rather than a road name (马路, 走路).
 NOT_ROAD_BEFORE: str = (
     "马道铁线电网水出思走修上下小大门套一半进回迷引带让绕堵挡拦开过后前弯泥油土顺沿条"
+    "跑问找赶铺探领退活销歧岔"
 )
 NOT_ROAD_NAMES: tuple[str, ...] = tuple(
     (

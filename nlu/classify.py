@@ -1,10 +1,14 @@
 """Category by keyword scoring over the taxonomy.
 
-Each keyword of a second-level class votes for it. A keyword shared by several classes is worth
-less (1/number of classes), a longer keyword more (it is more specific), repeats add less and
-less, and words in the opening (where residents and titles state the matter) count double.
-First-level classes add up their children's votes, so "社保" and "退休" together outweigh a
-single strong cue elsewhere; the winning first level's best child is the answer.
+Each keyword of a second-level class votes for it. A keyword shared by several first levels is
+worth less (1/number of first levels), a longer keyword more (it is more specific), a word that
+turns up in many topics ("公司") half and one that names the wrong itself ("垄断") double
+(:data:`config.taxonomy.WEAK_KEYWORDS`, :data:`~config.taxonomy.STRONG_KEYWORDS`); repeats add
+less and less, and words in the opening (where residents and titles state the matter) count
+double. First-level classes add up their children's votes, the best child in full and the others
+at half, so "社保" and "退休" together outweigh a single strong cue elsewhere while a class with
+many children (城乡建设) does not win on scattered words; the winning first level's best child is
+the answer. All of it comes from the taxonomy: no training data is needed.
 """
 
 from __future__ import annotations
@@ -12,32 +16,55 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
-from config.taxonomy import FALLBACK_PATH, TAXONOMY
+from config.taxonomy import (
+    FALLBACK_PATH,
+    STRONG_KEYWORDS,
+    TAXONOMY,
+    WEAK_KEYWORDS,
+    first_level_names,
+)
 
 LEAD_WEIGHT = 2.0
 SIBLING_SHARE = 0.5
 FALLBACK_CONFIDENCE = 0.05
+WEAK_WEIGHT = 0.5
+STRONG_WEIGHT = 2.0
+
+_NO_SCORES: Mapping[str, float] = MappingProxyType(dict.fromkeys(first_level_names(), 0.0))
 
 
 @dataclass(frozen=True)
 class CategoryGuess:
+    """The chosen path; ``parent_scores`` holds every first level's score (0.0 when no cue)."""
+
     path: str
     confidence: float
     runner_up: str | None
     matched: tuple[str, ...]
+    parent_scores: Mapping[str, float] = field(default_factory=lambda: _NO_SCORES)
 
 
 def _length_factor(word: str) -> float:
     return {1: 0.6, 2: 1.0, 3: 1.3}.get(len(word), 1.6)
 
 
+def _word_weight(word: str) -> float:
+    if word in STRONG_KEYWORDS:
+        return _length_factor(word) * STRONG_WEIGHT
+    return _length_factor(word) * (WEAK_WEIGHT if word in WEAK_KEYWORDS else 1.0)
+
+
 @cache
 def keyword_votes() -> Mapping[str, tuple[tuple[int, float], ...]]:
-    """Keyword -> ((category index, weight), ...), read-only."""
+    """Keyword -> ((category index, weight), ...), read-only.
+
+    A keyword shared by several first levels is split between them; one shared by siblings
+    ("教师" in 学校教育 and 教师队伍) is not, since it leaves no doubt about the first level.
+    """
     owners: dict[str, list[int]] = {}
     for index, category in enumerate(TAXONOMY):
         for word in category.keywords:
@@ -45,7 +72,10 @@ def keyword_votes() -> Mapping[str, tuple[tuple[int, float], ...]]:
                 owners[word].append(index)
     return MappingProxyType(
         {
-            word: tuple((index, _length_factor(word) / len(indices)) for index in indices)
+            word: tuple(
+                (index, _word_weight(word) / len({TAXONOMY[i].parent for i in indices}))
+                for index in indices
+            )
             for word, indices in owners.items()
         }
     )
@@ -89,7 +119,7 @@ def classify(tokens: Sequence[str], lead_tokens: Sequence[str] = ()) -> Category
             scores[index] += weight * boost
     if not any(scores):
         return CategoryGuess(FALLBACK_PATH, FALLBACK_CONFIDENCE, None, ())
-    parents: dict[str, list[float]] = {}
+    parents: dict[str, list[float]] = {name: [] for name in first_level_names()}
     for index, category in enumerate(TAXONOMY):
         parents.setdefault(category.parent, []).append(scores[index])
     parent_scores = {
@@ -110,4 +140,5 @@ def classify(tokens: Sequence[str], lead_tokens: Sequence[str] = ()) -> Category
         round(max(confidence, FALLBACK_CONFIDENCE), 3),
         TAXONOMY[runner].path if runner is not None else None,
         matched,
+        MappingProxyType({parent: round(score, 4) for parent, score in parent_scores.items()}),
     )

@@ -2,8 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from config.taxonomy import FALLBACK_PATH, all_paths, first_level_names, is_valid_path
+from config.examples import EXAMPLES
+from config.taxonomy import (
+    FALLBACK_PATH,
+    STRONG_KEYWORDS,
+    TAXONOMY,
+    WEAK_KEYWORDS,
+    all_paths,
+    first_level_names,
+    is_valid_path,
+)
 from nlu import understand
+from nlu.classify import classify, keyword_votes
+from nlu.tokens import cut
 
 MESSAGES = [
     ("小区物业不作为，楼道堆物没人清理，物业费照收", "城乡建设/物业管理"),
@@ -14,9 +25,9 @@ MESSAGES = [
     ("小区里有人搭建违章建筑，占用公共绿地", "城乡建设/违章建筑"),
     ("楼下饭店油烟直排，熏得我们不敢开窗", "环境保护/大气水污染"),
     ("隔壁工地夜间施工，噪音吵得睡不着", "环境保护/噪声污染"),
-    ("垃圾房三天没有清运，苍蝇蚊子到处飞", "环境保护/市容环卫"),
+    ("垃圾房三天没有清运，苍蝇蚊子到处飞", "城乡建设/环境卫生"),
     ("小区门口乱停车，车位被外来车辆占用", "交通运输/停车管理"),
-    ("希望增加公交车班次，早高峰等车要半小时", "交通运输/公共交通"),
+    ("希望增加公交车班次，早高峰等车要半小时", "城乡建设/公交地铁"),
     ("孩子今年上小学，划片入学的学校太远", "教育文体/学校教育"),
     ("公司拖欠工资三个月，老板电话不接", "劳动和社会保障/劳动权益"),
     ("单位不给交社保，医保也断缴了", "劳动和社会保障/社会保险"),
@@ -82,4 +93,56 @@ def test_taxonomy_shape() -> None:
     assert not is_valid_path("城乡建设/不存在")
     assert len(all_paths()) == len(set(all_paths()))
     for name in first_level_names():
-        assert 3 <= sum(path.startswith(f"{name}/") for path in all_paths()) <= 13
+        assert 3 <= sum(path.startswith(f"{name}/") for path in all_paths()) <= 15
+
+
+@pytest.mark.parametrize(("path", "text"), EXAMPLES)
+def test_written_examples(path: str, text: str) -> None:
+    assert understand(text).category == path
+
+
+def test_examples_cover_every_first_level() -> None:
+    assert {path.split("/")[0] for path, _ in EXAMPLES} == set(first_level_names())
+    assert all(is_valid_path(path) for path, _ in EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        # The standard taxonomy files city buses and metro, and street cleaning, under 城乡建设.
+        ("7路公交车高峰期总是等不到，站台上挤满了人", "城乡建设/公交地铁"),
+        ("街上的垃圾箱满了没人清理，环卫工好几天没来清扫", "城乡建设/环境卫生"),
+        # Burning rubbish is pollution, not street cleaning.
+        ("垃圾场每天晚上焚烧垃圾，烟雾刺鼻，熏得人喘不过气", "环境保护/大气水污染"),
+        # Lifts are special equipment: a market-regulation matter when they fail.
+        ("电梯经常困人，维保公司不来修，电梯年检已经过期", "商贸旅游/质量技术监督"),
+        # A monopoly is a monopoly whatever the trade.
+        ("本县液化气被一家公司垄断，价格一年涨了三次", "商贸旅游/市场监管"),
+        # Teachers' pay is an education matter, a professional title in general a personnel one.
+        ("代课教师工资太低，教了二十年书还没有编制", "教育文体/教师队伍"),
+        ("会计中级职称评审结果为什么迟迟不公布", "劳动和社会保障/人事人才"),
+        ("高铁站离城区太远，希望开通城际铁路", "交通运输/公共交通"),
+    ],
+)
+def test_standard_taxonomy_conventions(text: str, path: str) -> None:
+    assert understand(text).category == path
+
+
+def test_parent_scores_cover_every_first_level() -> None:
+    guess = classify(cut("楼上漏水，物业不管"), cut("楼上漏水"))
+    assert tuple(guess.parent_scores) == first_level_names()
+    assert max(guess.parent_scores, key=guess.parent_scores.__getitem__) == "城乡建设"
+    assert guess.parent_scores["城乡建设"] > 0.0
+    assert classify([], []).parent_scores["城乡建设"] == 0.0
+
+
+def test_shared_and_weighted_cue_words() -> None:
+    votes = keyword_votes()
+    # Siblings share a cue at full weight; different first levels split it.
+    teacher = {TAXONOMY[index].path: weight for index, weight in votes["教师"]}
+    assert teacher["教育文体/学校教育"] == teacher["教育文体/教师队伍"] == 1.0
+    rubbish = [weight for _, weight in votes["垃圾"]]
+    assert rubbish == [0.5, 0.5]
+    assert all(word in votes for word in WEAK_KEYWORDS | STRONG_KEYWORDS)
+    assert not WEAK_KEYWORDS & STRONG_KEYWORDS
+    assert votes["公司"][0][1] < votes["物业"][0][1] < votes["垄断"][0][1]
