@@ -148,14 +148,19 @@ def keyword_scores(words: Sequence[str], lead_words: Sequence[str]) -> list[floa
     return scores
 
 
-def message_views(text: str, max_chars: int | None = None) -> MessageViews:
+def message_views(
+    text: str, max_chars: int | None = None, positioned: list[tuple[int, str]] | None = None
+) -> MessageViews:
     """Every view of a message's opening ``max_chars`` (all if None), normalised as
     :func:`nlu.understand` normalises. The matter is stated early; the tail of a long letter
     adds time (word segmentation is the dearest step) more than it adds evidence.
+
+    ``positioned`` are the words of that opening if the caller has cut them already.
     """
     text = normalise(text or "")[:max_chars]
     lead = lead_length(text)
-    positioned = cut_with_offsets(text)
+    if positioned is None:
+        positioned = cut_with_offsets(text)
     words = [word for _, word in positioned]
     lead_words = [word for start, word in positioned if start < lead]
     return MessageViews(
