@@ -239,8 +239,24 @@ POI_SUFFIXES: tuple[str, ...] = tuple(
     (
         "地铁站 公交站 火车站 汽车站 客运站 菜市场 农贸市场 菜场 超市 商场 购物中心 "
         "广场 公园 小学 中学 幼儿园 大学 学校 医院 社区卫生服务中心 卫生服务中心 卫生院 "
-        "派出所 居委会 图书馆 体育馆 体育中心 文化中心 银行 酒店 宾馆 饭店 停车场 "
+        "派出所 图书馆 体育馆 体育中心 文化中心 银行 酒店 宾馆 饭店 停车场 "
         "加油站 码头 大桥 工地 市场"
+    ).split()
+)
+# Residents' and villagers' committees and the communities they serve (市光三村居委会,
+# 长风社区, 大桥村村委会). 社区 followed by one of ``NOT_COMMUNITY_AFTER`` is a service, not a place
+# (社区医院, 社区服务中心); ``NOT_COMMUNITY_NAMES`` are words, not names (老旧社区, 智慧社区).
+COMMUNITY_SUFFIXES: tuple[str, ...] = tuple(
+    (
+        "社区居民委员会 社区居委会 居民委员会 村民委员会 社区居委 居委会 村委会 居委 村委 社区"
+    ).split()
+)
+NOT_COMMUNITY_AFTER: str = "医卫服工干民志活食商超团网矫管委"
+NOT_COMMUNITY_NAMES: tuple[str, ...] = tuple(
+    (
+        "老旧 老小 周边 附近 城市 农村 城乡 各个 整个 智慧 文明 和谐 平安 示范 基层 全国 "
+        "新型 乡村 城镇 我们 你们 他们 大型 小型 封闭 开放 绿色 美丽 新建 老年 国际 "
+        "这个 那个 其他 其它 所有 部分 一些"
     ).split()
 )
 NOT_POI_NAMES: tuple[str, ...] = tuple(

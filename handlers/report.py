@@ -39,7 +39,8 @@ def place_summary(case: Case) -> str:
 
 
 def place_columns(place: Place) -> dict[str, Any]:
-    address = "".join(p for p in (place.road, place.building) if p) or None
+    # A landmark stands in for the building when there is none (控江路1500号新华医院).
+    address = "".join(p for p in (place.road, place.building or place.poi) if p) or None
     return {
         "place_text": (place.text or "")[:128] or None,
         "street": place.street,

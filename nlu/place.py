@@ -1,9 +1,11 @@
-"""Place spans in free text: district, street/town, road and number, compound, building, POI.
+"""Place spans in free text: district, street/town, road and number, community, compound,
+building, POI.
 
-Chinese place names are a run of characters closed by a suffix (区, 街道, 路, 小区, 号楼 ...).
-For each suffix we take the shortest run that ends in it, then cut the run's start after words
-that never begin a name (在, 的, 靠近 ...) and after places already found, coarse levels first
-(district, street, road, compound, POI). Gazetteer names override the guesses they overlap.
+Chinese place names are a run of characters closed by a suffix (区, 街道, 路, 居委会, 小区, 号楼
+...). For each suffix we take the shortest run that ends in it, then cut the run's start after
+words that never begin a name (在, 的, 靠近 ...) and after places already found, coarse levels
+first (district, street, road, community, compound, POI). Gazetteer names override the guesses
+they overlap.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from nlu.gazetteer import NameHit
 DISTRICT = "district"
 STREET = "street"
 ROAD = "road"
+COMMUNITY = "community"
 COMPOUND = "compound"
 POI = "poi"
 BUILDING = "building"
@@ -27,7 +30,7 @@ _CJK = "\u4e00-\u9fff"
 _MAX_NAME = 10
 _MIN_NAME = 2
 # How much each kind says about where exactly the problem is.
-_SPECIFICITY = {DISTRICT: 0, STREET: 1, ROAD: 3, COMPOUND: 4, POI: 3, BUILDING: 2}
+_SPECIFICITY = {DISTRICT: 0, STREET: 1, ROAD: 3, COMMUNITY: 2, COMPOUND: 4, POI: 3, BUILDING: 2}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Span:
     kind: str
     value: str
     road: str | None = None  # the road of a lane address (国权路39弄 -> 国权路)
+    # A community span may cover only its suffix when its name is a place of its own
+    # (市光三村 + 居委会); ``value`` is then the whole name, 市光三村居委会.
 
 
 def _alternatives(words: Iterable[str]) -> str:
@@ -57,11 +62,17 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         DISTRICT: re.compile(
             rf"({name})(?:{_alternatives(lexicon.DISTRICT_SUFFIXES)})(?![里内外委长])"
         ),
-        STREET: re.compile(rf"({name})(?:街道|镇(?![压定静守痛住])|乡(?![村下亲音愁土镇]))"),
+        STREET: re.compile(
+            rf"({name})(?:街道|镇(?![压定静守痛住]|街道)|乡(?![村下亲音愁土镇]|街道))"
+        ),
         ROAD: re.compile(
             rf"({name})(?:大道|大街|公路|路(?![线费况子径数由])|街(?![道坊头面边区办])|巷)"
             rf"(?!{compound}|{poi})"
-            r"(?:([0-9]{1,5})(号(?![楼0-9])|弄)(?:([0-9]{1,4})号(?![楼0-9]))?)?"
+            r"(?:([0-9]{1,5})(号(?!楼)|弄)(?:([0-9]{1,4})号(?![楼0-9]))?)?"
+        ),
+        COMMUNITY: re.compile(
+            rf"({name})(?:{_alternatives(lexicon.COMMUNITY_SUFFIXES)})"
+            rf"(?!(?<=社区)[{lexicon.NOT_COMMUNITY_AFTER}])"
         ),
         COMPOUND: re.compile(rf"({name})(?:{compound}|里(?=[0-9]|弄|号))"),
         POI: re.compile(rf"({name})(?:{poi})(?![生卡舞监价经化])"),
@@ -70,7 +81,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 
 
 _CITY = re.compile(
-    rf"(?:[A-Z][0-9]{{0,2}}[市区县])|(?:[{_CJK}]{{2,4}}?(?<![{lexicon.NOT_CITY_BEFORE}])市)"
+    rf"(?:[A-Z][0-9]{{0,2}}[市区县])"
+    rf"|(?:[{_CJK}]{{2,4}}?(?<![{lexicon.NOT_CITY_BEFORE}{lexicon.PLACE_STOP_CHARS}近旁边])市)"
     r"(?![场民政区级里内外中心长委容])"
 )
 
@@ -80,10 +92,10 @@ def _city_ends(text: str) -> list[int]:
     return [match.end() for match in _CITY.finditer(text)]
 
 
-def _name_start(text: str, start: int, suffix_at: int, boundaries: Sequence[int]) -> int:
+def _name_start(text: str, start: int, suffix_at: int, boundaries: Iterable[int]) -> int:
     """Where a name really begins inside ``text[start:suffix_at]``."""
     after_span = False
-    for boundary in boundaries:
+    for boundary in sorted(boundaries):
         if start < boundary <= suffix_at:
             start, after_span = boundary, True
     segment = text[start:suffix_at]
@@ -120,6 +132,8 @@ def _accept(kind: str, name: str, whole: str) -> bool:
         return last not in lexicon.NOT_ROAD_BEFORE and not whole.endswith(lexicon.NOT_ROAD_NAMES)
     if kind == COMPOUND:
         return last not in lexicon.NOT_COMPOUND_BEFORE and name not in lexicon.NOT_POI_NAMES
+    if kind == COMMUNITY:
+        return name not in lexicon.NOT_COMMUNITY_NAMES and name not in lexicon.NOT_POI_NAMES
     return name not in lexicon.NOT_POI_NAMES
 
 
@@ -127,7 +141,8 @@ def _find_named(text: str, kind: str, found: list[Span], cities: Sequence[int] =
     """Spans of one kind, cut so they start after cities, districts and streets.
 
     A road may begin a compound (国权路小区) and a street's short name may begin a landmark
-    (五角场地铁站), but not a compound or road (五角场国权路小区).
+    (五角场地铁站), but not a compound or road (五角场国权路小区). A name never begins inside a
+    place found before it (控江路1500号新华医院: 新华医院, not 号新华医院).
     """
     boundaries = sorted(
         {
@@ -143,11 +158,15 @@ def _find_named(text: str, kind: str, found: list[Span], cities: Sequence[int] =
     spans: list[Span] = []
     for match in _patterns()[kind].finditer(text):
         suffix_at = match.end(1)
-        start = _name_start(text, match.start(), suffix_at, boundaries)
+        inside = (span.end for span in found if span.start < match.start() < span.end)
+        start = _name_start(text, match.start(), suffix_at, [*boundaries, *inside])
         end = match.end()
         name = text[start:suffix_at]
         whole = text[start:end]
         if not _accept(kind, name, whole):
+            continue
+        if kind == COMMUNITY:
+            spans.extend(_community(text, start, suffix_at, end, found))
             continue
         if kind == ROAD and match.group(3) == "弄":  # a lane is a compound: 国权路39弄(5号)
             lane_end = match.start(4) if match.group(4) else end
@@ -158,6 +177,27 @@ def _find_named(text: str, kind: str, found: list[Span], cities: Sequence[int] =
             continue
         spans.append(Span(start, end, kind, whole))
     return spans
+
+
+def _community(text: str, start: int, suffix_at: int, end: int, found: list[Span]) -> list[Span]:
+    """A committee's spans: its name, when that is a place of its own, stays that place.
+
+    市光三村居委会 is the compound 市光三村 and the community 市光三村居委会; 长风社区 is a
+    community only, and so is 延吉东路社区居委会 (the road is in its name, not its address).
+    """
+    whole = text[start:end]
+    if any(
+        span.end == suffix_at and span.start >= start and span.kind in (COMPOUND, POI)
+        for span in found
+    ):
+        return [Span(suffix_at, end, COMMUNITY, whole)]
+    named = _patterns()[COMPOUND].fullmatch(text, start, suffix_at)
+    if named and _accept(COMPOUND, text[start : named.end(1)], text[start:suffix_at]):
+        return [
+            Span(start, suffix_at, COMPOUND, text[start:suffix_at]),
+            Span(suffix_at, end, COMMUNITY, whole),
+        ]
+    return [Span(start, end, COMMUNITY, whole)]
 
 
 def _overlap(first: Span, second: Span) -> bool:
@@ -175,6 +215,8 @@ def _contains(outer: Span, inner: Span) -> bool:
 def _gazetteer_kind(name: str, street: str | None) -> str:
     if street:
         return STREET
+    if name.endswith(lexicon.COMMUNITY_SUFFIXES):
+        return COMMUNITY
     if name.endswith(lexicon.ROAD_SUFFIXES):
         return ROAD
     if name.endswith(lexicon.POI_SUFFIXES):
@@ -190,7 +232,7 @@ def extract_spans(text: str, hits: Sequence[NameHit] = ()) -> list[Span]:
     ]
     found: list[Span] = list(known)
     cities = _city_ends(text)
-    for kind in (DISTRICT, STREET, ROAD, COMPOUND, POI):
+    for kind in (DISTRICT, STREET, ROAD, COMMUNITY, COMPOUND, POI):
         for span in _find_named(text, kind, found, cities):
             clashes = [other for other in found if _overlap(span, other)]
             if clashes and all(
@@ -200,18 +242,43 @@ def extract_spans(text: str, hits: Sequence[NameHit] = ()) -> list[Span]:
                 clashes = []
             if not clashes:
                 found.append(span)
-    buildings = [span for span in _find_named_buildings(text) if not _overlaps(span, found)]
+    buildings = [span for span in _find_named_buildings(text, found) if not _overlaps(span, found)]
     found.extend(_keep_buildings(buildings, found))
     found.sort(key=lambda span: span.start)
-    return found
+    return _join_landmarks(found)
 
 
-def _find_named_buildings(text: str) -> list[Span]:
-    return [
-        Span(match.start(), match.end(), BUILDING, match.group())
-        for match in _patterns()[BUILDING].finditer(text)
-        if not (match.start() and text[match.start() - 1].isdigit())
-    ]
+def _find_named_buildings(text: str, found: Sequence[Span]) -> list[Span]:
+    """Building parts, also right after a road number (政肃路100号3号楼 -> 3号楼)."""
+    pattern = _patterns()[BUILDING]
+    spans: list[Span] = []
+    for match in pattern.finditer(text):
+        start = max(
+            (span.end for span in found if match.start() < span.end < match.end()),
+            default=match.start(),
+        )
+        part = pattern.match(text, start) if start > match.start() else match
+        if part is None or (part.start() and text[part.start() - 1].isdigit()):
+            continue
+        spans.append(Span(part.start(), part.end(), BUILDING, part.group()))
+    return spans
+
+
+def _join_landmarks(spans: list[Span]) -> list[Span]:
+    """A landmark run on by 附属 is one landmark: 复旦大学附属中山医院."""
+    joined: list[Span] = []
+    for span in spans:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last.kind == span.kind == POI
+            and last.end == span.start
+            and span.value.startswith("附属")
+        ):
+            joined[-1] = Span(last.start, span.end, POI, last.value + span.value)
+        else:
+            joined.append(span)
+    return joined
 
 
 def _keep_buildings(buildings: list[Span], places: list[Span]) -> list[Span]:

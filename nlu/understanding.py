@@ -25,7 +25,13 @@ __all__ = ["KIND_CODES", "Place", "Understanding", "understand"]
 
 @dataclass(frozen=True)
 class Place:
-    """Where the problem is, as far as the message tells."""
+    """Where the problem is, as far as the message tells.
+
+    ``road`` carries its number when the message gives one (政肃路100号, 国权路39弄 — a lane is
+    also its ``compound``); ``building`` is a building, unit or room (3号楼2单元602室); ``poi`` a
+    named landmark (新华医院, 五角场地铁站); ``community`` a residents' or villagers' committee or
+    the community it serves (市光三村居委会, 长风社区).
+    """
 
     text: str | None
     district: str | None
@@ -36,6 +42,8 @@ class Place:
     grid_code: str | None
     lng: float | None = None
     lat: float | None = None
+    poi: str | None = None
+    community: str | None = None
 
     @property
     def found(self) -> bool:
@@ -80,7 +88,7 @@ def _outside(words: list[tuple[int, str]], spans: list[places.Span]) -> list[str
 
 def _is_precise(place: Place) -> bool:
     """A place worth a title prefix: more than a district or street."""
-    return bool(place.compound or place.road or place.building)
+    return bool(place.compound or place.road or place.building or place.poi)
 
 
 def _first(spans: list[places.Span], kind: str) -> places.Span | None:
@@ -114,8 +122,7 @@ def _locate(
     if entry is None and gazetteer and location:
         entry = gazetteer.match_point(*location)
     lane = _first(group, places.COMPOUND) or _first(spans, places.COMPOUND)
-    road = _value(group, spans, places.ROAD) or (lane.road if lane else None)
-    building = _value(group, spans, places.BUILDING) or _value(group, spans, places.POI)
+    road = _value(group, spans, places.ROAD) or (lane.value if lane and lane.road else None)
     district = _value(group, spans, places.DISTRICT)
     street = _value(group, spans, places.STREET) or next(
         (hit.street for hit in hits if hit.street), None
@@ -130,10 +137,12 @@ def _locate(
         street=street,
         compound=lane.value if lane else None,
         road=road,
-        building=building,
+        building=_value(group, spans, places.BUILDING),
         grid_code=entry.grid_code if entry else None,
         lng=lng,
         lat=lat,
+        poi=_value(group, spans, places.POI),
+        community=_value(group, spans, places.COMMUNITY),
     )
     return place, spans
 

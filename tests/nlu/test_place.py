@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from nlu import Gazetteer, understand
+from nlu.normalise import normalise
+from nlu.place import extract_spans
 from nlu.understanding import locate
 
 
@@ -26,7 +28,7 @@ def test_district_road_and_number() -> None:
 def test_lane_address_with_room() -> None:
     place = understand("家住国权路39弄5号楼602室，楼上卫生间漏水").place
     assert place.compound == "国权路39弄"
-    assert place.road == "国权路"
+    assert place.road == "国权路39弄"  # the road with its number; a lane is also a compound
     assert place.building == "5号楼602室"
     assert place.text == "国权路39弄5号楼602室"
 
@@ -53,10 +55,9 @@ def test_building_with_unit() -> None:
 )
 def test_points_of_interest(text: str, poi: str | None) -> None:
     place = understand(text).place
-    if poi is None:
-        assert place.building is None
-    else:
-        assert place.building == poi
+    assert place.building is None  # a landmark is no building
+    assert place.poi == poi
+    if poi is not None:
         assert place.text == poi
 
 
@@ -144,6 +145,92 @@ def test_known_street_alias_inside_a_longer_place() -> None:
 
     gazetteer = Gazetteer([GazetteerEntry("WJC-09", "某网格", "五角场街道", ("国权新村",))])
     place = understand("五角场地铁站门口积水很深", gazetteer=gazetteer).place
-    assert place.building == "五角场地铁站"
+    assert place.poi == "五角场地铁站"
     assert place.street == "五角场街道"
     assert place.grid_code is None  # a street alone names no grid
+
+
+def test_community_beside_a_market() -> None:
+    place = understand("殷行街道市光三村居委会旁边的菜市场门口天天有人乱摆摊").place
+    assert place.street == "殷行街道"
+    assert place.community == "市光三村居委会"
+    assert place.compound == "市光三村"
+    assert place.text == "市光三村居委会"
+    assert place.poi is None  # 菜市场 alone names no landmark
+    assert place.building is None
+
+
+@pytest.mark.parametrize(
+    ("text", "community", "compound", "road"),
+    [
+        ("新江湾城街道国浩长风社区的健身器材坏了", "国浩长风社区", None, None),
+        ("延吉东路社区居委会门口的路灯不亮", "延吉东路社区居委会", None, None),
+        ("控江路街道凤城新村居委会不管楼道堆物", "凤城新村居委会", "凤城新村", None),
+        ("大桥村村委会旁边的河道发臭", "大桥村村委会", "大桥村", None),
+        ("长风社区居民委员会的电话打不通", "长风社区居民委员会", None, None),
+        # Words, not names: the committee of the writer's own compound, a service, a kind of place.
+        ("我们社区居委会不作为", None, None, None),
+        ("社区医院挂号太难", None, None, None),
+        ("老旧社区改造什么时候开始", None, None, None),
+        ("居委会说这事不归他们管", None, None, None),
+    ],
+)
+def test_communities(
+    text: str, community: str | None, compound: str | None, road: str | None
+) -> None:
+    place = understand(text).place
+    assert (place.community, place.compound, place.road) == (community, compound, road)
+
+
+def test_known_compound_keeps_its_committee(gazetteer: Gazetteer) -> None:
+    place = understand("复旦第九宿舍居委会门口垃圾没人清", gazetteer=gazetteer).place
+    assert place.compound == "复旦第九宿舍"
+    assert place.community == "复旦第九宿舍居委会"
+    assert place.grid_code == "WJC-01"
+
+
+def test_road_number_then_landmark() -> None:
+    place = understand("控江路1500号新华医院门口的出租车乱停").place
+    assert place.road == "控江路1500号"
+    assert place.poi == "新华医院"
+    assert place.building is None
+    assert place.text == "控江路1500号新华医院"
+
+
+def test_landmark_with_district_prefix_and_garage() -> None:
+    place = understand("五角场万达广场地下车库积水，车都泡了").place
+    assert place.poi == "五角场万达广场"
+    assert place.building is None
+    assert place.text == "五角场万达广场"
+
+
+def test_road_number_then_building() -> None:
+    place = understand("杨浦区政肃路100号3号楼2单元501室楼上漏水").place
+    assert place.district == "杨浦区"
+    assert place.road == "政肃路100号"
+    assert place.building == "3号楼2单元501室"
+    assert place.text == "政肃路100号3号楼2单元501室"
+
+
+def test_numbered_building_on_a_road_is_a_building() -> None:
+    place = understand("国权路100号楼门口").place
+    assert place.road == "国权路"
+    assert place.building == "100号楼"
+
+
+def test_town_street_office_keeps_its_name() -> None:
+    place = understand("江湾镇街道高境村3组的路灯坏了").place
+    assert place.street == "江湾镇街道"
+    assert place.compound == "高境村"
+
+
+def test_affiliated_hospital_is_one_landmark() -> None:
+    place = understand("复旦大学附属中山医院旁边停车太难").place
+    assert place.poi == "复旦大学附属中山医院"
+
+
+def test_road_after_near() -> None:
+    # 靠近市 is no city: 市光路 is a road.
+    text = "国和路靠近市光路的公交站没有站牌"
+    spans = [(span.kind, span.value) for span in extract_spans(normalise(text))]
+    assert ("road", "市光路") in spans

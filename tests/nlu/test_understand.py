@@ -10,7 +10,7 @@ import pytest
 
 from config.lexicon import KIND_CODES
 from config.taxonomy import is_valid_path
-from nlu import Understanding, understand, warm_up
+from nlu import Place, Understanding, understand, warm_up
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,3 +120,44 @@ def test_understanding_is_frozen() -> None:
     result = understand("楼道灯坏了")
     with pytest.raises(AttributeError):
         result.kind = "praise"  # type: ignore[misc]
+
+
+def test_place_fields_added_with_defaults() -> None:
+    place = Place("国权路小区", None, None, "国权路小区", None, None, None)
+    assert (place.poi, place.community, place.lng, place.lat) == (None, None, None, None)
+    assert place.found
+
+
+def test_message_with_community_landmark_and_road_number() -> None:
+    result = understand(
+        "您好，殷行街道市光三村居委会旁边的菜市场门口每天早上乱摆摊，垃圾扔了一地。"
+        "另外控江路1500号新华医院门口的出租车也乱停。"
+    )
+    assert_well_formed(result)
+    assert result.place.community == "市光三村居委会"
+    assert result.place.street == "殷行街道"
+    assert result.place.text == "市光三村居委会"
+    assert result.category.startswith("城乡建设/")
+
+
+def test_title_gets_landmark_when_short() -> None:
+    result = understand("凤城菜市场里的鱼摊污水横流")
+    assert result.place.poi == "凤城菜市场"
+    assert result.title == "凤城菜市场里的鱼摊污水横流"
+    result = understand("我是五角场地铁站附近的居民。出口共享单车乱停乱放，行人没法走。")
+    assert result.title == "五角场地铁站：出口共享单车乱停乱放，行人没法走"
+
+
+def test_address_column_reads_road_then_building_or_landmark() -> None:
+    from handlers.report import place_columns
+
+    def address(text: str) -> str | None:
+        value: str | None = place_columns(understand(text).place)["address"]
+        return value
+
+    assert address("家住国权路39弄5号楼602室，楼上漏水") == "国权路39弄5号楼602室"
+    assert address("杨浦区政肃路100号3号楼2单元501室楼上漏水") == "政肃路100号3号楼2单元501室"
+    assert address("控江路1500号新华医院门口的出租车乱停") == "控江路1500号新华医院"
+    assert address("五角场万达广场地下车库积水") == "五角场万达广场"
+    assert address("五角场街道国权路小区3号楼楼道堆物") == "3号楼"
+    assert address("市光三村居委会门口垃圾没人清") is None
