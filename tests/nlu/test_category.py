@@ -59,6 +59,8 @@ def test_messages_cover_many_first_levels() -> None:
 def test_title_line_counts_as_opening() -> None:
     # The caller may pass "title\ntext"; the title decides when the body wanders.
     text = "小区电梯经常故障\n上周三又坏了，我家老人腿脚不好，只能在家等，社区也来看过。"
+    assert understand(text).category == "商贸旅游/质量技术监督"  # lifts are special equipment
+    text = "物业不管楼道堆物\n上周三又有人堆了纸箱，我家老人腿脚不好，社区也来看过。"
     assert understand(text).category == "城乡建设/物业管理"
 
 
