@@ -225,7 +225,7 @@ ROAD_SUFFIXES: tuple[str, ...] = ("大道", "大街", "公路", "路", "街", "�
 # Characters that, right before 路, make a common word rather than a road name (马路, 走路).
 NOT_ROAD_BEFORE: str = (
     "马道铁线电网水出思走修上下小大门套一半进回迷引带让绕堵挡拦开过后前弯泥油土顺沿条"
-    "跑问找赶铺探领退活销歧岔"
+    "跑问找赶铺探领退活销歧岔无之"
 )
 NOT_ROAD_NAMES: tuple[str, ...] = tuple(
     (
@@ -252,11 +252,14 @@ COMMUNITY_SUFFIXES: tuple[str, ...] = tuple(
     ).split()
 )
 NOT_COMMUNITY_AFTER: str = "医卫服工干民志活食商超团网矫管委"
+# A committee's name is short and never follows these (业主多次向物业和社区: no name).
+COMMUNITY_NAME_MAX = 6
+NOT_COMMUNITY_BEFORE: str = "和与及向找跟同或对经由"
 NOT_COMMUNITY_NAMES: tuple[str, ...] = tuple(
     (
         "老旧 老小 周边 附近 城市 农村 城乡 各个 整个 智慧 文明 和谐 平安 示范 基层 全国 "
         "新型 乡村 城镇 我们 你们 他们 大型 小型 封闭 开放 绿色 美丽 新建 老年 国际 "
-        "这个 那个 其他 其它 所有 部分 一些"
+        "这个 那个 其他 其它 所有 部分 一些 居民 本村 我村 该村"
     ).split()
 )
 NOT_POI_NAMES: tuple[str, ...] = tuple(
@@ -271,13 +274,14 @@ NOT_POI_NAMES: tuple[str, ...] = tuple(
 # Kept to characters that do not begin real names (和平路, 同济, 徐家汇 must survive).
 PLACE_STOP_CHARS: str = (
     "在住于的我你他她们是到从把被给让这那该此个些了着过就都也还又再去有没不很太最每各某"
-    "应要想能将请却只才并而但"
+    "应要想能将请却只才并而但求"
 )
 # Words a place name never starts after (靠近国权路 -> 国权路).
 PLACE_STOP_WORDS: tuple[str, ...] = tuple(
     (
         "靠近 临近 附近 旁边 对面 隔壁 门口 楼下 位于 家住 地址 沿着 来自 前往 路过 "
-        "经过 离开 周边 一带"
+        "经过 离开 周边 一带 办事处 咨询 督办 反映 投诉 举报 报名 政府 正好 请求 要求 "
+        "建议"
     ).split()
 )
 # Conjunctions dropped when they stand between two place names (国权路小区和政通路).

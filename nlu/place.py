@@ -133,7 +133,12 @@ def _accept(kind: str, name: str, whole: str) -> bool:
     if kind == COMPOUND:
         return last not in lexicon.NOT_COMPOUND_BEFORE and name not in lexicon.NOT_POI_NAMES
     if kind == COMMUNITY:
-        return name not in lexicon.NOT_COMMUNITY_NAMES and name not in lexicon.NOT_POI_NAMES
+        return (
+            len(name) <= lexicon.COMMUNITY_NAME_MAX
+            and last not in lexicon.NOT_COMMUNITY_BEFORE
+            and name not in lexicon.NOT_COMMUNITY_NAMES
+            and name not in lexicon.NOT_POI_NAMES
+        )
     return name not in lexicon.NOT_POI_NAMES
 
 

@@ -173,6 +173,8 @@ def test_community_beside_a_market() -> None:
         ("社区医院挂号太难", None, None, None),
         ("老旧社区改造什么时候开始", None, None, None),
         ("居委会说这事不归他们管", None, None, None),
+        ("业主多次向物业和社区反映，没人管", None, None, None),
+        ("咨询村委会什么时候发补贴", None, None, None),
     ],
 )
 def test_communities(
@@ -234,3 +236,16 @@ def test_road_after_near() -> None:
     text = "国和路靠近市光路的公交站没有站牌"
     spans = [(span.kind, span.value) for span in extract_spans(normalise(text))]
     assert ("road", "市光路") in spans
+
+
+@pytest.mark.parametrize(
+    ("text", "road", "poi"),
+    [
+        ("已经走投无路了，请领导帮帮我们", None, None),  # 无路 is no road
+        ("咨询滨湖西路什么时候修好", "滨湖西路", None),  # a request is no part of a name
+        ("花明希望小学门口的路太窄", None, "花明希望小学"),
+    ],
+)
+def test_words_before_names(text: str, road: str | None, poi: str | None) -> None:
+    place = understand(text).place
+    assert (place.road, place.poi) == (road, poi)
