@@ -501,10 +501,13 @@ WEAK_KEYWORDS: frozenset[str] = frozenset(
 )
 
 # Cue words that name the wrong itself, and so the unit that deals with it, whatever trade it
-# happens in: a monopoly or a price hike at a gas company, a coach line or a school is a matter
-# for market regulation. They vote at double weight.
+# happens in: a monopoly, a price hike or an unfair fare at a gas company or a coach line is a
+# matter for market (and price) regulation. They vote at double weight.
 STRONG_KEYWORDS: frozenset[str] = frozenset(
-    "垄断 行业垄断 市场垄断 价格垄断 涨价 乱涨价 哄抬 哄抬物价 价格欺诈 传销 特种设备".split()
+    (
+        "垄断 行业垄断 市场垄断 价格垄断 涨价 乱涨价 价格上涨 哄抬 哄抬物价 价格欺诈 收费不合理 "
+        "强制收费 物价局 传销 特种设备"
+    ).split()
 )
 
 TAXONOMY: tuple[Category, ...] = tuple(

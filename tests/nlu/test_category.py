@@ -120,6 +120,7 @@ def test_examples_cover_every_first_level() -> None:
         ("电梯经常困人，维保公司不来修，电梯年检已经过期", "商贸旅游/质量技术监督"),
         # A monopoly is a monopoly whatever the trade.
         ("本县液化气被一家公司垄断，价格一年涨了三次", "商贸旅游/市场监管"),
+        ("去镇上的班车收费不合理，小孩抱在怀里也要买全票", "商贸旅游/市场监管"),
         # Teachers' pay is an education matter, a professional title in general a personnel one.
         ("代课教师工资太低，教了二十年书还没有编制", "教育文体/教师队伍"),
         ("会计中级职称评审结果为什么迟迟不公布", "劳动和社会保障/人事人才"),
