@@ -10,17 +10,20 @@ from dataclasses import dataclass
 
 from config.lexicon import KIND_CODES
 from nlu import place as places
-from nlu.classify import classify
+from nlu.classify import CategoryGuess, classify
 from nlu.contact import find_phones
 from nlu.gazetteer import Gazetteer, GazetteerEntry
 from nlu.kind import detect_kind
-from nlu.model import TrainedModel
+from nlu.model import Prediction, TrainedModel, message_views
 from nlu.normalise import normalise
 from nlu.summary import lead_length, make_title, pick_keywords
-from nlu.tokens import cut, cut_with_offsets
+from nlu.tokens import cut_with_offsets
 from nlu.urgency import difficulty_reasons, urgency_level, urgency_reasons
 
-__all__ = ["KIND_CODES", "Place", "Understanding", "understand"]
+__all__ = ["ANALYSED_CHARS", "KIND_CODES", "Place", "Understanding", "understand"]
+
+# Words and places are read from this many characters at the start of a message.
+ANALYSED_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,21 @@ def understand(
     come from it; otherwise from the built-in keyword scorer.
     """
     text = normalise(text or "")
-    lead = lead_length(text)
-    place, spans = _locate(text, location, gazetteer)
+    # The matter and the place are stated early; segmenting the tail of a 3,000-character letter
+    # would cost more time than it adds evidence. Cue words are still looked for everywhere.
+    head = text[:ANALYSED_CHARS]
+    lead = lead_length(head)
+    place, spans = _locate(head, location, gazetteer)
+    positioned = cut_with_offsets(head)
     # Words inside place names neither classify nor summarise: 万达广场 is no square to mend.
-    tokens = _outside(cut_with_offsets(text), spans)
-    lead_tokens = cut(text[:lead])
+    tokens = _outside(positioned, spans)
+    lead_tokens = [token for start, token in positioned if start < lead]
     kind = detect_kind(text, lead)
-    category = classify(tokens, lead_tokens) if model is None else model.predict(text)
+    if model is None:
+        category: CategoryGuess | Prediction = classify(tokens, lead_tokens)
+    else:
+        shared = positioned if text[: model.max_chars] == head else None
+        category = model.predict_views(message_views(text, model.max_chars, shared))
     urgent = urgency_reasons(text)
     hard = difficulty_reasons(text)
     return Understanding(
