@@ -175,10 +175,13 @@ def message_views(
 
 @cache
 def keyword_fingerprint() -> str:
-    """A digest of the taxonomy's keywords: keyword votes of a model trained on others differ."""
+    """A digest of the keyword votes (words, classes and weights, weak and strong cues included):
+    keyword features of a model trained under other votes mean something else."""
     digest = hashlib.sha256()
     for category in TAXONOMY:
-        digest.update(f"{category.path}:{' '.join(category.keywords)}\n".encode())
+        digest.update(f"{category.path}\n".encode())
+    for word, votes in sorted(keyword_votes().items()):
+        digest.update(f"{word}:{votes!r}\n".encode())
     return digest.hexdigest()[:16]
 
 
