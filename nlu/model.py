@@ -24,12 +24,13 @@ import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from config.taxonomy import PATH_SEPARATOR, TAXONOMY, categories_by_path, first_level_names
 from nlu.classify import LEAD_WEIGHT, keyword_votes, keywords_inside
@@ -217,24 +218,21 @@ class Neighbours:
     def size(self) -> int:
         return len(self.labels)
 
+    @cached_property
+    def _by_feature(self) -> sparse.csr_matrix:
+        """The stored vectors as a features x messages matrix, for slicing by feature."""
+        return sparse.csr_matrix(
+            (self.values, self.rows, self.indptr), shape=(len(self.indptr) - 1, self.size)
+        )
+
     def votes(
         self, columns: npt.NDArray[np.intp], weights: npt.NDArray[np.float64], classes: int
     ) -> npt.NDArray[np.float64]:
         """Per class, the share of cosine similarity among the ``k`` most similar messages."""
-        starts = self.indptr[columns]
-        lengths = self.indptr[columns + 1] - starts
-        total = int(lengths.sum())
         result = np.zeros(classes)
-        if total == 0:
+        similarity = np.asarray(self._by_feature[columns].T @ weights).ravel()
+        if not similarity.any():
             return result
-        # Positions of every stored entry of the message's features, without a Python loop.
-        firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        positions = firsts + np.arange(total)
-        similarity = np.bincount(
-            self.rows[positions],
-            weights=np.repeat(weights, lengths) * self.values[positions],
-            minlength=self.size,
-        )
         nearest = np.argpartition(-similarity, min(self.k, self.size) - 1)[: self.k]
         nearest = nearest[similarity[nearest] > 0]
         if not len(nearest):
@@ -335,16 +333,14 @@ class TrainedModel:
         indices: list[npt.NDArray[np.intp]] = []
         values: list[npt.NDArray[np.float64]] = []
         for offset, block in zip(self._offsets, self.sparse_blocks, strict=False):
-            counts = Counter(views.sparse.get(block.kind, ()))
-            columns = [
-                (column, count)
-                for feature, count in counts.items()
-                if (column := block.vocabulary.get(feature)) is not None
-            ]
-            if not columns:
+            strings = views.sparse.get(block.kind, ())
+            lookup = block.vocabulary.get
+            found = np.fromiter((lookup(f, -1) for f in strings), np.intp, len(strings))
+            found = found[found >= 0]
+            if not len(found):
                 continue
-            index = np.fromiter((column for column, _ in columns), np.intp, len(columns))
-            tf = 1.0 + np.log(np.fromiter((count for _, count in columns), np.float64))
+            index, counts = np.unique(found, return_counts=True)
+            tf = 1.0 + np.log(counts)
             weights = tf * block.idf[index]
             weights *= block.weight / np.linalg.norm(weights)
             indices.append(index + offset)

@@ -7,6 +7,8 @@ one, so positions found in the normalised text are positions in the original.
 
 from __future__ import annotations
 
+import re
+
 
 def _table() -> dict[int, int]:
     ranges = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
@@ -17,8 +19,12 @@ def _table() -> dict[int, int]:
 
 
 _TABLE = _table()
+# Most messages have nothing to translate; finding that out is much cheaper than translating.
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a＋－]")
 
 
 def normalise(text: str) -> str:
     """The text with full-width digits, letters, ＋ and － in ASCII."""
+    if _FULL_WIDTH.search(text) is None:
+        return text
     return text.translate(_TABLE)

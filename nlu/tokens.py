@@ -31,9 +31,51 @@ def vocabulary() -> tuple[str, ...]:
     return tuple(word for word in words if len(word) > 1)
 
 
+class _Segmenter(jieba.Tokenizer):
+    """jieba's tokenizer with its two inner loops written tighter: the same words, faster.
+
+    ``get_DAG`` and ``calc`` are jieba 0.42's algorithm unchanged (the same dictionary
+    lookups, the same best route, ties going to the same end), without a generator per
+    character; segmentation is most of the time :func:`nlu.understand` takes.
+    """
+
+    def get_DAG(self, sentence: str) -> dict[int, list[int]]:
+        self.check_initialized()
+        frequencies = self.FREQ
+        length = len(sentence)
+        graph: dict[int, list[int]] = {}
+        for start in range(length):
+            ends: list[int] = []
+            end = start
+            fragment = sentence[start]
+            while end < length and fragment in frequencies:
+                if frequencies[fragment]:
+                    ends.append(end)
+                end += 1
+                fragment = sentence[start : end + 1]
+            graph[start] = ends or [start]
+        return graph
+
+    def calc(
+        self, sentence: str, graph: dict[int, list[int]], route: dict[int, tuple[float, int]]
+    ) -> None:
+        length = len(sentence)
+        route[length] = (0, 0)
+        log_total = math.log(self.total)
+        frequency = self.FREQ.get
+        for start in range(length - 1, -1, -1):
+            best = (-math.inf, -1)
+            for end in graph[start]:
+                score = math.log(frequency(sentence[start : end + 1]) or 1) - log_total
+                candidate = (score + route[end + 1][0], end)
+                if candidate > best:
+                    best = candidate
+            route[start] = best
+
+
 @cache
 def tokenizer() -> jieba.Tokenizer:
-    segmenter = jieba.Tokenizer()
+    segmenter = _Segmenter()
     segmenter.initialize()
     for word in vocabulary():
         segmenter.add_word(word)

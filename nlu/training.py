@@ -37,6 +37,7 @@ from nlu.model import (
     keyword_fingerprint,
     message_views,
 )
+from nlu.understanding import ANALYSED_CHARS
 
 # progress(done, total, stage)
 Progress = Callable[[int, int, str], None]
@@ -60,7 +61,7 @@ class Recipe:
     neighbour_weight: float = 0.7
     max_neighbours: int = 10_000  # memory: the vote keeps at most this many messages
     min_df: int = 2  # features of a single message are noise and cost memory
-    max_chars: int | None = 600  # read only the opening of long letters (time, not accuracy)
+    max_chars: int | None = ANALYSED_CHARS  # the opening of long letters, as understand() reads
 
 
 @dataclass
