@@ -268,7 +268,7 @@ async def on_location(
         DialogueState.AWAITING_PLACE,
         DialogueState.COLLECTING,
     ):
-        if conversation.state == DialogueState.AWAITING_PLACE or not has_place(case):
+        if conversation.state == DialogueState.AWAITING_PLACE or not report.has_place(case):
             reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
         else:
             # The case has its place already: keep the location as evidence, do not move it.
@@ -290,10 +290,6 @@ async def on_location(
     )
     label = message.label or f"{message.lat:.5f}, {message.lng:.5f}"
     return Outcome(replies.LOCATION_HELD.format(label=label))
-
-
-def has_place(case: Case) -> bool:
-    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
 
 
 async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:

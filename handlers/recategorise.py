@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from config.taxonomy import TAXONOMY
 from handlers.context import HandlerContext
-from handlers.report import dispatch_if_possible, dispatch_note
+from handlers.report import route_again
 from handlers.timeline import Actor, apply_action
-from models import Case, CaseAction, CaseStatus, CategoryCorrection
+from models import Case, CaseAction, CategoryCorrection
 
 _PATHS = frozenset(category.path for category in TAXONOMY)
 
@@ -65,38 +65,8 @@ async def recategorise(
         corrected_by=f"{actor.type}:{actor.id}",
         corrected_at=ctx.now,
     )
-    return Recategorised(case, old, category, await _route_again(case, ctx))
-
-
-async def _route_again(case: Case, ctx: HandlerContext) -> str | None:
-    """Route a case nobody has signed for by its new category; None if nothing changed."""
-    status = CaseStatus(case.status)
-    grid = ctx.routing.grid_by_id(case.grid_id)
-    if status is CaseStatus.ACCEPTED:
-        if grid is None and case.place_text is None and case.lat is None:
-            return None  # still waiting for the resident to say where
-        unit = await dispatch_if_possible(case, grid, ctx)
-        return unit.name if unit else None
-    if status is not CaseStatus.DISPATCHED:
-        return None
-    route = ctx.routing.route(case.category, case.kind, grid)
-    if route.unit is None or route.unit.id == case.unit_id:
-        return None
-    note, data = dispatch_note(route)
-    await apply_action(
-        case,
-        CaseAction.REASSIGN,
-        Actor.system(),
-        ctx.now,
-        note=f"改类后{note}",
-        data={**data, "reason": "recategorised"},
-        changes={
-            "unit_id": route.unit.id,
-            "worker_id": route.worker.id if route.worker else None,
-            "dispatched_at": ctx.now,
-        },
-    )
-    return route.unit.name
+    unit = await route_again(case, ctx, Actor.system(), "改类后")
+    return Recategorised(case, old, category, unit.name if unit else None)
 
 
 async def correction_examples() -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from typing import Any
 from config.lexicon import KIND_LABELS
 from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
-from handlers.report import dispatch_if_possible
+from handlers.report import has_place, route_again
 from handlers.timeline import Actor, ConcurrentChange, apply_action
 from models import Case, CaseAction, CaseEvent, CaseStatus
 from nlu.llm import LlmExtraction
@@ -125,44 +125,6 @@ def _note(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "智能复核：" + ("；".join(parts) if parts else "补充标题、关键词或地点")
 
 
-def _had_place(case: Case) -> bool:
-    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
-
-
-async def _reroute(case: Case, ctx: HandlerContext, had_place: bool) -> str | None:
-    """Send a case whose category changed where the new category routes; the unit's code."""
-    grid = ctx.routing.grid_by_id(case.grid_id)
-    status = CaseStatus(case.status)
-    if status is CaseStatus.ACCEPTED:
-        if not had_place:
-            return None  # the resident is being asked for the place; that step routes it
-        unit = await dispatch_if_possible(case, grid, ctx)
-        return unit.code if unit else None
-    route = ctx.routing.route(case.category, case.kind, grid)
-    if route.unit is None or route.unit.id == case.unit_id:
-        return None  # never pull a dispatched case back into the queue
-    previous = ctx.routing.units.get(case.unit_id) if case.unit_id else None
-    await apply_action(
-        case,
-        CaseAction.REASSIGN,
-        LLM_ACTOR,
-        ctx.now,
-        note=f"按复核后的分类改派{route.unit.name}",
-        data={
-            "from_unit": previous.code if previous else None,
-            "unit": route.unit.code,
-            "rule": route.rule.id if route.rule else None,
-            "category": case.category,
-        },
-        changes={
-            "unit_id": route.unit.id,
-            "worker_id": route.worker.id if route.worker else None,
-            "dispatched_at": ctx.now,
-        },
-    )
-    return route.unit.code
-
-
 async def refine_case(
     case_id: int,
     extraction: LlmExtraction,
@@ -190,7 +152,7 @@ async def refine_case(
     for column in DEADLINE_COLUMNS:
         if column in changes:
             before[column], after[column] = _stamp(before[column]), _stamp(after[column])
-    had_place = _had_place(case)
+    had_place = has_place(case)
     try:
         await apply_action(
             case,
@@ -206,7 +168,8 @@ async def refine_case(
         return Refinement(RefineResult.STALE)
     routed_to = None
     if "category" in changes or "kind" in changes:
-        routed_to = await _reroute(case, ctx, had_place)
+        unit = await route_again(case, ctx, LLM_ACTOR, "按复核后的分类", had_place=had_place)
+        routed_to = unit.code if unit else None
     logger.info(
         "case %s refined by the LLM: %s%s",
         case.number,

@@ -112,6 +112,53 @@ async def resident_splits(resident: Resident, ctx: HandlerContext) -> str:
     return replies.SPLIT_DONE.format(number=case.number) + accepted_reply(case, unit)
 
 
+def has_place(case: Case) -> bool:
+    """Whether the case says where: a grid, words, a street or a point."""
+    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
+
+
+async def route_again(
+    case: Case, ctx: HandlerContext, actor: Actor, why: str, *, had_place: bool | None = None
+) -> Unit | None:
+    """Route a case nobody has signed for by its current category; the unit if it moved.
+
+    A queued case is dispatched if it has its place (else the place step routes it); a
+    dispatched case is reassigned (改派) when its category now routes elsewhere, never pulled
+    back into the queue. ``had_place`` overrides what the case says about its place.
+    """
+    grid = ctx.routing.grid_by_id(case.grid_id)
+    status = CaseStatus(case.status)
+    if status is CaseStatus.ACCEPTED:
+        if not (has_place(case) if had_place is None else had_place):
+            return None
+        return await dispatch_if_possible(case, grid, ctx)
+    if status is not CaseStatus.DISPATCHED:
+        return None
+    route = ctx.routing.route(case.category, case.kind, grid)
+    if route.unit is None or route.unit.id == case.unit_id:
+        return None
+    previous = ctx.routing.units.get(case.unit_id) if case.unit_id else None
+    await apply_action(
+        case,
+        CaseAction.REASSIGN,
+        actor,
+        ctx.now,
+        note=f"{why}改派{route.unit.name}",
+        data={
+            "from_unit": previous.code if previous else None,
+            "unit": route.unit.code,
+            "rule": route.rule.id if route.rule else None,
+            "category": case.category,
+        },
+        changes={
+            "unit_id": route.unit.id,
+            "worker_id": route.worker.id if route.worker else None,
+            "dispatched_at": ctx.now,
+        },
+    )
+    return route.unit
+
+
 def accepted_reply(case: Case, unit: Unit | None) -> str:
     urgent = ""
     if case.urgency == "急":

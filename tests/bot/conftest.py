@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,3 +82,13 @@ async def client(make_client: ClientFactory) -> TestClient:
 @pytest.fixture
 def resident(client: TestClient) -> Resident:
     return Resident(client, "o-resident-1")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No JIESU_ settings from the environment, and a fresh working folder."""
+    for name in list(os.environ):
+        if name.startswith("JIESU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -22,15 +22,6 @@ from models.database import migrate, orm
 from tests.conftest import TEST_TOKEN
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in list(os.environ):
-        if name.startswith("JIESU_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_serve_refuses_missing_secrets_and_names_them(
     clean_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,8 @@ from models.database import migrate, orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    for name in list(os.environ):
-        if name.startswith("JIESU_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+    tmp_path = clean_env
     url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
 
