@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_WORK_API_BASE = "https://qyapi.weixin.qq.com"
 DEFAULT_DATABASE_URL = "sqlite://./var/jiesu.sqlite3"
 
 # Values people paste from tutorials or leave in a template; never accepted as real secrets.
@@ -68,6 +69,29 @@ class Settings(BaseSettings):
         description="Seconds a request's timestamp may differ from now; 0 turns the check off",
     )
     wechat_api_base: str = DEFAULT_WECHAT_API_BASE
+    mp_template_case_update: str = Field(
+        default="",
+        description="template id for case updates to residents outside the 48 h window (fields "
+        "first, keyword1 = case number, keyword2 = status, keyword3 = time, remark); empty = none",
+    )
+    mp_subscribe_case_update: str = Field(
+        default="",
+        description="subscription template id for case updates (fields character_string1 = case "
+        "number, phrase2 = status, time3 = time, thing4 = what happened); empty = none",
+    )
+    mp_template_worker_task: str = Field(
+        default="",
+        description="template id for workers without WeCom (fields first, keyword1 = case "
+        "number, keyword2 = the task, remark); empty = such workers are not notified",
+    )
+
+    # WeCom (企业微信): task cards for workers; all of corp id, agent id and secret turn it on
+    work_corp_id: str = ""
+    work_agent_id: str = Field(default="", description="the self-built app's AgentId (digits)")
+    work_secret: str = Field(default="", description="the app's Secret")
+    work_token: str = Field(default="", description="callback Token (接收消息 > API接收)")
+    work_aes_key: str = Field(default="", description="callback EncodingAESKey (43 characters)")
+    work_api_base: str = DEFAULT_WORK_API_BASE
 
     # Request handling
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
@@ -91,6 +115,11 @@ class Settings(BaseSettings):
         description="sandbox keeps outgoing messages in the database instead of calling WeChat",
     )
     http_timeout_seconds: float = 10.0
+    outbound_rate_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="sends per second per account (official account, WeCom app) per process",
+    )
 
     # Background work in this process (sweeps, outbox drain)
     run_background: bool = True
@@ -130,6 +159,13 @@ class Settings(BaseSettings):
     @property
     def aes_enabled(self) -> bool:
         return bool(self.mp_aes_key)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        """Task cards go over WeCom: the app's corp id, agent id and secret are all set."""
+        return bool(
+            self.work_corp_id.strip() and self.work_agent_id.strip() and self.work_secret.strip()
+        )
 
     @property
     def llm_enabled(self) -> bool:

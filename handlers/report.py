@@ -14,6 +14,7 @@ from handlers.deadlines import deadlines_for
 from handlers.duplicates import Match, Probe, find_original, latest_merged, merge_into, split_case
 from handlers.residents import remember_phone
 from handlers.routing import Route
+from handlers.tasks import push_task
 from handlers.timeline import Actor, apply_action, record_event
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Place, Understanding, understand
@@ -76,6 +77,7 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
             "dispatched_at": ctx.now,
         },
     )
+    await push_task(case, ctx)
     return route.unit
 
 
@@ -156,6 +158,7 @@ async def route_again(
             "dispatched_at": ctx.now,
         },
     )
+    await push_task(case, ctx)
     return route.unit
 
 
@@ -277,6 +280,7 @@ async def report_case(
             note=note,
             data=data,
         )
+        await push_task(case, ctx)
         return Report(case=case, reply=accepted_reply(case, route.unit), needs_place=False)
     if not place.found:
         reply = replies.ASK_PLACE.format(
