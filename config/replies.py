@@ -89,3 +89,8 @@ ATTACHMENT_WORDS = {
     "voice": "语音",
     "location": "位置",
 }
+
+# Workflow: what residents are told as their case is handled.
+CONTACTED = "您的诉求 {number} 已由{unit}联系您（{method}），正在办理。"
+FINISHED = "诉求 {number} 已办结：{result}\n回复编号可查看办理过程。"
+CONTACT_METHOD_LABELS = {"phone": "电话", "visit": "上门", "message": "留言"}

@@ -1,18 +1,42 @@
 """Telling a resident something after the fact, through whichever channel is open to them.
 
 WeChat allows customer-service messages for 48 hours after the resident's last message; after
-that only template or subscription messages the resident agreed to. If neither is open, the
-message is recorded as not sent, with the reason.
+that only a template message (the resident agreed to them and a template is configured) or a
+subscription message (the resident accepted the configured subscription template). If none of
+these is open, the message is recorded as not sent, with the reason, so nobody wonders where it
+went. A ``dedup_key`` makes the notice idempotent whichever channel it took: asking again for
+the same key returns the row written the first time.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from config.settings import Settings
+from handlers.clock import local
 from handlers.outbox import enqueue, record_unsent
 from models import OutboxMessage, Resident
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=48)
+
+REASON_UNFOLLOWED = "居民已取消关注"
+REASON_NO_CONSENT = "48小时客服消息窗口已关闭，且居民未授权模板或订阅消息"
+REASON_NOTHING_CONFIGURED = "48小时客服消息窗口已关闭，且未配置模板或订阅消息"
+
+# Subscription message fields have small limits (thing: 20 characters, phrase: 5).
+THING_LIMIT = 20
+PHRASE_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class CaseUpdate:
+    """What a template or subscription message says about a case besides the free text."""
+
+    number: str
+    status: str  # the status label residents read, e.g. 已办结
+    at: datetime
 
 
 def text_payload(text: str) -> dict[str, object]:
@@ -24,6 +48,67 @@ def in_service_window(resident: Resident, now: datetime) -> bool:
     return last is not None and now - last < CUSTOMER_SERVICE_WINDOW
 
 
+def has_unfollowed(resident: Resident) -> bool:
+    """We saw the resident unfollow (a resident we never saw follow may still be a follower)."""
+    return not resident.subscribed and resident.unsubscribed_at is not None
+
+
+def case_page_url(settings: Settings, number: str) -> str | None:
+    base = settings.public_url.strip().rstrip("/")
+    return f"{base}/cases/{number}" if base else None
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def template_payload(
+    template_id: str, text: str, update: CaseUpdate, settings: Settings
+) -> dict[str, Any]:
+    """The body of template/send without ``touser`` (the outbound client adds the recipient)."""
+    payload: dict[str, Any] = {
+        "template_id": template_id,
+        "data": {
+            "first": {"value": _clip(text, 200)},
+            "keyword1": {"value": update.number},
+            "keyword2": {"value": update.status},
+            "keyword3": {"value": local(update.at).strftime("%Y-%m-%d %H:%M")},
+            "remark": {"value": "回复编号可查看办理过程"},
+        },
+    }
+    url = case_page_url(settings, update.number)
+    if url:
+        payload["url"] = url
+    return payload
+
+
+def subscribe_payload(
+    template_id: str, text: str, update: CaseUpdate, settings: Settings
+) -> dict[str, Any]:
+    """The body of subscribe/bizsend without ``touser``."""
+    payload: dict[str, Any] = {
+        "template_id": template_id,
+        "data": {
+            "character_string1": {"value": update.number},
+            "phrase2": {"value": update.status[:PHRASE_LIMIT]},
+            "time3": {"value": local(update.at).strftime("%Y-%m-%d %H:%M")},
+            "thing4": {"value": _clip(text, THING_LIMIT)},
+        },
+    }
+    url = case_page_url(settings, update.number)
+    if url:
+        payload["page"] = url
+    return payload
+
+
+def consented_subscription(resident: Resident, settings: Settings) -> str | None:
+    template_id = settings.mp_subscribe_case_update.strip()
+    if template_id and (resident.consent_subscribe or {}).get(template_id) == "accept":
+        return template_id
+    return None
+
+
 async def notify_resident(
     resident: Resident,
     text: str,
@@ -32,21 +117,39 @@ async def notify_resident(
     purpose: str,
     case_id: int | None = None,
     dedup_key: str | None = None,
+    settings: Settings | None = None,
+    update: CaseUpdate | None = None,
 ) -> OutboxMessage:
+    """Queue ``text`` for the resident on the best open channel, or record why it was not sent.
+
+    Template and subscription messages need ``settings`` (the template ids) and ``update`` (the
+    case the message is about); without them only the customer-service window is tried.
+    """
+    if dedup_key is not None:
+        earlier = await OutboxMessage.get_or_none(dedup_key=dedup_key)
+        if earlier is not None:
+            return earlier
+    common: dict[str, Any] = {"purpose": purpose, "case_id": case_id, "dedup_key": dedup_key}
     if in_service_window(resident, now):
-        return await enqueue(
-            "mp_custom",
-            resident.openid,
-            text_payload(text),
-            now,
-            purpose=purpose,
-            case_id=case_id,
-            dedup_key=dedup_key,
-        )
-    reason = "48小时客服消息窗口已关闭，且居民未授权模板或订阅消息"
-    if not resident.subscribed:
-        reason = "居民已取消关注"
-    return await record_unsent(
+        return await enqueue("mp_custom", resident.openid, text_payload(text), now, **common)
+    configured = False
+    if settings is not None and update is not None and not has_unfollowed(resident):
+        template_id = settings.mp_template_case_update.strip()
+        configured = bool(template_id or settings.mp_subscribe_case_update.strip())
+        if template_id and resident.consent_template:
+            payload = template_payload(template_id, text, update, settings)
+            return await enqueue("mp_template", resident.openid, payload, now, **common)
+        subscription = consented_subscription(resident, settings)
+        if subscription is not None:
+            payload = subscribe_payload(subscription, text, update, settings)
+            return await enqueue("mp_subscribe", resident.openid, payload, now, **common)
+    if has_unfollowed(resident) or (not resident.subscribed and settings is None):
+        reason = REASON_UNFOLLOWED
+    elif settings is not None and update is not None and not configured:
+        reason = REASON_NOTHING_CONFIGURED
+    else:
+        reason = REASON_NO_CONSENT
+    row = await record_unsent(
         "mp_custom",
         resident.openid,
         text_payload(text),
@@ -55,3 +158,8 @@ async def notify_resident(
         purpose=purpose,
         case_id=case_id,
     )
+    if dedup_key is not None:
+        # Kept under the key too, so that a retry of the change finds it and adds no second row.
+        await OutboxMessage.filter(id=row.id).update(dedup_key=dedup_key)
+        row.dedup_key = dedup_key
+    return row

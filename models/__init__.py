@@ -27,6 +27,7 @@ from models.messaging import (
     OutboxStatus,
 )
 from models.people import Resident, Worker, WorkerRole
+from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
 
 __all__ = [
     "MODEL_MODULES",
@@ -38,6 +39,8 @@ __all__ = [
     "CaseStatus",
     "CategoryCorrection",
     "Conversation",
+    "ExtensionRequest",
+    "ExtensionStatus",
     "Grid",
     "IllegalTransition",
     "InboundMessage",
@@ -55,5 +58,6 @@ __all__ = [
     "Unit",
     "Worker",
     "WorkerRole",
+    "WorkerToken",
     "next_status",
 ]

@@ -96,6 +96,9 @@ class Case(Model):
     completed_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
     result = fields.TextField(default="", description="办结 result text")
+    result_attachments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list, description="photos of the result [{type, media_id, url}]"
+    )
     version = fields.IntField(default=0, description="bumped on every transition")
 
     class Meta:

@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "models.messaging",
     "models.followup",
     "models.corrections",
+    "models.workflow",
 ]
 
 
