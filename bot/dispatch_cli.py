@@ -1,4 +1,5 @@
-"""Dispatcher commands: ``jiesu hot`` (hot issues) and ``jiesu recategorise`` (改类)."""
+"""Dispatcher commands: ``jiesu hot`` (hot issues), ``jiesu recategorise`` (改类), ``jiesu assign``
+(派单/改派)."""
 
 from __future__ import annotations
 
@@ -47,10 +48,7 @@ def cmd_hot(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _recategorise(settings: Settings, args: argparse.Namespace) -> str:
-    from handlers.context import HandlerContext
-    from handlers.gazetteer import load_gazetteer
     from handlers.recategorise import recategorise
-    from handlers.routing import load_routing_table
     from handlers.timeline import Actor
     from models import Case
     from models.database import orm
@@ -59,12 +57,7 @@ async def _recategorise(settings: Settings, args: argparse.Namespace) -> str:
         case = await Case.get_or_none(number=args.number)
         if case is None:
             raise LookupError(f"no case numbered {args.number}")
-        ctx = HandlerContext(
-            now=SystemClock().now(),
-            settings=settings,
-            gazetteer=await load_gazetteer(),
-            routing=await load_routing_table(),
-        )
+        ctx = await _context(settings)
         result = await recategorise(case, args.category, Actor("staff", args.by), ctx, args.reason)
     if result.old == result.new:
         return f"{case.number} is already {result.new}; nothing changed"
@@ -87,6 +80,49 @@ def cmd_recategorise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _context(settings: Settings) -> Any:
+    from handlers.context import HandlerContext
+    from handlers.gazetteer import load_gazetteer
+    from handlers.routing import load_routing_table
+
+    return HandlerContext(
+        now=SystemClock().now(),
+        settings=settings,
+        gazetteer=await load_gazetteer(),
+        routing=await load_routing_table(),
+    )
+
+
+async def _assign(settings: Settings, args: argparse.Namespace) -> str:
+    from handlers.assign import assign, find_target
+    from handlers.timeline import Actor
+    from models import Case
+    from models.database import orm
+
+    async with orm(settings.database_url):
+        case = await Case.get_or_none(number=args.number)
+        if case is None:
+            raise LookupError(f"no case numbered {args.number}")
+        target = await find_target(args.unit, args.worker)
+        ctx = await _context(settings)
+        await assign(case, target, Actor("staff", args.by), args.reason, ctx)
+    who = target.unit.name + (f" / {target.worker.name}" if target.worker else "")
+    return f"{case.number}: {case.status.label}, with {who}"
+
+
+def cmd_assign(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.assign import CannotAssign
+    from models import IllegalTransition
+
+    try:
+        line = asyncio.run(_assign(settings, args))
+    except (LookupError, CannotAssign, IllegalTransition) as error:
+        sys.stderr.write(f"jiesu assign: {error}\n")
+        return 2
+    sys.stdout.write(line + "\n")
+    return 0
+
+
 def add_parser(commands: Any) -> None:
     hot = commands.add_parser("hot", help="hot issues: many residents about one place and problem")
     hot.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
@@ -104,3 +140,13 @@ def add_parser(commands: Any) -> None:
     change.add_argument("--by", required=True, help="who corrects it (staff name or id)")
     change.add_argument("--reason", default="", help="why, for the timeline")
     change.set_defaults(func=cmd_recategorise)
+
+    send = commands.add_parser(
+        "assign", help="send a queued case to a unit (派单) or move it (改派)"
+    )
+    send.add_argument("number", help="the case number")
+    send.add_argument("unit", help="the unit's code, e.g. ST-WJC")
+    send.add_argument("--worker", default=None, help="a worker of that unit, by name")
+    send.add_argument("--by", required=True, help="who dispatches (staff name or id)")
+    send.add_argument("--reason", default="", help="why; required to move a dispatched case")
+    send.set_defaults(func=cmd_assign)

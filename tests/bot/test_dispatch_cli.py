@@ -71,3 +71,16 @@ def test_recategorise_keeps_the_example(database: str, capsys: pytest.CaptureFix
             return await CategoryCorrection.all().count()
 
     assert asyncio.run(corrections()) == 1
+
+
+def test_assign_moves_an_unsigned_case(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    async def last_number() -> str:
+        async with orm(database):
+            return (await Case.all().order_by("-id").first()).number  # type: ignore[union-attr]
+
+    number = asyncio.run(last_number())
+    assert main(["assign", number, "ST-YX", "--by", "zhuting"]) == 2
+    assert "needs a reason" in capsys.readouterr().err
+    assert main(["assign", number, "ST-YX", "--by", "zhuting", "--reason", "辖区调整"]) == 0
+    assert "殷行街道办事处" in capsys.readouterr().out
+    assert main(["assign", number, "NOPE", "--by", "zhuting", "--reason", "x"]) == 2
