@@ -74,11 +74,11 @@ def test_recategorise_keeps_the_example(database: str, capsys: pytest.CaptureFix
 
 
 def test_assign_moves_an_unsigned_case(database: str, capsys: pytest.CaptureFixture[str]) -> None:
-    async def last_number() -> str:
+    async def first_number() -> str:  # the second case joined the first
         async with orm(database):
-            return (await Case.all().order_by("-id").first()).number  # type: ignore[union-attr]
+            return (await Case.all().order_by("id").first()).number  # type: ignore[union-attr]
 
-    number = asyncio.run(last_number())
+    number = asyncio.run(first_number())
     assert main(["assign", number, "ST-YX", "--by", "zhuting"]) == 2
     assert "needs a reason" in capsys.readouterr().err
     assert main(["assign", number, "ST-YX", "--by", "zhuting", "--reason", "辖区调整"]) == 0
