@@ -134,4 +134,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.router.add_get("/wechat/mp", mp_verify)
     app.router.add_post("/wechat/mp", mp_receive)
     app.router.add_get("/healthz", health)
+    from bot.worker_api import add_worker_routes  # here: the worker API reads this module's keys
+
+    add_worker_routes(app)
     return app

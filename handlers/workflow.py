@@ -19,7 +19,9 @@ Who may do what:
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,9 +42,12 @@ from models import (
     Unit,
     Worker,
     WorkerRole,
+    WorkerToken,
 )
 
 logger = logging.getLogger(__name__)
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 CONTACT_METHODS = ("phone", "visit", "message")
 ATTACHMENT_TYPES = frozenset({"image"})
@@ -432,3 +437,40 @@ async def decide_extension(
             data=data,
             changes=changes,
         )
+
+
+# Tokens for the worker API: shown once when issued, kept only as their SHA-256.
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def issue_token(worker: Worker, now: datetime, label: str = "") -> str:
+    """A new bearer token for ``worker``. Only its hash is stored: show it to them now."""
+    token = secrets.token_urlsafe(32)
+    await WorkerToken.create(
+        worker_id=worker.id, token_hash=hash_token(token), label=label[:64], created_at=now
+    )
+    logger.info("issued a worker API token for worker %s (%s)", worker.id, label or "no label")
+    return token
+
+
+async def worker_for_token(token: str, now: datetime) -> Worker | None:
+    """The active worker a live token belongs to, or None (unknown, revoked, or inactive)."""
+    if not token:
+        return None
+    row = await WorkerToken.get_or_none(token_hash=hash_token(token), revoked_at=None)
+    if row is None:
+        return None
+    worker = await Worker.get_or_none(id=row.worker_id, active=True)
+    if worker is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        await WorkerToken.filter(id=row.id).update(last_used_at=now)
+    return worker
+
+
+async def revoke_tokens(worker: Worker, now: datetime) -> int:
+    """Revoke every live token of ``worker``; how many there were."""
+    return await WorkerToken.filter(worker_id=worker.id, revoked_at=None).update(revoked_at=now)

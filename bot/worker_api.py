@@ -1,0 +1,676 @@
+"""The worker API: JSON over HTTP for the mini-program's worker pages, under ``/api/worker/``.
+
+A worker is known by a bearer token (``Authorization: Bearer <token>``, issued with
+``jiesu workers token``). Every answer is JSON; an error is
+``{"error": {"code": ..., "message": ...}}`` with
+
+- 400 ``invalid_json`` / ``invalid_payload`` / ``invalid_request``: the body is wrong,
+- 401 ``unauthorized``: no token, an unknown or revoked one, or an inactive worker,
+- 403 ``forbidden``: the worker may not see or do this. A case number that does not exist gets
+  the very same 403 as a case of another grid or unit, so the API never tells a worker whether
+  a number they may not see exists (numbers are sequential and easy to guess). Dispatchers see
+  every case, so for them an unknown number is a plain 404 ``not_found``.
+- 409 ``illegal_transition`` / ``concurrent_change`` / ``conflict``: the case's state does not
+  allow it (the message says what is allowed from here), somebody changed it meanwhile, or a
+  rule of the workflow (one pending extension at a time) refuses it.
+
+Deadlines are judged against the app's clock, and "today" is the day in Asia/Shanghai.
+The resident's phone, and phone numbers in their words, are masked until the case is signed
+(签收) and then shown only to those who may handle the case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
+from typing import Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from tortoise.expressions import Q
+
+from bot.app import CLOCK, INTAKE
+from handlers.clock import LOCAL_TZ, local
+from handlers.context import HandlerContext
+from handlers.report import place_summary
+from handlers.timeline import ConcurrentChange
+from handlers.workflow import (
+    DECIDERS,
+    HANDLING,
+    MAX_ATTACHMENTS,
+    MAX_EXTENSION_HOURS,
+    MAX_TEXT,
+    InvalidRequest,
+    NotAllowed,
+    WorkflowConflict,
+    add_progress,
+    decide_extension,
+    finish_case,
+    may_decide,
+    may_handle,
+    may_see,
+    record_contact,
+    request_extension,
+    return_case,
+    sign_case,
+    worker_for_token,
+)
+from models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+    Grid,
+    IllegalTransition,
+    Unit,
+    Worker,
+    WorkerRole,
+)
+from models.case_status import OPEN_STATUSES, allowed_actions
+from nlu import mask_phone, mask_phones_in_text
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/api/worker"
+PAGE_SIZE = 20
+FORBIDDEN_MESSAGE = "您无权查看或办理此诉求"
+WORKER_ACTIONS = (
+    CaseAction.SIGN,
+    CaseAction.CONTACT,
+    CaseAction.PROGRESS,
+    CaseAction.FINISH,
+    CaseAction.RETURN,
+)
+# Event data shown to workers; anything else (e.g. what an LLM changed) stays inside.
+SHOWN_EVENT_DATA = frozenset(
+    {"attachments", "method", "first", "reason", "result", "hours", "old", "new", "kind", "unit"}
+)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
+    headers = {"WWW-Authenticate": 'Bearer realm="jiesu"'} if status == 401 else None
+    return web.json_response({"error": body}, status=status, headers=headers)
+
+
+# Payloads
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class Attachment(Payload):
+    type: Literal["image"] = "image"
+    url: str | None = Field(default=None, max_length=1024, pattern=r"^https?://\S+$")
+    media_id: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> Attachment:
+        if not self.url and not self.media_id:
+            raise ValueError("an attachment needs a url or a media_id")
+        return self
+
+
+class ContactIn(Payload):
+    method: Literal["phone", "visit", "message"]
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+
+class ProgressIn(Payload):
+    text: str = Field(default="", max_length=MAX_TEXT)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+class FinishIn(Payload):
+    result: str = Field(min_length=1, max_length=MAX_TEXT)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+class ReturnIn(Payload):
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ExtensionIn(Payload):
+    hours: int = Field(ge=1, le=MAX_EXTENSION_HOURS)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class DecideIn(Payload):
+    approve: bool
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+
+class EmptyIn(Payload):
+    pass
+
+
+def attachment_dicts(items: list[Attachment]) -> list[dict[str, Any]]:
+    return [item.model_dump(exclude_none=True) for item in items]
+
+
+P = TypeVar("P", bound=Payload)
+
+
+async def read_payload(request: web.Request, model: type[P]) -> P:
+    raw = await request.read()
+    data: Any = {}
+    if raw.strip():
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
+            for item in error.errors(include_input=False, include_url=False)
+        ]
+        raise ApiError(400, "invalid_payload", "请求内容不正确", problems=problems) from None
+
+
+# Authentication and context
+
+
+async def authenticate(request: web.Request) -> Worker:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "缺少令牌：请在 Authorization 头中提供 Bearer 令牌")
+    worker = await worker_for_token(token.strip(), request.app[CLOCK].now())
+    if worker is None:
+        raise ApiError(401, "unauthorized", "令牌无效或已停用，请重新获取")
+    return worker
+
+
+async def context(request: web.Request) -> HandlerContext:
+    return await request.app[INTAKE].context()
+
+
+def now_of(request: web.Request) -> datetime:
+    return request.app[CLOCK].now()
+
+
+async def visible_case(request: web.Request, worker: Worker) -> Case:
+    case = await Case.get_or_none(number=request.match_info["number"])
+    if case is None:
+        if worker.role == WorkerRole.DISPATCHER:
+            raise ApiError(404, "not_found", "没有这个编号的诉求")
+        raise ApiError(403, "forbidden", FORBIDDEN_MESSAGE)
+    if not may_see(worker, case):
+        raise ApiError(403, "forbidden", FORBIDDEN_MESSAGE)
+    return case
+
+
+Handler = Callable[[web.Request, Worker], Awaitable[web.Response]]
+
+
+def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Authenticate, run, and turn every refusal into its JSON error."""
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            worker = await authenticate(request)
+            return await handler(request, worker)
+        except ApiError as error:
+            return error_response(error.status, error.code, error.message, **error.extra)
+        except NotAllowed as error:
+            return error_response(403, "forbidden", str(error) or FORBIDDEN_MESSAGE)
+        except InvalidRequest as error:
+            return error_response(400, "invalid_request", str(error))
+        except IllegalTransition as error:
+            allowed = [a.label for a in allowed_actions(error.status) if a in WORKER_ACTIONS]
+            message = f"诉求当前为{error.status.label}，不能{error.action.label}。" + (
+                f"现在可以：{'、'.join(allowed)}" if allowed else ""
+            )
+            return error_response(409, "illegal_transition", message, detail=str(error))
+        except ConcurrentChange:
+            return error_response(409, "concurrent_change", "诉求刚被他人更新，请刷新后重试")
+        except WorkflowConflict as error:
+            return error_response(409, "conflict", str(error))
+
+    return run
+
+
+# What workers read
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def next_deadline(case: Case) -> tuple[str, datetime] | None:
+    """The deadline the case is working towards now: sign, first contact or completion."""
+    status = CaseStatus(case.status)
+    if status not in OPEN_STATUSES:
+        return None
+    if status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED) and case.sign_due_at is not None:
+        return "sign", case.sign_due_at
+    if case.first_contact_at is None and case.first_contact_due_at is not None:
+        return "first_contact", case.first_contact_due_at
+    if case.completion_due_at is not None:
+        return "completion", case.completion_due_at
+    return None
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """Open, and a deadline it has not met yet has passed."""
+    status = CaseStatus(case.status)
+    if status not in OPEN_STATUSES:
+        return False
+    pending: list[datetime | None] = [case.completion_due_at]
+    if status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED):
+        pending.append(case.sign_due_at)
+    if case.first_contact_at is None:
+        pending.append(case.first_contact_due_at)
+    return any(due is not None and due < now for due in pending)
+
+
+def local_day(now: datetime) -> tuple[datetime, datetime]:
+    day = local(now).date()
+    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+    return start, start + timedelta(days=1)
+
+
+def overdue_filter(now: datetime) -> Q:
+    return _deadline_filter({"lt": now})
+
+
+def due_today_filter(now: datetime) -> Q:
+    start, end = local_day(now)
+    return _deadline_filter({"gte": start, "lt": end})
+
+
+def _deadline_filter(bounds: dict[str, datetime]) -> Q:
+    """Open cases with a deadline they have not met yet within ``bounds``."""
+
+    def within(column: str) -> dict[str, Any]:
+        return {f"{column}__{op}": value for op, value in bounds.items()}
+
+    unsigned = [CaseStatus.ACCEPTED.value, CaseStatus.DISPATCHED.value]
+    open_values = [s.value for s in OPEN_STATUSES]
+    return (
+        Q(status__in=unsigned, **within("sign_due_at"))
+        | Q(status__in=open_values, first_contact_at__isnull=True, **within("first_contact_due_at"))
+        | Q(status__in=open_values, **within("completion_due_at"))
+    )
+
+
+def scope_filter(worker: Worker) -> Q | None:
+    """The cases ``worker`` may see, as a query (None: every case); mirrors ``may_see``."""
+    if worker.role == WorkerRole.DISPATCHER:
+        return None
+    scope = Q(worker_id=worker.id)
+    if worker.unit_id is not None:
+        scope |= Q(unit_id=worker.unit_id)
+    if worker.role == WorkerRole.GRID_WORKER and worker.grid_id is not None:
+        scope |= Q(grid_id=worker.grid_id)
+    return scope
+
+
+async def names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
+    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
+    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
+    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
+    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
+    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
+    return units, grids, workers
+
+
+def case_summary(
+    case: Case,
+    now: datetime,
+    units: dict[int, Unit],
+    grids: dict[int, Grid],
+    workers: dict[int, Worker],
+) -> dict[str, Any]:
+    status = CaseStatus(case.status)
+    unit = units.get(case.unit_id) if case.unit_id is not None else None
+    grid = grids.get(case.grid_id) if case.grid_id is not None else None
+    handler = workers.get(case.worker_id) if case.worker_id is not None else None
+    upcoming = next_deadline(case)
+    return {
+        "number": case.number,
+        "title": case.title,
+        "kind": case.kind,
+        "category": case.category,
+        "urgency": case.urgency,
+        "difficult": case.difficult,
+        "status": status.value,
+        "status_label": status.label,
+        "place": place_summary(case),
+        "grid": {"code": grid.code, "name": grid.name} if grid else None,
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "worker": {"id": handler.id, "name": handler.name} if handler else None,
+        "supervised": case.supervised,
+        "returned_count": case.returned_count,
+        "created_at": iso(case.created_at),
+        "sign_due_at": iso(case.sign_due_at),
+        "first_contact_due_at": iso(case.first_contact_due_at),
+        "completion_due_at": iso(case.completion_due_at),
+        "next_deadline": {"kind": upcoming[0], "at": iso(upcoming[1])} if upcoming else None,
+        "overdue": is_overdue(case, now),
+    }
+
+
+def shows_contact(worker: Worker, case: Case) -> bool:
+    """The resident's phone: only once the case is signed, and only to whoever handles it."""
+    if case.signed_at is None:
+        return False
+    return worker.role == WorkerRole.DISPATCHER or may_handle(worker, case)
+
+
+def event_json(event: CaseEvent, reveal: bool, workers: dict[int, Worker]) -> dict[str, Any]:
+    data = {k: v for k, v in (event.data or {}).items() if k in SHOWN_EVENT_DATA}
+    actor = event.actor_type
+    if event.actor_type == "worker" and event.actor_id.isdigit():
+        person = workers.get(int(event.actor_id))
+        actor = person.name if person else "工作人员"
+    elif event.actor_type == "resident":
+        actor = "居民"
+    elif event.actor_type == "system":
+        actor = "系统"
+    try:
+        label = CaseAction(event.action).label
+    except ValueError:
+        label = event.action
+    return {
+        "id": event.id,
+        "at": iso(event.at),
+        "action": event.action,
+        "action_label": label,
+        "actor_type": event.actor_type,
+        "actor": actor,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note if reveal else mask_phones_in_text(event.note),
+        "data": data,
+    }
+
+
+def actions_for(worker: Worker, case: Case) -> list[str]:
+    if not may_handle(worker, case):
+        return []
+    status = CaseStatus(case.status)
+    actions = [a.value for a in allowed_actions(status) if a in WORKER_ACTIONS]
+    if status in HANDLING:
+        actions.append("extension")
+    return actions
+
+
+async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, Any]:
+    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+    actor_ids = {
+        int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
+    }
+    units, grids, workers = await names([case])
+    for person in await Worker.filter(id__in=actor_ids) if actor_ids else []:
+        workers[person.id] = person
+    reveal = shows_contact(worker, case)
+    phone = case.contact_phone
+    pending = await ExtensionRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
+    detail = case_summary(case, now, units, grids, workers)
+    detail.update(
+        {
+            "text": case.text if reveal else mask_phones_in_text(case.text),
+            "attachments": case.attachments,
+            "contact_phone": (phone if reveal else mask_phone(phone)) if phone else None,
+            "contact_phone_masked": bool(phone) and not reveal,
+            "address": case.address,
+            "street": case.street,
+            "compound": case.compound,
+            "lng": case.lng,
+            "lat": case.lat,
+            "dispatched_at": iso(case.dispatched_at),
+            "signed_at": iso(case.signed_at),
+            "first_contact_at": iso(case.first_contact_at),
+            "completed_at": iso(case.completed_at),
+            "result": case.result,
+            "result_attachments": case.result_attachments,
+            "pending_extension": extension_json(pending) if pending else None,
+            "actions": actions_for(worker, case),
+            "timeline": [event_json(e, reveal, workers) for e in events],
+        }
+    )
+    return detail
+
+
+def extension_json(request: ExtensionRequest, number: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": request.id,
+        "hours": request.hours,
+        "reason": request.reason,
+        "status": ExtensionStatus(request.status).value,
+        "worker_id": request.worker_id,
+        "created_at": iso(request.created_at),
+        "decided_by": request.decided_by_id,
+        "decided_at": iso(request.decided_at),
+        "note": request.note,
+    }
+    if number is not None:
+        body["case"] = number
+    return body
+
+
+# Endpoints
+
+
+async def me(request: web.Request, worker: Worker) -> web.Response:
+    unit = await Unit.get_or_none(id=worker.unit_id) if worker.unit_id else None
+    grid = await Grid.get_or_none(id=worker.grid_id) if worker.grid_id else None
+    return web.json_response(
+        {
+            "id": worker.id,
+            "name": worker.name,
+            "role": WorkerRole(worker.role).value,
+            "unit": {"code": unit.code, "name": unit.name} if unit else None,
+            "grid": {"code": grid.code, "name": grid.name} if grid else None,
+        }
+    )
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ApiError(400, "invalid_request", f"{name} 只能是 1 或 0")
+
+
+def _statuses(request: web.Request) -> list[str] | None:
+    """``status=signed,contacted``; ``open`` (the default) or ``all``."""
+    raw = request.query.get("status", "").strip() or "open"
+    if raw == "all":
+        return None
+    chosen: set[str] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if part == "open":
+            chosen.update(s.value for s in OPEN_STATUSES)
+            continue
+        try:
+            chosen.add(CaseStatus(part).value)
+        except ValueError:
+            known = ", ".join(s.value for s in CaseStatus)
+            raise ApiError(
+                400, "invalid_request", f"未知的状态 {part}；可用：open, all, {known}"
+            ) from None
+    return sorted(chosen)
+
+
+def _page(request: web.Request) -> int:
+    raw = request.query.get("page", "1").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ApiError(400, "invalid_request", "page 须为正整数")
+    return int(raw)
+
+
+async def tasks(request: web.Request, worker: Worker) -> web.Response:
+    now = now_of(request)
+    statuses = _statuses(request)
+    page = _page(request)
+    query = Case.all()
+    scope = scope_filter(worker)
+    if scope is not None:
+        query = query.filter(scope)
+    if statuses is not None:
+        query = query.filter(status__in=statuses)
+    if _flag(request, "overdue"):
+        query = query.filter(overdue_filter(now))
+    if _flag(request, "due_today"):
+        query = query.filter(due_today_filter(now))
+    total = await query.count()
+    cases = (
+        await query.order_by("completion_due_at", "id")
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    units, grids, workers = await names(cases)
+    return web.json_response(
+        {
+            "tasks": [case_summary(c, now, units, grids, workers) for c in cases],
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "total": total,
+            "has_more": page * PAGE_SIZE < total,
+        }
+    )
+
+
+async def detail(request: web.Request, worker: Worker) -> web.Response:
+    case = await visible_case(request, worker)
+    return web.json_response(await case_detail(case, worker, now_of(request)))
+
+
+async def _acted(case: Case, worker: Worker, event: CaseEvent, now: datetime) -> web.Response:
+    await case.refresh_from_db()
+    body = await case_detail(case, worker, now) if may_see(worker, case) else None
+    return web.json_response({"event": {"id": event.id, "action": event.action}, "case": body})
+
+
+async def sign(request: web.Request, worker: Worker) -> web.Response:
+    await read_payload(request, EmptyIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    event = await sign_case(case, worker, ctx)
+    return await _acted(case, worker, event, ctx.now)
+
+
+async def contact(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, ContactIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    event = await record_contact(case, worker, body.method, body.note, ctx)
+    return await _acted(case, worker, event, ctx.now)
+
+
+async def progress(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, ProgressIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    event = await add_progress(case, worker, body.text, attachment_dicts(body.attachments), ctx)
+    return await _acted(case, worker, event, ctx.now)
+
+
+async def finish(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, FinishIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    event = await finish_case(case, worker, body.result, attachment_dicts(body.attachments), ctx)
+    return await _acted(case, worker, event, ctx.now)
+
+
+async def give_back(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, ReturnIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    event = await return_case(case, worker, body.reason, ctx)
+    # After a return the case belongs to the dispatcher queue: the worker may no longer see it.
+    return await _acted(case, worker, event, ctx.now)
+
+
+async def extension(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, ExtensionIn)
+    case = await visible_case(request, worker)
+    ctx = await context(request)
+    asked = await request_extension(case, worker, body.hours, body.reason, ctx)
+    return web.json_response({"extension": extension_json(asked, case.number)}, status=201)
+
+
+async def extensions(request: web.Request, worker: Worker) -> web.Response:
+    """Supervisors and unit heads: requests on their unit's cases. Others: their own requests."""
+    raw = request.query.get("status", "").strip() or "pending"
+    query = ExtensionRequest.all()
+    if raw != "all":
+        try:
+            query = query.filter(status=ExtensionStatus(raw))
+        except ValueError:
+            raise ApiError(
+                400, "invalid_request", "status 只能是 pending, approved, refused 或 all"
+            ) from None
+    if worker.role in DECIDERS and worker.unit_id is not None:
+        query = query.filter(case__unit_id=worker.unit_id)
+    elif worker.role != WorkerRole.DISPATCHER:
+        query = query.filter(worker_id=worker.id)
+    rows = await query.order_by("created_at", "id").limit(200)
+    cases = {c.id: c for c in await Case.filter(id__in={r.case_id for r in rows})} if rows else {}
+    return web.json_response(
+        {
+            "extensions": [
+                extension_json(r, cases[r.case_id].number)
+                for r in rows
+                if r.case_id in cases and may_see(worker, cases[r.case_id])
+            ]
+        }
+    )
+
+
+async def decide(request: web.Request, worker: Worker) -> web.Response:
+    body = await read_payload(request, DecideIn)
+    raw = request.match_info["id"]
+    asked = await ExtensionRequest.get_or_none(id=int(raw)) if raw.isdigit() else None
+    case = await Case.get_or_none(id=asked.case_id) if asked is not None else None
+    if asked is None or case is None or not may_decide(worker, case):
+        raise ApiError(403, "forbidden", "您无权审批这份延期申请")
+    ctx = await context(request)
+    event = await decide_extension(asked, worker, body.approve, body.note, ctx)
+    await asked.refresh_from_db()
+    await case.refresh_from_db()
+    return web.json_response(
+        {
+            "event": {"id": event.id, "action": event.action},
+            "extension": extension_json(asked, case.number),
+            "completion_due_at": iso(case.completion_due_at),
+        }
+    )
+
+
+def add_worker_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_get(f"{PREFIX}/me", endpoint(me))
+    router.add_get(f"{PREFIX}/tasks", endpoint(tasks))
+    router.add_get(f"{PREFIX}/cases/{{number}}", endpoint(detail))
+    router.add_post(f"{PREFIX}/cases/{{number}}/sign", endpoint(sign))
+    router.add_post(f"{PREFIX}/cases/{{number}}/contact", endpoint(contact))
+    router.add_post(f"{PREFIX}/cases/{{number}}/progress", endpoint(progress))
+    router.add_post(f"{PREFIX}/cases/{{number}}/finish", endpoint(finish))
+    router.add_post(f"{PREFIX}/cases/{{number}}/return", endpoint(give_back))
+    router.add_post(f"{PREFIX}/cases/{{number}}/extension", endpoint(extension))
+    router.add_get(f"{PREFIX}/extensions", endpoint(extensions))
+    router.add_post(f"{PREFIX}/extensions/{{id}}/decide", endpoint(decide))
