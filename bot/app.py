@@ -11,9 +11,11 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
+from functools import partial
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise import connections
 
 import nlu
@@ -24,6 +26,7 @@ from bot.wechat_client import AccessTokenStore, WeChatClient
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
+from handlers.escalation import sweep_until_done
 from handlers.gazetteer import gazetteer_cache
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
@@ -36,6 +39,8 @@ CLOCK = web.AppKey("clock", Clock)
 INTAKE = web.AppKey("intake", IntakeService)
 DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+DEADLINE_SWEEP_JOB = "sweep_deadlines"
 
 
 def process_id() -> str:
@@ -101,9 +106,15 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         [
             SweepJob(
                 "recover_inbound", intake.recover, max(settings.inbound_recovery_seconds / 3, 1.0)
-            )
+            ),
+            SweepJob(
+                DEADLINE_SWEEP_JOB,
+                partial(sweep_until_done, intake.context),
+                settings.escalation_sweep_seconds,
+            ),
         ]
     )
+    app[SCHEDULER] = scheduler
     scheduler.start()
     yield
     scheduler.shutdown(wait=False)

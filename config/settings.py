@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="An inbound message not answered after this is re-run"
     )
 
+    # Escalation: the deadline sweep (warnings, 督办, second misses; ladder in config/escalation.py)
+    escalation_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often the deadline sweep runs in each process"
+    )
+
     # Optional LLM extraction: refines a new case after the reply, never delays it
     llm_url: str = Field(
         default="",
