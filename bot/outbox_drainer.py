@@ -4,6 +4,13 @@ A drainer claims due rows with a conditional UPDATE (on PostgreSQL after picking
 ``FOR UPDATE SKIP LOCKED`` so drainers do not fight over the same rows), sends them, and records
 the result only if the row is still claimed by this very claim. A drainer that dies mid-send
 leaves rows SENDING until ``claimed_until``; after that any drainer takes them up again.
+
+Failures: an error the API calls transient (busy, quota, HTTP 5xx, timeout) puts the row back
+with exponential backoff and jitter until ``outbox_max_attempts``; a permanent one (unfollowed,
+wrong openid or userid, no consent) fails the row at once with the API's words and a hint.
+Sends to each account (the official account, the WeCom app) pass a token bucket of
+``outbound_rate_per_second`` per process, so a burst after a broadcast stays under the API's
+frequency limits instead of collecting 45009s.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.wechat_client import WeChatApiError, WeChatClient
+from bot.wecom_client import WeComClient
 from config.settings import Settings
 from handlers.clock import Clock
+from handlers.tasks import UPDATE_CARD
 from models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -31,13 +40,47 @@ BACKOFF_CAP_SECONDS = 3600.0
 CLAIM_TRIES = 3
 
 KNOWN_CHANNELS = frozenset({"mp_custom", "mp_template", "mp_subscribe", "mp_mass", "work_app"})
-WORK_APP_NOT_READY = (
-    "WeCom is not configured yet (JIESU_WORK_* settings arrive with the workflow issue)"
+WORK_APP_NOT_CONFIGURED = (
+    "WeCom is not configured: set JIESU_WORK_CORP_ID, JIESU_WORK_AGENT_ID and JIESU_WORK_SECRET"
 )
+MP_NOT_CONFIGURED = "the official account client is missing: set JIESU_MP_APPID and JIESU_MP_SECRET"
 
 
 class PermanentSendError(Exception):
     """The row can never be sent as it is; retrying would only repeat the failure."""
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions a second on average, bursts of up to ``burst``.
+
+    Waiters are served in order (one lock), so one busy account cannot starve anybody.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, burst if burst is not None else rate)
+        self._tokens = self.capacity
+        self._updated: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                if self._updated is not None:
+                    elapsed = now - self._updated
+                    self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
+                self._updated = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+
+
+def account_of(channel: str) -> str:
+    """Which API account a channel spends: the WeCom app, or the official account."""
+    return "work" if channel == "work_app" else "mp"
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -70,6 +113,8 @@ class OutboxDrainer:
         clock: Clock,
         owner_id: str,
         claim_seconds: float = 60.0,
+        *,
+        wecom: WeComClient | None = None,
     ) -> None:
         # Worst case for one row: token fetch and send, then a forced token fetch and a resend.
         self._send_budget = timedelta(seconds=4 * settings.http_timeout_seconds)
@@ -84,11 +129,20 @@ class OutboxDrainer:
                 claim.total_seconds(),
             )
         self._client = client
+        self._wecom = wecom
         self._settings = settings
         self._clock = clock
         self._owner_id = owner_id
         self._claim = claim
-        self._sandbox = client is None or settings.outbound_mode == "sandbox"
+        self._sandbox = settings.outbound_mode == "sandbox" or (client is None and wecom is None)
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def bucket(self, account: str) -> TokenBucket:
+        bucket = self._buckets.get(account)
+        if bucket is None:
+            bucket = TokenBucket(self._settings.outbound_rate_per_second)
+            self._buckets[account] = bucket
+        return bucket
 
     def _now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
@@ -234,7 +288,7 @@ class OutboxDrainer:
                 "- fix the code that queued it"
             )
         payload: dict[str, Any] = dict(row.payload or {})
-        if self._sandbox or self._client is None:
+        if self._sandbox:
             logger.info(
                 "sandbox: not sending %s #%s to %s: %s",
                 channel,
@@ -243,16 +297,28 @@ class OutboxDrainer:
                 short_text(payload),
             )
             return {"sandbox": True}
+        if channel == "work_app":
+            return await self._send_work(row.recipient, payload)
         client = self._client
+        if client is None:
+            raise PermanentSendError(MP_NOT_CONFIGURED)
+        await self.bucket(account_of(channel)).acquire()
         if channel == "mp_custom":
             return await client.send_custom_message(row.recipient, payload)
         if channel == "mp_template":
             return await client.send_template_message(row.recipient, payload)
         if channel == "mp_subscribe":
             return await client.send_subscribe_message(row.recipient, payload)
-        if channel == "mp_mass":
-            return await client.mass_send(payload)
-        raise PermanentSendError(WORK_APP_NOT_READY)
+        return await client.mass_send(payload)
+
+    async def _send_work(self, userid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        wecom = self._wecom
+        if wecom is None:
+            raise PermanentSendError(WORK_APP_NOT_CONFIGURED)
+        await self.bucket("work").acquire()
+        if payload.pop("kind", None) == UPDATE_CARD:
+            return await wecom.update_template_card(userid, payload)
+        return await wecom.send_message(userid, payload)
 
     async def _record_sent(
         self, row: OutboxMessage, claim_id: str, response: dict[str, Any]

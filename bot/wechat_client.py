@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 
 # Worth trying again later: WeChat is busy, a quota resets, or an operator can fix the setup.
+# Anything else (43004 unfollowed, 40003 wrong openid, 43101 no subscription consent, 45015 the
+# 48 h window closed, 40037 unknown template ...) ends the delivery: repeating cannot help.
 RETRYABLE_ERRCODES = frozenset(
     {
         -1,  # system busy
@@ -65,31 +67,41 @@ ERRCODE_HINTS: dict[int, str] = {
 
 
 class WeChatApiError(Exception):
-    """WeChat answered with a non-zero errcode; ``retryable`` tells the outbox what to do next."""
+    """WeChat answered with a non-zero errcode; ``retryable`` tells the outbox what to do next.
+
+    Subclasses for other APIs of the family (WeCom) set their own name, hints and retry rules.
+    """
+
+    service = "WeChat"
+    hints: dict[int, str] = ERRCODE_HINTS
+    retryable_errcodes: frozenset[int] = RETRYABLE_ERRCODES
 
     def __init__(self, errcode: int, errmsg: str, path: str) -> None:
         self.errcode = errcode
         self.errmsg = errmsg
         self.path = path
-        hint = ERRCODE_HINTS.get(errcode)
-        text = f"WeChat API {path} returned errcode {errcode}: {errmsg or 'no message'}"
+        hint = self.hints.get(errcode)
+        text = f"{self.service} API {path} returned errcode {errcode}: {errmsg or 'no message'}"
         super().__init__(f"{text} ({hint})" if hint else text)
 
     @property
     def retryable(self) -> bool:
-        return self.errcode in RETRYABLE_ERRCODES
+        return self.errcode in self.retryable_errcodes
 
 
 class WeChatUnavailable(WeChatApiError):
     """No usable answer at all (timeout, connection error, HTTP error, not JSON): try again later.
 
     It carries errcode -1, WeChat's own "system busy", so callers handle both the same way.
+    ``service`` names the API (WeChat or WeCom) in the message.
     """
 
-    def __init__(self, path: str, reason: str, status: int | None = None) -> None:
+    def __init__(
+        self, path: str, reason: str, status: int | None = None, service: str = "WeChat"
+    ) -> None:
         self.status = status
         super().__init__(-1, reason, path)
-        self.args = (f"WeChat API {path} unavailable: {reason}; the call is retried later",)
+        self.args = (f"{service} API {path} unavailable: {reason}; the call is retried later",)
 
     @property
     def retryable(self) -> bool:
@@ -255,17 +267,83 @@ class AccessTokenStore:
         return token
 
 
+class JsonApi:
+    """HTTP to one API of the WeChat family: JSON in and out, every failure a WeChatUnavailable.
+
+    The access token goes in the query string; the URL is never logged, only the path.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base: str,
+        timeout_seconds: float,
+        *,
+        service: str = "WeChat",
+        base_setting: str = "JIESU_WECHAT_API_BASE",
+    ) -> None:
+        self._session = session
+        self._base = base.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._service = service
+        self._base_setting = base_setting
+
+    def unavailable(self, path: str, reason: str, status: int | None = None) -> WeChatUnavailable:
+        return WeChatUnavailable(path, reason, status, service=self._service)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        data = None
+        headers = None
+        if body is not None:
+            # Raw UTF-8: WeChat does not decode \u escapes, so people would read them.
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+        try:
+            async with self._session.request(
+                method,
+                f"{self._base}{path}",
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+            ) as response:
+                text = await response.text(encoding="utf-8", errors="replace")
+                status = response.status
+        except TimeoutError as exc:
+            raise self.unavailable(
+                path, f"no answer within {self.timeout.total} s (JIESU_HTTP_TIMEOUT_SECONDS)"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise self.unavailable(
+                path, f"{type(exc).__name__}: {exc}; check {self._base_setting} and the network"
+            ) from exc
+        if status >= 400:
+            raise self.unavailable(path, f"HTTP {status}: {text[:200]}", status)
+        try:
+            result = json.loads(text)
+        except ValueError as exc:
+            raise self.unavailable(path, f"answer is not JSON: {text[:200]!r}", status) from exc
+        if not isinstance(result, dict):
+            raise self.unavailable(path, f"answer is not a JSON object: {text[:200]!r}", status)
+        return result
+
+
 class WeChatClient:
     """The official-account API calls the outbox needs. One instance per process and session."""
 
     def __init__(
         self, session: aiohttp.ClientSession, settings: Settings, tokens: AccessTokenStore
     ) -> None:
-        self._session = session
         self._settings = settings
         self._tokens = tokens
-        self._base = settings.wechat_api_base.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
+        self._api = JsonApi(session, settings.wechat_api_base, settings.http_timeout_seconds)
         self._token_name = f"mp:{settings.mp_appid}"
 
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -317,33 +395,5 @@ class WeChatClient:
         return str(result["access_token"]), int(result.get("expires_in", 7200))
 
     async def _post(self, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
-        # The token goes in the query string; never log the URL, only the path.
         params = {"access_token": token} if token is not None else None
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            async with self._session.post(
-                f"{self._base}{path}",
-                params=params,
-                data=data,
-                headers={"Content-Type": "application/json; charset=utf-8"},
-                timeout=self._timeout,
-            ) as response:
-                text = await response.text(encoding="utf-8", errors="replace")
-                status = response.status
-        except TimeoutError as exc:
-            raise WeChatUnavailable(
-                path, f"no answer within {self._timeout.total} s (JIESU_HTTP_TIMEOUT_SECONDS)"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise WeChatUnavailable(
-                path, f"{type(exc).__name__}: {exc}; check JIESU_WECHAT_API_BASE and the network"
-            ) from exc
-        if status >= 400:
-            raise WeChatUnavailable(path, f"HTTP {status}: {text[:200]}", status)
-        try:
-            result = json.loads(text)
-        except ValueError as exc:
-            raise WeChatUnavailable(path, f"answer is not JSON: {text[:200]!r}", status) from exc
-        if not isinstance(result, dict):
-            raise WeChatUnavailable(path, f"answer is not a JSON object: {text[:200]!r}", status)
-        return result
+        return await self._api.request("POST", path, params=params, body=body)

@@ -2,10 +2,16 @@
 
 A routed case reaches its grid worker as a WeCom ``template_card`` of type
 ``button_interaction``: title, category and place, the number and the deadlines, and two buttons,
-签收 and 退单. A 退单 needs a reason; a button card carries one ``button_selection`` (a drop-down
-with preset options) whose chosen option comes back with the button press, so the reasons are
-preset options there (:data:`RETURN_REASONS`). Nothing is preselected: a 退单 pressed without a
-reason is answered with a request to choose one, and the case does not move.
+签收 and 退单. A 退单 needs a reason. A button card has no text input, but it carries one
+``button_selection`` (a drop-down) whose chosen option comes back with every button press, so the
+reasons are preset options there (:data:`RETURN_REASONS`); a reason of their own the worker
+gives on the worker pages. WeCom always preselects an option, so the first one is a prompt
+(请选择退单理由): a 退单 pressed with it is answered with a request to choose, and the case does
+not move.
+
+A press comes back through the WeCom callback as a ``template_card_event``;
+:func:`press_button` makes the transition and queues the card's update (its buttons replaced by
+"已签收·王芳 03-01 16:05" or "已退单：非本单位职责"), with the response code of that press.
 
 Without WeCom the worker gets a template message on the official account, linking to the case's
 worker page when ``JIESU_PUBLIC_URL`` is set. If neither channel reaches them, the message is
@@ -18,13 +24,17 @@ while a later reassignment sends a new one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.clock import format_local
+from handlers import workflow
+from handlers.clock import format_local, local
 from handlers.context import HandlerContext
 from handlers.outbox import enqueue, record_unsent
-from models import Case, OutboxMessage, Worker
+from handlers.timeline import ConcurrentChange
+from models import Case, CaseStatus, IllegalTransition, OutboxMessage, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +45,21 @@ RETURN_TEXT = "退单"
 SIGN_KEY_PREFIX = "sign:"
 RETURN_KEY_PREFIX = "return:"
 RETURN_QUESTION_KEY = "return_reason"
-# Option ids (WeCom: at most 16 bytes each) -> the reason recorded with the 退单.
+# WeCom preselects the first option of a button_selection, so the first one is a prompt: a 退单
+# pressed while it is still selected has no reason, and the worker is asked to choose one.
+NO_REASON = "choose"
+RETURN_PROMPT = "请选择退单理由"
+# Option ids -> the reason recorded with the 退单.
 RETURN_REASONS: dict[str, str] = {
     "not_ours": "非本单位职责",
     "out_of_area": "地址不在辖区",
     "incomplete": "信息不全无法处理",
 }
 
-# WeCom's display limits (characters); longer texts are cut with an ellipsis.
-TITLE_LIMIT = 26
-DESC_LIMIT = 30
-VALUE_LIMIT = 26
+# WeCom's recommended lengths (characters); longer texts are cut with an ellipsis.
+TITLE_LIMIT = 36
+DESC_LIMIT = 44
+VALUE_LIMIT = 30
 TEMPLATE_VALUE_LIMIT = 200
 
 
@@ -221,7 +235,11 @@ def task_card(case: Case, ctx: HandlerContext) -> dict[str, Any]:
         "button_selection": {
             "question_key": RETURN_QUESTION_KEY,
             "title": "退单理由",
-            "option_list": [{"id": key, "text": text} for key, text in RETURN_REASONS.items()],
+            "selected_id": NO_REASON,
+            "option_list": [
+                {"id": NO_REASON, "text": RETURN_PROMPT},
+                *({"id": key, "text": text} for key, text in RETURN_REASONS.items()),
+            ],
         },
         "button_list": [
             {"text": SIGN_TEXT, "style": 1, "key": sign_key(case.number)},
@@ -259,3 +277,143 @@ async def push_task(case: Case, ctx: HandlerContext) -> OutboxMessage | None:
     return await notify_worker(
         worker, task_text(case), ctx, purpose=TASK_PURPOSE, case_id=case.id, dedup_key=key
     )
+
+
+# Button presses (the WeCom callback's template_card_event)
+
+UPDATE_CARD = "update_card"  # outbox payload kind the drainer sends to update_template_card
+CARD_UPDATE_PURPOSE = "task_card"
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    userid: str  # FromUserName: the worker's WeCom userid
+    event_key: str  # the button's key: sign:<number> | return:<number>
+    response_code: str = ""  # lets us update the card once (72 h)
+    selected: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question -> option ids
+
+
+@dataclass(frozen=True)
+class PressOutcome:
+    result: str  # signed | returned | refused | no_reason | unknown_worker | unknown_key | no_case
+    case_id: int | None = None
+    card_text: str = ""  # what the card's buttons now say ("" = card left as it is)
+
+
+def parse_key(event_key: str) -> tuple[str, str] | None:
+    for action, prefix in (("sign", SIGN_KEY_PREFIX), ("return", RETURN_KEY_PREFIX)):
+        if event_key.startswith(prefix) and len(event_key) > len(prefix):
+            return action, event_key[len(prefix) :]
+    return None
+
+
+def card_update_key(response_code: str) -> str:
+    """One update per response code (WeCom accepts one), however often the press is retried."""
+    code = (
+        response_code
+        if len(response_code) <= 100
+        else hashlib.sha1(response_code.encode("utf-8")).hexdigest()
+    )
+    return f"card:{code}"
+
+
+async def update_card(
+    userid: str, response_code: str, text: str, ctx: HandlerContext, case_id: int | None
+) -> OutboxMessage | None:
+    """Queue the card update: its buttons become one greyed-out label saying what happened."""
+    if not response_code:
+        return None
+    return await enqueue(
+        "work_app",
+        userid,
+        {"kind": UPDATE_CARD, "response_code": response_code, "button": {"replace_name": text}},
+        ctx.now,
+        purpose=CARD_UPDATE_PURPOSE,
+        case_id=case_id,
+        dedup_key=card_update_key(response_code),
+    )
+
+
+def refused_text(case: Case, worker: Worker, exc: Exception) -> str:
+    """Why nothing happened, short enough for a button."""
+    if isinstance(exc, workflow.NotAllowed):
+        return "已不由您办理"
+    status = CaseStatus(case.status)
+    if status is CaseStatus.ACCEPTED:
+        return "工单已退回派单"
+    return f"工单{status.label}"
+
+
+async def _apply(action: str, case: Case, worker: Worker, reason: str, ctx: HandlerContext) -> None:
+    """Sign or return; a case changed meanwhile is read again and tried once more."""
+    for attempt in range(2):
+        try:
+            if action == "sign":
+                await workflow.sign_case(case, worker, ctx)
+            else:
+                await workflow.return_case(case, worker, reason, ctx)
+            return
+        except ConcurrentChange:
+            if attempt:
+                raise
+            await case.refresh_from_db()
+
+
+async def press_button(press: ButtonPress, ctx: HandlerContext) -> PressOutcome:
+    """A worker pressed 签收 or 退单 on a task card. Call inside a transaction.
+
+    Anything that cannot be done (someone else's case, a case already signed, returned or
+    cancelled) changes nothing and says so on the card; an unknown worker or key is only logged.
+    """
+    parsed = parse_key(press.event_key)
+    if parsed is None:
+        logger.warning(
+            "card button with unknown key %r from %s ignored", press.event_key, press.userid
+        )
+        return PressOutcome("unknown_key")
+    action, number = parsed
+    worker = await Worker.get_or_none(wecom_userid=press.userid)
+    if worker is None:
+        logger.warning(
+            "card button %s pressed by WeCom user %r, who is no worker here; nothing done",
+            press.event_key,
+            press.userid,
+        )
+        return PressOutcome("unknown_worker")
+    case = await Case.get_or_none(number=number)
+    if case is None:
+        logger.warning("card button %s: no case %s; nothing done", press.event_key, number)
+        await update_card(press.userid, press.response_code, "工单不存在", ctx, None)
+        return PressOutcome("no_case", card_text="工单不存在")
+    reason = ""
+    if action == "return":
+        chosen = press.selected.get(RETURN_QUESTION_KEY, ())
+        reason = next((RETURN_REASONS[o] for o in chosen if o in RETURN_REASONS), "")
+        if not reason:
+            await notify_worker(
+                worker,
+                f"工单{case.number}：请先在「退单理由」中选择理由，再点「退单」。"
+                "其他理由请在工作台填写。",
+                ctx,
+                purpose="task_hint",
+                case_id=case.id,
+                dedup_key=f"hint:{card_update_key(press.response_code)}"
+                if press.response_code
+                else None,
+            )
+            return PressOutcome("no_reason", case.id)
+    try:
+        await _apply(action, case, worker, reason, ctx)
+    except (workflow.WorkflowError, IllegalTransition) as exc:
+        text = refused_text(case, worker, exc)
+        logger.info("card button %s by worker %s refused: %s", press.event_key, worker.id, exc)
+        await update_card(press.userid, press.response_code, text, ctx, case.id)
+        return PressOutcome("refused", case.id, text)
+    if action == "sign":
+        text = f"已签收·{worker.name} {local(ctx.now).strftime('%m-%d %H:%M')}"
+        result = "signed"
+    else:
+        text = f"已退单：{reason}"
+        result = "returned"
+    await update_card(press.userid, press.response_code, text, ctx, case.id)
+    return PressOutcome(result, case.id, text)

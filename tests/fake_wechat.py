@@ -3,7 +3,8 @@
 It keeps WeChat's observable rules (token checks, errcodes, what the stable token API hands
 back) and records every accepted message. Run it alone with
 ``python -m tests.fake_wechat --port 9999``; a benchmark in another process reads
-``/_fake/stats`` and ``/_fake/sent``.
+``/_fake/stats`` and ``/_fake/sent``. :class:`FakeApiServer` is what it shares with the fake
+WeCom server (tests/fake_wecom.py): failure injection, token bookkeeping, recording.
 """
 
 from __future__ import annotations
@@ -50,35 +51,35 @@ class SentMessage:
         }
 
 
-def _error(errcode: int, errmsg: str) -> web.Response:
+def _error(errcode: int, errmsg: str, **extra: Any) -> web.Response:
     # WeChat answers errors with HTTP 200 and an errcode, and labels JSON as text/plain.
-    return web.json_response({"errcode": errcode, "errmsg": errmsg}, content_type="text/plain")
+    return web.json_response(
+        {"errcode": errcode, "errmsg": errmsg, **extra}, content_type="text/plain"
+    )
 
 
 def _ok(**extra: Any) -> web.Response:
     return web.json_response({"errcode": 0, "errmsg": "ok", **extra}, content_type="text/plain")
 
 
-class FakeWeChat:
-    """One official account: its credentials, its live tokens, and what it was asked to send."""
+class FakeApiServer:
+    """What the fakes of the WeChat family share: failure injection, tokens, a real socket.
 
-    def __init__(self, appid: str = "wxfake", secret: str = "fakesecret", token_ttl: int = 7200):
-        self.appid = appid
-        self.secret = secret
+    ``fail_next`` answers the next requests to a path with an errcode, ``fail_http_next`` with
+    an HTTP status, and ``delay`` holds every answer back (beyond the client's timeout, say).
+    """
+
+    def __init__(self, token_ttl: int = 7200) -> None:
         self.token_ttl = token_ttl
         self.sent: list[SentMessage] = []
         self.token_requests = 0
         self.delay = 0.0
+        self.requests: list[str] = []  # every path asked, in order, failures included
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._current: str | None = None
         self._errors: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
         self._http_errors: dict[str, deque[int]] = defaultdict(deque)
-        self._next_msgid = 1000
         self.app = web.Application()
-        self.app.router.add_post(STABLE_TOKEN, self._stable_token)
-        self.app.router.add_get(CLASSIC_TOKEN, self._classic_token)
-        for path in (CUSTOM_SEND, TEMPLATE_SEND, SUBSCRIBE_SEND, MASS_SEND):
-            self.app.router.add_post(path, self._message)
         self.app.router.add_get("/_fake/sent", self._list_sent)
         self.app.router.add_get("/_fake/stats", self._stats)
 
@@ -94,16 +95,18 @@ class FakeWeChat:
             self._http_errors[path].append(status)
 
     def invalidate_tokens(self) -> None:
-        """As if someone else refreshed the token: every token issued so far now gets 40001."""
+        """As if someone else refreshed the token: every token issued so far is rejected."""
         self._tokens.clear()
         self._current = None
 
-    def messages_to(self, openid: str) -> list[dict[str, Any]]:
-        return [message.body for message in self.sent if message.body.get("touser") == openid]
+    def expire_tokens(self) -> None:
+        """As if the tokens' time ran out (by the server's clock, whatever the client thinks)."""
+        for token in self._tokens:
+            self._tokens[token] = 0.0
 
     @asynccontextmanager
     async def running(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve on a real socket and yield the base URL to put in ``wechat_api_base``."""
+        """Serve on a real socket and yield the base URL to put in the API base setting."""
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         try:
@@ -127,6 +130,82 @@ class FakeWeChat:
         self._tokens[token] = now + self.token_ttl
         self._current = token
         return token, self.token_ttl
+
+    def _token_state(self, token: str) -> str:
+        """``valid``, ``expired`` (issued, its time ran out) or ``invalid`` (never or revoked)."""
+        expiry = self._tokens.get(token)
+        if expiry is None:
+            return "invalid"
+        return "valid" if expiry > time.monotonic() else "expired"
+
+    # Requests
+
+    async def _injected(self, request: web.Request) -> web.Response | None:
+        self.requests.append(request.path)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        statuses = self._http_errors.get(request.path)
+        if statuses:
+            status = statuses.popleft()
+            return web.Response(status=status, text=f"fake server: injected HTTP {status}")
+        errors = self._errors.get(request.path)
+        if errors:
+            return _error(*errors.popleft())
+        return None
+
+    @staticmethod
+    async def _json_body(request: web.Request) -> dict[str, Any] | None:
+        """Parse like WeChat: ``\\uXXXX`` escapes are not decoded, so people would see them.
+
+        That is why our client must send raw UTF-8 (``ensure_ascii=False``).
+        """
+        raw = await request.read()
+        raw = _UNICODE_ESCAPE.sub(rb"\1\\\\u", raw)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    @staticmethod
+    def _recipient(message: SentMessage) -> str | None:
+        value = message.body.get("touser")
+        if value is None and message.body.get("userids"):
+            value = message.body["userids"][0]
+        return str(value) if value is not None else None
+
+    # Introspection for other processes
+
+    async def _list_sent(self, request: web.Request) -> web.Response:
+        recipient = request.query.get("openid") or request.query.get("touser")
+        messages = [
+            message.as_json()
+            for message in self.sent
+            if recipient is None or self._recipient(message) == recipient
+        ]
+        return web.json_response({"sent": messages}, dumps=_dumps_utf8)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"token_requests": self.token_requests, "sent": len(self.sent)})
+
+
+class FakeWeChat(FakeApiServer):
+    """One official account: its credentials, its live tokens, and what it was asked to send."""
+
+    def __init__(self, appid: str = "wxfake", secret: str = "fakesecret", token_ttl: int = 7200):
+        super().__init__(token_ttl)
+        self.appid = appid
+        self.secret = secret
+        self._next_msgid = 1000
+        self.app.router.add_post(STABLE_TOKEN, self._stable_token)
+        self.app.router.add_get(CLASSIC_TOKEN, self._classic_token)
+        for path in (CUSTOM_SEND, TEMPLATE_SEND, SUBSCRIBE_SEND, MASS_SEND):
+            self.app.router.add_post(path, self._message)
+
+    def messages_to(self, openid: str) -> list[dict[str, Any]]:
+        return [message.body for message in self.sent if message.body.get("touser") == openid]
+
+    # Tokens
 
     def _grant(self, grant_type: Any, appid: Any, secret: Any, force: bool) -> web.Response:
         if grant_type != "client_credential":
@@ -171,7 +250,10 @@ class FakeWeChat:
         token = request.query.get("access_token", "")
         if not token:
             return _error(41001, "access_token missing")
-        if self._tokens.get(token, 0.0) <= time.monotonic():
+        state = self._token_state(token)
+        if state == "expired":
+            return _error(42001, "access_token expired")
+        if state != "valid":
             return _error(40001, "invalid credential, access_token is invalid or not latest")
         body = await self._json_body(request)
         if body is None:
@@ -188,46 +270,6 @@ class FakeWeChat:
         if path == MASS_SEND:
             return _ok(msg_id=self._next_msgid, msg_data_id=self._next_msgid * 10)
         return _ok()
-
-    async def _injected(self, request: web.Request) -> web.Response | None:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        statuses = self._http_errors.get(request.path)
-        if statuses:
-            status = statuses.popleft()
-            return web.Response(status=status, text=f"fake WeChat: injected HTTP {status}")
-        errors = self._errors.get(request.path)
-        if errors:
-            return _error(*errors.popleft())
-        return None
-
-    @staticmethod
-    async def _json_body(request: web.Request) -> dict[str, Any] | None:
-        """Parse like WeChat: ``\\uXXXX`` escapes are not decoded, so residents would see them.
-
-        That is why our client must send raw UTF-8 (``ensure_ascii=False``).
-        """
-        raw = await request.read()
-        raw = _UNICODE_ESCAPE.sub(rb"\1\\\\u", raw)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        return body if isinstance(body, dict) else None
-
-    # Introspection for other processes
-
-    async def _list_sent(self, request: web.Request) -> web.Response:
-        openid = request.query.get("openid")
-        messages = [
-            message.as_json()
-            for message in self.sent
-            if openid is None or message.body.get("touser") == openid
-        ]
-        return web.json_response({"sent": messages}, dumps=_dumps_utf8)
-
-    async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"token_requests": self.token_requests, "sent": len(self.sent)})
 
 
 def _dumps_utf8(value: Any) -> str:

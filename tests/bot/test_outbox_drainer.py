@@ -292,7 +292,7 @@ async def test_unknown_and_unready_channels_fail_clearly(
         unknown.last_error
     )
     assert wecom.status == OutboxStatus.FAILED
-    assert wecom.last_error == outbox_drainer.WORK_APP_NOT_READY
+    assert wecom.last_error == outbox_drainer.WORK_APP_NOT_CONFIGURED
     assert fake.sent == []
 
 

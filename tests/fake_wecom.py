@@ -1,0 +1,172 @@
+"""A stand-in for qyapi.weixin.qq.com (WeCom), so tests exercise our real HTTP client.
+
+It keeps WeCom's observable rules for the calls we make: ``gettoken`` hands back the same token
+while it is valid; a missing, unknown or expired token gets 41001, 40014 or 42001; a message to
+a userid the corp does not have is refused with 81013 (and ``invaliduser`` names it); a card
+update needs a response code that WeCom issued and nobody has used yet. Every accepted message
+and card update is recorded, in order. Failures are injected as in tests/fake_wechat.py.
+
+Run it alone with ``python -m tests.fake_wecom --port 9998``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+from contextlib import suppress
+from typing import Any
+
+from aiohttp import web
+
+from tests.fake_wechat import FakeApiServer, SentMessage, _error, _ok
+
+GETTOKEN = "/cgi-bin/gettoken"
+MESSAGE_SEND = "/cgi-bin/message/send"
+UPDATE_TEMPLATE_CARD = "/cgi-bin/message/update_template_card"
+
+# The fake's answer to a response code that was never issued or is used up (errcode of WeCom's
+# "invalid parameter"); real WeCom's exact code for this case is not documented.
+BAD_RESPONSE_CODE = 40058
+
+
+class FakeWeCom(FakeApiServer):
+    """One corp with one self-built app: credentials, members, live tokens, what was sent."""
+
+    def __init__(
+        self,
+        corp_id: str = "wwfakecorp",
+        secret: str = "fakeworksecret",
+        agent_id: int = 1000002,
+        users: set[str] | None = None,
+        token_ttl: int = 7200,
+    ) -> None:
+        super().__init__(token_ttl)
+        self.corp_id = corp_id
+        self.secret = secret
+        self.agent_id = agent_id
+        self.users = users  # None: every userid exists
+        self._response_codes: dict[str, bool] = {}  # issued code -> still unused
+        self._next_msgid = 5000
+        self.app.router.add_get(GETTOKEN, self._gettoken)
+        self.app.router.add_post(MESSAGE_SEND, self._send)
+        self.app.router.add_post(UPDATE_TEMPLATE_CARD, self._update_card)
+
+    # Controls and views for tests
+
+    def new_response_code(self) -> str:
+        """A code as WeCom puts in a card event when a worker presses a button."""
+        code = f"rc-{secrets.token_hex(6)}"
+        self._response_codes[code] = True
+        return code
+
+    def messages_to(self, userid: str) -> list[dict[str, Any]]:
+        return [m.body for m in self.sent if m.path == MESSAGE_SEND and m.body["touser"] == userid]
+
+    def cards_to(self, userid: str) -> list[dict[str, Any]]:
+        return [
+            body["template_card"]
+            for body in self.messages_to(userid)
+            if body.get("msgtype") == "template_card"
+        ]
+
+    def card_updates(self) -> list[dict[str, Any]]:
+        return [m.body for m in self.sent if m.path == UPDATE_TEMPLATE_CARD]
+
+    # API
+
+    async def _gettoken(self, request: web.Request) -> web.Response:
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        if request.query.get("corpid") != self.corp_id:
+            return _error(40013, "invalid corpid")
+        if request.query.get("corpsecret") != self.secret:
+            return _error(40001, "invalid secret")
+        token, expires_in = self._issue(force=False)
+        self.token_requests += 1
+        return _ok(access_token=token, expires_in=expires_in)
+
+    def _check_token(self, request: web.Request) -> tuple[str, web.Response | None]:
+        token = request.query.get("access_token", "")
+        if not token:
+            return token, _error(41001, "access_token missing")
+        state = self._token_state(token)
+        if state == "expired":
+            return token, _error(42001, "access_token expired")
+        if state != "valid":
+            return token, _error(40014, "invalid access_token")
+        return token, None
+
+    async def _checked_body(
+        self, request: web.Request
+    ) -> tuple[str, dict[str, Any] | None, web.Response | None]:
+        injected = await self._injected(request)
+        if injected is not None:
+            return "", None, injected
+        token, refused = self._check_token(request)
+        if refused is not None:
+            return token, None, refused
+        body = await self._json_body(request)
+        if body is None:
+            return token, None, _error(47001, "data format error")
+        if body.get("agentid") != self.agent_id:
+            return token, None, _error(40056, "invalid agentid")
+        return token, body, None
+
+    async def _send(self, request: web.Request) -> web.Response:
+        token, body, refused = await self._checked_body(request)
+        if refused is not None or body is None:
+            return refused or _error(47001, "data format error")
+        userid = str(body.get("touser") or "")
+        if not userid or (self.users is not None and userid not in self.users):
+            return _error(81013, "user & party & tag all invalid", invaliduser=userid)
+        msgtype = body.get("msgtype")
+        if msgtype not in body:
+            return _error(40008, "invalid message type")
+        extra: dict[str, Any] = {}
+        if msgtype == "template_card":
+            card = body["template_card"]
+            if card.get("card_type") == "button_interaction" and not card.get("task_id"):
+                return _error(40058, "task_id missing")
+            code = self.new_response_code()
+            extra["response_code"] = code
+        self.sent.append(SentMessage(request.path, body, token))
+        self._next_msgid += 1
+        return _ok(invaliduser="", msgid=f"msg-{self._next_msgid}", **extra)
+
+    async def _update_card(self, request: web.Request) -> web.Response:
+        token, body, refused = await self._checked_body(request)
+        if refused is not None or body is None:
+            return refused or _error(47001, "data format error")
+        code = str(body.get("response_code") or "")
+        if not self._response_codes.get(code):
+            return _error(BAD_RESPONSE_CODE, "invalid response_code (unknown or already used)")
+        self._response_codes[code] = False
+        self.sent.append(SentMessage(request.path, body, token))
+        return _ok(invaliduser=[])
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    fake = FakeWeCom(corp_id=args.corp_id, secret=args.secret, agent_id=args.agent_id)
+    fake.delay = args.delay
+    async with fake.running(args.host, args.port) as url:
+        print(url, flush=True)
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fake WeCom API server for tests")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9998)
+    parser.add_argument("--corp-id", default="wwfakecorp")
+    parser.add_argument("--secret", default="fakeworksecret")
+    parser.add_argument("--agent-id", type=int, default=1000002)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait per request")
+    args = parser.parse_args()
+    with suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()
