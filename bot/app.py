@@ -23,6 +23,8 @@ from bot.intake import IntakeService
 from bot.mp_endpoint import MpEndpoint
 from bot.outbox_drainer import OutboxDrainer
 from bot.wechat_client import AccessTokenStore, WeChatClient
+from bot.wecom_client import WeComClient
+from bot.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
@@ -39,6 +41,7 @@ CLOCK = web.AppKey("clock", Clock)
 INTAKE = web.AppKey("intake", IntakeService)
 DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
+WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 DEADLINE_SWEEP_JOB = "sweep_deadlines"
 
@@ -68,6 +71,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         logger.info("category model %s loaded", settings.nlu_model)
     app[INTAKE] = intake
     app[MP_ENDPOINT] = MpEndpoint(settings, intake)
+    app[WORK_ENDPOINT] = WecomEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
     yield
@@ -82,9 +86,13 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         client = None
+        wecom = None
         if settings.outbound_mode == "wechat":
-            client = WeChatClient(session, settings, AccessTokenStore(app[CLOCK], owner))
-        drainer = OutboxDrainer(client, settings, app[CLOCK], owner)
+            tokens = AccessTokenStore(app[CLOCK], owner)
+            client = WeChatClient(session, settings, tokens)
+            if settings.wecom_enabled:
+                wecom = WeComClient(session, settings, tokens)
+        drainer = OutboxDrainer(client, settings, app[CLOCK], owner, wecom=wecom)
         app[DRAINER] = drainer
         stop = asyncio.Event()
         task = None
@@ -136,6 +144,14 @@ async def mp_receive(request: web.Request) -> web.StreamResponse:
     return await request.app[MP_ENDPOINT].receive(request)
 
 
+async def work_verify(request: web.Request) -> web.StreamResponse:
+    return await request.app[WORK_ENDPOINT].verify(request)
+
+
+async def work_receive(request: web.Request) -> web.StreamResponse:
+    return await request.app[WORK_ENDPOINT].receive(request)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     app[SETTINGS] = settings
@@ -144,6 +160,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     app.router.add_get("/wechat/mp", mp_verify)
     app.router.add_post("/wechat/mp", mp_receive)
+    app.router.add_get("/wechat/work", work_verify)
+    app.router.add_post("/wechat/work", work_receive)
     app.router.add_get("/healthz", health)
     from bot.worker_api import add_worker_routes  # here: the worker API reads this module's keys
 

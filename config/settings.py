@@ -206,4 +206,34 @@ def secret_problems(settings: Settings) -> list[str]:
         problems.append(
             "JIESU_MP_AES_KEY must be the 43-character EncodingAESKey, or empty for plaintext mode."
         )
+    problems.extend(wecom_problems(settings))
+    return problems
+
+
+def wecom_problems(settings: Settings) -> list[str]:
+    """WeCom is optional, but half a configuration would drop task cards or callbacks silently."""
+    problems: list[str] = []
+    app = {
+        "JIESU_WORK_CORP_ID": settings.work_corp_id,
+        "JIESU_WORK_AGENT_ID": settings.work_agent_id,
+        "JIESU_WORK_SECRET": settings.work_secret,
+    }
+    given = [name for name, value in app.items() if value.strip()]
+    if given and len(given) < len(app):
+        missing = ", ".join(name for name in app if name not in given)
+        problems.append(
+            f"WeCom is half configured: set {missing} too (企业ID, and the self-built app's "
+            "AgentId and Secret), or clear all three to send workers template messages instead."
+        )
+    if settings.work_agent_id.strip() and not settings.work_agent_id.strip().isdigit():
+        problems.append("JIESU_WORK_AGENT_ID must be the app's AgentId, a number.")
+    if (settings.work_token or settings.work_aes_key) and not (
+        settings.work_token and settings.work_aes_key and settings.work_corp_id
+    ):
+        problems.append(
+            "The WeCom callback needs JIESU_WORK_TOKEN, JIESU_WORK_AES_KEY and JIESU_WORK_CORP_ID "
+            "together (the app's 接收消息 > API接收 settings)."
+        )
+    if settings.work_aes_key and len(settings.work_aes_key) != 43:
+        problems.append("JIESU_WORK_AES_KEY must be the 43-character EncodingAESKey.")
     return problems
