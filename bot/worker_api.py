@@ -346,7 +346,7 @@ def case_summary(
     upcoming = next_deadline(case)
     return {
         "number": case.number,
-        "title": case.title,
+        "title": mask_phones_in_text(case.title),
         "kind": case.kind,
         "category": case.category,
         "urgency": case.urgency,
