@@ -94,3 +94,25 @@ def test_no_transition_leaves_a_terminal_status_except_notes() -> None:
     for (action, source), _target in TRANSITIONS.items():
         if source in (S.ARCHIVED,):
             assert action is A.ANNOTATE
+
+
+def test_every_pair_outside_the_table_is_refused() -> None:
+    refused = 0
+    for action in CaseAction:
+        for status in CaseStatus:
+            if (action, status) in TRANSITIONS:
+                assert next_status(status, action) is TRANSITIONS[(action, status)]
+                continue
+            with pytest.raises(IllegalTransition) as error:
+                next_status(status, action)
+            assert error.value.action is action and error.value.status is status
+            refused += 1
+    assert refused > 0
+
+
+def test_first_responsibility_in_the_table() -> None:
+    """首接负责: once handling has begun (contacted or in progress) only finishing moves it on."""
+    for status in (S.CONTACTED, S.IN_PROGRESS):
+        assert A.RETURN not in allowed_actions(status)
+        assert A.CANCEL not in allowed_actions(status)
+        assert A.FINISH in allowed_actions(status)
