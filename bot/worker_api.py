@@ -14,6 +14,16 @@ A worker is known by a bearer token (``Authorization: Bearer <token>``, issued w
   allow it (the message says what is allowed from here), somebody changed it meanwhile, or a
   rule of the workflow (one pending extension at a time) refuses it.
 
+Endpoints: ``GET me``, ``GET tasks?status=&overdue=1&due_today=1&page=`` (20 a page, the
+cases the worker may see, by completion deadline. Without ``status``: the open cases that are
+theirs to work on, a dispatcher's queue included for dispatchers. ``status`` takes a comma
+list of statuses, ``open`` or ``all``. ``overdue``: an unmet deadline has passed. ``due_today``:
+an unmet deadline falls today), ``GET cases/{number}`` (detail and timeline, with ``actions``
+the worker may take now), ``POST cases/{number}/sign | contact | progress | finish | return |
+extension``, and for supervisors and unit heads ``GET extensions?status=pending`` and
+``POST extensions/{id}/decide``. Photos are references (``{"type": "image", "url": ...}`` or
+``"media_id"``), at most 9.
+
 Deadlines are judged against the app's clock, and "today" is the day in Asia/Shanghai.
 The resident's phone, and phone numbers in their words, are masked until the case is signed
 (签收) and then shown only to those who may handle the case.
@@ -77,6 +87,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/api/worker"
 PAGE_SIZE = 20
+MAX_PAGE = 10_000
 FORBIDDEN_MESSAGE = "您无权查看或办理此诉求"
 WORKER_ACTIONS = (
     CaseAction.SIGN,
@@ -493,9 +504,17 @@ def _flag(request: web.Request, name: str) -> bool:
     raise ApiError(400, "invalid_request", f"{name} 只能是 1 或 0")
 
 
-def _statuses(request: web.Request) -> list[str] | None:
-    """``status=signed,contacted``; ``open`` (the default) or ``all``."""
-    raw = request.query.get("status", "").strip() or "open"
+def _statuses(request: web.Request, worker: Worker) -> list[str] | None:
+    """``status=signed,contacted``, ``open`` or ``all``.
+
+    Without it: for a dispatcher every open case (the queue included), for anyone else the
+    cases that are theirs to work on, i.e. open but not waiting in the dispatcher queue.
+    """
+    raw = request.query.get("status", "").strip()
+    if not raw:
+        if worker.role == WorkerRole.DISPATCHER:
+            return sorted(s.value for s in OPEN_STATUSES)
+        return sorted(s.value for s in OPEN_STATUSES if s is not CaseStatus.ACCEPTED)
     if raw == "all":
         return None
     chosen: set[str] = set()
@@ -516,14 +535,14 @@ def _statuses(request: web.Request) -> list[str] | None:
 
 def _page(request: web.Request) -> int:
     raw = request.query.get("page", "1").strip() or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(400, "invalid_request", "page 须为正整数")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(400, "invalid_request", f"page 须为 1 到 {MAX_PAGE} 的整数")
     return int(raw)
 
 
 async def tasks(request: web.Request, worker: Worker) -> web.Response:
     now = now_of(request)
-    statuses = _statuses(request)
+    statuses = _statuses(request, worker)
     page = _page(request)
     query = Case.all()
     scope = scope_filter(worker)
@@ -644,7 +663,8 @@ async def extensions(request: web.Request, worker: Worker) -> web.Response:
 async def decide(request: web.Request, worker: Worker) -> web.Response:
     body = await read_payload(request, DecideIn)
     raw = request.match_info["id"]
-    asked = await ExtensionRequest.get_or_none(id=int(raw)) if raw.isdigit() else None
+    known = raw.isdigit() and len(raw) <= 18  # beyond that it is no id of ours (BIGINT)
+    asked = await ExtensionRequest.get_or_none(id=int(raw)) if known else None
     case = await Case.get_or_none(id=asked.case_id) if asked is not None else None
     if asked is None or case is None or not may_decide(worker, case):
         raise ApiError(403, "forbidden", "您无权审批这份延期申请")

@@ -134,6 +134,7 @@ async def test_my_tasks_and_their_filters(api: Api) -> None:
     )
     done = await make_case(w, S.COMPLETED, worker=w.dept_staff)
     elsewhere = await make_case(w, unit=w.other, worker=w.far_grid_worker, grid=w.g3)
+    queued = await make_case(w, S.ACCEPTED, unit_id=None, worker_id=None)  # waits for dispatch
 
     status, body = await api.get("/tasks", w.dept_staff)
     assert status == 200 and numbers(body) == {waiting.number, late.number, tomorrow.number}
@@ -162,12 +163,14 @@ async def test_my_tasks_and_their_filters(api: Api) -> None:
 
     # The other street's case is that street's task, and a dispatcher sees them all.
     assert numbers((await api.get("/tasks", w.far_grid_worker))[1]) == {elsewhere.number}
-    assert len(numbers((await api.get("/tasks", w.dispatcher))[1])) == 4
-    # A grid worker sees the cases of their grid.
+    assert queued.number in numbers((await api.get("/tasks", w.dispatcher))[1])
+    assert len(numbers((await api.get("/tasks", w.dispatcher))[1])) == 5
+    # A grid worker sees the cases of their grid; the queued one only when asked for.
     assert numbers((await api.get("/tasks", w.neighbour))[1]) == set()
     assert len(numbers((await api.get("/tasks", w.grid_worker))[1])) == 3
+    assert queued.number in numbers((await api.get("/tasks?status=open", w.grid_worker))[1])
 
-    for bad in ("status=nonsense", "page=0", "page=x", "overdue=maybe"):
+    for bad in ("status=nonsense", "page=0", "page=x", "page=99999999999999999999", "overdue=2"):
         status, body = await api.get(f"/tasks?{bad}", w.dept_staff)
         assert status == 400 and body["error"]["code"] == "invalid_request"
 
@@ -281,9 +284,11 @@ async def test_sign_contact_progress_extension_finish(api: Api) -> None:
     decide = f"/extensions/{request_id}/decide"
     status, body = await api.post(decide, w.dept_staff, {"approve": True})
     assert status == 403
-    assert (await api.post("/extensions/999999/decide", w.dept_supervisor, {"approve": True}))[
-        1
-    ] == body
+    for unknown in ("999999", "99999999999999999999999", "x"):
+        answer = await api.post(
+            f"/extensions/{unknown}/decide", w.dept_supervisor, {"approve": True}
+        )
+        assert answer == (403, body)
     status, body = await api.post(decide, w.dept_supervisor, {"approve": True, "note": "同意"})
     assert status == 200 and body["extension"]["status"] == "approved"
     assert body["completion_due_at"] == (NOW + timedelta(days=8)).isoformat()
