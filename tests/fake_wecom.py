@@ -14,11 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import time
 from contextlib import suppress
 from typing import Any
+from xml.sax.saxutils import escape
 
 from aiohttp import web
+from wechatpy.work.crypto import WeChatCrypto
 
+from bot.wechat_sign import signature
+from bot.wechat_xml import parse_xml_fields
 from tests.fake_wechat import FakeApiServer, SentMessage, _error, _ok
 
 GETTOKEN = "/cgi-bin/gettoken"
@@ -145,6 +150,63 @@ class FakeWeCom(FakeApiServer):
         self._response_codes[code] = False
         self.sent.append(SentMessage(request.path, body, token))
         return _ok(invaliduser=[])
+
+
+# What WeCom posts to the app's callback URL
+
+
+def card_event_xml(
+    userid: str,
+    event_key: str,
+    *,
+    corp_id: str = "wwfakecorp",
+    task_id: str = "",
+    response_code: str = "",
+    selected: dict[str, list[str]] | None = None,
+    create_time: int | None = None,
+    agent_id: int = 1000002,
+) -> str:
+    """A ``template_card_event`` as WeCom sends it when a worker presses a card's button."""
+    items = "".join(
+        f"<SelectedItem><QuestionKey><![CDATA[{question}]]></QuestionKey><OptionIds>"
+        + "".join(f"<OptionId><![CDATA[{option}]]></OptionId>" for option in options)
+        + "</OptionIds></SelectedItem>"
+        for question, options in (selected or {}).items()
+    )
+    return (
+        f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{userid}]]></FromUserName>"
+        f"<CreateTime>{create_time if create_time is not None else int(time.time())}</CreateTime>"
+        "<MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[template_card_event]]></Event>"
+        f"<EventKey><![CDATA[{event_key}]]></EventKey>"
+        f"<TaskId><![CDATA[{task_id}]]></TaskId>"
+        "<CardType><![CDATA[button_interaction]]></CardType>"
+        f"<ResponseCode><![CDATA[{response_code}]]></ResponseCode>"
+        f"<AgentID>{agent_id}</AgentID>"
+        + (f"<SelectedItems>{items}</SelectedItems>" if items else "")
+        + "</xml>"
+    )
+
+
+def callback_request(
+    token: str, aes_key: str, corp_id: str, xml: str, *, agent_id: int = 1000002
+) -> tuple[dict[str, str], str]:
+    """Encrypt and sign ``xml`` as WeCom does: the query and the body of the POST."""
+    crypto = WeChatCrypto(token, aes_key, corp_id)
+    nonce = secrets.token_hex(5)
+    timestamp = str(int(time.time()))
+    encrypt = parse_xml_fields(crypto.encrypt_message(xml, nonce, timestamp))["Encrypt"]
+    query = {
+        "msg_signature": signature(token, timestamp, nonce, encrypt),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    body = (
+        f"<xml><ToUserName><![CDATA[{escape(corp_id)}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[{agent_id}]]></AgentID></xml>"
+    )
+    return query, body
 
 
 async def _serve(args: argparse.Namespace) -> None:
