@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,15 +14,18 @@ import aiohttp
 import pytest
 
 from bot import outbox_drainer
-from bot.outbox_drainer import OutboxDrainer
+from bot.outbox_drainer import OutboxDrainer, TokenBucket, retry_delay
 from bot.wechat_client import AccessTokenStore, WeChatClient
+from bot.wecom_client import WeComClient
 from config.settings import Settings
 from handlers.clock import ManualClock
 from handlers.outbox import enqueue
 from models import OutboxMessage, OutboxStatus
 from tests.bot import test_wechat_client as shared
 from tests.bot.test_wechat_client import outbound_settings
-from tests.fake_wechat import CUSTOM_SEND, FakeWeChat
+from tests.bot.test_wecom_client import wecom_settings
+from tests.fake_wechat import CUSTOM_SEND, SUBSCRIBE_SEND, FakeWeChat
+from tests.fake_wecom import MESSAGE_SEND, FakeWeCom
 
 # The fixtures live with the client tests until they move to tests/conftest.py.
 outbound_db = shared.outbound_db
@@ -328,3 +333,202 @@ async def test_run_keeps_going_after_errors_and_stops_on_request(
 
     assert len(fake.sent) == 2 and calls["drain"] >= 2
     assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 2
+
+
+# Failure modes, one by one
+
+
+@pytest.mark.parametrize(
+    ("errcode", "hint"),
+    [
+        (43004, "unfollowed"),
+        (40003, "openid does not belong"),
+        (43101, "not accepted this subscription"),
+    ],
+)
+async def test_permanent_errors_end_the_delivery_with_a_hint(
+    drainer: OutboxDrainer, clock: ManualClock, fake: FakeWeChat, errcode: int, hint: str
+) -> None:
+    row = await enqueue("mp_subscribe", "o-1", {"template_id": "S", "data": {}}, clock.now())
+    fake.fail_next(SUBSCRIBE_SEND, errcode)
+
+    assert await drainer.drain_once() == 1
+
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.FAILED and row.attempts == 1
+    assert f"errcode {errcode}" in row.last_error and hint in row.last_error
+    clock.advance(timedelta(days=1))
+    assert await drainer.drain_once() == 0
+    assert fake.requests.count(SUBSCRIBE_SEND) == 1
+
+
+@pytest.mark.parametrize("failure", ["-1", "45009", "http 503", "timeout"])
+async def test_transient_failures_come_back_after_a_jittered_backoff(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    failure: str,
+) -> None:
+    settings = outbound_settings(outbound_db, wechat_base, http_timeout_seconds=0.3)
+    drainer = make_drainer(session, settings, clock, "proc-a")
+    await drainer._client.send_custom_message("o-warm", text("先取令牌"))  # type: ignore[union-attr]
+    (row,) = await queue_custom(clock, 1)
+    if failure == "http 503":
+        fake.fail_http_next(CUSTOM_SEND, 503)
+    elif failure == "timeout":
+        fake.delay = 0.6
+    else:
+        fake.fail_next(CUSTOM_SEND, int(failure))
+
+    assert await drainer.drain_once() == 1
+    fake.delay = 0.0
+
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.PENDING and row.attempts == 1
+    wait = (row.next_attempt_at - clock.now()).total_seconds()
+    base = outbox_drainer.BACKOFF_BASE_SECONDS
+    assert base / 2 <= wait <= base  # first retry: half to all of the base, never at once
+    clock.advance(timedelta(seconds=base + 1))
+    assert await drainer.drain_once() == 1
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT and row.attempts == 2
+
+
+def test_backoff_grows_is_capped_and_is_jittered() -> None:
+    rng = random.Random(7)
+    base, cap = outbox_drainer.BACKOFF_BASE_SECONDS, outbox_drainer.BACKOFF_CAP_SECONDS
+    for attempts in range(1, 15):
+        ceiling = min(cap, base * 2 ** (attempts - 1))
+        delays = {retry_delay(attempts, rng).total_seconds() for _ in range(20)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jitter: a burst of failures does not retry in lockstep
+
+
+async def test_token_bucket_paces_acquisitions() -> None:
+    bucket = TokenBucket(rate=50, burst=5)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.gather(*(bucket.acquire() for _ in range(15)))
+    elapsed = loop.time() - start
+    assert elapsed >= 10 / 50 * 0.9  # the burst of 5 at once, then 10 at 50 a second
+
+
+async def test_sends_are_rate_limited_per_account(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+) -> None:
+    settings = outbound_settings(outbound_db, wechat_base, outbound_rate_per_second=40)
+    drainer = make_drainer(session, settings, clock, "proc-a")
+    await queue_custom(clock, 60)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    assert await drainer.drain_once() == 60
+
+    assert loop.time() - start >= 20 / 40 * 0.9  # 40 at once, 20 more at 40 a second
+    assert len(fake.sent) == 60
+    assert set(drainer._buckets) == {"mp"}
+    assert drainer.bucket("work") is not drainer.bucket("mp")
+
+
+# The WeCom app (channel work_app)
+
+
+@pytest.fixture
+def fake_wecom() -> FakeWeCom:
+    return FakeWeCom(users={"wangfang", "liqiang"})
+
+
+@pytest.fixture
+async def wecom_base(fake_wecom: FakeWeCom) -> AsyncIterator[str]:
+    async with fake_wecom.running() as url:
+        yield url
+
+
+def wecom_drainer(
+    session: aiohttp.ClientSession, database_url: str, wecom_base: str, clock: ManualClock
+) -> OutboxDrainer:
+    settings = wecom_settings(database_url, wecom_base)
+    tokens = AccessTokenStore(clock, "proc-a")
+    return OutboxDrainer(
+        None, settings, clock, "proc-a", wecom=WeComClient(session, settings, tokens)
+    )
+
+
+async def test_work_app_rows_reach_wecom(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wecom_base: str,
+    clock: ManualClock,
+    fake_wecom: FakeWeCom,
+) -> None:
+    drainer = wecom_drainer(session, outbound_db, wecom_base, clock)
+    now = clock.now()
+    card = {
+        "msgtype": "template_card",
+        "template_card": {"card_type": "button_interaction", "task_id": "2603100001-0"},
+    }
+    await enqueue("work_app", "wangfang", text("新工单"), now)
+    sent_card = await enqueue("work_app", "liqiang", card, now)
+    code = fake_wecom.new_response_code()
+    update = {"kind": "update_card", "response_code": code, "button": {"replace_name": "已签收"}}
+    await enqueue("work_app", "liqiang", update, now)
+
+    assert await drainer.drain_once() == 3
+
+    assert fake_wecom.messages_to("wangfang") == [
+        {"touser": "wangfang", "agentid": 1000002, **text("新工单")}
+    ]
+    assert fake_wecom.cards_to("liqiang") == [card["template_card"]]
+    assert fake_wecom.card_updates() == [
+        {
+            "userids": ["liqiang"],
+            "agentid": 1000002,
+            "response_code": code,
+            "button": {"replace_name": "已签收"},
+        }
+    ]
+    await sent_card.refresh_from_db()
+    assert sent_card.status == OutboxStatus.SENT and sent_card.response is not None
+    assert sent_card.response["response_code"]  # kept: the card can be updated with it
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 3
+
+
+async def test_work_app_failures_are_classified(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wecom_base: str,
+    clock: ManualClock,
+    fake_wecom: FakeWeCom,
+) -> None:
+    drainer = wecom_drainer(session, outbound_db, wecom_base, clock)
+    unknown = await enqueue("work_app", "nobody", text("新工单"), clock.now())
+    assert await drainer.drain_once() == 1
+    await unknown.refresh_from_db()
+    assert unknown.status == OutboxStatus.FAILED and unknown.attempts == 1
+    assert "81013" in unknown.last_error and "可见范围" in unknown.last_error
+
+    busy = await enqueue("work_app", "wangfang", text("新工单"), clock.now())
+    fake_wecom.fail_next(MESSAGE_SEND, -1)
+    assert await drainer.drain_once() == 1
+    await busy.refresh_from_db()
+    assert busy.status == OutboxStatus.PENDING and "errcode -1" in busy.last_error
+    clock.advance(timedelta(minutes=1))
+    assert await drainer.drain_once() == 1
+    await busy.refresh_from_db()
+    assert busy.status == OutboxStatus.SENT and busy.attempts == 2
+    assert len(fake_wecom.messages_to("wangfang")) == 1
+
+
+async def test_work_app_without_wecom_fails_saying_what_to_set(
+    drainer: OutboxDrainer, clock: ManualClock
+) -> None:
+    row = await enqueue("work_app", "wangfang", text("新工单"), clock.now())
+    await drainer.drain_once()
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.FAILED and "JIESU_WORK_SECRET" in row.last_error
