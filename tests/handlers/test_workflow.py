@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -335,6 +336,32 @@ async def test_a_stale_copy_loses_the_race(world: World) -> None:
     with pytest.raises(ConcurrentChange):
         await return_case(stale, world.dept_staff, "重复", ctx)
     assert [e.action for e in await events_of(case)] == ["sign"]
+
+
+async def test_two_at_once_one_wins(world: World) -> None:
+    """Two requests racing on separate copies: one pending extension, one signature."""
+    ctx = await context()
+    case = await make_case(world, S.SIGNED, worker=world.dept_staff)
+    copies = [await Case.get(id=case.id), await Case.get(id=case.id)]
+    results = await asyncio.gather(
+        request_extension(copies[0], world.dept_staff, 24, "等待配件", ctx),
+        request_extension(copies[1], world.dept_colleague, 48, "等待审批", ctx),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, ExtensionRequest) for r in results) == 1
+    assert sum(isinstance(r, ConcurrentChange | WorkflowConflict) for r in results) == 1
+    assert await ExtensionRequest.filter(case_id=case.id).count() == 1
+
+    waiting = await make_case(world, worker=world.dept_staff)
+    copies = [await Case.get(id=waiting.id), await Case.get(id=waiting.id)]
+    results = await asyncio.gather(
+        sign_case(copies[0], world.dept_staff, ctx),
+        sign_case(copies[1], world.dept_colleague, ctx),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, CaseEvent) for r in results) == 1
+    assert sum(isinstance(r, ConcurrentChange | IllegalTransition) for r in results) == 1
+    assert len(await events_of(waiting, A.SIGN)) == 1
 
 
 # Every transition the worker actions expose, legal and illegal
