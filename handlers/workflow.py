@@ -153,21 +153,15 @@ def clean_attachments(attachments: list[dict[str, Any]] | None) -> list[dict[str
     return cleaned
 
 
-async def _unit_name(unit_id: int | None) -> str:
+async def _unit(unit_id: int | None) -> tuple[str, str | None]:
+    """The unit's name as people read it, and its code for the event's data."""
     unit = await Unit.get_or_none(id=unit_id) if unit_id is not None else None
-    return unit.name if unit is not None else "承办单位"
+    return (unit.name, unit.code) if unit is not None else ("承办单位", None)
 
 
-async def _unit_code(unit_id: int | None) -> str | None:
-    unit = await Unit.get_or_none(id=unit_id) if unit_id is not None else None
-    return unit.code if unit is not None else None
-
-
-async def tell_resident(
-    case: Case, text: str, milestone: str, ctx: HandlerContext, *, resident_id: int | None = None
-) -> None:
+async def tell_resident(case: Case, text: str, milestone: str, ctx: HandlerContext) -> None:
     """Tell the case's resident about a milestone once per handling round (重办 starts another)."""
-    rid = case.resident_id if resident_id is None else resident_id
+    rid = case.resident_id
     resident = await Resident.get_or_none(id=rid) if rid is not None else None
     if resident is None:
         return
@@ -187,7 +181,7 @@ async def sign_case(case: Case, worker: Worker, ctx: HandlerContext) -> CaseEven
     """签收: the case's unit takes it on (首接负责) and the signer becomes its handler."""
     _check_handler(worker, case, "签收")
     async with in_transaction():
-        unit_name = await _unit_name(case.unit_id)
+        unit_name, unit_code = await _unit(case.unit_id)
         return await apply_action(
             case,
             CaseAction.SIGN,
@@ -195,7 +189,7 @@ async def sign_case(case: Case, worker: Worker, ctx: HandlerContext) -> CaseEven
             ctx.now,
             note=f"{unit_name}{worker.name}签收",
             data={
-                "unit": await _unit_code(case.unit_id),
+                "unit": unit_code,
                 "worker": worker.id,
                 "worker_name": worker.name,
             },
@@ -212,7 +206,7 @@ async def return_case(case: Case, worker: Worker, reason: str, ctx: HandlerConte
     reason = _required_text(reason, "退单原因")
     _check_handler(worker, case, "退单")
     async with in_transaction():
-        unit_name = await _unit_name(case.unit_id)
+        unit_name, unit_code = await _unit(case.unit_id)
         event = await apply_action(
             case,
             CaseAction.RETURN,
@@ -221,7 +215,7 @@ async def return_case(case: Case, worker: Worker, reason: str, ctx: HandlerConte
             note=f"{unit_name}退单：{reason}",
             data={
                 "reason": reason,
-                "unit": await _unit_code(case.unit_id),
+                "unit": unit_code,
                 "worker": worker.id,
                 "worker_name": worker.name,
             },
@@ -262,7 +256,7 @@ async def record_contact(
             changes={"first_contact_at": ctx.now} if first else None,
         )
         if first:
-            unit_name = await _unit_name(case.unit_id)
+            unit_name, _ = await _unit(case.unit_id)
             text = replies.CONTACTED.format(number=case.number, unit=unit_name, method=label)
             await tell_resident(case, text, "contacted", ctx)
         return event
@@ -294,10 +288,23 @@ async def add_progress(
         )
 
 
-async def _merged_residents(case: Case) -> list[tuple[Case, int]]:
-    """Cases merged into ``case`` whose residents are answered with it (并案)."""
+async def _tell_merged(case: Case, result: str, ctx: HandlerContext) -> None:
+    """Cases merged into ``case`` (并案) are answered with it: each resident under their number."""
     merged = await Case.filter(duplicate_of_id=case.id, status=CaseStatus.MERGED).order_by("id")
-    return [(m, m.resident_id) for m in merged if m.resident_id is not None]
+    for other in merged:
+        resident = await Resident.get_or_none(id=other.resident_id) if other.resident_id else None
+        if resident is None:
+            continue
+        await notify_resident(
+            resident,
+            replies.FINISHED.format(number=other.number, result=result),
+            ctx.now,
+            purpose="case_finished",
+            case_id=other.id,
+            dedup_key=f"case:{other.id}:finished-with:{case.id}:{case.reopened_count}",
+            settings=ctx.settings,
+            update=CaseUpdate(number=other.number, status=CaseStatus.COMPLETED.label, at=ctx.now),
+        )
 
 
 async def finish_case(
@@ -328,20 +335,7 @@ async def finish_case(
         await tell_resident(
             case, replies.FINISHED.format(number=case.number, result=result), "finished", ctx
         )
-        for merged, resident_id in await _merged_residents(case):
-            text = replies.FINISHED.format(number=merged.number, result=result)
-            await notify_resident(
-                await Resident.get(id=resident_id),
-                text,
-                ctx.now,
-                purpose="case_finished",
-                case_id=merged.id,
-                dedup_key=f"case:{merged.id}:finished-with:{case.id}:{case.reopened_count}",
-                settings=ctx.settings,
-                update=CaseUpdate(
-                    number=merged.number, status=CaseStatus.COMPLETED.label, at=ctx.now
-                ),
-            )
+        await _tell_merged(case, result, ctx)
         return event
 
 
