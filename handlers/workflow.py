@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from config import replies
 from handlers.context import HandlerContext
+from handlers.deadlines import deadlines_for
 from handlers.notify import CaseUpdate, notify_resident
 from handlers.timeline import Actor, apply_action
 from models import (
@@ -337,6 +338,31 @@ async def finish_case(
         )
         await _tell_merged(case, result, ctx)
         return event
+
+
+async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext) -> CaseEvent:
+    """重办: the result did not hold (an unsatisfied resident, a supervisor's rejection).
+
+    The case goes back to 处理中 with the unit and worker that owned it (首接负责), a fresh
+    completion deadline, and a new round of notices for the resident. Callers decide who may.
+    """
+    reason = _required_text(reason, "重办原因")
+    completion = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now).completion
+    async with in_transaction():
+        return await apply_action(
+            case,
+            CaseAction.REOPEN,
+            actor,
+            ctx.now,
+            note=f"重办：{reason}",
+            data={"reason": reason, "previous_result": case.result, "new": _iso(completion)},
+            changes={
+                "reopened_count": case.reopened_count + 1,
+                "completed_at": None,
+                "result": "",
+                "completion_due_at": completion,
+            },
+        )
 
 
 async def request_extension(

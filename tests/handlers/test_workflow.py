@@ -16,7 +16,7 @@ from handlers.context import HandlerContext
 from handlers.gazetteer import load_gazetteer
 from handlers.notify import REASON_NO_CONSENT, REASON_NOTHING_CONFIGURED, REASON_UNFOLLOWED
 from handlers.routing import load_routing_table
-from handlers.timeline import ConcurrentChange
+from handlers.timeline import Actor, ConcurrentChange
 from handlers.workflow import (
     InvalidRequest,
     NotAllowed,
@@ -29,6 +29,7 @@ from handlers.workflow import (
     may_handle,
     may_see,
     record_contact,
+    reopen_case,
     request_extension,
     return_case,
     revoke_tokens,
@@ -304,6 +305,30 @@ async def test_finish_records_the_result_and_tells_every_resident(world: World) 
     assert told.recipient == "o-resident" and "路灯已修复" in told.payload["text"]["content"]
     [told_too] = await outbox_of(merged)
     assert told_too.recipient == "o-neighbour" and merged.number in str(told_too.payload)
+
+
+async def test_reopen_goes_back_to_the_owning_unit_and_tells_again(world: World) -> None:
+    ctx = await context()
+    case = await make_case(world, S.IN_PROGRESS, worker=world.dept_staff)
+    await finish_case(case, world.dept_staff, "已修复", [], ctx)
+    later = await context(NOW + timedelta(days=2))
+    with pytest.raises(InvalidRequest):
+        await reopen_case(case, Actor("resident", "o-resident"), "", later)
+    event = await reopen_case(case, Actor("resident", "o-resident"), "路灯又不亮了", later)
+    await case.refresh_from_db()
+    assert case.status == S.IN_PROGRESS and case.reopened_count == 1
+    assert case.unit_id == world.dept.id and case.worker_id == world.dept_staff.id
+    assert case.completed_at is None and case.result == ""
+    assert case.completion_due_at is not None and case.completion_due_at > later.now
+    assert event.data["previous_result"] == "已修复" and event.note == "重办：路灯又不亮了"
+    await finish_case(case, world.dept_staff, "更换了灯具", [], later)
+    finished = [row for row in await outbox_of(case) if row.purpose == "case_finished"]
+    assert [row.dedup_key for row in finished] == [
+        f"case:{case.id}:finished:0",
+        f"case:{case.id}:finished:1",
+    ]
+    with pytest.raises(IllegalTransition):
+        await reopen_case(await make_case(world), Actor.system(), "原因", later)
 
 
 async def test_return_sends_the_case_to_the_dispatcher_queue(world: World) -> None:
