@@ -247,6 +247,11 @@ class OutboxDrainer:
     # Sending
 
     async def _deliver(self, row: OutboxMessage, claim_id: str) -> None:
+        if not self._sandbox and row.channel in KNOWN_CHANNELS:
+            # Wait for the account's turn before checking the claim, so that a long wait ends
+            # in a renewed claim (or in leaving the row to others), never in a send on a claim
+            # that ran out meanwhile.
+            await self.bucket(account_of(row.channel)).acquire()
         if not await self._keep_claim(row, claim_id):
             logger.warning("outbox %s: claim ran out before sending; left to others", row.id)
             return
@@ -302,7 +307,6 @@ class OutboxDrainer:
         client = self._client
         if client is None:
             raise PermanentSendError(MP_NOT_CONFIGURED)
-        await self.bucket(account_of(channel)).acquire()
         if channel == "mp_custom":
             return await client.send_custom_message(row.recipient, payload)
         if channel == "mp_template":
@@ -315,7 +319,6 @@ class OutboxDrainer:
         wecom = self._wecom
         if wecom is None:
             raise PermanentSendError(WORK_APP_NOT_CONFIGURED)
-        await self.bucket("work").acquire()
         if payload.pop("kind", None) == UPDATE_CARD:
             return await wecom.update_template_card(userid, payload)
         return await wecom.send_message(userid, payload)

@@ -532,3 +532,26 @@ async def test_work_app_without_wecom_fails_saying_what_to_set(
     await drainer.drain_once()
     await row.refresh_from_db()
     assert row.status == OutboxStatus.FAILED and "JIESU_WORK_SECRET" in row.last_error
+
+
+async def test_a_long_wait_for_the_rate_limit_never_sends_on_a_lapsed_claim(
+    drainer: OutboxDrainer,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (row,) = await queue_custom(clock, 1)
+    bucket = drainer.bucket("mp")
+
+    async def slow_turn() -> None:
+        clock.advance(timedelta(minutes=5))  # far beyond the claim
+
+    monkeypatch.setattr(bucket, "acquire", slow_turn)
+    assert await drainer.drain_once() == 1
+
+    await row.refresh_from_db()
+    assert fake.sent == [] and row.status == OutboxStatus.SENDING  # left to the next claim
+    monkeypatch.undo()
+    clock.advance(timedelta(seconds=1))
+    assert await drainer.drain_once() == 1
+    assert len(fake.sent) == 1

@@ -110,11 +110,15 @@ async def test_each_send_method_uses_its_path(client: WeChatClient, fake: FakeWe
     assert fake.sent[0].body == {"touser": "o-1", **template}
 
 
+@pytest.mark.parametrize("how", ["invalid", "expired"])
 async def test_rejected_token_is_refreshed_once_and_retried(
-    client: WeChatClient, fake: FakeWeChat
+    client: WeChatClient, fake: FakeWeChat, how: str
 ) -> None:
     await client.send_custom_message("o-1", TEXT)
-    fake.invalidate_tokens()
+    if how == "invalid":
+        fake.invalidate_tokens()  # 40001: someone else refreshed it
+    else:
+        fake.expire_tokens()  # 42001: expired by WeChat's clock, though ours says fresh
 
     await client.send_custom_message("o-2", TEXT)
 
@@ -172,7 +176,16 @@ async def test_token_is_renewed_before_it_expires(
 
 
 @pytest.mark.parametrize(
-    ("errcode", "retryable"), [(-1, True), (45009, True), (43004, False), (45015, False)]
+    ("errcode", "retryable"),
+    [
+        (-1, True),
+        (45009, True),
+        (45011, True),
+        (43004, False),
+        (40003, False),
+        (43101, False),
+        (45015, False),
+    ],
 )
 async def test_api_errors_say_whether_to_retry(
     client: WeChatClient, fake: FakeWeChat, errcode: int, retryable: bool
