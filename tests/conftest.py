@@ -30,6 +30,9 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "category_corrections",
+    "extension_requests",
+    "worker_tokens",
     "case_events",
     "conversations",
     "surveys",
