@@ -334,3 +334,28 @@ async def test_other_events_are_acknowledged_and_not_stored(make_client: ClientF
     response = await client.post("/wechat/work", params=query, data=body.encode())
     assert response.status == 200 and await response.text() == ""
     assert await written() == (0, 0)
+
+
+# Settings
+
+
+def test_half_a_wecom_configuration_is_named_at_start() -> None:
+    from config.settings import Settings, wecom_problems
+
+    def problems(**values: str) -> list[str]:
+        return wecom_problems(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+
+    assert problems() == []
+    assert problems(**WORK_SETTINGS) == []
+    (half,) = problems(work_corp_id="ww1", work_secret="s")
+    assert "JIESU_WORK_AGENT_ID" in half
+    assert any("a number" in p for p in problems(**{**WORK_SETTINGS, "work_agent_id": "abc"}))
+    (callback,) = problems(work_token="t", work_aes_key=AES_KEY)
+    assert "JIESU_WORK_CORP_ID" in callback
+    assert any("43-character" in p for p in problems(**{**WORK_SETTINGS, "work_aes_key": "x"}))
+
+
+def test_a_broken_aes_key_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="JIESU_WORK_AES_KEY"):
+        wecom_endpoint.aes_key("not-a-key")
+    assert len(wecom_endpoint.aes_key(AES_KEY)) == 32
