@@ -334,7 +334,7 @@ async def update_card(
     )
 
 
-def refused_text(case: Case, worker: Worker, exc: Exception) -> str:
+def refused_text(case: Case, exc: Exception) -> str:
     """Why nothing happened, short enough for a button."""
     if isinstance(exc, workflow.NotAllowed):
         return "已不由您办理"
@@ -405,7 +405,7 @@ async def press_button(press: ButtonPress, ctx: HandlerContext) -> PressOutcome:
     try:
         await _apply(action, case, worker, reason, ctx)
     except (workflow.WorkflowError, IllegalTransition) as exc:
-        text = refused_text(case, worker, exc)
+        text = refused_text(case, exc)
         logger.info("card button %s by worker %s refused: %s", press.event_key, worker.id, exc)
         await update_card(press.userid, press.response_code, text, ctx, case.id)
         return PressOutcome("refused", case.id, text)
