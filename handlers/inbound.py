@@ -49,12 +49,16 @@ async def fail(message: InboundMessage, error: str) -> None:
 
 
 async def claim_stuck(
-    now: datetime, older_than: timedelta, max_attempts: int, limit: int
+    now: datetime, older_than: timedelta, max_attempts: int, limit: int, channel: str = "mp"
 ) -> list[InboundMessage]:
-    """Take up messages whose processing died or failed; their answers go out via the outbox."""
+    """Take up messages whose processing died or failed; their answers go out via the outbox.
+
+    Only messages of ``channel``: each channel's messages are re-run by its own router.
+    """
     cutoff = now - older_than
     candidates = (
         await InboundMessage.filter(
+            channel=channel,
             status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED, InboundStatus.FAILED],
             claimed_at__lt=cutoff,
             attempts__lt=max_attempts,

@@ -8,6 +8,7 @@ from models import Case, CaseAction, CaseEvent, CaseStatus, Resident
 
 MAX_LISTED = 5
 TIMELINE_EVENTS = 8
+STAFF_ONLY_NOTES = frozenset({"deadline_warning"})
 
 
 async def my_cases(resident: Resident) -> str:
@@ -39,7 +40,14 @@ async def case_timeline(resident: Resident, number: str) -> str:
     case = await Case.get_or_none(number=number, resident_id=resident.id)
     if case is None:
         return replies.CASE_NOT_FOUND.format(number=number)
-    events = await CaseEvent.filter(case_id=case.id).order_by("-at", "-id").limit(TIMELINE_EVENTS)
+    # Reminders to staff (deadline warnings) are not the resident's business.
+    events = [
+        event
+        for event in await CaseEvent.filter(case_id=case.id)
+        .order_by("-at", "-id")
+        .limit(TIMELINE_EVENTS * 3)
+        if (event.data or {}).get("kind") not in STAFF_ONLY_NOTES
+    ][:TIMELINE_EVENTS]
     lines = [
         replies.TIMELINE_HEADER.format(
             number=case.number, status=CaseStatus(case.status).label, title=case.title
