@@ -7,6 +7,7 @@ outbound client, the outbox drainer, and the scheduler last (it needs the ORM co
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -74,6 +75,9 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WORK_ENDPOINT] = WecomEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
+    # Start-up objects (word tables, model, routing) live as long as the process: keep the
+    # collector's full passes from walking them inside residents' requests.
+    gc.freeze()
     yield
     await intake.drain_background()
     if intake.llm_session is not None:

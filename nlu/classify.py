@@ -84,11 +84,14 @@ def keyword_votes() -> Mapping[str, tuple[tuple[int, float], ...]]:
 def keywords_inside(token: str) -> tuple[str, ...]:
     """The token if it is a keyword, else the keywords inside it, leftmost-longest.
 
-    jieba keeps some compounds whole ("公立医院", "噪音扰民") that contain our cue words.
+    jieba keeps some compounds whole ("公立医院", "噪音扰民") that contain our cue words. A token
+    of letters and digits counts only whole: 13812345678 is a phone number, not the 12345 line.
     """
     votes = keyword_votes()
     if token in votes:
         return (token,)
+    if token.isascii():
+        return ()
     found: list[str] = []
     position = 0
     while position < len(token) - 1:

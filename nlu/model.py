@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def is_first_level(label: str) -> bool:
 def char_ngrams(text: str) -> list[str]:
     """Characters and character pairs, lower case, runs of spaces as one."""
     text = _SPACES.sub(" ", text.lower())
-    return [*text, *(text[i : i + 2] for i in range(len(text) - 1))]
+    return [*text, *map(str.__add__, text, text[1:])]
 
 
 def keyword_scores(words: Sequence[str], lead_words: Sequence[str]) -> list[float]:
@@ -335,7 +336,7 @@ class TrainedModel:
         for offset, block in zip(self._offsets, self.sparse_blocks, strict=False):
             strings = views.sparse.get(block.kind, ())
             lookup = block.vocabulary.get
-            found = np.fromiter((lookup(f, -1) for f in strings), np.intp, len(strings))
+            found = np.fromiter(map(lookup, strings, repeat(-1)), np.intp, len(strings))
             found = found[found >= 0]
             if not len(found):
                 continue

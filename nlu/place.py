@@ -48,6 +48,13 @@ def _alternatives(words: Iterable[str]) -> str:
     return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
 
 
+def _next_is(*words: Iterable[str]) -> str:
+    """A lookahead for the first characters of ``words``. Placed after the lazy name run, it
+    changes no match but spares the engine trying every suffix at every length of the run."""
+    firsts = sorted({word[0] for group in words for word in group})
+    return f"(?=[{re.escape(''.join(firsts))}])"
+
+
 @cache
 def _patterns() -> dict[str, re.Pattern[str]]:
     name = rf"[{_CJK}]{{1,{_MAX_NAME}}}?"
@@ -60,22 +67,26 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     )
     return {
         DISTRICT: re.compile(
-            rf"({name})(?:{_alternatives(lexicon.DISTRICT_SUFFIXES)})(?![里内外委长])"
+            rf"({name}){_next_is(lexicon.DISTRICT_SUFFIXES)}"
+            rf"(?:{_alternatives(lexicon.DISTRICT_SUFFIXES)})(?![里内外委长])"
         ),
         STREET: re.compile(
-            rf"({name})(?:街道|镇(?![压定静守痛住]|街道)|乡(?![村下亲音愁土镇]|街道))"
+            rf"({name})(?=[街镇乡])(?:街道|镇(?![压定静守痛住]|街道)|乡(?![村下亲音愁土镇]|街道))"
         ),
         ROAD: re.compile(
-            rf"({name})(?:大道|大街|公路|路(?![线费况子径数由])|街(?![道坊头面边区办])|巷)"
+            rf"({name})(?=[大公路街巷])(?:大道|大街|公路|路(?![线费况子径数由])|街(?![道坊头面边区办])|巷)"
             rf"(?!{compound}|{poi})"
             r"(?:([0-9]{1,5})(号(?!楼)|弄)(?:([0-9]{1,4})号(?![楼0-9]))?)?"
         ),
         COMMUNITY: re.compile(
-            rf"({name})(?:{_alternatives(lexicon.COMMUNITY_SUFFIXES)})"
+            rf"({name}){_next_is(lexicon.COMMUNITY_SUFFIXES)}"
+            rf"(?:{_alternatives(lexicon.COMMUNITY_SUFFIXES)})"
             rf"(?!(?<=社区)[{lexicon.NOT_COMMUNITY_AFTER}])"
         ),
-        COMPOUND: re.compile(rf"({name})(?:{compound}|里(?=[0-9]|弄|号))"),
-        POI: re.compile(rf"({name})(?:{poi})(?![生卡舞监价经化])"),
+        COMPOUND: re.compile(
+            rf"({name}){_next_is(lexicon.COMPOUND_SUFFIXES, '里')}(?:{compound}|里(?=[0-9]|弄|号))"
+        ),
+        POI: re.compile(rf"({name}){_next_is(lexicon.POI_SUFFIXES)}(?:{poi})(?![生卡舞监价经化])"),
         BUILDING: re.compile(rf"(?:{part})+(?![线车文床令窗机年月日天元])"),
     }
 

@@ -149,3 +149,10 @@ def test_shared_and_weighted_cue_words() -> None:
     assert all(word in votes for word in WEAK_KEYWORDS | STRONG_KEYWORDS)
     assert not WEAK_KEYWORDS & STRONG_KEYWORDS
     assert votes["公司"][0][1] < votes["物业"][0][1] < votes["垄断"][0][1]
+
+
+def test_digits_inside_a_phone_number_are_no_keyword() -> None:
+    from nlu import understand
+
+    result = understand("国权路小区3号楼楼道灯坏了一个星期，晚上很黑，电话13812345678")
+    assert result.category == "城乡建设/物业管理"
