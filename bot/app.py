@@ -75,13 +75,21 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WORK_ENDPOINT] = WecomEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
-    # Start-up objects (word tables, model, routing) live as long as the process: keep the
-    # collector's full passes from walking them inside residents' requests.
-    gc.freeze()
     yield
     await intake.drain_background()
     if intake.llm_session is not None:
         await intake.llm_session.close()
+
+
+async def freeze_startup_objects(app: web.Application) -> None:
+    """Keep the collector's full passes from walking start-up objects inside requests.
+
+    The word tables, model and routing live as long as the serving process. Only a process that
+    serves one app for its whole life may freeze (``jiesu serve`` does): frozen objects are never
+    collected, so a process that builds many apps (the test suite) would keep every earlier
+    app's connections open.
+    """
+    gc.freeze()
 
 
 async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -68,7 +68,7 @@ async def _prepare_database(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import create_app, freeze_startup_objects
 
     if args.demo:
         settings = trial_settings(settings)
@@ -91,7 +91,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"jiesu: in another terminal, try: jiesu chat --url http://{host}:{port}/wechat/mp\n"
         )
     sys.stdout.flush()
-    web.run_app(create_app(settings), host=host, port=port, print=lambda line: logger.info(line))
+    app = create_app(settings)
+    # After every cleanup_ctx has started: aiohttp runs them first, then later startup hooks.
+    app.on_startup.append(freeze_startup_objects)
+    web.run_app(app, host=host, port=port, print=lambda line: logger.info(line))
     return 0
 
 
