@@ -12,7 +12,6 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
-from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -29,11 +28,12 @@ from bot.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
-from handlers.escalation import sweep_until_done
 from handlers.gazetteer import gazetteer_cache
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
-from scheduler.runner import SweepJob, build_scheduler
+from scheduler.jobs import DEADLINE_SWEEP_JOB as DEADLINE_SWEEP_JOB  # re-exported for tests
+from scheduler.jobs import sweep_jobs
+from scheduler.runner import build_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
 WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-DEADLINE_SWEEP_JOB = "sweep_deadlines"
+RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
 
 
 def process_id() -> str:
@@ -118,22 +118,11 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    if not settings.run_background:
+    if not (settings.run_background and app[RUNS_SWEEPS]):
         yield
         return
     intake = app[INTAKE]
-    scheduler = build_scheduler(
-        [
-            SweepJob(
-                "recover_inbound", intake.recover, max(settings.inbound_recovery_seconds / 3, 1.0)
-            ),
-            SweepJob(
-                DEADLINE_SWEEP_JOB,
-                partial(sweep_until_done, intake.context),
-                settings.escalation_sweep_seconds,
-            ),
-        ]
-    )
+    scheduler = build_scheduler(sweep_jobs(settings, intake.context, intake.recover))
     app[SCHEDULER] = scheduler
     scheduler.start()
     yield
@@ -164,11 +153,27 @@ async def work_receive(request: web.Request) -> web.StreamResponse:
     return await request.app[WORK_ENDPOINT].receive(request)
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+def _background_app(settings: Settings, clock: Clock | None, runs_sweeps: bool) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[RUNS_SWEEPS] = runs_sweeps
     app.cleanup_ctx.extend([orm_ctx, intake_ctx, outbound_ctx, scheduler_ctx])
+    return app
+
+
+def create_worker_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """What ``jiesu worker`` runs: the sweeps and the outbox drainer, no HTTP routes.
+
+    The same resources as the service, started and stopped in the same order; run it with an
+    ``AppRunner`` and no site.
+    """
+    return _background_app(settings, clock, runs_sweeps=True)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """The service: WeChat endpoints, APIs and, unless ``serve_sweeps`` is off, the sweeps."""
+    app = _background_app(settings, clock, runs_sweeps=settings.serve_sweeps)
 
     app.router.add_get("/wechat/mp", mp_verify)
     app.router.add_post("/wechat/mp", mp_receive)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import replies
-from handlers import cancel, conversations, detail, follow, queries, report
+from handlers import cancel, conversations, detail, follow, queries, report, surveys
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
 from handlers.conversations import DialogueState
@@ -179,12 +179,17 @@ async def on_words(
     conversation: Conversation,
     ctx: HandlerContext,
     attachments: list[dict[str, Any]] | None = None,
+    menu: str | None = None,
 ) -> Outcome:
     text = text.strip()
     if not text:
         return Outcome(replies.EMPTY_TEXT)
     if not attachments:
         answer = await command_reply(text, resident, ctx)
+        if answer is not None:
+            return Outcome(answer)
+        # While a survey round is open, "1" or "不满意，还是不亮" answers it (回访).
+        answer = await surveys.reply_as_answer(resident, text, ctx, menu=menu)
         if answer is not None:
             return Outcome(answer)
     for prefix in replies.NEW_CASE_PREFIXES:
@@ -301,7 +306,8 @@ async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
     await note_message(resident, ctx.now)
     conversation = await conversations.current(resident, ctx.now)
     if message.msg_type == "text":
-        return await on_words(message.content, resident, conversation, ctx)
+        menu = dict(message.extra).get("bizmsgmenuid")
+        return await on_words(message.content, resident, conversation, ctx, menu=menu)
     if message.msg_type == "link":
         words = "\n".join(p for p in (message.content, message.url or "") if p)
         return await on_words(words, resident, conversation, ctx)

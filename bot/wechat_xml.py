@@ -98,7 +98,8 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
         for item in items if isinstance(items, list) else [items]:
             if isinstance(item, dict) and item.get("TemplateId"):
                 extra.append((str(item["TemplateId"]), str(item.get("SubscribeStatusString", ""))))
-    for name in ("Status", "Scale", "ThumbMediaId", "Format", "Precision"):
+    # bizmsgmenuid: the option a resident tapped in a customer-service menu (msgmenu).
+    for name in ("Status", "Scale", "ThumbMediaId", "Format", "Precision", "bizmsgmenuid"):
         value = _text(fields, name)
         if value is not None:
             extra.append((name, value))

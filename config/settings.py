@@ -132,6 +132,44 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often the deadline sweep runs in each process"
     )
 
+    # Follow-up (回访): satisfaction surveys after 办结 (texts in config/surveys.py)
+    survey_delay_hours: float | None = Field(
+        default=None,
+        ge=0,
+        description="Ask this many hours after 办结; empty = next morning at survey_morning_hour",
+    )
+    survey_morning_hour: int = Field(
+        default=9, ge=0, le=23, description="Local hour surveys start, and quiet hours end"
+    )
+    survey_evening_hour: int = Field(
+        default=21, ge=1, le=24, description="Local hour from which no survey or reminder goes out"
+    )
+    survey_reminder_hours: float = Field(
+        default=24.0, gt=0, description="One reminder this long after the survey, if unanswered"
+    )
+    survey_close_hours: float = Field(
+        default=72.0, gt=0, description="An unanswered round closes as 未评价 this long after"
+    )
+    survey_late_answer_days: int = Field(
+        default=30, ge=0, description="An answer this long after its round closed is still kept"
+    )
+    followup_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="How often the survey sweep runs in each process"
+    )
+    digest_hour: float = Field(
+        default=8.0,
+        ge=0,
+        lt=24,
+        description="Local hour (8.5 = 08:30) of each working day's digest to unit heads",
+    )
+    digest_sweep_seconds: float = Field(
+        default=300.0, gt=0, description="How often each process checks whether the digest is due"
+    )
+    serve_sweeps: bool = Field(
+        default=True,
+        description="jiesu serve runs the sweeps too; false leaves them to `jiesu worker`",
+    )
+
     # Optional LLM extraction: refines a new case after the reply, never delays it
     llm_url: str = Field(
         default="",
@@ -156,7 +194,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     log_level: str = "INFO"
 
-    @field_validator("nlu_model", mode="before")
+    @field_validator("nlu_model", "survey_delay_hours", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -119,11 +119,13 @@ async def notify_resident(
     dedup_key: str | None = None,
     settings: Settings | None = None,
     update: CaseUpdate | None = None,
+    custom_payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Queue ``text`` for the resident on the best open channel, or record why it was not sent.
 
     Template and subscription messages need ``settings`` (the template ids) and ``update`` (the
-    case the message is about); without them only the customer-service window is tried.
+    case the message is about); without them only the customer-service window is tried. Inside
+    the window ``custom_payload`` (a menu, say) is sent instead of the plain text.
     """
     if dedup_key is not None:
         earlier = await OutboxMessage.get_or_none(dedup_key=dedup_key)
@@ -131,7 +133,8 @@ async def notify_resident(
             return earlier
     common: dict[str, Any] = {"purpose": purpose, "case_id": case_id, "dedup_key": dedup_key}
     if in_service_window(resident, now):
-        return await enqueue("mp_custom", resident.openid, text_payload(text), now, **common)
+        payload = custom_payload if custom_payload is not None else text_payload(text)
+        return await enqueue("mp_custom", resident.openid, payload, now, **common)
     configured = False
     if settings is not None and update is not None and not has_unfollowed(resident):
         template_id = settings.mp_template_case_update.strip()

@@ -31,6 +31,7 @@ from config import replies
 from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
 from handlers.notify import CaseUpdate, notify_resident
+from handlers.survey_schedule import schedule_survey
 from handlers.timeline import Actor, apply_action
 from models import (
     Case,
@@ -315,7 +316,8 @@ async def finish_case(
     attachments: list[dict[str, Any]],
     ctx: HandlerContext,
 ) -> CaseEvent:
-    """办结: the result is recorded and every resident of the case (and its merged cases) told."""
+    """办结: the result is recorded, every resident of the case (and its merged cases) told, and
+    the case's survey round scheduled (``handlers.surveys``)."""
     result = _required_text(result, "办理结果")
     photos = clean_attachments(attachments)
     _check_handler(worker, case, "办结")
@@ -337,6 +339,8 @@ async def finish_case(
             case, replies.FINISHED.format(number=case.number, result=result), "finished", ctx
         )
         await _tell_merged(case, result, ctx)
+        # 果必复: the resident is asked, on schedule, whether the result holds.
+        await schedule_survey(case, ctx)
         return event
 
 

@@ -52,6 +52,9 @@ class Survey(Model):
     answer = fields.CharEnumField(SurveyAnswer, max_length=16, null=True)
     comment = fields.TextField(default="")
     answered_at = fields.DatetimeField(null=True)
+    answer_source = fields.CharField(
+        max_length=16, default="", description="reply | menu | miniprogram | staff"
+    )
     late = fields.BooleanField(default=False, description="answered after the round closed")
     skip_reason = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -59,7 +62,13 @@ class Survey(Model):
     class Meta:
         table = "surveys"
         unique_together = (("case", "round"),)
-        indexes = (("status", "due_at"),)
+        # One range scan per sweep step: (status, the time that step falls due).
+        indexes = (
+            ("status", "due_at"),
+            ("status", "reminder_due_at"),
+            ("status", "closes_at"),
+            ("resident_id", "status"),
+        )
 
 
 class NoticeStatus(StrEnum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -23,8 +24,11 @@ class SweepJob:
     every_seconds: float
 
 
-def build_scheduler(jobs: Sequence[SweepJob]) -> AsyncIOScheduler:
+def build_scheduler(jobs: Sequence[SweepJob], *, run_at_start: bool = True) -> AsyncIOScheduler:
+    """Interval jobs that never overlap themselves; with ``run_at_start`` each runs at once too
+    (what fell due during downtime is handled when the process starts, not an interval later)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    first = datetime.now(UTC) if run_at_start else None
     for job in jobs:
         scheduler.add_job(
             _logged(job),
@@ -36,6 +40,7 @@ def build_scheduler(jobs: Sequence[SweepJob]) -> AsyncIOScheduler:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
+            **({"next_run_time": first} if first is not None else {}),
         )
     return scheduler
 

@@ -1,0 +1,87 @@
+"""The sweep jobs every jiesu process runs (``jiesu serve`` and ``jiesu worker`` alike).
+
+Fixed ids, one interval each, each a sweep over rows that any number of processes may run at
+once. Each runs once at start too, so whatever fell due while the service was down is handled as
+soon as it is back, not an interval later.
+
+=====================  ====================================  ==================================
+id                     what                                  every
+=====================  ====================================  ==================================
+recover_inbound        re-run messages whose work died       inbound_recovery_seconds / 3
+sweep_deadlines        warnings, 督办, second misses          escalation_sweep_seconds
+sweep_due_surveys      ask, remind, close survey rounds      followup_sweep_seconds
+sweep_digests          the working-morning digest            digest_sweep_seconds
+=====================  ====================================  ==================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from config.settings import Settings
+from handlers.context import HandlerContext
+from handlers.digest import sweep_digests
+from handlers.escalation import sweep_until_done
+from handlers.surveys import FollowupResult, sweep_due_surveys
+from scheduler.runner import SweepJob
+
+logger = logging.getLogger(__name__)
+
+RECOVER_INBOUND_JOB = "recover_inbound"
+DEADLINE_SWEEP_JOB = "sweep_deadlines"
+SURVEY_SWEEP_JOB = "sweep_due_surveys"
+DIGEST_SWEEP_JOB = "sweep_digests"
+
+ContextFactory = Callable[[], Awaitable[HandlerContext]]
+
+
+async def surveys_until_done(
+    context: ContextFactory, *, batch: int = 200, max_rounds: int = 50
+) -> FollowupResult:
+    """Sweep again while a sweep stops at its batch (a backlog after downtime), with a fresh
+    ``now`` each round; at most ``max_rounds``, the rest waits for the next interval."""
+    total = FollowupResult()
+    for _ in range(max_rounds):
+        result = await sweep_due_surveys(await context(), batch=batch)
+        total.add(result)
+        if not result.more:
+            break
+    total.more = result.more
+    if total.steps or total.failed:
+        logger.info(
+            "survey sweep: %d asked, %d unreachable, %d skipped, %d reminded, %d closed, "
+            "%d taken by other processes, %d failed",
+            total.asked,
+            total.unreachable,
+            total.skipped,
+            total.reminded,
+            total.closed,
+            total.lost_races,
+            total.failed,
+        )
+    return total
+
+
+async def digests(context: ContextFactory) -> int:
+    return await sweep_digests(await context())
+
+
+def sweep_jobs(
+    settings: Settings, context: ContextFactory, recover: Callable[[], Awaitable[object]]
+) -> list[SweepJob]:
+    async def deadlines() -> object:
+        return await sweep_until_done(context)
+
+    async def followups() -> object:
+        return await surveys_until_done(context)
+
+    async def digest() -> object:
+        return await digests(context)
+
+    return [
+        SweepJob(RECOVER_INBOUND_JOB, recover, max(settings.inbound_recovery_seconds / 3, 1.0)),
+        SweepJob(DEADLINE_SWEEP_JOB, deadlines, settings.escalation_sweep_seconds),
+        SweepJob(SURVEY_SWEEP_JOB, followups, settings.followup_sweep_seconds),
+        SweepJob(DIGEST_SWEEP_JOB, digest, settings.digest_sweep_seconds),
+    ]
