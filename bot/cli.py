@@ -1,4 +1,4 @@
-"""The ``jiesu`` command line: serve, migrate, chat, cases, nlu, hot, recategorise."""
+"""The ``jiesu`` command line: serve, worker, migrate, chat, cases, nlu, hot, recategorise."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -95,6 +96,46 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # After every cleanup_ctx has started: aiohttp runs them first, then later startup hooks.
     app.on_startup.append(freeze_startup_objects)
     web.run_app(app, host=host, port=port, print=lambda line: logger.info(line))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    """The sweeps and the outbox drainer, without HTTP, until SIGTERM or SIGINT."""
+    import signal
+
+    from aiohttp import web
+
+    from bot.app import create_worker_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(create_worker_app(settings), handle_signals=False)
+    await runner.setup()
+    logger.info("jiesu worker: running the sweeps and the outbox drainer (pid %d)", os.getpid())
+    try:
+        await stop.wait()
+    finally:
+        logger.info("jiesu worker: stopping")
+        await runner.cleanup()
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Sweeps and outbox in a process of their own (set JIESU_SERVE_SWEEPS=false on serve)."""
+    if args.demo:
+        settings = trial_settings(settings)
+    problems = secret_problems(settings)
+    if problems and not settings.demo and settings.outbound_mode != "sandbox":
+        for problem in problems:
+            sys.stderr.write(f"jiesu: {problem}\n")
+        sys.stderr.write("jiesu: the worker sends through WeChat and needs the same secrets\n")
+        return 2
+    if not settings.run_background:
+        sys.stderr.write("jiesu: JIESU_RUN_BACKGROUND=false leaves a worker nothing to do\n")
+        return 2
+    asyncio.run(_prepare_database(settings))
+    asyncio.run(_run_worker(settings))
     return 0
 
 
@@ -191,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(func=cmd_serve)
 
+    worker = commands.add_parser(
+        "worker", help="run the sweeps and the outbox drainer in a process of their own"
+    )
+    worker.add_argument("--demo", action="store_true", help="local trial: demo district")
+    worker.set_defaults(func=cmd_worker)
+
     migrate = commands.add_parser("migrate", help="create or update the database schema")
     migrate.add_argument("--demo", action="store_true", help="also load the demo district")
     migrate.set_defaults(func=cmd_migrate)
@@ -224,5 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     log_privacy.install()
     # jieba attaches its own DEBUG handler; its dictionary chatter is not worth a log line.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # A line per job run, every few seconds, in every process: the sweeps log what they did.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     result: int = args.func(args, settings)
     return result
