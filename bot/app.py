@@ -28,6 +28,7 @@ from bot.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
+from handlers.deadlines import apply_calendar_overrides
 from handlers.gazetteer import gazetteer_cache
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
@@ -59,6 +60,8 @@ async def orm_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    if settings.calendar_overrides:
+        apply_calendar_overrides(settings.calendar_overrides)
     intake = IntakeService(settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT))
     if settings.llm_enabled:
         # Its own session: the outbound one closes before the intake drains its refinements.

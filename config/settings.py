@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         description="jiesu serve runs the sweeps too; false leaves them to `jiesu worker`",
     )
 
+    calendar_overrides: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Working-calendar days the library does not know yet, as JSON: "
+        '{"2027-10-09": true, "2027-10-04": false} (true = a working day)',
+    )
+
     # Optional LLM extraction: refines a new case after the reply, never delays it
     llm_url: str = Field(
         default="",

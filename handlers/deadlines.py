@@ -34,9 +34,21 @@ def is_working_day(day: date) -> bool:
     except NotImplementedError:
         # The library does not know this year yet: fall back to Monday-Friday and say so once.
         logger.warning(
-            "no holiday data for %s; counting Monday-Friday (set CALENDAR_OVERRIDES)", day.year
+            "no holiday data for %s; counting Monday-Friday (set JIESU_CALENDAR_OVERRIDES)",
+            day.year,
         )
         return day.weekday() < 5
+
+
+def apply_calendar_overrides(overrides: dict[str, bool]) -> None:
+    """Add the deployment's own calendar days (``JIESU_CALENDAR_OVERRIDES``) to the policy's.
+
+    Called once at start; the days count for every deadline and digest from then on.
+    """
+    for day, working in overrides.items():
+        date.fromisoformat(day)  # a clear error at start for a malformed day
+        sla.CALENDAR_OVERRIDES[day] = bool(working)
+    is_working_day.cache_clear()
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
