@@ -70,6 +70,7 @@ from nlu.satisfaction import SatisfactionReading, read_satisfaction
 logger = logging.getLogger(__name__)
 
 OPEN_ROUND = (SurveyStatus.SENT, SurveyStatus.REMINDED)
+ANSWERABLE = (*OPEN_ROUND, SurveyStatus.SCHEDULED, SurveyStatus.UNREACHABLE, SurveyStatus.SKIPPED)
 TITLE_LIMIT = 20
 RESULT_LIMIT = 60
 
@@ -486,7 +487,9 @@ async def answer_survey(
     now = ctx.now
     async with in_transaction():
         case = await Case.get(id=survey.case_id)
-        claimed = await Survey.filter(id=survey.id, status__in=list(OPEN_ROUND)).update(
+        # A round not yet asked, or one we could not deliver, may still be answered (in the
+        # mini-program, where the resident sees the case); closed rounds take late answers.
+        claimed = await Survey.filter(id=survey.id, status__in=list(ANSWERABLE)).update(
             status=SurveyStatus.ANSWERED,
             answer=answer,
             comment=comment,
