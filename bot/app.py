@@ -34,7 +34,7 @@ from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
 from scheduler.jobs import DEADLINE_SWEEP_JOB as DEADLINE_SWEEP_JOB  # re-exported for tests
 from scheduler.jobs import sweep_jobs
-from scheduler.runner import build_scheduler
+from scheduler.runner import build_scheduler, stop_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +125,14 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     intake = app[INTAKE]
-    scheduler = build_scheduler(sweep_jobs(settings, intake.context, intake.recover))
+    running: set[asyncio.Task[None]] = set()
+    scheduler = build_scheduler(
+        sweep_jobs(settings, intake.context, intake.recover), running=running
+    )
     app[SCHEDULER] = scheduler
     scheduler.start()
     yield
-    scheduler.shutdown(wait=False)
+    await stop_scheduler(scheduler, running)
 
 
 async def health(request: web.Request) -> web.Response:

@@ -140,11 +140,9 @@ async def sweep_digests(ctx: HandlerContext) -> int:
             texts[unit_id] = digest_text(units[unit_id].name, today, figures)
         try:
             async with in_transaction():
-                if await OutboxMessage.exists(dedup_key=keys[worker.id]):
-                    continue
-                await notify_worker(
-                    worker, texts[unit_id], ctx, purpose="digest", dedup_key=keys[worker.id]
-                )
+                row = await notify_worker(worker, texts[unit_id], ctx, purpose="digest")
+                # The key is unique: a process that lost the race fails here and rolls back.
+                await OutboxMessage.filter(id=row.id).update(dedup_key=keys[worker.id])
             queued += 1
         except IntegrityError:
             logger.debug("digest for worker %s was queued by another process", worker.id)

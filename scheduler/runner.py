@@ -7,6 +7,7 @@ and a process that loses a race simply finds nothing to do.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,14 +25,24 @@ class SweepJob:
     every_seconds: float
 
 
-def build_scheduler(jobs: Sequence[SweepJob], *, run_at_start: bool = True) -> AsyncIOScheduler:
+def build_scheduler(
+    jobs: Sequence[SweepJob],
+    *,
+    run_at_start: bool = True,
+    running: set[asyncio.Task[None]] | None = None,
+) -> AsyncIOScheduler:
     """Interval jobs that never overlap themselves; with ``run_at_start`` each runs at once too
-    (what fell due during downtime is handled when the process starts, not an interval later)."""
+    (what fell due during downtime is handled when the process starts, not an interval later).
+
+    Sweeps in progress are kept in ``running`` so that a stopping process can let them finish
+    (:func:`stop_scheduler`) instead of cutting them off.
+    """
     scheduler = AsyncIOScheduler(timezone="UTC")
+    tracked: set[asyncio.Task[None]] = running if running is not None else set()
     first = datetime.now(UTC) if run_at_start else None
     for job in jobs:
         scheduler.add_job(
-            _logged(job),
+            _logged(job, tracked),
             "interval",
             seconds=job.every_seconds,
             id=job.id,
@@ -45,12 +56,33 @@ def build_scheduler(jobs: Sequence[SweepJob], *, run_at_start: bool = True) -> A
     return scheduler
 
 
-def _logged(job: SweepJob) -> Callable[[], Awaitable[None]]:
+def _logged(job: SweepJob, running: set[asyncio.Task[None]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
         try:
             await job.run()
+        except asyncio.CancelledError:
+            # Stopping: the sweep's open transaction rolls back and the next start redoes it.
+            logger.info("sweep %s stopped with the process", job.id)
         except Exception:
             logger.exception("sweep %s failed; it runs again at its next interval", job.id)
+        finally:
+            if task is not None:
+                running.discard(task)
 
     run.__name__ = f"sweep_{job.id}"
     return run
+
+
+async def stop_scheduler(
+    scheduler: AsyncIOScheduler, running: set[asyncio.Task[None]], grace_seconds: float = 10.0
+) -> None:
+    """Start no more sweeps, and give the ones in progress ``grace_seconds`` to finish."""
+    scheduler.shutdown(wait=False)
+    if running:
+        logger.info("waiting for %d sweep(s) to finish", len(running))
+        _, late = await asyncio.wait(set(running), timeout=grace_seconds)
+        for task in late:
+            task.cancel()
