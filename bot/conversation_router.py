@@ -192,6 +192,8 @@ async def on_words(
         answer = await surveys.reply_as_answer(resident, text, ctx, menu=menu)
         if answer is not None:
             return Outcome(answer)
+        if normalise_command(text) in replies.PLEASANTRY_WORDS:
+            return Outcome(replies.YOU_ARE_WELCOME)
     for prefix in replies.NEW_CASE_PREFIXES:
         if text.startswith(prefix):
             stripped = text.removeprefix(prefix).lstrip("：:，, ")

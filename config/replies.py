@@ -73,6 +73,34 @@ EMPTY_TEXT = "没有看到内容。请用文字或语音描述遇到的问题。
 # Words residents type; compared after stripping spaces and punctuation.
 MY_CASES_WORDS = frozenset({"我的诉求", "查询", "查询进度", "进度", "我的", "我的工单", "诉求查询"})
 HELP_WORDS = frozenset({"帮助", "help", "?", "？", "使用说明", "怎么用"})
+# Pleasantries after a notice ("谢谢", "好的") are answered, not registered as new cases.
+PLEASANTRY_WORDS = frozenset(
+    {
+        "谢谢",
+        "谢谢你",
+        "谢谢你们",
+        "谢谢了",
+        "多谢",
+        "感谢",
+        "非常感谢",
+        "好的",
+        "好的谢谢",
+        "好",
+        "好滴",
+        "收到",
+        "收到谢谢",
+        "嗯",
+        "嗯嗯",
+        "哦",
+        "知道了",
+        "辛苦了",
+        "辛苦",
+        "ok",
+        "okay",
+        "👍",
+    }
+)
+YOU_ARE_WELCOME = "不客气！如有新的问题，直接发送文字、语音或照片即可；回复“我的诉求”查看进度。"
 CANCEL_WORDS = ("撤销", "撤回", "取消")
 NEW_CASE_PREFIXES = ("新诉求", "另外一件事", "另一件事", "还有一件事")
 

@@ -84,3 +84,14 @@ async def test_a_new_problem_while_a_survey_is_open_is_a_new_case(
     assert "已受理" in reply
     assert await Case.all().count() == 2
     assert (await Survey.get(case_id=case.id)).status == SurveyStatus.SENT
+
+
+async def test_thanks_for_a_notice_is_no_new_case(db_url: str, aiohttp_client: Any) -> None:
+    client, _ = await app_with_clock(db_url, aiohttp_client)
+    resident = Resident(client, "o-thanks")
+    await resident.say("政通路240号门口路灯坏了，晚上一片漆黑")
+    for words in ("谢谢！", "好的", "收到，辛苦了"[:2]):
+        assert "不客气" in await resident.say(words)
+    assert await Case.all().count() == 1
+    case = await Case.get()
+    assert "谢谢" not in case.text
