@@ -9,7 +9,7 @@ from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_s
 from models.cases import Case, CaseCounter, CaseEvent
 from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
-from models.district import Grid, RoutingRule, Unit
+from models.district import Grid, RoutingRule, SlaRule, Unit
 from models.followup import (
     Notice,
     NoticeDelivery,
@@ -27,11 +27,14 @@ from models.messaging import (
     OutboxStatus,
 )
 from models.people import Resident, Worker, WorkerRole
+from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
 from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
 
 __all__ = [
     "MODEL_MODULES",
     "AccessToken",
+    "ApiToken",
+    "AuditEvent",
     "Case",
     "CaseAction",
     "CaseCounter",
@@ -52,6 +55,10 @@ __all__ = [
     "OutboxStatus",
     "Resident",
     "RoutingRule",
+    "SlaRule",
+    "StaffRole",
+    "StaffSession",
+    "StaffUser",
     "Survey",
     "SurveyAnswer",
     "SurveyStatus",

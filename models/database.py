@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "models.followup",
     "models.corrections",
     "models.workflow",
+    "models.staff",
 ]
 
 

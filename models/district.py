@@ -82,3 +82,28 @@ class RoutingRule(Model):
 
     class Meta:
         table = "routing_rules"
+
+
+class SlaRule(Model):
+    """A deployment's own time limits for a kind and grade, edited on the dashboard.
+
+    A row overrides the policy in ``config/sla.py`` for its kind (empty = every kind) and grade
+    (急, 一般 or 难). Each limit is hours on the clock or, when its working-days column is set,
+    working days on the Chinese calendar.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=16, default="", description="empty matches every kind")
+    grade = fields.CharField(max_length=4, description="急 | 一般 | 难")
+    sign_hours = fields.FloatField(default=0)
+    sign_working_days = fields.IntField(default=0)
+    first_contact_hours = fields.FloatField(default=0)
+    first_contact_working_days = fields.IntField(default=0)
+    completion_hours = fields.FloatField(default=0)
+    completion_working_days = fields.IntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+    updated_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "sla_rules"
+        unique_together = (("kind", "grade"),)

@@ -78,6 +78,7 @@ class NoticeStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"  # the approver said no
 
 
 class Notice(Model):
@@ -97,6 +98,24 @@ class Notice(Model):
     scheduled_at = fields.DatetimeField(null=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # The way to sending: a preview to its author, a second admin's approval, the fan-out.
+    preview_sent_at = fields.DatetimeField(null=True)
+    submitted_at = fields.DatetimeField(null=True)
+    approved_at = fields.DatetimeField(null=True)
+    decision_note = fields.TextField(default="", description="the approver's note or refusal")
+    started_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    cancelled_by = fields.CharField(max_length=64, null=True)
+    recipients_total = fields.IntField(default=0, description="audience size when fanned out")
+    fanned_out = fields.BooleanField(default=False, description="every delivery row is written")
+    quota_warning = fields.TextField(default="", description="what WeChat's quotas will cut")
+    # WeChat mass sends: the idempotency key we gave, and what WeChat answered and reported.
+    clientmsgid = fields.CharField(max_length=64, null=True, unique=True)
+    wechat_msg_id = fields.CharField(max_length=64, null=True, db_index=True)
+    wechat_result: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        default=dict, description="MASSSENDJOBFINISH / TEMPLATESENDJOBFINISH counts"
+    )
+    version = fields.IntField(default=0)
 
     class Meta:
         table = "notices"
@@ -117,10 +136,13 @@ class NoticeDelivery(Model):
     )
     reason = fields.CharField(max_length=255, default="")
     outbox_id = fields.BigIntField(null=True)
+    channel = fields.CharField(max_length=16, default="", description="how it goes out")
+    resident_id = fields.BigIntField(null=True, description="for residents: the monthly quota")
+    sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "notice_deliveries"
         unique_together = (("notice", "recipient"),)
-        indexes = (("notice_id", "status"),)
+        indexes = (("notice_id", "status"), ("resident_id", "sent_at"))

@@ -30,6 +30,11 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "audit_events",
+    "api_tokens",
+    "staff_sessions",
+    "staff_users",
+    "sla_rules",
     "category_corrections",
     "extension_requests",
     "worker_tokens",
