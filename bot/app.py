@@ -189,4 +189,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     from bot.worker_api import add_worker_routes  # here: the worker API reads this module's keys
 
     add_worker_routes(app)
+    from bot.admin_api import add_admin_routes
+
+    add_admin_routes(app)
     return app

@@ -1,0 +1,59 @@
+"""What each staff role may do: one table, consulted by the admin API and the dashboard alike.
+
+==============  =========================================================================
+role            may
+==============  =========================================================================
+admin           everything, including accounts, routing rules, SLA policy and approving
+                notices (never their own: a second admin approves)
+dispatcher      read and search every case, recategorise, reassign, supervise, figures,
+                hot issues, compose notices
+supervisor      the cases of their unit (every case without a unit), supervise, decide
+                extensions, figures, hot issues
+unit            the cases of their unit, figures of their unit
+worker          their own cases and their grid's (the worker API is their main door)
+==============  =========================================================================
+"""
+
+from __future__ import annotations
+
+from models import Case, StaffRole, StaffUser
+
+R = StaffRole
+
+CAPABILITIES: dict[str, frozenset[StaffRole]] = {
+    "cases.read": frozenset(R),
+    "cases.recategorise": frozenset({R.ADMIN, R.DISPATCHER}),
+    "cases.reassign": frozenset({R.ADMIN, R.DISPATCHER}),
+    "cases.supervise": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    "extensions.decide": frozenset({R.ADMIN, R.SUPERVISOR}),
+    "figures.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
+    "hot.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    "notices.compose": frozenset({R.ADMIN, R.DISPATCHER}),
+    "notices.approve": frozenset({R.ADMIN}),
+    "routing.edit": frozenset({R.ADMIN}),
+    "sla.edit": frozenset({R.ADMIN}),
+    "users.manage": frozenset({R.ADMIN}),
+    "audit.read": frozenset({R.ADMIN}),
+}
+
+
+def can(user: StaffUser, capability: str) -> bool:
+    """Whether ``user`` holds ``capability``; an unknown capability is nobody's."""
+    roles = CAPABILITIES.get(capability)
+    return bool(user.active and roles is not None and StaffRole(user.role) in roles)
+
+
+def sees_every_case(user: StaffUser) -> bool:
+    role = StaffRole(user.role)
+    return role in (R.ADMIN, R.DISPATCHER) or (role == R.SUPERVISOR and user.unit_id is None)
+
+
+def may_see_case(user: StaffUser, case: Case) -> bool:
+    if not user.active:
+        return False
+    if sees_every_case(user):
+        return True
+    role = StaffRole(user.role)
+    if role in (R.SUPERVISOR, R.UNIT):
+        return user.unit_id is not None and case.unit_id == user.unit_id
+    return user.worker_id is not None and case.worker_id == user.worker_id
