@@ -275,5 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("jieba").setLevel(logging.WARNING)
     # A line per job run, every few seconds, in every process: the sweeps log what they did.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    from scheduler.runner import SkippedRunFilter
+
+    logging.getLogger("apscheduler.scheduler").addFilter(SkippedRunFilter())
     result: int = args.func(args, settings)
     return result

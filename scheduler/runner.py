@@ -79,10 +79,25 @@ def _logged(job: SweepJob, running: set[asyncio.Task[None]]) -> Callable[[], Awa
 async def stop_scheduler(
     scheduler: AsyncIOScheduler, running: set[asyncio.Task[None]], grace_seconds: float = 10.0
 ) -> None:
-    """Start no more sweeps, and give the ones in progress ``grace_seconds`` to finish."""
-    scheduler.shutdown(wait=False)
+    """Start no more sweeps, and give the ones in progress ``grace_seconds`` to finish.
+
+    The scheduler is paused first and shut down only afterwards: APScheduler's shutdown cancels
+    every job still running, which would cut a sweep off mid-batch.
+    """
+    scheduler.pause()
     if running:
         logger.info("waiting for %d sweep(s) to finish", len(running))
         _, late = await asyncio.wait(set(running), timeout=grace_seconds)
-        for task in late:
-            task.cancel()
+        if late:
+            logger.warning(
+                "%d sweep(s) still running after %.0f s: stopping them", len(late), grace_seconds
+            )
+    scheduler.shutdown(wait=False)
+
+
+class SkippedRunFilter(logging.Filter):
+    """Drop APScheduler's warning that a sweep's next run was skipped because the last one is
+    still running: with one instance per job and coalescing, that is the design, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()

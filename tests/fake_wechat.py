@@ -196,6 +196,10 @@ class FakeWeChat(FakeApiServer):
         super().__init__(token_ttl)
         self.appid = appid
         self.secret = secret
+        # Seconds to hold the answer to a message already accepted and recorded: a sender that
+        # dies meanwhile never learns that WeChat delivered it (``delay`` holds requests before
+        # they are handled, so a sender that dies then has sent nothing).
+        self.answer_delay = 0.0
         self._next_msgid = 1000
         self.app.router.add_post(STABLE_TOKEN, self._stable_token)
         self.app.router.add_get(CLASSIC_TOKEN, self._classic_token)
@@ -265,6 +269,8 @@ class FakeWeChat(FakeApiServer):
             return _error(40037, "invalid template_id")
         self.sent.append(SentMessage(path, body, token))
         self._next_msgid += 1
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         if path == TEMPLATE_SEND:
             return _ok(msgid=self._next_msgid)
         if path == MASS_SEND:
@@ -279,6 +285,7 @@ def _dumps_utf8(value: Any) -> str:
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeWeChat(appid=args.appid, secret=args.secret, token_ttl=args.token_ttl)
     fake.delay = args.delay
+    fake.answer_delay = args.answer_delay
     async with fake.running(args.host, args.port) as url:
         print(url, flush=True)  # the one line a benchmark script reads
         await asyncio.Event().wait()
@@ -292,6 +299,12 @@ def main() -> None:
     parser.add_argument("--secret", default="fakesecret")
     parser.add_argument("--token-ttl", type=int, default=7200)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait per request")
+    parser.add_argument(
+        "--answer-delay",
+        type=float,
+        default=0.0,
+        help="seconds to hold the answer to a message after accepting and recording it",
+    )
     args = parser.parse_args()
     with suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
