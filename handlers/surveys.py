@@ -35,7 +35,7 @@ round and step), so several processes can sweep at once and a crash loses or dou
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -167,6 +167,9 @@ class FollowupResult:
         return self.asked + self.unreachable + self.skipped + self.reminded + self.closed
 
 
+Step = Callable[[Survey, HandlerContext, "FollowupResult"], Awaitable[None]]
+
+
 class _LostRace(Exception):
     """Another process claimed the row first (or the case moved): nothing to do here."""
 
@@ -199,7 +202,13 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
                 survey, SurveyStatus.SCHEDULED, status=SurveyStatus.SKIPPED, skip_reason=reason
             )
             result.skipped += 1
-            logger.info("case %s: survey round %d skipped: %s", case.number, survey.round, reason)
+            logger.info(
+                "case %s: survey round %d skipped: %s",
+                case.number,
+                survey.round,
+                reason,
+                extra={"case": case.number},
+            )
             return
         reminder = quiet_adjusted(now + timedelta(hours=settings.survey_reminder_hours), settings)
         closes = now + timedelta(hours=settings.survey_close_hours)
@@ -232,6 +241,14 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
         else:
             result.asked += 1
             note = f"已发送第{survey.round}轮满意度回访"
+        outcome = "unreachable" if row.status == OutboxStatus.SKIPPED else "sent"
+        logger.info(
+            "case %s: survey round %d %s",
+            case.number,
+            survey.round,
+            outcome,
+            extra={"case": case.number},
+        )
         await record_event(
             case,
             CaseAction.ANNOTATE,
@@ -252,6 +269,8 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
 
 async def _remind(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> None:
     now = ctx.now
+    if survey.closes_at is not None and survey.closes_at <= now:
+        return  # the round is over (after downtime): it closes in this sweep, unreminded
     async with in_transaction():
         await _claim(survey, SurveyStatus.SENT, status=SurveyStatus.REMINDED, reminded_at=now)
         case = await Case.get(id=survey.case_id)
@@ -275,6 +294,7 @@ async def _remind(survey: Survey, ctx: HandlerContext, result: FollowupResult) -
             custom_payload=menu_payload(survey, case),
         )
         result.reminded += 1
+        logger.info("case %s: survey reminder sent", case.number, extra={"case": case.number})
 
 
 async def _close(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> None:
@@ -298,6 +318,12 @@ async def _close(survey: Survey, ctx: HandlerContext, result: FollowupResult) ->
                 data=data,
             )
         result.closed += 1
+        logger.info(
+            "case %s: survey round %d closed unrated",
+            case.number,
+            survey.round,
+            extra={"case": case.number},
+        )
 
 
 async def sweep_due_surveys(ctx: HandlerContext, *, batch: int = 200) -> FollowupResult:
@@ -311,26 +337,18 @@ async def sweep_due_surveys(ctx: HandlerContext, *, batch: int = 200) -> Followu
         raise ValueError("batch must be positive")
     now = ctx.now
     result = FollowupResult()
-    steps = (
-        (
-            Survey.filter(status=SurveyStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id"),
-            _ask,
-        ),
-        (
-            Survey.filter(status=SurveyStatus.SENT, reminder_due_at__lte=now).order_by(
-                "reminder_due_at", "id"
-            ),
-            _remind,
-        ),
-        (
-            Survey.filter(status__in=list(OPEN_ROUND), closes_at__lte=now).order_by(
-                "closes_at", "id"
-            ),
-            _close,
-        ),
+    # One scan per (status, due column): each is a range on its composite index, ordered the way
+    # that index is, so the database never walks the history of closed rounds to find the few
+    # open ones (an IN over two statuses would make it do just that).
+    steps: tuple[tuple[SurveyStatus, str, Step], ...] = (
+        (SurveyStatus.SCHEDULED, "due_at", _ask),
+        (SurveyStatus.SENT, "reminder_due_at", _remind),
+        (SurveyStatus.SENT, "closes_at", _close),
+        (SurveyStatus.REMINDED, "closes_at", _close),
     )
-    for query, step in steps:
-        rows = await query.limit(batch)
+    for status, column, step in steps:
+        due: dict[str, Any] = {"status": status, f"{column}__lte": now}
+        rows = await Survey.filter(**due).order_by("status", column, "id").limit(batch)
         if len(rows) >= batch:
             result.more = True
         for survey in rows:
@@ -462,7 +480,10 @@ async def _reopen(
         )
     if not told:
         logger.warning(
-            "case %s: field visit with nobody to send (unit %s)", case.number, case.unit_id
+            "case %s: field visit with nobody to send (unit %s)",
+            case.number,
+            case.unit_id,
+            extra={"case": case.number},
         )
     return texts.FIELD_VISIT_PROMISED.format(number=case.number)
 
