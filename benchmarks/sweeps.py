@@ -77,8 +77,8 @@ from handlers.escalation import (  # noqa: E402
 )
 from handlers.gazetteer import load_gazetteer  # noqa: E402
 from handlers.routing import load_routing_table  # noqa: E402
-from handlers.surveys import sweep_due_surveys  # noqa: E402
-from models import Case, Grid, Survey, SurveyStatus, Unit, Worker, WorkerRole  # noqa: E402
+from handlers.surveys import due_scans, sweep_due_surveys  # noqa: E402
+from models import Case, Grid, SurveyStatus, Unit, Worker, WorkerRole  # noqa: E402
 from models.database import close_orm, init_orm, migrate  # noqa: E402
 
 PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -1043,18 +1043,8 @@ def parameterized(query: Any) -> tuple[str, list[Any]]:
 
 
 def survey_scans(ctx: HandlerContext) -> list[Scan]:
-    """The three range scans of handlers/surveys.py (kept in step with sweep_due_surveys)."""
-    now = ctx.now
-    queries = [
-        ("ask", Survey.filter(status=SurveyStatus.SCHEDULED, due_at__lte=now).order_by(
-            "due_at", "id")),
-        ("remind", Survey.filter(status=SurveyStatus.SENT, reminder_due_at__lte=now).order_by(
-            "reminder_due_at", "id")),
-        ("close", Survey.filter(
-            status__in=[SurveyStatus.SENT, SurveyStatus.REMINDED], closes_at__lte=now
-        ).order_by("closes_at", "id")),
-    ]  # fmt: skip
-    return [(name, *parameterized(query.limit(BATCH))) for name, query in queries]
+    """The range scans of handlers/surveys.py, exactly as sweep_due_surveys runs them."""
+    return [(name, *parameterized(query)) for name, query, _ in due_scans(ctx.now, BATCH)]
 
 
 def deadline_scans(ctx: HandlerContext) -> list[Scan]:
