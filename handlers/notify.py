@@ -131,7 +131,12 @@ async def notify_resident(
         earlier = await OutboxMessage.get_or_none(dedup_key=dedup_key)
         if earlier is not None:
             return earlier
-    common: dict[str, Any] = {"purpose": purpose, "case_id": case_id, "dedup_key": dedup_key}
+    common: dict[str, Any] = {
+        "purpose": purpose,
+        "case_id": case_id,
+        "dedup_key": dedup_key,
+        "key_checked": True,
+    }
     if in_service_window(resident, now):
         payload = custom_payload if custom_payload is not None else text_payload(text)
         return await enqueue("mp_custom", resident.openid, payload, now, **common)

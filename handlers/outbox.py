@@ -17,9 +17,11 @@ async def enqueue(
     purpose: str = "",
     case_id: int | None = None,
     dedup_key: str | None = None,
+    key_checked: bool = False,
 ) -> OutboxMessage:
-    """Queue one message. A ``dedup_key`` already queued returns the earlier row instead."""
-    if dedup_key is not None:
+    """Queue one message. A ``dedup_key`` already queued returns the earlier row instead
+    (``key_checked``: the caller has just looked it up in this transaction, do not again)."""
+    if dedup_key is not None and not key_checked:
         existing = await OutboxMessage.get_or_none(dedup_key=dedup_key)
         if existing is not None:
             return existing

@@ -187,16 +187,22 @@ async def _claim(
         setattr(survey, name, value)
 
 
+async def _resident_of(survey: Survey) -> Resident | None:
+    """The round's resident: read with the sweep's page (one join, not a query per round)."""
+    if survey.resident_id is None:
+        return None
+    loaded = getattr(survey, "_resident", None)  # where Tortoise keeps a select_related row
+    if isinstance(loaded, Resident):
+        return loaded
+    return await Resident.get_or_none(id=survey.resident_id)
+
+
 async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> None:
     now = ctx.now
     settings = ctx.settings
     async with in_transaction():
         case = await Case.get(id=survey.case_id)
-        resident = (
-            await Resident.get_or_none(id=survey.resident_id)
-            if survey.resident_id is not None
-            else None
-        )
+        resident = await _resident_of(survey)
         reason = skip_reason(case, resident)
         if reason is not None or resident is None:
             await _claim(
@@ -275,11 +281,7 @@ async def _remind(survey: Survey, ctx: HandlerContext, result: FollowupResult) -
     async with in_transaction():
         await _claim(survey, SurveyStatus.SENT, status=SurveyStatus.REMINDED, reminded_at=now)
         case = await Case.get(id=survey.case_id)
-        resident = (
-            await Resident.get_or_none(id=survey.resident_id)
-            if survey.resident_id is not None
-            else None
-        )
+        resident = await _resident_of(survey)
         if resident is None or resident.survey_opt_out or has_unfollowed(resident):
             return
         closes = format_local(survey.closes_at) if survey.closes_at else "近日"
@@ -343,7 +345,12 @@ def due_scans(now: datetime, batch: int) -> list[tuple[str, QuerySet[Survey], St
     scans: list[tuple[str, QuerySet[Survey], Step]] = []
     for name, status, column, step in SCANS:
         due: dict[str, Any] = {"status": status, f"{column}__lte": now}
-        query = Survey.filter(**due).order_by("status", column, "id").limit(batch)
+        query = (
+            Survey.filter(**due)
+            .select_related("resident")
+            .order_by("status", column, "id")
+            .limit(batch)
+        )
         scans.append((name, query, step))
     return scans
 
