@@ -12,10 +12,12 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from tortoise import connections
 
 import nlu
@@ -34,6 +36,7 @@ from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
 from scheduler.jobs import DEADLINE_SWEEP_JOB as DEADLINE_SWEEP_JOB  # re-exported for tests
 from scheduler.jobs import sweep_jobs
+from scheduler.monitor import SweepMonitor
 from scheduler.runner import build_scheduler, stop_scheduler
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
 WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
 RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
 
 
@@ -127,7 +131,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     intake = app[INTAKE]
     running: set[asyncio.Task[None]] = set()
     scheduler = build_scheduler(
-        sweep_jobs(settings, intake.context, intake.recover), running=running
+        sweep_jobs(settings, intake.context, intake.recover),
+        running=running,
+        monitor=app[SWEEP_MONITOR],
     )
     app[SCHEDULER] = scheduler
     scheduler.start()
@@ -136,11 +142,32 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
+    """The database answers and, where this process runs the sweeps, the scheduler is running
+    and every sweep succeeded lately or is still at work (``scheduler.monitor``). 503 says what is
+    wrong."""
+    app = request.app
+    body: dict[str, Any] = {"status": "ok", "database": "ok"}
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:
-        return web.json_response({"status": "error", "database": str(exc)}, status=503)
-    return web.json_response({"status": "ok"})
+        body.update(status="error", database=str(exc))
+    scheduler = app.get(SCHEDULER)
+    if scheduler is None:
+        body["scheduler"] = {"status": "off", "reason": "the sweeps do not run in this process"}
+    else:
+        monitor = app[SWEEP_MONITOR]
+        running = scheduler.state == STATE_RUNNING
+        problems = [] if running else ["the scheduler is not running"]
+        problems += monitor.problems(app[CLOCK].now())
+        body["scheduler"] = {
+            "status": "error" if problems else "ok",
+            "running": running,
+            "problems": problems,
+            "sweeps": monitor.as_dict(),
+        }
+        if problems:
+            body["status"] = "error"
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
 
 async def mp_verify(request: web.Request) -> web.StreamResponse:
@@ -164,6 +191,7 @@ def _background_app(settings: Settings, clock: Clock | None, runs_sweeps: bool) 
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[RUNS_SWEEPS] = runs_sweeps
+    app[SWEEP_MONITOR] = SweepMonitor(app[CLOCK])
     app.cleanup_ctx.extend([orm_ctx, intake_ctx, outbound_ctx, scheduler_ctx])
     return app
 
@@ -192,4 +220,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     from bot.admin_api import add_admin_routes
 
     add_admin_routes(app)
+    from bot.notices_api import add_notice_routes
+
+    add_notice_routes(app)
+    from bot.figures_api import add_figures_routes
+
+    add_figures_routes(app)
+    from bot.metrics import install_metrics
+
+    install_metrics(app)
+    from bot.admin_cases_api import add_admin_case_routes
+    from bot.dashboard import add_dashboard_routes
+
+    add_admin_case_routes(app)
+    add_dashboard_routes(app)
     return app

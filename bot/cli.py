@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot import log_privacy
+from bot import log_format, log_privacy
 from bot.dispatch_cli import add_parser as add_dispatch_parser
 from bot.nlu_cli import add_parser as add_nlu_parser
 from bot.users_cli import add_parser as add_users_parser
@@ -270,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_format == "json":
+        log_format.use_json_lines()
     log_privacy.install()
     # jieba attaches its own DEBUG handler; its dictionary chatter is not worth a log line.
     logging.getLogger("jieba").setLevel(logging.WARNING)

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import replies
-from handlers import cancel, conversations, detail, follow, queries, report, surveys
+from handlers import (
+    broadcast_delivery,
+    cancel,
+    conversations,
+    detail,
+    follow,
+    queries,
+    report,
+    surveys,
+)
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
 from handlers.conversations import DialogueState
@@ -100,7 +109,30 @@ async def on_popup(message: IncomingMessage, resident: Resident, ctx: HandlerCon
 async def on_silent_event(
     message: IncomingMessage, resident: Resident, ctx: HandlerContext
 ) -> Outcome:
-    """VIEW, TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH: stored as received, nothing to say."""
+    """VIEW and the like: stored as received, nothing to say."""
+    return Outcome(None)
+
+
+async def on_mass_job_finish(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
+    """WeChat's counts for a mass send complete the broadcast notice's record."""
+    if message.msg_id:
+        await broadcast_delivery.record_mass_job_finish(
+            message.msg_id, dict(message.extra), ctx.now
+        )
+    return Outcome(None)
+
+
+async def on_template_job_finish(
+    message: IncomingMessage, resident: Resident, ctx: HandlerContext
+) -> Outcome:
+    """Whether a template message reached (or was blocked by) the resident it was sent to."""
+    if message.msg_id:
+        status = dict(message.extra).get("Status", "")
+        await broadcast_delivery.record_template_job_finish(
+            message.openid, message.msg_id, status, ctx.now
+        )
     return Outcome(None)
 
 
@@ -113,8 +145,8 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "click": on_click,
     "view": on_silent_event,
     "view_miniprogram": on_silent_event,
-    "templatesendjobfinish": on_silent_event,
-    "masssendjobfinish": on_silent_event,
+    "templatesendjobfinish": on_template_job_finish,
+    "masssendjobfinish": on_mass_job_finish,
     "subscribe_msg_popup_event": on_popup,
     "subscribe_msg_change_event": on_silent_event,
     "subscribe_msg_sent_event": on_silent_event,

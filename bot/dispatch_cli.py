@@ -84,12 +84,14 @@ async def _context(settings: Settings) -> Any:
     from handlers.context import HandlerContext
     from handlers.gazetteer import load_gazetteer
     from handlers.routing import load_routing_table
+    from handlers.sla_table import load_sla_table
 
     return HandlerContext(
         now=SystemClock().now(),
         settings=settings,
         gazetteer=await load_gazetteer(),
         routing=await load_routing_table(),
+        sla=await load_sla_table(),
     )
 
 

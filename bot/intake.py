@@ -34,6 +34,7 @@ from handlers.incoming import IncomingMessage
 from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
 from handlers.routing import RoutingTable, load_routing_table
+from handlers.sla_table import SlaTable, load_sla_table
 from models import Case, CaseStatus, InboundMessage, InboundStatus
 from nlu import Gazetteer, TrainedModel
 from nlu.llm import LlmClient
@@ -77,6 +78,8 @@ class IntakeService:
     routing: RefreshingCache[RoutingTable] = field(
         default_factory=lambda: RefreshingCache(load_routing_table)
     )
+    # The deployment's SLA rows; invalidated where an admin edits them, else reloaded each minute.
+    sla: RefreshingCache[SlaTable] = field(default_factory=lambda: RefreshingCache(load_sla_table))
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
     model: TrainedModel | None = None  # from settings.nlu_model, loaded at start
     llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
@@ -90,6 +93,7 @@ class IntakeService:
             gazetteer=await self.gazetteer.get(),
             routing=await self.routing.get(),
             model=self.model,
+            sla=await self.sla.get(),
         )
 
     async def store(
@@ -125,8 +129,9 @@ class IntakeService:
         has given up, the reply is pushed through the outbox in the same transaction.
         """
         try:
+            # The context (cached tables) is read before the transaction: see RefreshingCache.
+            ctx = await self.context()
             async with in_transaction():
-                ctx = await self.context()
                 outcome = await route(message, ctx)
                 push = waiting is None or not waiting.take_for_commit()
                 await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id, push=push)
@@ -231,11 +236,12 @@ class IntakeService:
             extraction = await self.llm.extract(self.llm_session, case.text)
             if extraction is None:
                 return None  # counted and logged by the client
+            ctx = await self.context()  # before the transaction: see RefreshingCache
             async with in_transaction():
                 return await refine_case(
                     case_id,
                     extraction,
-                    await self.context(),
+                    ctx,
                     expected_version=expected_version,
                     model=self.llm.model,
                 )

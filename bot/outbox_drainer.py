@@ -11,6 +11,12 @@ wrong openid or userid, no consent) fails the row at once with the API's words a
 Sends to each account (the official account, the WeCom app) pass a token bucket of
 ``outbound_rate_per_second`` per process, so a burst after a broadcast stays under the API's
 frequency limits instead of collecting 45009s.
+
+Rows of a broadcast notice (purpose ``notice``) are checked with
+:mod:`handlers.broadcast_delivery` just before their send (a cancelled notice sends nothing
+more; an attempt that may have reached WeChat is resent only where WeChat or WeCom recognise a
+repeat) and their result is recorded on the notice's delivery rows in the same transaction as
+on the outbox row.
 """
 
 from __future__ import annotations
@@ -19,15 +25,18 @@ import asyncio
 import logging
 import random
 import secrets
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from bot.wechat_client import WeChatApiError, WeChatClient
+from bot.wechat_client import WeChatApiError, WeChatClient, WeChatUnavailable
 from bot.wecom_client import WeComClient
 from config.settings import Settings
+from handlers import broadcast_delivery as notices
+from handlers.broadcast_rules import MASS_API_KEY
 from handlers.clock import Clock
 from handlers.tasks import UPDATE_CARD
 from models import OutboxMessage, OutboxStatus
@@ -255,15 +264,28 @@ class OutboxDrainer:
         if not await self._keep_claim(row, claim_id):
             logger.warning("outbox %s: claim ran out before sending; left to others", row.id)
             return
+        if row.purpose == notices.NOTICE_PURPOSE:
+            plan, reason = await notices.before_send(row, self._now())
+            if plan is notices.SendPlan.SKIP:
+                await self._record_skipped(row, claim_id, reason)
+                return
+            if plan is notices.SendPlan.UNKNOWN:
+                await self._record_failure(row, claim_id, reason, retryable=False)
+                return
         try:
             response = await self._send(row)
         except PermanentSendError as exc:
             await self._record_failure(row, claim_id, str(exc), retryable=False)
         except WeChatApiError as exc:
-            await self._record_failure(row, claim_id, str(exc), retryable=exc.retryable)
+            maybe = isinstance(exc, WeChatUnavailable) and exc.maybe_delivered
+            await self._record_failure(
+                row, claim_id, str(exc), retryable=exc.retryable, maybe_delivered=maybe
+            )
         except Exception as exc:
             logger.exception("outbox %s: unexpected error while sending", row.id)
-            await self._record_failure(row, claim_id, f"{type(exc).__name__}: {exc}", True)
+            await self._record_failure(
+                row, claim_id, f"{type(exc).__name__}: {exc}", True, maybe_delivered=True
+            )
         else:
             await self._record_sent(row, claim_id, response)
 
@@ -313,6 +335,21 @@ class OutboxDrainer:
             return await client.send_template_message(row.recipient, payload)
         if channel == "mp_subscribe":
             return await client.send_subscribe_message(row.recipient, payload)
+        return await self._send_mass(client, row.recipient, payload)
+
+    @staticmethod
+    async def _send_mass(
+        client: WeChatClient, recipient: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """mp_mass rows name their API: sendall (a ``filter``: all followers or a tag, the
+        default), send (a ``touser`` list) or preview (to ``recipient``, one follower)."""
+        api = payload.pop(MASS_API_KEY, "sendall")
+        if api == "send":
+            return await client.mass_send_to(payload)
+        if api == "preview":
+            return await client.mass_preview(recipient, payload)
+        if api != "sendall":
+            raise PermanentSendError(f"unknown mass-send API {api!r} in the outbox payload")
         return await client.mass_send(payload)
 
     async def _send_work(self, userid: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -326,14 +363,18 @@ class OutboxDrainer:
     async def _record_sent(
         self, row: OutboxMessage, claim_id: str, response: dict[str, Any]
     ) -> None:
-        updated = await self._mine(row, claim_id).update(
-            status=OutboxStatus.SENT,
-            attempts=row.attempts + 1,
-            sent_at=self._now(),
-            response=response,
-            claimed_until=None,
-            last_error="",
-        )
+        now = self._now()
+        async with self._atomic(row):
+            updated = await self._mine(row, claim_id).update(
+                status=OutboxStatus.SENT,
+                attempts=row.attempts + 1,
+                sent_at=now,
+                response=response,
+                claimed_until=None,
+                last_error="",
+            )
+            if updated:
+                await notices.after_send(row, response, now)
         if not updated:
             logger.warning(
                 "outbox %s was sent but its claim had passed to another drainer; "
@@ -341,12 +382,27 @@ class OutboxDrainer:
                 row.id,
             )
 
+    async def _record_skipped(self, row: OutboxMessage, claim_id: str, reason: str) -> None:
+        """Nothing to send after all (its notice was cancelled meanwhile)."""
+        updated = await self._mine(row, claim_id).update(
+            status=OutboxStatus.SKIPPED, last_error=reason, claimed_until=None
+        )
+        if updated:
+            logger.info("outbox %s (%s) not sent: %s", row.id, row.channel, reason)
+
     async def _record_failure(
-        self, row: OutboxMessage, claim_id: str, error: str, retryable: bool
+        self,
+        row: OutboxMessage,
+        claim_id: str,
+        error: str,
+        retryable: bool,
+        *,
+        maybe_delivered: bool = False,
     ) -> None:
         attempts = row.attempts + 1
         now = self._now()
-        if retryable and attempts < self._settings.outbox_max_attempts:
+        final = not (retryable and attempts < self._settings.outbox_max_attempts)
+        if not final:
             delay = retry_delay(attempts)
             logger.warning(
                 "outbox %s (%s to %s) failed, attempt %d of %d, retry in %.0f s: %s",
@@ -373,13 +429,25 @@ class OutboxDrainer:
                 error,
             )
             changes = {"status": OutboxStatus.FAILED}
-        updated = await self._mine(row, claim_id).update(
-            attempts=attempts, last_error=error, claimed_until=None, **changes
-        )
+        async with self._atomic(row):
+            updated = await self._mine(row, claim_id).update(
+                attempts=attempts, last_error=error, claimed_until=None, **changes
+            )
+            if updated:
+                await notices.after_failure(
+                    row, error, final=final, maybe_delivered=maybe_delivered
+                )
         if not updated:
             logger.warning(
                 "outbox %s: its claim passed to another drainer; result not recorded", row.id
             )
+
+    @staticmethod
+    def _atomic(row: OutboxMessage) -> AbstractAsyncContextManager[Any]:
+        """A notice's row and its delivery rows change together; other rows need no transaction."""
+        if row.purpose == notices.NOTICE_PURPOSE:
+            return in_transaction()
+        return nullcontext()
 
     @staticmethod
     def _mine(row: OutboxMessage, claim_id: str) -> Any:

@@ -39,6 +39,7 @@ RETRYABLE_ERRCODES = frozenset(
         45009,  # daily API quota reached
         45011,  # API minute quota reached
         45047,  # too many customer-service messages to this resident before they write again
+        45066,  # a mass send repeated with the same clientmsgid within a minute: wait a little
         40013,  # invalid appid (operator fixes the settings)
         40125,  # invalid appsecret (operator fixes the settings)
         40164,  # caller IP not in the whitelist (operator fixes the whitelist)
@@ -63,7 +64,19 @@ ERRCODE_HINTS: dict[int, str] = {
     45015: "the resident has not written in 48 h, so customer-service messages are closed; "
     "use a template or subscription message",
     45047: "too many customer-service messages since the resident last wrote; wait for them",
+    40130: "a mass send to a list needs 2 to 10000 openids",
+    45028: "the account's mass-send quota is used up; wait for it to renew",
+    45065: "a mass send with this clientmsgid exists already: it was sent before",
+    45066: "the same clientmsgid was sent again within a minute; retried later",
+    45067: "the clientmsgid is longer than 64 bytes",
 }
+
+# The mass send was made earlier under the same clientmsgid; WeChat answers with that job's
+# msg_id, so a resend after a crash is the same job, not a second one.
+MASS_DUPLICATE = 45065
+MASS_SENDALL = "/cgi-bin/message/mass/sendall"
+MASS_SEND = "/cgi-bin/message/mass/send"
+MASS_PREVIEW = "/cgi-bin/message/mass/preview"
 
 
 class WeChatApiError(Exception):
@@ -97,9 +110,18 @@ class WeChatUnavailable(WeChatApiError):
     """
 
     def __init__(
-        self, path: str, reason: str, status: int | None = None, service: str = "WeChat"
+        self,
+        path: str,
+        reason: str,
+        status: int | None = None,
+        service: str = "WeChat",
+        *,
+        maybe_delivered: bool = True,
     ) -> None:
         self.status = status
+        # False only when the request surely never reached the API (no connection was made);
+        # after a timeout or a broken answer the API may have acted on it.
+        self.maybe_delivered = maybe_delivered
         super().__init__(-1, reason, path)
         self.args = (f"{service} API {path} unavailable: {reason}; the call is retried later",)
 
@@ -288,8 +310,12 @@ class JsonApi:
         self._service = service
         self._base_setting = base_setting
 
-    def unavailable(self, path: str, reason: str, status: int | None = None) -> WeChatUnavailable:
-        return WeChatUnavailable(path, reason, status, service=self._service)
+    def unavailable(
+        self, path: str, reason: str, status: int | None = None, *, maybe_delivered: bool = True
+    ) -> WeChatUnavailable:
+        return WeChatUnavailable(
+            path, reason, status, service=self._service, maybe_delivered=maybe_delivered
+        )
 
     async def request(
         self,
@@ -322,7 +348,9 @@ class JsonApi:
             ) from exc
         except aiohttp.ClientError as exc:
             raise self.unavailable(
-                path, f"{type(exc).__name__}: {exc}; check {self._base_setting} and the network"
+                path,
+                f"{type(exc).__name__}: {exc}; check {self._base_setting} and the network",
+                maybe_delivered=not isinstance(exc, aiohttp.ClientConnectorError),
             ) from exc
         if status >= 400:
             raise self.unavailable(path, f"HTTP {status}: {text[:200]}", status)
@@ -346,8 +374,13 @@ class WeChatClient:
         self._api = JsonApi(session, settings.wechat_api_base, settings.http_timeout_seconds)
         self._token_name = f"mp:{settings.mp_appid}"
 
-    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``body`` to ``path``; a rejected token is refreshed once and the call repeated."""
+    async def call(
+        self, path: str, body: dict[str, Any], *, accept: frozenset[int] = frozenset()
+    ) -> dict[str, Any]:
+        """POST ``body`` to ``path``; a rejected token is refreshed once and the call repeated.
+
+        An errcode in ``accept`` is an answer, not an error: the result is returned as it came.
+        """
         token = await self._tokens.get(self._token_name, self._fetch_token)
         result = await self._post(path, body, token)
         if result.get("errcode") in TOKEN_ERRCODES:
@@ -357,7 +390,7 @@ class WeChatClient:
             )
             result = await self._post(path, body, token)
         errcode = int(result.get("errcode") or 0)
-        if errcode:
+        if errcode and errcode not in accept:
             raise WeChatApiError(errcode, str(result.get("errmsg", "")), path)
         return result
 
@@ -371,7 +404,17 @@ class WeChatClient:
         return await self.call("/cgi-bin/message/subscribe/bizsend", {"touser": openid, **payload})
 
     async def mass_send(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("/cgi-bin/message/mass/sendall", payload)
+        """To all followers or one tag (``filter``). With a ``clientmsgid`` already used, WeChat
+        refuses to send again and names the earlier job: that answer is a success here."""
+        return await self.call(MASS_SENDALL, payload, accept=frozenset({MASS_DUPLICATE}))
+
+    async def mass_send_to(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """To a list of 2 to 10000 openids (``touser``); ``clientmsgid`` as for mass_send."""
+        return await self.call(MASS_SEND, payload, accept=frozenset({MASS_DUPLICATE}))
+
+    async def mass_preview(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A mass message shown to one follower as it will look; spends no mass-send quota."""
+        return await self.call(MASS_PREVIEW, {"touser": openid, **payload})
 
     async def _fetch_token(self) -> tuple[str, int]:
         return await self._request_token(force_refresh=False)

@@ -98,8 +98,20 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
         for item in items if isinstance(items, list) else [items]:
             if isinstance(item, dict) and item.get("TemplateId"):
                 extra.append((str(item["TemplateId"]), str(item.get("SubscribeStatusString", ""))))
-    # bizmsgmenuid: the option a resident tapped in a customer-service menu (msgmenu).
-    for name in ("Status", "Scale", "ThumbMediaId", "Format", "Precision", "bizmsgmenuid"):
+    # bizmsgmenuid: the option a resident tapped in a customer-service menu (msgmenu); the
+    # counts: what MASSSENDJOBFINISH reports about a mass send.
+    for name in (
+        "Status",
+        "Scale",
+        "ThumbMediaId",
+        "Format",
+        "Precision",
+        "bizmsgmenuid",
+        "TotalCount",
+        "FilterCount",
+        "SentCount",
+        "ErrorCount",
+    ):
         value = _text(fields, name)
         if value is not None:
             extra.append((name, value))
@@ -124,7 +136,12 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
 
 
 def dedup_key(message: IncomingMessage) -> str:
-    """WeChat's own rule: messages by MsgId, events by FromUserName + CreateTime (+ event)."""
+    """WeChat's own rule: messages by MsgId, events by FromUserName + CreateTime (+ event).
+
+    Job reports (MASSSENDJOBFINISH, TEMPLATESENDJOBFINISH) also carry the job's MsgID: two
+    batches of a broadcast may finish within the same second, from the same sender.
+    """
     if message.msg_id and not message.is_event:
         return f"msg:{message.msg_id}"
-    return f"evt:{message.openid}:{message.create_time}:{message.event or message.msg_type}"
+    key = f"evt:{message.openid}:{message.create_time}:{message.event or message.msg_type}"
+    return f"{key}:{message.msg_id}" if message.msg_id else key

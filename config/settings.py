@@ -170,6 +170,41 @@ class Settings(BaseSettings):
         description="jiesu serve runs the sweeps too; false leaves them to `jiesu worker`",
     )
 
+    # Broadcast notices (群发通知): fan-out, pacing, WeChat quotas (texts: config/broadcasts.py)
+    broadcast_sweep_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often each process starts due notices, fans them out and completes them",
+    )
+    broadcast_batch_size: int = Field(
+        default=1000,
+        gt=0,
+        le=10_000,
+        description="Delivery rows written per fan-out transaction (per-recipient channels)",
+    )
+    mass_send_batch_size: int = Field(
+        default=10_000,
+        ge=2,
+        le=10_000,
+        description="openids per WeChat mass send to a list (message/mass/send takes 2 to 10000)",
+    )
+    mass_send_monthly_quota: int = Field(
+        default=4,
+        ge=1,
+        description="Mass sends a resident may receive per calendar month (service accounts: 4)",
+    )
+    broadcast_report_wait_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A template message cut off mid-send is resent once if WeChat's "
+        "TEMPLATESENDJOBFINISH has not reported it within this long",
+    )
+    broadcast_queue_ahead_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Fan-out queues per-recipient rows at most this far ahead of their turn",
+    )
+
     calendar_overrides: dict[str, bool] = Field(
         default_factory=dict,
         description="Working-calendar days the library does not know yet, as JSON: "
@@ -199,6 +234,11 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     var_dir: Path = Path("./var")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text lines, or json: one JSON object per line (time, level, logger, "
+        "message, case)",
+    )
 
     @field_validator("nlu_model", "survey_delay_hours", mode="before")
     @classmethod

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
 from handlers.routing import RoutingTable
+from handlers.sla_table import SlaTable
 from nlu import Gazetteer, TrainedModel
 
 
@@ -17,6 +18,8 @@ class HandlerContext:
     gazetteer: Gazetteer
     routing: RoutingTable
     model: TrainedModel | None = None  # a trained category model, else the built-in keywords
+    # The deployment's SLA rows (models.SlaRule) over config/sla.py; empty = the policy alone.
+    sla: SlaTable = field(default_factory=SlaTable)
 
     @property
     def conversation_ttl(self) -> timedelta:

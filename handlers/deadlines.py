@@ -1,4 +1,8 @@
-"""Deadlines from the SLA policy, counting working days on the Chinese calendar."""
+"""Deadlines from the SLA policy, counting working days on the Chinese calendar.
+
+The policy is ``config/sla.py`` with the deployment's own rows (edited on the dashboard) over
+it: handlers pass ``ctx.sla``, a cached :class:`handlers.sla_table.SlaTable`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import chinese_calendar
 
 from config import sla
 from handlers.clock import LOCAL_TZ, local
+from handlers.sla_table import SlaTable, config_policy
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +73,20 @@ def apply_limit(start: datetime, limit: sla.Limit) -> datetime:
     return start + timedelta(hours=limit.hours)
 
 
-def policy_for(kind: str, urgency: str, difficult: bool) -> sla.SlaPolicy:
-    if urgency == "急":
-        return sla.URGENT
-    policy = sla.BY_KIND.get(kind, sla.GENERAL)
-    if difficult and policy.completion.working_days < sla.DIFFICULT.completion.working_days:
-        return sla.SlaPolicy(policy.sign, policy.first_contact, sla.DIFFICULT.completion)
-    return policy
+def policy_for(
+    kind: str, urgency: str, difficult: bool, table: SlaTable | None = None
+) -> sla.SlaPolicy:
+    """The limits for a case: the deployment's rows in ``table`` over ``config/sla.py``."""
+    if table is None:
+        return config_policy(kind, urgency, difficult)
+    return table.policy_for(kind, urgency, difficult)
 
 
-def deadlines_for(kind: str, urgency: str, difficult: bool, start: datetime) -> Deadlines:
-    policy = policy_for(kind, urgency, difficult)
+def deadlines_for(
+    kind: str, urgency: str, difficult: bool, start: datetime, table: SlaTable | None = None
+) -> Deadlines:
+    """Deadlines counted from ``start``; ``table`` is ``HandlerContext.sla`` (see sla_table)."""
+    policy = policy_for(kind, urgency, difficult, table)
     return Deadlines(
         sign=apply_limit(start, policy.sign),
         first_contact=apply_limit(start, policy.first_contact),

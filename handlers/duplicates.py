@@ -291,7 +291,7 @@ async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:
 async def split_case(case: Case, actor: Actor, ctx: HandlerContext, reason: str = "") -> None:
     """Undo a merge: the case goes back to dispatch as a case of its own, with fresh deadlines."""
     original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
-    deadlines = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now)
+    deadlines = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now, ctx.sla)
     await apply_action(
         case,
         CaseAction.SPLIT,

@@ -430,6 +430,7 @@ class _Sweep:
             if isinstance(step, DeadlineWarning)
             else f"escalation {step.level}",
             len(told),
+            extra={"case": case.number},
         )
 
     async def record(self, case: Case, step: Step, told: list[int], text: str) -> None:
@@ -490,6 +491,7 @@ class _Sweep:
                 step.level,
                 case.unit_id,
                 "/".join(ladder_config.LEVEL_ROLES.get(step.level, ())),
+                extra={"case": case.number},
             )
 
 

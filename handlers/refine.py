@@ -33,6 +33,7 @@ from config.lexicon import KIND_LABELS
 from handlers.context import HandlerContext
 from handlers.deadlines import deadlines_for
 from handlers.report import has_place, route_again
+from handlers.sla_table import SlaTable
 from handlers.timeline import Actor, ConcurrentChange, apply_action
 from models import Case, CaseAction, CaseEvent, CaseStatus
 from nlu.llm import LlmExtraction
@@ -76,7 +77,9 @@ def _merged(*groups: list[str]) -> list[str]:
     return list(dict.fromkeys(item for group in groups for item in group))
 
 
-def proposed_changes(case: Case, extraction: LlmExtraction, now: datetime) -> dict[str, Any]:
+def proposed_changes(
+    case: Case, extraction: LlmExtraction, now: datetime, sla: SlaTable | None = None
+) -> dict[str, Any]:
     """Column updates the extraction calls for, each one differing from the case."""
     wanted: dict[str, Any] = {"kind": extraction.kind, "category": extraction.category}
     if extraction.urgency == "急":
@@ -101,6 +104,7 @@ def proposed_changes(case: Case, extraction: LlmExtraction, now: datetime) -> di
             changes.get("urgency", case.urgency),
             case.difficult,
             case.created_at or now,
+            sla,
         )
         for column, new in zip(
             DEADLINE_COLUMNS, (fresh.sign, fresh.first_contact, fresh.completion), strict=True
@@ -144,7 +148,7 @@ async def refine_case(
     if touched or not is_refinable(case, expected_version):
         logger.info("case %s changed before its LLM refinement; keeping it as it is", case.number)
         return Refinement(RefineResult.STALE)
-    changes = proposed_changes(case, extraction, ctx.now)
+    changes = proposed_changes(case, extraction, ctx.now, ctx.sla)
     if not changes:
         return Refinement(RefineResult.UNCHANGED)
     before = {column: getattr(case, column) for column in changes}

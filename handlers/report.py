@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from handlers.tasks import push_task
 from handlers.timeline import Actor, apply_action, record_event
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Place, Understanding, understand
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ async def report_case(
     place = understanding.place
     grid = ctx.routing.grid(place.grid_code)
     deadlines = deadlines_for(
-        understanding.kind, understanding.urgency, understanding.difficult, ctx.now
+        understanding.kind, understanding.urgency, understanding.difficult, ctx.now, ctx.sla
     )
     columns = place_columns(place)
     match = await find_original(
@@ -249,6 +252,7 @@ async def report_case(
     )
     if understanding.phones:
         await remember_phone(resident, understanding.phones[0])
+    logger.info("case %s created: %s", case.number, case.kind, extra={"case": case.number})
     await record_event(
         case,
         CaseAction.ACCEPT,

@@ -3,11 +3,14 @@ case row is updated only if nobody changed it meanwhile, and the timeline gets i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from models import Case, CaseAction, CaseEvent, CaseStatus, next_status
+
+logger = logging.getLogger(__name__)
 
 
 class ConcurrentChange(RuntimeError):
@@ -74,6 +77,14 @@ async def apply_action(
         raise ConcurrentChange(f"case {case.number} changed while {action.value} was applied")
     for field, value in values.items():
         setattr(case, field, value)
+    logger.info(
+        "case %s: %s %s -> %s",
+        case.number,
+        action.value,
+        current,
+        target,
+        extra={"case": case.number},
+    )
     return await record_event(
         case, action, actor, now, from_status=current, to_status=target, note=note, data=data
     )

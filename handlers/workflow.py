@@ -14,7 +14,8 @@ Who may do what:
 - acting on a case (:func:`may_handle`): the case's unit and the worker it is assigned to.
   首接负责: the unit that signs owns the case until it is closed or formally returned (退单)
   after which it waits in the dispatcher queue and is never routed again automatically.
-- deciding an extension: a supervisor or unit head of the case's unit.
+- deciding an extension: a supervisor or unit head of the case's unit, or a staff account
+  allowed to (``handlers.staff_cases``).
 """
 
 from __future__ import annotations
@@ -351,7 +352,7 @@ async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext
     completion deadline, and a new round of notices for the resident. Callers decide who may.
     """
     reason = _required_text(reason, "重办原因")
-    completion = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now).completion
+    completion = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now, ctx.sla).completion
     async with in_transaction():
         return await apply_action(
             case,
@@ -417,6 +418,35 @@ async def decide_extension(
     case = await Case.get(id=request.case_id)
     if not may_decide(supervisor, case):
         raise NotAllowed("只有承办单位的督办人或负责人可以审批延期")
+    return await record_extension_decision(
+        request,
+        case,
+        worker_actor(supervisor),
+        approve,
+        note,
+        ctx,
+        decided_by=supervisor,
+        data={"supervisor": supervisor.id},
+    )
+
+
+async def record_extension_decision(
+    request: ExtensionRequest,
+    case: Case,
+    actor: Actor,
+    approve: bool,
+    note: str,
+    ctx: HandlerContext,
+    *,
+    decided_by: Worker | None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """The decision itself, once the caller has checked who may decide.
+
+    Workers come through :func:`decide_extension`; staff on the dashboard or the admin API
+    through ``handlers.staff_cases`` (``decided_by`` is then the Worker their account is linked
+    to, or None, and the event's actor names the staff account).
+    """
     note = (note or "").strip()
     if not approve and not note:
         raise InvalidRequest("请填写不同意延期的理由")
@@ -426,39 +456,40 @@ async def decide_extension(
     if approve and status not in HANDLING:
         raise WorkflowConflict(f"诉求当前为{status.label}，不能再延期")
     decision = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    decider_id = decided_by.id if decided_by is not None else None
     async with in_transaction():
         decided = await ExtensionRequest.filter(
             id=request.id, status=ExtensionStatus.PENDING
-        ).update(status=decision, decided_by_id=supervisor.id, decided_at=ctx.now, note=note)
+        ).update(status=decision, decided_by_id=decider_id, decided_at=ctx.now, note=note)
         if not decided:
             raise WorkflowConflict("这份延期申请已经审批过了")
         request.status = decision
-        request.decided_by_id = supervisor.id
+        request.decided_by_id = decider_id
         request.decided_at = ctx.now
         request.note = note
-        data: dict[str, Any] = {
+        event_data: dict[str, Any] = {
             "kind": f"extension_{decision.value}",
             "request": request.id,
             "hours": request.hours,
-            "supervisor": supervisor.id,
+            **(data or {}),
         }
         changes: dict[str, Any] | None = None
         if approve:
             old = case.completion_due_at
             new = (old or ctx.now) + timedelta(hours=request.hours)
-            data.update(old=_iso(old), new=_iso(new))
+            event_data.update(old=_iso(old), new=_iso(new))
             changes = {"completion_due_at": new}
             text = f"同意延期{request.hours}小时" + (f"：{note}" if note else "")
         else:
-            data["reason"] = note
+            event_data["reason"] = note
             text = f"不同意延期：{note}"
         return await apply_action(
             case,
             CaseAction.ANNOTATE,
-            worker_actor(supervisor),
+            actor,
             ctx.now,
             note=text,
-            data=data,
+            data=event_data,
             changes=changes,
         )
 

@@ -108,6 +108,10 @@ class Notice(Model):
     cancelled_by = fields.CharField(max_length=64, null=True)
     recipients_total = fields.IntField(default=0, description="audience size when fanned out")
     fanned_out = fields.BooleanField(default=False, description="every delivery row is written")
+    # Fan-out resumes after the last audience key written (a resident or worker id), and paces
+    # per-recipient rows at the outbound rate: the next row falls due at paced_until.
+    fanout_cursor = fields.BigIntField(default=0, description="last audience key written")
+    paced_until = fields.DatetimeField(null=True, description="when the last queued row is due")
     quota_warning = fields.TextField(default="", description="what WeChat's quotas will cut")
     # WeChat mass sends: the idempotency key we gave, and what WeChat answered and reported.
     clientmsgid = fields.CharField(max_length=64, null=True, unique=True)
@@ -131,6 +135,8 @@ class NoticeDelivery(Model):
         "models.Notice", related_name="deliveries", on_delete=fields.CASCADE
     )
     recipient = fields.CharField(max_length=64)
+    # pending | sending (a request may have reached WeChat) | sent | failed | skipped | cancelled
+    # (the description stays as first written: altering a column rebuilds the SQLite table)
     status = fields.CharField(
         max_length=16, default="pending", description="pending|sent|failed|skipped"
     )
@@ -139,10 +145,23 @@ class NoticeDelivery(Model):
     channel = fields.CharField(max_length=16, default="", description="how it goes out")
     resident_id = fields.BigIntField(null=True, description="for residents: the monthly quota")
     sent_at = fields.DatetimeField(null=True)
+    wechat_msg_id = fields.CharField(
+        max_length=64, null=True, description="msgid of the send (or mass job)"
+    )
+    wechat_status = fields.CharField(
+        max_length=64, default="", description="what TEMPLATESENDJOBFINISH reported"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "notice_deliveries"
         unique_together = (("notice", "recipient"),)
-        indexes = (("notice_id", "status"), ("resident_id", "sent_at"))
+        # outbox_id: the drainer finds a row's deliveries by it, before and after each send.
+        # wechat_msg_id: WeChat's job reports name the send by it.
+        indexes = (
+            ("notice_id", "status"),
+            ("resident_id", "sent_at"),
+            ("outbox_id",),
+            ("wechat_msg_id",),
+        )

@@ -11,6 +11,7 @@ recover_inbound        re-run messages whose work died       inbound_recovery_se
 sweep_deadlines        warnings, 督办, second misses          escalation_sweep_seconds
 sweep_due_surveys      ask, remind, close survey rounds      followup_sweep_seconds
 sweep_digests          the working-morning digest            digest_sweep_seconds
+sweep_broadcasts       start, fan out and complete notices   broadcast_sweep_seconds
 =====================  ====================================  ==================================
 """
 
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from config.settings import Settings
+from handlers.broadcast_delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
 from handlers.digest import sweep_digests
 from handlers.escalation import sweep_until_done
@@ -32,6 +34,7 @@ RECOVER_INBOUND_JOB = "recover_inbound"
 DEADLINE_SWEEP_JOB = "sweep_deadlines"
 SURVEY_SWEEP_JOB = "sweep_due_surveys"
 DIGEST_SWEEP_JOB = "sweep_digests"
+BROADCAST_SWEEP_JOB = "sweep_broadcasts"
 
 ContextFactory = Callable[[], Awaitable[HandlerContext]]
 
@@ -67,6 +70,30 @@ async def digests(context: ContextFactory) -> int:
     return await sweep_digests(await context())
 
 
+async def broadcasts_until_done(
+    context: ContextFactory, *, max_rounds: int = 20
+) -> BroadcastSweepResult:
+    """Sweep again (with a fresh ``now``) while a fan-out stopped at its step limit."""
+    total = BroadcastSweepResult()
+    for _ in range(max_rounds):
+        result = await sweep_broadcasts(await context())
+        total.add(result)
+        if not result.more:
+            break
+    if total.steps or total.failed:
+        logger.info(
+            "broadcast sweep: %d started, %d batches (%d deliveries), %d done, "
+            "%d taken by other processes, %d failed",
+            total.started,
+            total.batches,
+            total.rows,
+            total.completed,
+            total.lost_races,
+            total.failed,
+        )
+    return total
+
+
 def sweep_jobs(
     settings: Settings, context: ContextFactory, recover: Callable[[], Awaitable[object]]
 ) -> list[SweepJob]:
@@ -79,9 +106,13 @@ def sweep_jobs(
     async def digest() -> object:
         return await digests(context)
 
+    async def notices() -> object:
+        return await broadcasts_until_done(context)
+
     return [
         SweepJob(RECOVER_INBOUND_JOB, recover, max(settings.inbound_recovery_seconds / 3, 1.0)),
         SweepJob(DEADLINE_SWEEP_JOB, deadlines, settings.escalation_sweep_seconds),
         SweepJob(SURVEY_SWEEP_JOB, followups, settings.followup_sweep_seconds),
         SweepJob(DIGEST_SWEEP_JOB, digest, settings.digest_sweep_seconds),
+        SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
     ]

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.monitor import SweepMonitor
 
 logger = logging.getLogger(__name__)
 
@@ -30,19 +34,23 @@ def build_scheduler(
     *,
     run_at_start: bool = True,
     running: set[asyncio.Task[None]] | None = None,
+    monitor: SweepMonitor | None = None,
 ) -> AsyncIOScheduler:
     """Interval jobs that never overlap themselves; with ``run_at_start`` each runs at once too
     (what fell due during downtime is handled when the process starts, not an interval later).
 
     Sweeps in progress are kept in ``running`` so that a stopping process can let them finish
-    (:func:`stop_scheduler`) instead of cutting them off.
+    (:func:`stop_scheduler`) instead of cutting them off. Each run's start, end and outcome go
+    to ``monitor`` (``/healthz`` and ``/metrics`` read it).
     """
     scheduler = AsyncIOScheduler(timezone="UTC")
+    if monitor is not None:
+        monitor.watch((job.id, job.every_seconds) for job in jobs)
     tracked: set[asyncio.Task[None]] = running if running is not None else set()
     first = datetime.now(UTC) if run_at_start else None
     for job in jobs:
         scheduler.add_job(
-            _logged(job, tracked),
+            _logged(job, tracked, monitor),
             "interval",
             seconds=job.every_seconds,
             id=job.id,
@@ -56,21 +64,32 @@ def build_scheduler(
     return scheduler
 
 
-def _logged(job: SweepJob, running: set[asyncio.Task[None]]) -> Callable[[], Awaitable[None]]:
+def _logged(
+    job: SweepJob, running: set[asyncio.Task[None]], monitor: SweepMonitor | None = None
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         task = asyncio.current_task()
         if task is not None:
             running.add(task)
+        if monitor is not None:
+            monitor.started(job.id)
+        began = time.perf_counter()
+        outcome: Literal["ok", "error", "cancelled"] = "ok"
+        error = ""
         try:
             await job.run()
         except asyncio.CancelledError:
             # Stopping: the sweep's open transaction rolls back and the next start redoes it.
+            outcome = "cancelled"
             logger.info("sweep %s stopped with the process", job.id)
-        except Exception:
+        except Exception as exc:
+            outcome, error = "error", f"{type(exc).__name__}: {exc}"
             logger.exception("sweep %s failed; it runs again at its next interval", job.id)
         finally:
             if task is not None:
                 running.discard(task)
+            if monitor is not None:
+                monitor.finished(job.id, time.perf_counter() - began, outcome, error)
 
     run.__name__ = f"sweep_{job.id}"
     return run

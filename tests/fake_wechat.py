@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import re
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ CUSTOM_SEND = "/cgi-bin/message/custom/send"
 TEMPLATE_SEND = "/cgi-bin/message/template/send"
 SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/bizsend"
 MASS_SEND = "/cgi-bin/message/mass/sendall"
+MASS_SEND_TO = "/cgi-bin/message/mass/send"  # to a list of openids
+MASS_PREVIEW = "/cgi-bin/message/mass/preview"
+MASS_PATHS = (MASS_SEND, MASS_SEND_TO, MASS_PREVIEW)
+CLIENTMSGID_WINDOW = 24 * 3600.0  # WeChat checks a clientmsgid against the last 24 hours
 STABLE_TOKEN = "/cgi-bin/stable_token"
 CLASSIC_TOKEN = "/cgi-bin/token"
 
@@ -80,8 +85,11 @@ class FakeApiServer:
         self._errors: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
         self._http_errors: dict[str, deque[int]] = defaultdict(deque)
         self.app = web.Application()
+        # How many messages each recipient got (a mass send counts once per openid reached).
+        self.received: Counter[str] = Counter()
         self.app.router.add_get("/_fake/sent", self._list_sent)
         self.app.router.add_get("/_fake/stats", self._stats)
+        self.app.router.add_get("/_fake/received", self._list_received)
 
     # Controls for tests
 
@@ -188,6 +196,29 @@ class FakeApiServer:
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"token_requests": self.token_requests, "sent": len(self.sent)})
 
+    async def _list_received(self, request: web.Request) -> web.Response:
+        """Per recipient, how many messages reached them (``?summary=1``: totals only)."""
+        totals = {
+            "recipients": len(self.received),
+            "deliveries": sum(self.received.values()),
+            "duplicate_mass_sends": getattr(self, "duplicate_mass_sends", 0),
+        }
+        if request.query.get("summary"):
+            return web.json_response(totals)
+        return web.json_response({**totals, "received": dict(self.received)}, dumps=_dumps_utf8)
+
+
+@dataclass
+class MassJob:
+    """One accepted mass send and the counts its MASSSENDJOBFINISH event reports."""
+
+    msg_id: int
+    clientmsgid: str
+    total: int = 0
+    filtered: int = 0  # left after WeChat's filters (the monthly quota)
+    sent: int = 0
+    errors: int = 0
+
 
 class FakeWeChat(FakeApiServer):
     """One official account: its credentials, its live tokens, and what it was asked to send."""
@@ -200,14 +231,45 @@ class FakeWeChat(FakeApiServer):
         # dies meanwhile never learns that WeChat delivered it (``delay`` holds requests before
         # they are handled, so a sender that dies then has sent nothing).
         self.answer_delay = 0.0
+        # Mass sends: who follows (sendall to all) and each tag's members (sendall to a tag);
+        # a follower receives at most ``mass_quota`` mass sends a month, further ones are
+        # filtered out, as WeChat does for service accounts.
+        self.followers: set[str] = set()
+        self.tags: dict[int, set[str]] = {}
+        self.mass_quota = 4
+        self.jobs: dict[int, MassJob] = {}
+        self.duplicate_mass_sends = 0  # refused with 45065: the clientmsgid was used already
+        self._mass_this_month: Counter[tuple[str, str]] = Counter()
+        self._clientmsgids: dict[str, tuple[int, float]] = {}
         self._next_msgid = 1000
         self.app.router.add_post(STABLE_TOKEN, self._stable_token)
         self.app.router.add_get(CLASSIC_TOKEN, self._classic_token)
-        for path in (CUSTOM_SEND, TEMPLATE_SEND, SUBSCRIBE_SEND, MASS_SEND):
+        for path in (CUSTOM_SEND, TEMPLATE_SEND, SUBSCRIBE_SEND, *MASS_PATHS):
             self.app.router.add_post(path, self._message)
 
     def messages_to(self, openid: str) -> list[dict[str, Any]]:
         return [message.body for message in self.sent if message.body.get("touser") == openid]
+
+    def mass_sends(self) -> list[dict[str, Any]]:
+        return [m.body for m in self.sent if m.path in (MASS_SEND, MASS_SEND_TO)]
+
+    def mass_job_event(self, msg_id: int | str) -> dict[str, Any]:
+        """The fields of the MASSSENDJOBFINISH WeChat posts when job ``msg_id`` is done."""
+        job = self.jobs[int(msg_id)]
+        return {
+            "Event": "MASSSENDJOBFINISH",
+            "MsgID": job.msg_id,
+            "Status": "send success",
+            "TotalCount": job.total,
+            "FilterCount": job.filtered,
+            "SentCount": job.sent,
+            "ErrorCount": job.errors,
+        }
+
+    @staticmethod
+    def template_job_event(msg_id: int | str, status: str = "success") -> dict[str, Any]:
+        """The fields of the TEMPLATESENDJOBFINISH for one template message (from its openid)."""
+        return {"Event": "TEMPLATESENDJOBFINISH", "MsgID": int(msg_id), "Status": status}
 
     # Tokens
 
@@ -263,19 +325,72 @@ class FakeWeChat(FakeApiServer):
         if body is None:
             return _error(47001, "data format error")
         path = request.path
-        if path != MASS_SEND and not body.get("touser"):
+        if path in (MASS_SEND, MASS_SEND_TO):
+            return await self._mass(path, body, token)
+        if not body.get("touser") or not isinstance(body["touser"], str):
             return _error(40003, "invalid openid")
         if path in (TEMPLATE_SEND, SUBSCRIBE_SEND) and not body.get("template_id"):
             return _error(40037, "invalid template_id")
         self.sent.append(SentMessage(path, body, token))
+        self.received[body["touser"]] += 1
         self._next_msgid += 1
+        msgid = self._next_msgid
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         if path == TEMPLATE_SEND:
-            return _ok(msgid=self._next_msgid)
-        if path == MASS_SEND:
-            return _ok(msg_id=self._next_msgid, msg_data_id=self._next_msgid * 10)
+            return _ok(msgid=msgid)
+        if path == MASS_PREVIEW:
+            return _ok(msg_id=msgid)
         return _ok()
+
+    async def _mass(self, path: str, body: dict[str, Any], token: str) -> web.Response:
+        """sendall (all followers or a tag) and send (2 to 10000 openids), kept idempotent by
+        ``clientmsgid`` as WeChat keeps them: a key used in the last 24 hours is refused with
+        45065 and the earlier job's msg_id, and nobody gets the message again."""
+        if path == MASS_SEND_TO:
+            openids = body.get("touser")
+            if not isinstance(openids, list) or not 2 <= len(openids) <= 10_000:
+                return _error(40130, "invalid openid list size, at least two openid")
+            recipients = [str(o) for o in openids]
+        else:
+            scope = body.get("filter")
+            if not isinstance(scope, dict):
+                return _error(47001, "data format error: filter missing")
+            if scope.get("is_to_all"):
+                recipients = sorted(self.followers)
+            else:
+                recipients = sorted(self.tags.get(int(scope.get("tag_id", -1)), set()))
+        msgtype = body.get("msgtype")
+        if not msgtype or msgtype not in body:
+            return _error(40008, "invalid message type")
+        clientmsgid = str(body.get("clientmsgid") or "")
+        if len(clientmsgid.encode("utf-8")) > 64:
+            return _error(45067, "clientmsgid size out of limit")
+        if not clientmsgid:
+            # WeChat's default: a digest of the scope and the content.
+            scope_and_content = {k: v for k, v in body.items() if k != "clientmsgid"}
+            clientmsgid = hashlib.sha256(_dumps_utf8(scope_and_content).encode()).hexdigest()
+        earlier = self._clientmsgids.get(clientmsgid)
+        now = time.monotonic()
+        if earlier is not None and now - earlier[1] < CLIENTMSGID_WINDOW:
+            self.duplicate_mass_sends += 1
+            return _error(45065, "clientmsgid exist", msg_id=earlier[0])
+        self.sent.append(SentMessage(path, body, token))
+        self._next_msgid += 1
+        job = MassJob(self._next_msgid, clientmsgid, total=len(recipients))
+        self.jobs[job.msg_id] = job
+        self._clientmsgids[clientmsgid] = (job.msg_id, now)
+        month = datetime.now(UTC).strftime("%Y-%m")
+        for openid in recipients:
+            if self._mass_this_month[(openid, month)] >= self.mass_quota:
+                continue
+            self._mass_this_month[(openid, month)] += 1
+            self.received[openid] += 1
+            job.filtered += 1
+            job.sent += 1
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
+        return _ok(msg_id=job.msg_id, msg_data_id=job.msg_id * 10)
 
 
 def _dumps_utf8(value: Any) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import secrets
 import time
 from contextlib import suppress
@@ -53,6 +54,10 @@ class FakeWeCom(FakeApiServer):
         self.users = users  # None: every userid exists
         self._response_codes: dict[str, bool] = {}  # issued code -> still unused
         self._next_msgid = 5000
+        # enable_duplicate_check: the same request body again within the interval is answered
+        # like the first and delivered to nobody (WeCom's rule for app messages).
+        self.duplicates_dropped = 0
+        self._recent_bodies: dict[str, tuple[float, str]] = {}  # body -> (accepted at, msgid)
         self.app.router.add_get(GETTOKEN, self._gettoken)
         self.app.router.add_post(MESSAGE_SEND, self._send)
         self.app.router.add_post(UPDATE_TEMPLATE_CARD, self._update_card)
@@ -129,6 +134,14 @@ class FakeWeCom(FakeApiServer):
         msgtype = body.get("msgtype")
         if msgtype not in body:
             return _error(40008, "invalid message type")
+        duplicate_key = ""
+        if body.get("enable_duplicate_check"):
+            interval = min(float(body.get("duplicate_check_interval") or 1800), 4 * 3600.0)
+            duplicate_key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+            earlier = self._recent_bodies.get(duplicate_key)
+            if earlier is not None and time.monotonic() - earlier[0] < interval:
+                self.duplicates_dropped += 1
+                return _ok(invaliduser="", msgid=earlier[1])
         extra: dict[str, Any] = {}
         if msgtype == "template_card":
             card = body["template_card"]
@@ -137,8 +150,12 @@ class FakeWeCom(FakeApiServer):
             code = self.new_response_code()
             extra["response_code"] = code
         self.sent.append(SentMessage(request.path, body, token))
+        self.received[userid] += 1
         self._next_msgid += 1
-        return _ok(invaliduser="", msgid=f"msg-{self._next_msgid}", **extra)
+        msgid = f"msg-{self._next_msgid}"
+        if duplicate_key:
+            self._recent_bodies[duplicate_key] = (time.monotonic(), msgid)
+        return _ok(invaliduser="", msgid=msgid, **extra)
 
     async def _update_card(self, request: web.Request) -> web.Response:
         token, body, refused = await self._checked_body(request)

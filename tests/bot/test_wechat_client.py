@@ -291,3 +291,32 @@ async def test_invalid_only_refreshes_if_still_stored(clock: ManualClock, outbou
     # The second process saw token-1 rejected too, but token-2 is already stored.
     assert await second.get("n", fetch, invalid="token-1") == "token-2"
     assert len(calls) == 2
+
+
+async def test_mass_sends_are_idempotent_by_clientmsgid(
+    client: WeChatClient, fake: FakeWeChat
+) -> None:
+    body = {"msgtype": "text", **TEXT, "clientmsgid": "jiesu-test-1"}
+    first = await client.mass_send_to({"touser": ["o-1", "o-2"], **body})
+    again = await client.mass_send_to({"touser": ["o-1", "o-2"], **body})
+    # WeChat refuses the repeat with 45065 and names the first job: the same send, not a second.
+    assert again["errcode"] == 45065 and again["msg_id"] == first["msg_id"]
+    assert fake.received == {"o-1": 1, "o-2": 1} and fake.duplicate_mass_sends == 1
+    with pytest.raises(WeChatApiError) as lone:
+        await client.mass_send_to({"touser": ["o-3"], **body, "clientmsgid": "jiesu-test-2"})
+    assert lone.value.errcode == 40130 and not lone.value.retryable
+    preview = await client.mass_preview("o-9", {"msgtype": "text", **TEXT})
+    assert "msg_id" in preview and fake.received["o-9"] == 1
+
+
+async def test_a_follower_gets_at_most_the_monthly_quota_of_mass_sends(
+    client: WeChatClient, fake: FakeWeChat
+) -> None:
+    fake.followers = {"o-1", "o-2"}
+    for i in range(5):
+        await client.mass_send(
+            {"filter": {"is_to_all": True}, "msgtype": "text", **TEXT, "clientmsgid": f"all-{i}"}
+        )
+    assert fake.received == {"o-1": 4, "o-2": 4}
+    last = max(fake.jobs.values(), key=lambda job: job.msg_id)
+    assert last.total == 2 and last.sent == 0

@@ -12,6 +12,7 @@ from bot.app import SCHEDULER, create_app, create_worker_app
 from handlers.workflow import finish_case
 from models import Resident, Survey, SurveyStatus
 from scheduler.jobs import (
+    BROADCAST_SWEEP_JOB,
     DEADLINE_SWEEP_JOB,
     DIGEST_SWEEP_JOB,
     RECOVER_INBOUND_JOB,
@@ -21,20 +22,31 @@ from scheduler.jobs import (
 from tests.conftest import make_settings
 from tests.handlers.test_workflow import NOW, S, context, make_case, make_world
 
-JOBS = {RECOVER_INBOUND_JOB, DEADLINE_SWEEP_JOB, SURVEY_SWEEP_JOB, DIGEST_SWEEP_JOB}
+JOBS = {
+    RECOVER_INBOUND_JOB,
+    DEADLINE_SWEEP_JOB,
+    SURVEY_SWEEP_JOB,
+    DIGEST_SWEEP_JOB,
+    BROADCAST_SWEEP_JOB,
+}
 
 
 async def test_the_service_schedules_every_sweep_with_a_fixed_id(
     db_url: str, aiohttp_client: Any
 ) -> None:
     settings = make_settings(
-        db_url, run_background=True, followup_sweep_seconds=20, digest_sweep_seconds=600
+        db_url,
+        run_background=True,
+        followup_sweep_seconds=20,
+        digest_sweep_seconds=600,
+        broadcast_sweep_seconds=7,
     )
     client: TestClient = await aiohttp_client(create_app(settings))
     jobs = {job.id: job for job in client.app[SCHEDULER].get_jobs()}
     assert set(jobs) == JOBS
     assert jobs[SURVEY_SWEEP_JOB].trigger.interval == timedelta(seconds=20)
     assert jobs[DIGEST_SWEEP_JOB].trigger.interval == timedelta(seconds=600)
+    assert jobs[BROADCAST_SWEEP_JOB].trigger.interval == timedelta(seconds=7)
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce
 

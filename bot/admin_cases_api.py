@@ -1,0 +1,288 @@
+"""The admin API for cases, under ``/api/admin/cases``: what the dashboard's case pages do, as
+JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer token.
+
+- ``GET cases?status=&unit=&grid=&category=&kind=&urgency=&overdue=1&supervised=1&q=&page=``:
+  20 a page, newest first, the same filters and search as the dashboard
+  (``handlers.case_search``); ``status`` is a status, ``open`` or empty for all; ``urgency``
+  急, 一般 or 难; ``q`` words, a case number or a phone's digits.
+- ``GET cases/{number}``: the case, its timeline and extension requests.
+- ``POST cases/{number}/recategorise`` ``{"category": "城乡建设/物业管理", "reason": ""}``
+- ``POST cases/{number}/reassign`` ``{"unit": "ST-WJC", "worker_id": null, "reason": ""}``
+- ``POST cases/{number}/supervise`` ``{"reason": ""}``
+- ``POST cases/{number}/extensions/{id}/decide`` ``{"approve": true, "note": ""}``
+
+Errors are ``{"error": {"code", "message"}}``: 400 ``invalid_json`` / ``invalid_payload`` /
+``invalid_request``, 401 ``unauthorized``, 403 ``forbidden`` / ``csrf``, 404 ``not_found`` (no
+such case, or one the account may not see: the two are not told apart), 409 ``conflict`` /
+``illegal_transition`` / ``concurrent_change`` / ``unchanged``. Phones are masked. Every
+action is an audit event written with the action (``handlers.staff_cases``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.app import CLOCK, INTAKE
+from bot.staff_auth import StaffContext, error_json, require_staff
+from handlers.case_search import BadFilter, filters_from_query, is_overdue, search_cases
+from handlers.report import place_summary
+from handlers.staff_cases import (
+    STAFF_ERRORS,
+    CaseHidden,
+    decide_case_extension,
+    reassign_case,
+    recategorise_case,
+    refusal_of,
+    supervise_case,
+    visible_case,
+)
+from handlers.workflow import MAX_TEXT
+from models import Case, CaseEvent, CaseStatus, ExtensionRequest, Grid, Unit, Worker
+from nlu import mask_phone, mask_phones_in_text
+
+PREFIX = "/api/admin/cases"
+NOT_FOUND = "没有这个编号的诉求，或不在您的账号可查看的范围内"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class RecategoriseIn(Payload):
+    category: str = Field(min_length=1, max_length=128)
+    reason: str = Field(default="", max_length=MAX_TEXT)
+
+
+class ReassignIn(Payload):
+    unit: str = Field(min_length=1, max_length=32)
+    worker_id: int | None = None
+    reason: str = Field(default="", max_length=MAX_TEXT)
+
+
+class SuperviseIn(Payload):
+    reason: str = Field(default="", max_length=MAX_TEXT)
+
+
+class DecideIn(Payload):
+    approve: bool
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+
+P = TypeVar("P", bound=Payload)
+
+
+async def read_payload(request: web.Request, model: type[P]) -> P:
+    raw = await request.read()
+    try:
+        data: Any = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise error_json(web.HTTPBadRequest, "invalid_json", "请求体不是有效的 JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = ", ".join(".".join(str(p) for p in item["loc"]) for item in error.errors())
+        raise error_json(
+            web.HTTPBadRequest, "invalid_payload", f"请求内容不正确：{fields or '格式'}"
+        ) from None
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
+    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
+    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
+    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
+    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
+    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
+    return units, grids, workers
+
+
+def case_json(
+    case: Case,
+    now: datetime,
+    units: dict[int, Unit],
+    grids: dict[int, Grid],
+    workers: dict[int, Worker],
+) -> dict[str, Any]:
+    unit = units.get(case.unit_id) if case.unit_id is not None else None
+    grid = grids.get(case.grid_id) if case.grid_id is not None else None
+    worker = workers.get(case.worker_id) if case.worker_id is not None else None
+    status = CaseStatus(case.status)
+    return {
+        "number": case.number,
+        "title": mask_phones_in_text(case.title),
+        "kind": case.kind,
+        "category": case.category,
+        "urgency": case.urgency,
+        "difficult": case.difficult,
+        "status": status.value,
+        "status_label": status.label,
+        "place": place_summary(case),
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "grid": {"code": grid.code, "name": grid.name} if grid else None,
+        "worker": {"id": worker.id, "name": worker.name} if worker else None,
+        "supervised": case.supervised,
+        "overdue": is_overdue(case, now),
+        "contact_phone": mask_phone(case.contact_phone) if case.contact_phone else None,
+        "created_at": iso(case.created_at),
+        "sign_due_at": iso(case.sign_due_at),
+        "first_contact_due_at": iso(case.first_contact_due_at),
+        "completion_due_at": iso(case.completion_due_at),
+    }
+
+
+async def case_detail(case: Case, now: datetime) -> dict[str, Any]:
+    units, grids, workers = await _names([case])
+    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+    extensions = await ExtensionRequest.filter(case_id=case.id).order_by("created_at", "id")
+    body = case_json(case, now, units, grids, workers)
+    body.update(
+        {
+            "text": mask_phones_in_text(case.text),
+            "attachments": case.attachments,
+            "street": case.street,
+            "compound": case.compound,
+            "address": case.address,
+            "lng": case.lng,
+            "lat": case.lat,
+            "signed_at": iso(case.signed_at),
+            "first_contact_at": iso(case.first_contact_at),
+            "completed_at": iso(case.completed_at),
+            "result": mask_phones_in_text(case.result),
+            "result_attachments": case.result_attachments,
+            "timeline": [
+                {
+                    "at": iso(e.at),
+                    "action": e.action,
+                    "actor_type": e.actor_type,
+                    "actor_id": e.actor_id if e.actor_type in ("staff", "worker") else "",
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "note": mask_phones_in_text(e.note),
+                }
+                for e in events
+            ],
+            "extensions": [
+                {
+                    "id": x.id,
+                    "hours": x.hours,
+                    "reason": x.reason,
+                    "status": str(x.status),
+                    "worker_id": x.worker_id,
+                    "created_at": iso(x.created_at),
+                    "decided_at": iso(x.decided_at),
+                    "note": x.note,
+                }
+                for x in extensions
+            ],
+        }
+    )
+    return body
+
+
+Action = Callable[[web.Request, StaffContext, Case], Awaitable[None]]
+
+
+def case_action(
+    capability: str, action: Action
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Check the account, find the case it may see, run the action, answer the case."""
+
+    async def run(request: web.Request) -> web.Response:
+        staff = await require_staff(request, capability)
+        try:
+            case = await visible_case(staff.user, request.match_info["number"])
+            await action(request, staff, case)
+        except CaseHidden:
+            raise error_json(web.HTTPNotFound, "not_found", NOT_FOUND) from None
+        except STAFF_ERRORS as error:
+            refused = refusal_of(error)
+            body = {"error": {"code": refused.code, "message": refused.message}}
+            return web.json_response(body, status=refused.status)
+        now = request.app[CLOCK].now()
+        return web.json_response({"case": await case_detail(case, now)})
+
+    return run
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    staff = await require_staff(request, "cases.read")
+    try:
+        filters = filters_from_query(request.query)
+    except BadFilter as problem:
+        raise error_json(web.HTTPBadRequest, "invalid_request", str(problem)) from None
+    now = request.app[CLOCK].now()
+    found = await search_cases(staff.user, filters, now)
+    units, grids, workers = await _names(found.cases)
+    return web.json_response(
+        {
+            "cases": [case_json(c, now, units, grids, workers) for c in found.cases],
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+            "page_size": found.page_size,
+        }
+    )
+
+
+async def get_case(request: web.Request) -> web.Response:
+    staff = await require_staff(request, "cases.read")
+    try:
+        case = await visible_case(staff.user, request.match_info["number"])
+    except CaseHidden:
+        raise error_json(web.HTTPNotFound, "not_found", NOT_FOUND) from None
+    return web.json_response({"case": await case_detail(case, request.app[CLOCK].now())})
+
+
+async def _recategorise(request: web.Request, staff: StaffContext, case: Case) -> None:
+    body = await read_payload(request, RecategoriseIn)
+    ctx = await request.app[INTAKE].context()
+    await recategorise_case(case, body.category, staff.user, staff.actor, ctx, body.reason)
+
+
+async def _reassign(request: web.Request, staff: StaffContext, case: Case) -> None:
+    body = await read_payload(request, ReassignIn)
+    ctx = await request.app[INTAKE].context()
+    await reassign_case(case, body.unit, body.worker_id, staff.user, staff.actor, ctx, body.reason)
+
+
+async def _supervise(request: web.Request, staff: StaffContext, case: Case) -> None:
+    body = await read_payload(request, SuperviseIn)
+    ctx = await request.app[INTAKE].context()
+    await supervise_case(case, staff.user, staff.actor, ctx, body.reason)
+
+
+async def _decide(request: web.Request, staff: StaffContext, case: Case) -> None:
+    raw_id = request.match_info["request_id"]
+    if not raw_id.isdigit():
+        raise error_json(web.HTTPNotFound, "not_found", "没有这份延期申请")
+    body = await read_payload(request, DecideIn)
+    ctx = await request.app[INTAKE].context()
+    await decide_case_extension(
+        case, int(raw_id), body.approve, staff.user, staff.actor, ctx, body.note
+    )
+
+
+def add_admin_case_routes(app: web.Application) -> None:
+    app.router.add_get(PREFIX, list_cases)
+    app.router.add_get(f"{PREFIX}/{{number}}", get_case)
+    app.router.add_post(
+        f"{PREFIX}/{{number}}/recategorise", case_action("cases.recategorise", _recategorise)
+    )
+    app.router.add_post(f"{PREFIX}/{{number}}/reassign", case_action("cases.reassign", _reassign))
+    app.router.add_post(
+        f"{PREFIX}/{{number}}/supervise", case_action("cases.supervise", _supervise)
+    )
+    app.router.add_post(
+        f"{PREFIX}/{{number}}/extensions/{{request_id}}/decide",
+        case_action("extensions.decide", _decide),
+    )

@@ -1,0 +1,30 @@
+"""The staff dashboard under ``/dashboard/``: server-rendered pages (aiohttp-jinja2), inline SVG
+charts, one stylesheet and a little vanilla JavaScript, all served from the app itself.
+
+Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
+(filters, search, the case page and its actions), hot issues, broadcast notices, and the
+routing-rule and SLA editors. Who may open which page is ``handlers.permissions``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.dashboard import auth, cases, hot, notices, overview, rules
+from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
+
+
+async def _to_overview(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"{PREFIX}/")
+
+
+def add_dashboard_routes(app: web.Application) -> None:
+    setup_templates(app)
+    app.router.add_get(PREFIX, _to_overview)
+    app.router.add_static(f"{PREFIX}/static/", STATIC_DIR, name="dashboard-static")
+    auth.add_routes(app)
+    overview.add_routes(app)
+    cases.add_routes(app)
+    hot.add_routes(app)
+    notices.add_routes(app)
+    rules.add_routes(app)

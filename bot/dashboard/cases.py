@@ -1,0 +1,356 @@
+"""The case list (filters, search, pages) and the case page (timeline, photos, map point, and
+the staff actions: 改类, 派单/改派, 督办, 延期审批).
+
+An account sees only the cases ``handlers.permissions.may_see_case`` allows; any other number
+gets the same 404 as a number that does not exist. Phones are masked everywhere here.
+Actions post a form with the session's CSRF token, run ``handlers.staff_cases`` (which audits
+in the action's transaction) and redirect back to the case page with what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.app import CLOCK, INTAKE
+from bot.dashboard.charts import Area, map_point
+from bot.dashboard.web import (
+    PREFIX,
+    form_of,
+    int_or_none,
+    page,
+    redirect,
+    refuse,
+    render,
+)
+from bot.staff_auth import StaffContext
+from config.lexicon import KIND_LABELS
+from config.taxonomy import TAXONOMY, first_level_names
+from handlers.case_search import (
+    URGENCY_CHOICES,
+    BadFilter,
+    CaseFilters,
+    filters_from_query,
+    is_overdue,
+    search_cases,
+)
+from handlers.permissions import can, may_see_case
+from handlers.report import place_summary
+from handlers.staff_cases import (
+    STAFF_ERRORS,
+    CaseHidden,
+    decide_case_extension,
+    reassign_case,
+    recategorise_case,
+    refusal_of,
+    supervise_case,
+    visible_case,
+)
+from models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+    Grid,
+    StaffUser,
+    Unit,
+    Worker,
+)
+from models.case_status import OPEN_STATUSES
+from nlu import mask_phones_in_text
+
+NOT_FOUND = "没有找到这条诉求：编号不存在，或不在您的账号可查看的范围内"
+
+
+def category_groups() -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {name: [] for name in first_level_names()}
+    for category in TAXONOMY:
+        groups[category.parent].append(category.path)
+    return list(groups.items())
+
+
+async def _names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
+    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
+    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
+    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
+    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
+    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
+    return units, grids, workers
+
+
+def case_row(
+    case: Case,
+    now: Any,
+    units: dict[int, Unit],
+    grids: dict[int, Grid],
+    workers: dict[int, Worker],
+) -> dict[str, Any]:
+    unit = units.get(case.unit_id) if case.unit_id is not None else None
+    grid = grids.get(case.grid_id) if case.grid_id is not None else None
+    worker = workers.get(case.worker_id) if case.worker_id is not None else None
+    status = CaseStatus(case.status)
+    return {
+        "number": case.number,
+        "title": mask_phones_in_text(case.title) or "（无标题）",
+        "category": case.category,
+        "kind": case.kind,
+        "urgency": case.urgency,
+        "difficult": case.difficult,
+        "status": status.value,
+        "status_label": status.label,
+        "open": status in OPEN_STATUSES,
+        "place": place_summary(case),
+        "unit": unit.name if unit else "",
+        "grid": grid.name if grid else "",
+        "worker": worker.name if worker else "",
+        "supervised": case.supervised,
+        "overdue": is_overdue(case, now),
+        "created_at": case.created_at,
+        "completion_due_at": case.completion_due_at,
+    }
+
+
+async def filter_choices(user: StaffUser) -> dict[str, Any]:
+    units = await Unit.filter(active=True).order_by("kind", "code")
+    grids = await Grid.filter(active=True).order_by("code")
+    if user.unit_id is not None and user.role in ("unit", "supervisor"):
+        units = [u for u in units if u.id == user.unit_id]
+    return {
+        "units": units,
+        "grids": grids,
+        "statuses": [(s.value, s.label) for s in CaseStatus],
+        "kinds": list(KIND_LABELS.items()),
+        "urgencies": URGENCY_CHOICES,
+        "first_levels": first_level_names(),
+        "category_groups": category_groups(),
+    }
+
+
+@page("cases.read")
+async def case_list(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    now = request.app[CLOCK].now()
+    error = ""
+    try:
+        filters = filters_from_query(request.query)
+    except BadFilter as problem:
+        filters, error = CaseFilters(), str(problem)
+    found = await search_cases(staff.user, filters, now)
+    units, grids, workers = await _names(found.cases)
+    rows = [case_row(c, now, units, grids, workers) for c in found.cases]
+
+    def link(**changes: Any) -> str:
+        items = filters.query_items(**changes)
+        return f"{PREFIX}/cases" + (f"?{urlencode(items)}" if items else "")
+
+    return render(
+        request,
+        staff,
+        "cases.html",
+        {
+            "title": "诉求",
+            "filters": filters,
+            "rows": rows,
+            "found": found,
+            "error": error,
+            "previous_link": link(page=found.page - 1) if found.page > 1 else "",
+            "next_link": link(page=found.page + 1) if found.page < found.pages else "",
+            **await filter_choices(staff.user),
+        },
+    )
+
+
+def actor_name(event: CaseEvent, workers: dict[int, Worker]) -> str:
+    if event.actor_type == "worker" and event.actor_id.isdigit():
+        person = workers.get(int(event.actor_id))
+        return person.name if person else "工作人员"
+    return {
+        "resident": "居民",
+        "system": "系统",
+        "staff": f"{event.actor_id}（后台）",
+    }.get(event.actor_type, event.actor_type)
+
+
+def photos_of(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    shown = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url") or "")
+        if url and not url.startswith(("https://", "http://")):
+            url = ""
+        shown.append(
+            {
+                "type": str(item.get("type") or "image"),
+                "url": url,
+                "media_id": str(item.get("media_id") or ""),
+            }
+        )
+    return shown
+
+
+async def case_context(case: Case, staff: StaffContext, now: Any) -> dict[str, Any]:
+    events = list(await CaseEvent.filter(case_id=case.id).order_by("at", "id"))
+    units, grids, workers = await _names([case])
+    actor_ids = {
+        int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
+    }
+    for person in await Worker.filter(id__in=actor_ids) if actor_ids else []:
+        workers[person.id] = person
+    timeline = [
+        {
+            "at": e.at,
+            "action": e.action,
+            "actor": actor_name(e, workers),
+            "note": mask_phones_in_text(e.note),
+            "to_status": e.to_status,
+            "photos": photos_of((e.data or {}).get("attachments")),
+            "warning": (e.data or {}).get("kind") == "deadline_warning",
+        }
+        for e in events
+    ]
+    extensions = list(await ExtensionRequest.filter(case_id=case.id).order_by("-created_at"))
+    requesters = {w.id: w for w in await Worker.filter(id__in={x.worker_id for x in extensions})}
+    all_grids = await Grid.filter(active=True).order_by("code")
+    point = (case.lng, case.lat) if case.lng is not None and case.lat is not None else None
+    areas = [
+        Area(g.name, g.boundary, highlight=g.id == case.grid_id) for g in all_grids if g.boundary
+    ]
+    label = "诉求位置" + (f"（{case.lat:.5f}, {case.lng:.5f}）" if point else "")
+    active_units = await Unit.filter(active=True).order_by("kind", "code")
+    active_workers = await Worker.filter(active=True).order_by("unit_id", "name")
+    row = case_row(case, now, units, grids, workers)
+    user = staff.user
+    status = CaseStatus(case.status)
+    actions = {
+        "recategorise": can(user, "cases.recategorise")
+        and status not in (CaseStatus.ARCHIVED, CaseStatus.CANCELLED, CaseStatus.MERGED),
+        "reassign": can(user, "cases.reassign")
+        and status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED),
+        "supervise": can(user, "cases.supervise") and row["open"] and not case.supervised,
+    }
+    original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
+    return {
+        "actions": actions,
+        "any_action": any(actions.values()),
+        "original": original if original and may_see_case(user, original) else None,
+        "case": case,
+        "row": row,
+        "text": mask_phones_in_text(case.text),
+        "timeline": timeline,
+        "photos": photos_of(case.attachments),
+        "result_photos": photos_of(case.result_attachments),
+        "extensions": [
+            {
+                "request": x,
+                "pending": x.status == ExtensionStatus.PENDING,
+                "worker": requesters[x.worker_id].name if x.worker_id in requesters else "",
+            }
+            for x in extensions
+        ],
+        "map": map_point(areas, point, label=label) if (point or case.grid_id) else "",
+        "point": point,
+        "category_groups": category_groups(),
+        "units": active_units,
+        "workers": active_workers,
+        "grid_name": row["grid"],
+    }
+
+
+@page("cases.read")
+async def case_page(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    return await _show_case(request, staff)
+
+
+async def _show_case(
+    request: web.Request, staff: StaffContext, error: str = "", status: int = 200
+) -> web.StreamResponse:
+    try:
+        case = await visible_case(staff.user, request.match_info["number"])
+    except CaseHidden:
+        return refuse(request, staff, 404, NOT_FOUND)
+    now = request.app[CLOCK].now()
+    context = await case_context(case, staff, now)
+    context.update(title=f"诉求 {case.number}", error=error)
+    return render(request, staff, "case.html", context, status=status)
+
+
+async def _act(request: web.Request, staff: StaffContext, done: str, action: Any) -> Any:
+    """Run a case action; on success back to the case page, else the page with the reason."""
+    number = request.match_info["number"]
+    try:
+        case = await visible_case(staff.user, number)
+    except CaseHidden:
+        return refuse(request, staff, 404, NOT_FOUND)
+    form = await form_of(request)
+    ctx = await request.app[INTAKE].context()
+    try:
+        await action(case, form, ctx)
+    except STAFF_ERRORS as error:
+        refused = refusal_of(error)
+        return await _show_case(request, staff, refused.message, refused.status)
+    except CaseHidden:
+        return refuse(request, staff, 404, NOT_FOUND)
+    raise redirect(f"{PREFIX}/cases/{case.number}", ok=done)
+
+
+@page("cases.recategorise")
+async def recategorise(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await recategorise_case(
+            case, form.get("category", ""), staff.user, staff.actor, ctx, form.get("reason", "")
+        )
+
+    return await _act(request, staff, "recategorised", run)
+
+
+@page("cases.reassign")
+async def reassign(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await reassign_case(
+            case,
+            form.get("unit", ""),
+            int_or_none(form.get("worker", "")),
+            staff.user,
+            staff.actor,
+            ctx,
+            form.get("reason", ""),
+        )
+
+    return await _act(request, staff, "reassigned", run)
+
+
+@page("cases.supervise")
+async def supervise(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await supervise_case(case, staff.user, staff.actor, ctx, form.get("reason", ""))
+
+    return await _act(request, staff, "supervised", run)
+
+
+@page("extensions.decide")
+async def decide(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    request_id = int_or_none(request.match_info["request_id"])
+    if request_id is None:
+        return refuse(request, staff, 404, "没有这份延期申请")
+    form = await form_of(request)
+    approve = form.get("decision") == "approve"
+
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await decide_case_extension(
+            case, request_id, approve, staff.user, staff.actor, ctx, form.get("note", "")
+        )
+
+    return await _act(request, staff, "extension_approved" if approve else "extension_refused", run)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(f"{PREFIX}/cases", case_list)
+    app.router.add_get(f"{PREFIX}/cases/{{number}}", case_page)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/recategorise", recategorise)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/reassign", reassign)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/supervise", supervise)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)

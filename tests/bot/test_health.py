@@ -1,0 +1,83 @@
+"""``/healthz``: the database answers and, where the sweeps run, the scheduler is alive."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.app import SCHEDULER, SWEEP_MONITOR, create_app
+from handlers.clock import ManualClock
+from scheduler.jobs import DEADLINE_SWEEP_JOB
+from tests.conftest import make_settings
+
+
+async def started(db_url: str, aiohttp_client: Any, clock: ManualClock) -> TestClient:
+    settings = make_settings(db_url, run_background=True)
+    client: TestClient = await aiohttp_client(create_app(settings, clock))
+    monitor = client.app[SWEEP_MONITOR]
+    for _ in range(200):  # the sweeps run once at start
+        if all(state.runs for state in monitor.jobs.values()):
+            break
+        await asyncio.sleep(0.02)
+    return client
+
+
+async def test_healthy_without_sweeps_in_this_process(db_url: str, aiohttp_client: Any) -> None:
+    client: TestClient = await aiohttp_client(create_app(make_settings(db_url)))
+    response = await client.get("/healthz")
+    body = await response.json()
+    assert response.status == 200 and body["status"] == "ok" and body["database"] == "ok"
+    assert body["scheduler"]["status"] == "off"
+
+
+async def test_a_stopped_scheduler_is_unhealthy(db_url: str, aiohttp_client: Any) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    client = await started(db_url, aiohttp_client, clock)
+    healthy = await client.get("/healthz")
+    body = await healthy.json()
+    assert healthy.status == 200, body
+    assert body["scheduler"]["status"] == "ok" and body["scheduler"]["running"] is True
+    sweep = body["scheduler"]["sweeps"][DEADLINE_SWEEP_JOB]
+    assert sweep["last_success_at"] and sweep["runs"] >= 1 and sweep["failures"] == 0
+
+    client.app[SCHEDULER].pause()
+    try:
+        dead = await client.get("/healthz")
+        body = await dead.json()
+        assert dead.status == 503 and body["status"] == "error"
+        assert body["scheduler"]["problems"] == ["the scheduler is not running"]
+    finally:
+        client.app[SCHEDULER].resume()
+
+
+async def test_sweeps_that_stopped_succeeding_are_unhealthy(
+    db_url: str, aiohttp_client: Any
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    client = await started(db_url, aiohttp_client, clock)
+    assert (await client.get("/healthz")).status == 200
+    # An hour on the injected clock without a run (they run again only an interval later).
+    clock.advance(timedelta(hours=1))
+    response = await client.get("/healthz")
+    body = await response.json()
+    assert response.status == 503 and body["status"] == "error"
+    assert body["scheduler"]["running"] is True
+    problems = body["scheduler"]["problems"]
+    assert any(DEADLINE_SWEEP_JOB in line and "no successful run" in line for line in problems)
+
+
+async def test_a_failing_sweep_says_why(db_url: str, aiohttp_client: Any) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    client = await started(db_url, aiohttp_client, clock)
+    monitor = client.app[SWEEP_MONITOR]
+    clock.advance(timedelta(hours=1))
+    monitor.finished(DEADLINE_SWEEP_JOB, 0.1, "error", "OperationalError: 电话 13812345678 断开")
+    response = await client.get("/healthz")
+    body = await response.json()
+    assert response.status == 503
+    line = next(p for p in body["scheduler"]["problems"] if DEADLINE_SWEEP_JOB in p)
+    assert "OperationalError" in line and "13812345678" not in line and "138****5678" in line
+    assert body["scheduler"]["sweeps"][DEADLINE_SWEEP_JOB]["failures"] == 1
