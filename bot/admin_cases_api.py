@@ -30,7 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.app import CLOCK, INTAKE
 from bot.staff_auth import StaffContext, error_json, require_staff
-from handlers.case_search import BadFilter, filters_from_query, is_overdue, search_cases
+from handlers.case_search import (
+    BadFilter,
+    filters_from_query,
+    is_overdue,
+    related_names,
+    search_cases,
+)
 from handlers.report import place_summary
 from handlers.staff_cases import (
     STAFF_ERRORS,
@@ -96,16 +102,6 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
-    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
-    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
-    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
-    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
-    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
-    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
-    return units, grids, workers
-
-
 def case_json(
     case: Case,
     now: datetime,
@@ -141,7 +137,7 @@ def case_json(
 
 
 async def case_detail(case: Case, now: datetime) -> dict[str, Any]:
-    units, grids, workers = await _names([case])
+    units, grids, workers = await related_names([case])
     events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
     extensions = await ExtensionRequest.filter(case_id=case.id).order_by("created_at", "id")
     body = case_json(case, now, units, grids, workers)
@@ -222,7 +218,7 @@ async def list_cases(request: web.Request) -> web.Response:
         raise error_json(web.HTTPBadRequest, "invalid_request", str(problem)) from None
     now = request.app[CLOCK].now()
     found = await search_cases(staff.user, filters, now)
-    units, grids, workers = await _names(found.cases)
+    units, grids, workers = await related_names(found.cases)
     return web.json_response(
         {
             "cases": [case_json(c, now, units, grids, workers) for c in found.cases],

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tortoise.expressions import Q
 
 from bot.app import CLOCK, INTAKE
+from handlers.case_search import related_names
 from handlers.clock import LOCAL_TZ, local
 from handlers.context import HandlerContext
 from handlers.report import place_summary
@@ -333,16 +334,6 @@ def scope_filter(worker: Worker) -> Q | None:
     return scope
 
 
-async def names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
-    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
-    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
-    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
-    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
-    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
-    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
-    return units, grids, workers
-
-
 def case_summary(
     case: Case,
     now: datetime,
@@ -429,7 +420,7 @@ async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, An
     actor_ids = {
         int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
     }
-    units, grids, workers = await names([case])
+    units, grids, workers = await related_names([case])
     for person in await Worker.filter(id__in=actor_ids) if actor_ids else []:
         workers[person.id] = person
     reveal = shows_contact(worker, case)
@@ -560,7 +551,7 @@ async def tasks(request: web.Request, worker: Worker) -> web.Response:
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     )
-    units, grids, workers = await names(cases)
+    units, grids, workers = await related_names(cases)
     return web.json_response(
         {
             "tasks": [case_summary(c, now, units, grids, workers) for c in cases],

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from handlers.permissions import sees_every_case
-from models import Case, CaseStatus, Grid, StaffRole, StaffUser, Unit
+from models import Case, CaseStatus, Grid, StaffRole, StaffUser, Unit, Worker
 from models.case_status import OPEN_STATUSES
 
 PAGE_SIZE = 20
@@ -199,3 +199,17 @@ async def search_cases(
     offset = (filters.page - 1) * page_size
     cases = await query.order_by("-created_at", "-id").offset(offset).limit(page_size)
     return CasePage(cases=list(cases), total=total, page=filters.page, page_size=page_size)
+
+
+CaseNames = tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]
+
+
+async def related_names(cases: list[Case]) -> CaseNames:
+    """The units, grids and workers a page of cases names, in three queries, by id."""
+    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
+    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
+    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
+    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
+    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
+    return units, grids, workers

@@ -34,6 +34,7 @@ from handlers.case_search import (
     CaseFilters,
     filters_from_query,
     is_overdue,
+    related_names,
     search_cases,
 )
 from handlers.permissions import can, may_see_case
@@ -70,16 +71,6 @@ def category_groups() -> list[tuple[str, list[str]]]:
     for category in TAXONOMY:
         groups[category.parent].append(category.path)
     return list(groups.items())
-
-
-async def _names(cases: list[Case]) -> tuple[dict[int, Unit], dict[int, Grid], dict[int, Worker]]:
-    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
-    grid_ids = {c.grid_id for c in cases if c.grid_id is not None}
-    worker_ids = {c.worker_id for c in cases if c.worker_id is not None}
-    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
-    grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
-    workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
-    return units, grids, workers
 
 
 def case_row(
@@ -139,7 +130,7 @@ async def case_list(request: web.Request, staff: StaffContext) -> web.StreamResp
     except BadFilter as problem:
         filters, error = CaseFilters(), str(problem)
     found = await search_cases(staff.user, filters, now)
-    units, grids, workers = await _names(found.cases)
+    units, grids, workers = await related_names(found.cases)
     rows = [case_row(c, now, units, grids, workers) for c in found.cases]
 
     def link(**changes: Any) -> str:
@@ -194,7 +185,7 @@ def photos_of(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
 
 async def case_context(case: Case, staff: StaffContext, now: Any) -> dict[str, Any]:
     events = list(await CaseEvent.filter(case_id=case.id).order_by("at", "id"))
-    units, grids, workers = await _names([case])
+    units, grids, workers = await related_names([case])
     actor_ids = {
         int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
     }
