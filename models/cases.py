@@ -103,7 +103,13 @@ class Case(Model):
 
     class Meta:
         table = "cases"
-        indexes = (("status", "completion_due_at"), ("resident_id", "created_at"))
+        indexes = (
+            ("status", "completion_due_at"),
+            ("resident_id", "created_at"),
+            # Per-unit figures, digests and lists; the cases merged into one (并案).
+            ("unit_id", "created_at"),
+            ("duplicate_of_id", "status"),
+        )
 
 
 class CaseEvent(Model):
