@@ -32,12 +32,13 @@ from bot.app import CLOCK, INTAKE
 from bot.staff_auth import StaffContext, error_json, require_staff
 from handlers.case_search import (
     BadFilter,
+    case_basics,
     filters_from_query,
     is_overdue,
     related_names,
     search_cases,
 )
-from handlers.report import place_summary
+from handlers.clock import iso
 from handlers.staff_cases import (
     STAFF_ERRORS,
     CaseHidden,
@@ -49,7 +50,7 @@ from handlers.staff_cases import (
     visible_case,
 )
 from handlers.workflow import MAX_TEXT
-from models import Case, CaseEvent, CaseStatus, ExtensionRequest, Grid, Unit, Worker
+from models import Case, CaseEvent, ExtensionRequest, Grid, Unit, Worker
 from nlu import mask_phone, mask_phones_in_text
 
 PREFIX = "/api/admin/cases"
@@ -98,10 +99,6 @@ async def read_payload(request: web.Request, model: type[P]) -> P:
         ) from None
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def case_json(
     case: Case,
     now: datetime,
@@ -109,24 +106,8 @@ def case_json(
     grids: dict[int, Grid],
     workers: dict[int, Worker],
 ) -> dict[str, Any]:
-    unit = units.get(case.unit_id) if case.unit_id is not None else None
-    grid = grids.get(case.grid_id) if case.grid_id is not None else None
-    worker = workers.get(case.worker_id) if case.worker_id is not None else None
-    status = CaseStatus(case.status)
     return {
-        "number": case.number,
-        "title": mask_phones_in_text(case.title),
-        "kind": case.kind,
-        "category": case.category,
-        "urgency": case.urgency,
-        "difficult": case.difficult,
-        "status": status.value,
-        "status_label": status.label,
-        "place": place_summary(case),
-        "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "grid": {"code": grid.code, "name": grid.name} if grid else None,
-        "worker": {"id": worker.id, "name": worker.name} if worker else None,
-        "supervised": case.supervised,
+        **case_basics(case, units, grids, workers),
         "overdue": is_overdue(case, now),
         "contact_phone": mask_phone(case.contact_phone) if case.contact_phone else None,
         "created_at": iso(case.created_at),

@@ -42,10 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tortoise.expressions import Q
 
 from bot.app import CLOCK, INTAKE
-from handlers.case_search import related_names
-from handlers.clock import LOCAL_TZ, local
+from handlers.case_search import case_basics, is_overdue, related_names
+from handlers.clock import LOCAL_TZ, iso, local
 from handlers.context import HandlerContext
-from handlers.report import place_summary
 from handlers.timeline import ConcurrentChange
 from handlers.workflow import (
     DECIDERS,
@@ -261,10 +260,6 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
 # What workers read
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def next_deadline(case: Case) -> tuple[str, datetime] | None:
     """The deadline the case is working towards now: sign, first contact or completion."""
     status = CaseStatus(case.status)
@@ -277,19 +272,6 @@ def next_deadline(case: Case) -> tuple[str, datetime] | None:
     if case.completion_due_at is not None:
         return "completion", case.completion_due_at
     return None
-
-
-def is_overdue(case: Case, now: datetime) -> bool:
-    """Open, and a deadline it has not met yet has passed."""
-    status = CaseStatus(case.status)
-    if status not in OPEN_STATUSES:
-        return False
-    pending: list[datetime | None] = [case.completion_due_at]
-    if status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED):
-        pending.append(case.sign_due_at)
-    if case.first_contact_at is None:
-        pending.append(case.first_contact_due_at)
-    return any(due is not None and due < now for due in pending)
 
 
 def local_day(now: datetime) -> tuple[datetime, datetime]:
@@ -341,25 +323,9 @@ def case_summary(
     grids: dict[int, Grid],
     workers: dict[int, Worker],
 ) -> dict[str, Any]:
-    status = CaseStatus(case.status)
-    unit = units.get(case.unit_id) if case.unit_id is not None else None
-    grid = grids.get(case.grid_id) if case.grid_id is not None else None
-    handler = workers.get(case.worker_id) if case.worker_id is not None else None
     upcoming = next_deadline(case)
     return {
-        "number": case.number,
-        "title": mask_phones_in_text(case.title),
-        "kind": case.kind,
-        "category": case.category,
-        "urgency": case.urgency,
-        "difficult": case.difficult,
-        "status": status.value,
-        "status_label": status.label,
-        "place": place_summary(case),
-        "grid": {"code": grid.code, "name": grid.name} if grid else None,
-        "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "worker": {"id": handler.id, "name": handler.name} if handler else None,
-        "supervised": case.supervised,
+        **case_basics(case, units, grids, workers),
         "returned_count": case.returned_count,
         "created_at": iso(case.created_at),
         "sign_due_at": iso(case.sign_due_at),

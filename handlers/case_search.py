@@ -22,8 +22,10 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from handlers.permissions import sees_every_case
+from handlers.report import place_summary
 from models import Case, CaseStatus, Grid, StaffRole, StaffUser, Unit, Worker
 from models.case_status import OPEN_STATUSES
+from nlu import mask_phones_in_text
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -213,3 +215,28 @@ async def related_names(cases: list[Case]) -> CaseNames:
     grids = {g.id: g for g in await Grid.filter(id__in=grid_ids)} if grid_ids else {}
     workers = {w.id: w for w in await Worker.filter(id__in=worker_ids)} if worker_ids else {}
     return units, grids, workers
+
+
+def case_basics(
+    case: Case, units: dict[int, Unit], grids: dict[int, Grid], workers: dict[int, Worker]
+) -> dict[str, Any]:
+    """What every API shows of a case in a list: what, where, who, status; phones masked."""
+    status = CaseStatus(case.status)
+    unit = units.get(case.unit_id) if case.unit_id is not None else None
+    grid = grids.get(case.grid_id) if case.grid_id is not None else None
+    worker = workers.get(case.worker_id) if case.worker_id is not None else None
+    return {
+        "number": case.number,
+        "title": mask_phones_in_text(case.title),
+        "kind": case.kind,
+        "category": case.category,
+        "urgency": case.urgency,
+        "difficult": case.difficult,
+        "status": status.value,
+        "status_label": status.label,
+        "place": place_summary(case),
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "grid": {"code": grid.code, "name": grid.name} if grid else None,
+        "worker": {"id": worker.id, "name": worker.name} if worker else None,
+        "supervised": case.supervised,
+    }

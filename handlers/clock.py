@@ -44,3 +44,8 @@ def local(when: datetime) -> datetime:
 def format_local(when: datetime, with_year: bool = False) -> str:
     moment = local(when)
     return moment.strftime("%Y年%m月%d日 %H:%M" if with_year else "%m月%d日 %H:%M")
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored time as an API shows it (ISO 8601, UTC offset included), or None."""
+    return value.isoformat() if value is not None else None

@@ -51,7 +51,7 @@ from handlers.context import HandlerContext
 from handlers.notify import CaseUpdate, has_unfollowed, notify_resident
 from handlers.survey_schedule import quiet_adjusted
 from handlers.tasks import notify_worker
-from handlers.timeline import Actor, ConcurrentChange, apply_action, record_event
+from handlers.timeline import Actor, ConcurrentChange, annotate, apply_action
 from handlers.workflow import reopen_case
 from models import (
     Case,
@@ -256,15 +256,12 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
             outcome,
             extra={"case": case.number},
         )
-        await record_event(
+        await annotate(
             case,
-            CaseAction.ANNOTATE,
             Actor.system(),
             now,
-            from_status=None,
-            to_status=None,
-            note=note,
-            data={
+            note,
+            {
                 "kind": "survey_sent",
                 "survey": survey.id,
                 "round": survey.round,
@@ -310,16 +307,7 @@ async def _close(survey: Survey, ctx: HandlerContext, result: FollowupResult) ->
         if case.status == CaseStatus.COMPLETED:
             await apply_action(case, CaseAction.VISIT, Actor.system(), now, note=note, data=data)
         else:
-            await record_event(
-                case,
-                CaseAction.ANNOTATE,
-                Actor.system(),
-                now,
-                from_status=None,
-                to_status=None,
-                note=note,
-                data=data,
-            )
+            await annotate(case, Actor.system(), now, note, data)
         result.closed += 1
         logger.info(
             "case %s: survey round %d closed unrated",
@@ -487,15 +475,8 @@ async def _reopen(
             changes={"supervised": True},
         )
     else:
-        await record_event(
-            case,
-            CaseAction.ANNOTATE,
-            Actor.system(),
-            ctx.now,
-            from_status=None,
-            to_status=None,
-            note=f"第{unsatisfied}次评价不满意，已安排实地核查",
-            data=data,
+        await annotate(
+            case, Actor.system(), ctx.now, f"第{unsatisfied}次评价不满意，已安排实地核查", data
         )
     if not told:
         logger.warning(
@@ -546,33 +527,13 @@ async def answer_survey(
                 "source": source,
             }
             note = f"居民评价：{label}" + (f"（{comment}）" if comment else "")
-            if answer is SurveyAnswer.UNSATISFIED:
-                await record_event(
-                    case,
-                    CaseAction.ANNOTATE,
-                    actor,
-                    now,
-                    from_status=None,
-                    to_status=None,
-                    note=note,
-                    data=data,
-                )
-                if case.status in (CaseStatus.COMPLETED, CaseStatus.VISITED):
-                    return await _reopen(survey, case, comment, actor, ctx)
-                return texts.THANKS.format(answer=label, number=case.number)
-            if case.status == CaseStatus.COMPLETED:
+            unsatisfied = answer is SurveyAnswer.UNSATISFIED
+            if not unsatisfied and case.status == CaseStatus.COMPLETED:
                 await apply_action(case, CaseAction.VISIT, actor, now, note=note, data=data)
             else:
-                await record_event(
-                    case,
-                    CaseAction.ANNOTATE,
-                    actor,
-                    now,
-                    from_status=None,
-                    to_status=None,
-                    note=note,
-                    data=data,
-                )
+                await annotate(case, actor, now, note, data)
+            if unsatisfied and case.status in (CaseStatus.COMPLETED, CaseStatus.VISITED):
+                return await _reopen(survey, case, comment, actor, ctx)
             return texts.THANKS.format(answer=label, number=case.number)
         current = await Survey.get(id=survey.id)
         if current.status == SurveyStatus.UNRATED and current.answer is None:
@@ -580,15 +541,12 @@ async def answer_survey(
                 answer=answer, comment=comment, answered_at=now, answer_source=source, late=True
             )
             if late:
-                await record_event(
+                await annotate(
                     case,
-                    CaseAction.ANNOTATE,
                     actor,
                     now,
-                    from_status=None,
-                    to_status=None,
-                    note=f"回访结束后居民评价：{label}" + (f"（{comment}）" if comment else ""),
-                    data={
+                    f"回访结束后居民评价：{label}" + (f"（{comment}）" if comment else ""),
+                    {
                         "kind": "survey_late_answer",
                         "survey": survey.id,
                         "answer": answer.value,

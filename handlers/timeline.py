@@ -51,6 +51,22 @@ async def record_event(
     )
 
 
+async def annotate(
+    case: Case, actor: Actor, now: datetime, note: str, data: dict[str, Any] | None = None
+) -> CaseEvent:
+    """A note on the timeline that leaves the status alone (a notice sent, an answer kept)."""
+    return await record_event(
+        case,
+        CaseAction.ANNOTATE,
+        actor,
+        now,
+        from_status=None,
+        to_status=None,
+        note=note,
+        data=data,
+    )
+
+
 async def apply_action(
     case: Case,
     action: CaseAction,
