@@ -399,7 +399,7 @@ def _round(value: float | None, digits: int = 6) -> float | None:
 def _dialect() -> str:
     dialect: str = Case._meta.db.capabilities.dialect
     if dialect not in ("sqlite", "postgres"):
-        raise NotImplementedError(f"figures support SQLite and PostgreSQL, not {dialect}")
+        raise RuntimeError(f"figures support SQLite and PostgreSQL, not {dialect}")
     return dialect
 
 
