@@ -24,7 +24,7 @@ import nlu
 from bot.intake import IntakeService
 from bot.mp_endpoint import MpEndpoint
 from bot.outbox_drainer import OutboxDrainer
-from bot.wechat_client import AccessTokenStore, WeChatClient
+from bot.wechat_client import AccessTokenStore, MiniProgramClient, WeChatClient
 from bot.wecom_client import WeComClient
 from bot.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
@@ -50,6 +50,8 @@ WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
 RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
+# Present only when the mini-program is configured (appid and secret) and WeChat is called.
+MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)
 
 
 def process_id() -> str:
@@ -111,6 +113,8 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             client = WeChatClient(session, settings, tokens)
             if settings.wecom_enabled:
                 wecom = WeComClient(session, settings, tokens)
+            if settings.mini_enabled:
+                app[MINI_CLIENT] = MiniProgramClient(session, settings, tokens)
         drainer = OutboxDrainer(client, settings, app[CLOCK], owner, wecom=wecom)
         app[DRAINER] = drainer
         stop = asyncio.Event()
@@ -234,4 +238,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     add_admin_case_routes(app)
     add_dashboard_routes(app)
+    from bot.resident_api import add_resident_routes
+
+    add_resident_routes(app)
+    from bot.admin_residents_api import add_admin_resident_routes
+
+    add_admin_resident_routes(app)
+    from bot.open311_api import add_open311_routes
+
+    add_open311_routes(app)
+    from bot.openapi import add_openapi_route
+
+    add_openapi_route(app)
     return app

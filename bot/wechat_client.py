@@ -371,6 +371,8 @@ class WeChatClient:
     ) -> None:
         self._settings = settings
         self._tokens = tokens
+        self._appid = settings.mp_appid
+        self._secret = settings.mp_secret
         self._api = JsonApi(session, settings.wechat_api_base, settings.http_timeout_seconds)
         self._token_name = f"mp:{settings.mp_appid}"
 
@@ -427,8 +429,8 @@ class WeChatClient:
         path = "/cgi-bin/stable_token"
         body = {
             "grant_type": "client_credential",
-            "appid": self._settings.mp_appid,
-            "secret": self._settings.mp_secret,
+            "appid": self._appid,
+            "secret": self._secret,
             "force_refresh": force_refresh,
         }
         result = await self._post(path, body, None)
@@ -440,3 +442,73 @@ class WeChatClient:
     async def _post(self, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         params = {"access_token": token} if token is not None else None
         return await self._api.request("POST", path, params=params, body=body)
+
+
+# The mini-program's own API paths (its access token is its own, fetched with its appid).
+JSCODE2SESSION = "/sns/jscode2session"
+MSG_SEC_CHECK = "/wxa/msg_sec_check"
+MINI_SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
+
+
+@dataclass(frozen=True)
+class MiniSession:
+    """What jscode2session answers. ``session_key`` must never leave the server."""
+
+    openid: str
+    session_key: str
+    unionid: str | None
+
+
+class MiniProgramClient(WeChatClient):
+    """The mini-program's API calls: sign-in, content check and its messages to residents.
+
+    Same token rules as the official account (shared through ``access_tokens`` under
+    ``mini:<appid>``), its own appid, secret and base URL (``JIESU_MINI_API_BASE``, empty = the
+    official account's).
+    """
+
+    def __init__(
+        self, session: aiohttp.ClientSession, settings: Settings, tokens: AccessTokenStore
+    ) -> None:
+        super().__init__(session, settings, tokens)
+        self._appid = settings.mini_appid
+        self._secret = settings.mini_secret
+        self._api = JsonApi(
+            session,
+            settings.mini_base,
+            settings.http_timeout_seconds,
+            base_setting="JIESU_MINI_API_BASE",
+        )
+        self._token_name = f"mini:{settings.mini_appid}"
+
+    async def code_to_session(self, code: str) -> MiniSession:
+        """``wx.login``'s code for the resident's openid and session_key (jscode2session).
+
+        Raises :class:`WeChatApiError` for a code WeChat refuses (40029 invalid, 40163 used).
+        """
+        params = {
+            "appid": self._appid,
+            "secret": self._secret,
+            "js_code": code,
+            "grant_type": "authorization_code",
+        }
+        result = await self._api.request("GET", JSCODE2SESSION, params=params)
+        errcode = int(result.get("errcode") or 0)
+        if errcode or not result.get("openid") or not result.get("session_key"):
+            raise WeChatApiError(
+                errcode or -1, str(result.get("errmsg", "no openid")), JSCODE2SESSION
+            )
+        unionid = result.get("unionid")
+        return MiniSession(
+            openid=str(result["openid"]),
+            session_key=str(result["session_key"]),
+            unionid=str(unionid) if unionid else None,
+        )
+
+    async def check_text(self, openid: str, content: str, scene: int = 1) -> dict[str, Any]:
+        """msgSecCheck v2: ``result.suggest`` is pass, review or risky (scene 1 = 资料)."""
+        body = {"content": content, "version": 2, "scene": scene, "openid": openid}
+        return await self.call(MSG_SEC_CHECK, body)
+
+    async def send_subscribe_message(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.call(MINI_SUBSCRIBE_SEND, {"touser": openid, **payload})

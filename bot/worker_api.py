@@ -31,17 +31,17 @@ The resident's phone, and phone numbers in their words, are masked until the cas
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from tortoise.expressions import Q
 
 from bot.app import CLOCK, INTAKE
+from bot.json_api import ApiError, Payload, error_response, read_payload
 from handlers.case_search import case_basics, is_overdue, related_names
 from handlers.clock import LOCAL_TZ, iso, local
 from handlers.context import HandlerContext
@@ -102,26 +102,7 @@ SHOWN_EVENT_DATA = frozenset(
 )
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-
-def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    body: dict[str, Any] = {"code": code, "message": message, **extra}
-    headers = {"WWW-Authenticate": 'Bearer realm="jiesu"'} if status == 401 else None
-    return web.json_response({"error": body}, status=status, headers=headers)
-
-
 # Payloads
-
-
-class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
 class Attachment(Payload):
@@ -171,27 +152,6 @@ class EmptyIn(Payload):
 
 def attachment_dicts(items: list[Attachment]) -> list[dict[str, Any]]:
     return [item.model_dump(exclude_none=True) for item in items]
-
-
-P = TypeVar("P", bound=Payload)
-
-
-async def read_payload(request: web.Request, model: type[P]) -> P:
-    raw = await request.read()
-    data: Any = {}
-    if raw.strip():
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = [
-            {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
-            for item in error.errors(include_input=False, include_url=False)
-        ]
-        raise ApiError(400, "invalid_payload", "请求内容不正确", problems=problems) from None
 
 
 # Authentication and context

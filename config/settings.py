@@ -93,6 +93,54 @@ class Settings(BaseSettings):
     work_aes_key: str = Field(default="", description="callback EncodingAESKey (43 characters)")
     work_api_base: str = DEFAULT_WORK_API_BASE
 
+    # Mini-program (小程序): the resident API (/api/resident), its customer-service messages
+    # (/wechat/mini) and its subscription messages. The appid and secret turn it on.
+    mini_appid: str = ""
+    mini_secret: str = ""
+    mini_token: str = Field(default="", description="message push Token (消息推送)")
+    mini_aes_key: str = Field(
+        default="", description="message push EncodingAESKey; empty = plaintext mode only"
+    )
+    mini_api_base: str = Field(
+        default="",
+        description="API base URL for the mini-program's calls; empty = JIESU_WECHAT_API_BASE",
+    )
+    mini_subscribe_case_update: str = Field(
+        default="",
+        description="the mini-program's subscription template id for case updates (fields as "
+        "JIESU_MP_SUBSCRIBE_CASE_UPDATE); empty = none",
+    )
+    resident_session_days: int = Field(
+        default=30, gt=0, description="a resident's API session lasts this long after last use"
+    )
+    content_check: bool = Field(
+        default=False,
+        description="check residents' mini-program text with WeChat's msgSecCheck v2; text it "
+        "judges risky is held for a dispatcher instead of being routed",
+    )
+
+    # Photos residents and workers upload
+    upload_dir: Path = Field(
+        default=Path("./var/uploads"), description="where uploaded photos are stored"
+    )
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0, description="per photo")
+    upload_types: tuple[str, ...] = Field(
+        default=("image/jpeg", "image/png", "image/webp"),
+        description="content types accepted (checked against the file's first bytes)",
+    )
+
+    # Per-resident limits (mini-program, official account and Open311 alike)
+    resident_cases_per_hour: int = Field(default=5, gt=0)
+    resident_cases_per_day: int = Field(default=20, gt=0)
+    resident_requests_per_minute: int = Field(
+        default=60, gt=0, description="resident API calls per minute, per resident and process"
+    )
+
+    # Open311 GeoReport v2 (/open311/v2)
+    open311_jurisdiction: str = Field(
+        default="", description="jurisdiction_id this endpoint serves; empty = any is accepted"
+    )
+
     # Request handling
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     reply_budget_seconds: float = Field(
@@ -255,6 +303,15 @@ class Settings(BaseSettings):
         return bool(
             self.work_corp_id.strip() and self.work_agent_id.strip() and self.work_secret.strip()
         )
+
+    @property
+    def mini_enabled(self) -> bool:
+        """The mini-program's resident API can sign residents in: appid and secret are set."""
+        return bool(self.mini_appid.strip() and self.mini_secret.strip())
+
+    @property
+    def mini_base(self) -> str:
+        return (self.mini_api_base.strip() or self.wechat_api_base).rstrip("/")
 
     @property
     def llm_enabled(self) -> bool:

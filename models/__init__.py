@@ -26,7 +26,16 @@ from models.messaging import (
     OutboxMessage,
     OutboxStatus,
 )
-from models.people import Resident, Worker, WorkerRole
+from models.people import Resident, ResidentApp, Worker, WorkerRole
+from models.resident_access import (
+    HeldMessage,
+    HeldReason,
+    HeldStatus,
+    MediaFile,
+    Open311Client,
+    Open311Request,
+    ResidentSession,
+)
 from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
 from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
 
@@ -45,15 +54,23 @@ __all__ = [
     "ExtensionRequest",
     "ExtensionStatus",
     "Grid",
+    "HeldMessage",
+    "HeldReason",
+    "HeldStatus",
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "MediaFile",
     "Notice",
     "NoticeDelivery",
     "NoticeStatus",
+    "Open311Client",
+    "Open311Request",
     "OutboxMessage",
     "OutboxStatus",
     "Resident",
+    "ResidentApp",
+    "ResidentSession",
     "RoutingRule",
     "SlaRule",
     "StaffRole",

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "models.corrections",
     "models.workflow",
     "models.staff",
+    "models.resident_access",
 ]
 
 

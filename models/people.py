@@ -12,11 +12,22 @@ if TYPE_CHECKING:
     from models.district import Grid, Unit
 
 
+class ResidentApp(StrEnum):
+    """Where a resident's openid comes from: openids differ per app, unionids do not."""
+
+    MP = "mp"  # the official account (公众号)
+    MINIPROGRAM = "miniprogram"  # the mini-program (小程序)
+    OPEN311 = "open311"  # a reporter through an Open311 client; "openid" is ours
+
+
 class Resident(Model):
     """A person known by their openid on the district's official account or mini-program."""
 
     id = fields.BigIntField(primary_key=True)
     openid = fields.CharField(max_length=64, unique=True)
+    app = fields.CharEnumField(
+        ResidentApp, max_length=16, default=ResidentApp.MP, description="whose openid it is"
+    )
     unionid = fields.CharField(max_length=64, null=True, db_index=True)
     nickname = fields.CharField(max_length=64, default="")
     phone = fields.CharField(max_length=32, null=True, description="last phone the resident gave")
@@ -31,6 +42,10 @@ class Resident(Model):
     )
     survey_opt_out = fields.BooleanField(default=False)
     last_message_at = fields.DatetimeField(null=True, description="opens the 48 h window")
+    # Blocked by an admin (abuse): what they send is kept, held and never routed.
+    blocked = fields.BooleanField(default=False)
+    blocked_at = fields.DatetimeField(null=True)
+    blocked_reason = fields.CharField(max_length=255, default="")
     last_lng = fields.FloatField(null=True)
     last_lat = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

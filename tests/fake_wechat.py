@@ -393,6 +393,114 @@ class FakeWeChat(FakeApiServer):
         return _ok(msg_id=job.msg_id, msg_data_id=job.msg_id * 10)
 
 
+JSCODE2SESSION = "/sns/jscode2session"
+MSG_SEC_CHECK = "/wxa/msg_sec_check"
+MINI_SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
+
+
+@dataclass
+class MiniLogin:
+    openid: str
+    session_key: str
+    unionid: str | None = None
+    used: bool = False
+
+
+class FakeMiniProgram(FakeWeChat):
+    """One mini-program: its tokens, ``wx.login`` codes, msgSecCheck v2 and its messages.
+
+    ``login(code, openid)`` makes a code that jscode2session accepts once (WeChat: 40029 for an
+    unknown code, 40163 for a used one). ``risky_words`` make msgSecCheck answer ``risky`` for
+    text containing them and ``review_words`` ``review``; msgSecCheck also refuses an openid
+    that never signed in (40003), as WeChat refuses users who have not visited lately.
+    """
+
+    def __init__(
+        self, appid: str = "wxminifake", secret: str = "fakeminisecret", token_ttl: int = 7200
+    ):
+        super().__init__(appid=appid, secret=secret, token_ttl=token_ttl)
+        self.logins: dict[str, MiniLogin] = {}
+        self.risky_words: set[str] = {"违禁词"}
+        self.review_words: set[str] = set()
+        self.checked: list[dict[str, Any]] = []
+        self.app.router.add_get(JSCODE2SESSION, self._jscode2session)
+        self.app.router.add_post(MSG_SEC_CHECK, self._msg_sec_check)
+        self.app.router.add_post(MINI_SUBSCRIBE_SEND, self._message)
+
+    def login(
+        self,
+        code: str,
+        openid: str,
+        session_key: str | None = None,
+        unionid: str | None = None,
+    ) -> MiniLogin:
+        """A code as ``wx.login`` gives it to the mini-program; returns what it stands for."""
+        import base64
+
+        key = session_key or base64.b64encode(secrets.token_bytes(16)).decode()
+        entry = MiniLogin(openid=openid, session_key=key, unionid=unionid)
+        self.logins[code] = entry
+        return entry
+
+    async def _jscode2session(self, request: web.Request) -> web.Response:
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        query = request.query
+        if query.get("grant_type") != "authorization_code":
+            return _error(40002, "invalid grant_type")
+        if query.get("appid") != self.appid:
+            return _error(40013, "invalid appid")
+        if query.get("secret") != self.secret:
+            return _error(40125, "invalid appsecret")
+        entry = self.logins.get(query.get("js_code", ""))
+        if entry is None:
+            return _error(40029, "invalid code")
+        if entry.used:
+            return _error(40163, "code been used")
+        entry.used = True
+        body: dict[str, Any] = {"openid": entry.openid, "session_key": entry.session_key}
+        if entry.unionid:
+            body["unionid"] = entry.unionid
+        return web.json_response(body, content_type="text/plain")
+
+    async def _msg_sec_check(self, request: web.Request) -> web.Response:
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        token = request.query.get("access_token", "")
+        state = self._token_state(token) if token else "missing"
+        if state == "missing":
+            return _error(41001, "access_token missing")
+        if state == "expired":
+            return _error(42001, "access_token expired")
+        if state != "valid":
+            return _error(40001, "invalid credential, access_token is invalid or not latest")
+        body = await self._json_body(request)
+        if body is None or not isinstance(body.get("content"), str):
+            return _error(47001, "data format error")
+        if body.get("version") != 2 or body.get("scene") not in (1, 2, 3, 4):
+            return _error(40097, "invalid args")
+        known = {entry.openid for entry in self.logins.values()}
+        if body.get("openid") not in known:
+            return _error(40003, "invalid openid")
+        self.checked.append(body)
+        content = body["content"]
+        suggest, label = "pass", 100
+        if any(word in content for word in self.risky_words):
+            suggest, label = "risky", 20006
+        elif any(word in content for word in self.review_words):
+            suggest, label = "review", 21000
+        trace = secrets.token_hex(8)
+        return _ok(
+            result={"suggest": suggest, "label": label},
+            detail=[
+                {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}
+            ],
+            trace_id=trace,
+        )
+
+
 def _dumps_utf8(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 

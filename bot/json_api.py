@@ -1,0 +1,71 @@
+"""What every JSON API of ours shares: strict payloads, one error shape, one way to read a body.
+
+An error is ``{"error": {"code": ..., "message": ..., ...}}``; a 401 also carries
+``WWW-Authenticate``. Payload models forbid unknown fields and coerce nothing, so a body that is
+not exactly what the endpoint documents is a 400 ``invalid_payload`` listing each problem.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class ApiError(Exception):
+    """A refusal that becomes :func:`error_response`."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> web.Response:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers.setdefault("WWW-Authenticate", 'Bearer realm="jiesu"')
+    return web.json_response({"error": body}, status=status, headers=all_headers or None)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def problems_of(error: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
+        for item in error.errors(include_input=False, include_url=False)
+    ]
+
+
+async def read_payload(request: web.Request, model: type[P]) -> P:
+    """The JSON body as ``model``; an empty body is ``{}``. Raises :class:`ApiError` (400)."""
+    raw = await request.read()
+    data: Any = {}
+    if raw.strip():
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiError(
+            400, "invalid_payload", "请求内容不正确", problems=problems_of(error)
+        ) from None
