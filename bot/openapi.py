@@ -31,6 +31,7 @@ API_MODULES = (
     "bot.notices_api",
     "bot.figures_api",
     "bot.open311_api",
+    "bot.mini_endpoint",
 )
 
 # How callers prove who they are (names used in Operation.auth).

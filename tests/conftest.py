@@ -30,6 +30,11 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "open311_requests",
+    "open311_clients",
+    "held_messages",
+    "media_files",
+    "resident_sessions",
     "audit_events",
     "api_tokens",
     "staff_sessions",
