@@ -8,17 +8,35 @@ Every sign-in, failed sign-in and sign-out is an audit event.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 
 from bot.app import CLOCK, SETTINGS
+from bot.json_api import ApiError, Payload, error_response, read_payload
+from bot.openapi import (
+    STAFF_AUTH,
+    STRING,
+    Operation,
+    Response,
+    array,
+    error,
+    nullable,
+    obj,
+    one_of_values,
+    too_large,
+)
 from bot.staff_auth import SESSION_COOKIE, client_ip, error_json, require_staff
 from handlers.accounts import LoginFailed, authenticate, end_session, start_session
 from handlers.audit import StaffActor, audit
 from handlers.permissions import CAPABILITIES, can
-from models import StaffUser
+from models import StaffRole, StaffUser
+
+
+class SignInIn(Payload):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=1024)
 
 
 def user_json(user: StaffUser) -> dict[str, Any]:
@@ -41,15 +59,13 @@ async def me(request: web.Request) -> web.Response:
 async def sign_in(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise error_json(web.HTTPBadRequest, "invalid_json", "请求内容不是有效的 JSON") from None
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str):
-        raise error_json(web.HTTPBadRequest, "invalid_payload", "需要 username 和 password")
-    username, password = body["username"], body.get("password")
+        body = await read_payload(request, SignInIn)
+    except ApiError as refused:
+        return error_response(refused.status, refused.code, refused.message, **refused.extra)
+    username, password = body.username, body.password
     ip, agent = client_ip(request), request.headers.get("User-Agent", "")
     try:
-        user = await authenticate(username, password if isinstance(password, str) else "", now)
+        user = await authenticate(username, password, now)
     except LoginFailed:
         who = StaffActor(None, username[:64], "", ip, agent[:255], "api")
         await audit(who, "session.failed", now, target_type="user", target_id=username[:64])
@@ -83,6 +99,70 @@ async def sign_out(request: web.Request) -> web.Response:
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+USER = obj(
+    {
+        "username": STRING,
+        "name": STRING,
+        "role": one_of_values(r.value for r in StaffRole),
+        "unit_id": nullable({"type": "integer"}),
+        "capabilities": array(one_of_values(CAPABILITIES)),
+    }
+)
+_TAG = "admin"
+_401 = error("unauthorized: not signed in, and no valid API token")
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        "/api/admin/me",
+        "Who is signed in, and the session's CSRF token",
+        _TAG,
+        {
+            200: Response(
+                "the account; csrf_token is null for API tokens",
+                obj(
+                    {
+                        "user": USER,
+                        "via": one_of_values(["api", "dashboard"]),
+                        "csrf_token": nullable(STRING),
+                    }
+                ),
+            ),
+            401: _401,
+        },
+        auth=STAFF_AUTH,
+    ),
+    Operation(
+        "POST",
+        "/api/admin/session",
+        "Sign in: sets the session cookie and answers its CSRF token",
+        _TAG,
+        {
+            200: Response(
+                "signed in",
+                obj({"user": USER, "csrf_token": STRING}),
+                headers={"Set-Cookie": STRING},
+            ),
+            400: error("invalid_json or invalid_payload: username and password are needed"),
+            401: error("login_failed: wrong name or password, or a locked account (one message)"),
+            413: too_large(),
+        },
+        body=SignInIn,
+    ),
+    Operation(
+        "DELETE",
+        "/api/admin/session",
+        "Sign out (an API token has no session: nothing to end)",
+        _TAG,
+        {
+            200: Response("signed out", obj({"ok": {"type": "boolean", "const": True}})),
+            401: _401,
+            403: error("csrf: a cookie session without its X-CSRF-Token"),
+        },
+        auth=STAFF_AUTH,
+    ),
+)
 
 
 def add_admin_routes(app: web.Application) -> None:

@@ -20,17 +20,40 @@ action is an audit event written with the action (``handlers.staff_cases``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from bot.app import CLOCK, INTAKE
+from bot.json_api import ApiError, Payload
+from bot.json_api import read_payload as read_json_payload
+from bot.openapi import (
+    BOOLEAN,
+    CASE_BASICS,
+    DATETIME,
+    INTEGER,
+    NUMBER,
+    NUMBER_PARAM,
+    STAFF_AUTH,
+    STRING,
+    Component,
+    Operation,
+    Param,
+    Response,
+    array,
+    error,
+    nullable,
+    obj,
+    one_of_values,
+    too_large,
+)
 from bot.staff_auth import StaffContext, error_json, require_staff
 from handlers.case_search import (
+    MAX_PAGE,
+    URGENCY_CHOICES,
     BadFilter,
     case_basics,
     filters_from_query,
@@ -47,18 +70,25 @@ from handlers.staff_cases import (
     recategorise_case,
     refusal_of,
     supervise_case,
-    visible_case,
 )
+from handlers.staff_cases import visible_case as visible_to
 from handlers.workflow import MAX_TEXT
-from models import Case, CaseEvent, ExtensionRequest, Grid, Unit, Worker
+from models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+    Grid,
+    StaffUser,
+    Unit,
+    Worker,
+)
 from nlu import mask_phone, mask_phones_in_text
 
 PREFIX = "/api/admin/cases"
 NOT_FOUND = "没有这个编号的诉求，或不在您的账号可查看的范围内"
-
-
-class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+MAX_ID = 10**18 - 1  # ids are BIGINT: anything longer is no id of ours
 
 
 class RecategoriseIn(Payload):
@@ -68,7 +98,7 @@ class RecategoriseIn(Payload):
 
 class ReassignIn(Payload):
     unit: str = Field(min_length=1, max_length=32)
-    worker_id: int | None = None
+    worker_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     reason: str = Field(default="", max_length=MAX_TEXT)
 
 
@@ -85,18 +115,13 @@ P = TypeVar("P", bound=Payload)
 
 
 async def read_payload(request: web.Request, model: type[P]) -> P:
-    raw = await request.read()
+    """bot.json_api's reading, refused the way this module refuses (an HTTP exception)."""
     try:
-        data: Any = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise error_json(web.HTTPBadRequest, "invalid_json", "请求体不是有效的 JSON") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        fields = ", ".join(".".join(str(p) for p in item["loc"]) for item in error.errors())
-        raise error_json(
-            web.HTTPBadRequest, "invalid_payload", f"请求内容不正确：{fields or '格式'}"
-        ) from None
+        return await read_json_payload(request, model)
+    except ApiError as error:
+        fields = ", ".join(p["field"] for p in error.extra.get("problems", []))
+        message = f"{error.message}：{fields}" if fields else error.message
+        raise error_json(web.HTTPBadRequest, error.code, message) from None
 
 
 def case_json(
@@ -164,6 +189,13 @@ async def case_detail(case: Case, now: datetime) -> dict[str, Any]:
         }
     )
     return body
+
+
+async def visible_case(user: StaffUser, number: str) -> Case:
+    """The case ``user`` may see; a number no database text can hold (NUL) is unknown too."""
+    if "\x00" in number:
+        raise CaseHidden(number)
+    return await visible_to(user, number)
 
 
 Action = Callable[[web.Request, StaffContext, Case], Awaitable[None]]
@@ -240,13 +272,178 @@ async def _supervise(request: web.Request, staff: StaffContext, case: Case) -> N
 
 async def _decide(request: web.Request, staff: StaffContext, case: Case) -> None:
     raw_id = request.match_info["request_id"]
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
         raise error_json(web.HTTPNotFound, "not_found", "没有这份延期申请")
     body = await read_payload(request, DecideIn)
     ctx = await request.app[INTAKE].context()
     await decide_case_extension(
         case, int(raw_id), body.approve, staff.user, staff.actor, ctx, body.note
     )
+
+
+# The contract (bot.openapi)
+
+ADMIN_CASE = Component(
+    "AdminCase",
+    obj(
+        {
+            **CASE_BASICS,
+            "overdue": BOOLEAN,
+            "contact_phone": nullable(STRING),
+            "created_at": DATETIME,
+            "sign_due_at": nullable(DATETIME),
+            "first_contact_due_at": nullable(DATETIME),
+            "completion_due_at": nullable(DATETIME),
+        }
+    ),
+)
+ADMIN_CASE_DETAIL = Component(
+    "AdminCaseDetail",
+    {
+        "allOf": [
+            ADMIN_CASE,
+            obj(
+                {
+                    "text": STRING,
+                    "attachments": array({"type": "object"}),
+                    "street": nullable(STRING),
+                    "compound": nullable(STRING),
+                    "address": nullable(STRING),
+                    "lng": nullable(NUMBER),
+                    "lat": nullable(NUMBER),
+                    "signed_at": nullable(DATETIME),
+                    "first_contact_at": nullable(DATETIME),
+                    "completed_at": nullable(DATETIME),
+                    "result": STRING,
+                    "result_attachments": array({"type": "object"}),
+                    "timeline": array(
+                        obj(
+                            {
+                                "at": DATETIME,
+                                "action": STRING,
+                                "actor_type": STRING,
+                                "actor_id": STRING,
+                                "from_status": nullable(STRING),
+                                "to_status": nullable(STRING),
+                                "note": STRING,
+                            }
+                        )
+                    ),
+                    "extensions": array(
+                        obj(
+                            {
+                                "id": INTEGER,
+                                "hours": INTEGER,
+                                "reason": STRING,
+                                "status": one_of_values(x.value for x in ExtensionStatus),
+                                "worker_id": INTEGER,
+                                "created_at": DATETIME,
+                                "decided_at": nullable(DATETIME),
+                                "note": STRING,
+                            }
+                        )
+                    ),
+                }
+            ),
+        ]
+    },
+)
+_TAG = "admin cases"
+_ONE_CASE = Response("the case after the action", obj({"case": ADMIN_CASE_DETAIL}))
+_401 = error("unauthorized: not signed in, and no valid API token")
+_404 = error("not_found: no such case, or one the account may not see (not told apart)")
+_ACTION_RESPONSES = {
+    200: _ONE_CASE,
+    400: error("invalid_json, invalid_payload or invalid_request (e.g. an unknown category)"),
+    401: _401,
+    403: error("forbidden: the role may not do this; csrf: a session without X-CSRF-Token"),
+    404: _404,
+    409: error("conflict, illegal_transition, concurrent_change or unchanged"),
+    413: too_large(),
+}
+_FLAG = {"type": "string", "enum": ["", "0", "1", "true", "false", "yes", "no", "on", "off"]}
+
+
+def _action(
+    path: str,
+    summary: str,
+    body: type[Payload],
+    params: tuple[Param, ...] = (),
+    *,
+    required: bool = True,
+) -> Operation:
+    return Operation(
+        "POST",
+        f"{PREFIX}/{{number}}/{path}",
+        summary,
+        _TAG,
+        _ACTION_RESPONSES,
+        auth=STAFF_AUTH,
+        params=(NUMBER_PARAM, *params),
+        body=body,
+        body_required=required,
+    )
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        PREFIX,
+        "Search the cases the account may see, newest first, 20 a page",
+        _TAG,
+        {
+            200: Response(
+                "one page",
+                obj(
+                    {
+                        "cases": array(ADMIN_CASE),
+                        "total": INTEGER,
+                        "page": INTEGER,
+                        "pages": INTEGER,
+                        "page_size": INTEGER,
+                    }
+                ),
+            ),
+            400: error("invalid_request: a filter that cannot be used (the message says which)"),
+            401: _401,
+        },
+        auth=STAFF_AUTH,
+        params=(
+            Param(
+                "status",
+                "query",
+                {"type": "string", "enum": ["", "open", *(x.value for x in CaseStatus)]},
+            ),
+            Param("unit", "query", STRING, description="unit code"),
+            Param("grid", "query", STRING, description="grid code"),
+            Param("category", "query", STRING, description="a category path prefix"),
+            Param("kind", "query", STRING),
+            Param("urgency", "query", {"type": "string", "enum": ["", *URGENCY_CHOICES]}),
+            Param("overdue", "query", _FLAG),
+            Param("supervised", "query", _FLAG),
+            Param("q", "query", STRING, description="words, a case number or a phone's digits"),
+            Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+        ),
+    ),
+    Operation(
+        "GET",
+        f"{PREFIX}/{{number}}",
+        "A case with its timeline and extension requests; phones masked",
+        _TAG,
+        {200: Response("the case", obj({"case": ADMIN_CASE_DETAIL})), 401: _401, 404: _404},
+        auth=STAFF_AUTH,
+        params=(NUMBER_PARAM,),
+    ),
+    _action("recategorise", "改类: correct the category", RecategoriseIn),
+    _action("reassign", "改派: send the case to another unit (or worker)", ReassignIn),
+    _action("supervise", "督办: put the case under supervision", SuperviseIn, required=False),
+    _action(
+        "extensions/{request_id}/decide",
+        "Approve or refuse a case's extension request",
+        DecideIn,
+        (Param("request_id", "path", {"type": "integer", "minimum": 1}),),
+    ),
+)
 
 
 def add_admin_case_routes(app: web.Application) -> None:

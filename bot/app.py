@@ -22,6 +22,7 @@ from tortoise import connections
 
 import nlu
 from bot.intake import IntakeService
+from bot.mini_endpoint import MiniEndpoint
 from bot.mp_endpoint import MpEndpoint
 from bot.outbox_drainer import OutboxDrainer
 from bot.wechat_client import AccessTokenStore, MiniProgramClient, WeChatClient
@@ -46,6 +47,7 @@ CLOCK = web.AppKey("clock", Clock)
 INTAKE = web.AppKey("intake", IntakeService)
 DRAINER = web.AppKey("drainer", OutboxDrainer)
 MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
+MINI_ENDPOINT = web.AppKey("mini_endpoint", MiniEndpoint)
 WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
@@ -81,6 +83,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         logger.info("category model %s loaded", settings.nlu_model)
     app[INTAKE] = intake
     app[MP_ENDPOINT] = MpEndpoint(settings, intake)
+    app[MINI_ENDPOINT] = MiniEndpoint(settings, intake)
     app[WORK_ENDPOINT] = WecomEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
@@ -108,14 +111,15 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(timeout=timeout) as session:
         client = None
         wecom = None
+        mini = None
         if settings.outbound_mode == "wechat":
             tokens = AccessTokenStore(app[CLOCK], owner)
             client = WeChatClient(session, settings, tokens)
             if settings.wecom_enabled:
                 wecom = WeComClient(session, settings, tokens)
             if settings.mini_enabled:
-                app[MINI_CLIENT] = MiniProgramClient(session, settings, tokens)
-        drainer = OutboxDrainer(client, settings, app[CLOCK], owner, wecom=wecom)
+                mini = app[MINI_CLIENT] = MiniProgramClient(session, settings, tokens)
+        drainer = OutboxDrainer(client, settings, app[CLOCK], owner, wecom=wecom, mini=mini)
         app[DRAINER] = drainer
         stop = asyncio.Event()
         task = None
@@ -182,6 +186,14 @@ async def mp_receive(request: web.Request) -> web.StreamResponse:
     return await request.app[MP_ENDPOINT].receive(request)
 
 
+async def mini_verify(request: web.Request) -> web.StreamResponse:
+    return await request.app[MINI_ENDPOINT].verify(request)
+
+
+async def mini_receive(request: web.Request) -> web.StreamResponse:
+    return await request.app[MINI_ENDPOINT].receive(request)
+
+
 async def work_verify(request: web.Request) -> web.StreamResponse:
     return await request.app[WORK_ENDPOINT].verify(request)
 
@@ -215,6 +227,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     app.router.add_get("/wechat/mp", mp_verify)
     app.router.add_post("/wechat/mp", mp_receive)
+    app.router.add_get("/wechat/mini", mini_verify)
+    app.router.add_post("/wechat/mini", mini_receive)
     app.router.add_get("/wechat/work", work_verify)
     app.router.add_post("/wechat/work", work_receive)
     app.router.add_get("/healthz", health)

@@ -15,6 +15,7 @@ from typing import Any
 from bot import log_format, log_privacy
 from bot.dispatch_cli import add_parser as add_dispatch_parser
 from bot.nlu_cli import add_parser as add_nlu_parser
+from bot.open311_cli import add_parser as add_open311_parser
 from bot.users_cli import add_parser as add_users_parser
 from bot.workers_cli import add_parser as add_workers_parser
 from config.settings import Settings, secret_problems
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dispatch_parser(commands)
     add_workers_parser(commands)
     add_users_parser(commands)
+    add_open311_parser(commands)
     return parser
 
 

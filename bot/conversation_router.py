@@ -1,9 +1,13 @@
 """Which handler answers a resident's message, given what it is and where the dialogue stands.
 
-Events go by name. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
-come next. Then the dialogue state decides: a case waiting for its place takes the next text or
-location as the place; a case just reported takes further text and photos as detail; photos or a
-location sent before any words are held until the words come; anything else is a new report.
+Events go by name. A blocked resident's messages are held (``handlers.held_messages``) before
+anything else, lookups of their own cases excepted. Words the resident types as commands
+(我的诉求, a case number, 撤销, 帮助) come next. Then the dialogue state decides: a case waiting
+for its place takes the next text or location as the place; a case just reported takes further
+text and photos as detail; photos or a location sent before any words are held until the words
+come; anything else is a new report, unless the resident has reached their case limit
+(``handlers.rate_limits``): then they are told when they may report again, and the message stays
+stored as the inbound row it is.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from handlers import (
     conversations,
     detail,
     follow,
+    held_messages,
     queries,
+    rate_limits,
     report,
     surveys,
 )
@@ -29,7 +35,7 @@ from handlers.context import HandlerContext
 from handlers.conversations import DialogueState
 from handlers.incoming import IncomingMessage
 from handlers.residents import note_message, resident_for
-from models import Case, CaseStatus, Conversation, Resident
+from models import Case, CaseStatus, Conversation, Resident, ResidentApp
 
 _PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")
 ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
@@ -55,6 +61,11 @@ def attachment_of(message: IncomingMessage) -> dict[str, Any]:
     if message.msg_id:
         item["msg_id"] = message.msg_id
     return item
+
+
+def chat_channel(resident: Resident) -> str:
+    """The case's channel for a chat message: the official account's or the mini-program's."""
+    return "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -148,7 +159,8 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "templatesendjobfinish": on_template_job_finish,
     "masssendjobfinish": on_mass_job_finish,
     "subscribe_msg_popup_event": on_popup,
-    "subscribe_msg_change_event": on_silent_event,
+    # A resident turning a template off (or on) in settings: the same choices as the popup's.
+    "subscribe_msg_change_event": on_popup,
     "subscribe_msg_sent_event": on_silent_event,
 }
 
@@ -171,6 +183,21 @@ async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> s
     if number and command in (number, f"查询{number}", f"查{number}", f"编号{number}"):
         return await queries.case_timeline(resident, number)
     return None
+
+
+def is_lookup(text: str) -> bool:
+    """Words that only read the resident's own cases (我的诉求, 帮助, a case number)."""
+    command = normalise_command(text)
+    if command in replies.MY_CASES_WORDS or command in replies.HELP_WORDS:
+        return True
+    number = find_case_number(command)
+    return bool(number) and command in (number, f"查询{number}", f"查{number}", f"编号{number}")
+
+
+async def limit_reached(resident: Resident, ctx: HandlerContext) -> Outcome | None:
+    """The answer instead of a new case when the resident has made too many lately."""
+    limited = await rate_limits.case_limit(resident.id, ctx.now, ctx.settings)
+    return Outcome(limited.text) if limited is not None else None
 
 
 # --- the dialogue -----------------------------------------------------------------------------
@@ -197,6 +224,7 @@ async def _new_report(
         ctx,
         attachments=all_attachments,
         location=(location["lng"], location["lat"]) if location else None,
+        channel=chat_channel(resident),
     )
     state = DialogueState.AWAITING_PLACE if result.needs_place else DialogueState.COLLECTING
     await conversations.set_state(
@@ -230,6 +258,9 @@ async def on_words(
         if text.startswith(prefix):
             stripped = text.removeprefix(prefix).lstrip("：:，, ")
             if stripped:
+                refused = await limit_reached(resident, ctx)
+                if refused is not None:
+                    return refused  # the dialogue stays as it is: detail may still come
                 await conversations.reset(conversation, ctx.now)
                 return await _new_report(stripped, resident, conversation, ctx, attachments)
     case = await _case_of(conversation)
@@ -253,6 +284,9 @@ async def on_words(
             conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
         )
         return Outcome(reply, case.id)
+    refused = await limit_reached(resident, ctx)
+    if refused is not None:
+        return refused
     return await _new_report(text, resident, conversation, ctx, attachments)
 
 
@@ -277,8 +311,13 @@ async def on_attachment(
         )
         return Outcome(reply, case.id)
     if message.msg_type == "voice":
+        refused = await limit_reached(resident, ctx)
+        if refused is not None:
+            return refused
         # No recognition: the case still gets a number; staff listen to the voice.
-        result = await report.report_case(resident, "", ctx, attachments=[item])
+        result = await report.report_case(
+            resident, "", ctx, attachments=[item], channel=chat_channel(resident)
+        )
         await conversations.set_state(
             conversation,
             DialogueState.COLLECTING,
@@ -338,6 +377,11 @@ async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
         handler = EVENT_HANDLERS.get(message.event or "", on_silent_event)
         return await handler(message, resident, ctx)
     await note_message(resident, ctx.now)
+    if resident.blocked and message.msg_type in held_messages.HELD_CHAT_TYPES:
+        if not (message.msg_type == "text" and is_lookup(message.content)):
+            channel = "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"
+            await held_messages.hold_chat_message(resident, message, channel, ctx)
+            return Outcome(replies.HELD_RECEIVED)
     conversation = await conversations.current(resident, ctx.now)
     if message.msg_type == "text":
         menu = dict(message.extra).get("bizmsgmenuid")

@@ -23,6 +23,24 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import CLOCK
+from bot.openapi import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    INTEGER,
+    NUMBER,
+    STAFF_AUTH,
+    STRING,
+    Component,
+    Operation,
+    Param,
+    Response,
+    array,
+    error,
+    nullable,
+    obj,
+    one_of_values,
+)
 from bot.staff_auth import StaffContext, error_json, require_staff
 from config import figures as config
 from handlers.audit import audit
@@ -41,6 +59,10 @@ from handlers.permissions import sees_every_case
 from models import Grid, Unit
 
 MAX_HOT_LIMIT = 100
+# The days a period may start or end on: wide enough for any real question, narrow enough that
+# the default span and Shanghai's midnight never leave the calendar (year 1 or 9999).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 def bad_request(code: str, message: str) -> web.HTTPException:
@@ -52,11 +74,16 @@ def _day_param(request: web.Request, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise bad_request(
             "invalid_date", f"参数 {name} 须为 YYYY-MM-DD 格式的日期，收到：{value[:32]}"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise bad_request(
+            "invalid_date", f"参数 {name} 须在 {FIRST_DAY} 到 {LAST_DAY} 之间，收到：{value[:32]}"
+        )
+    return day
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -93,6 +120,9 @@ async def filters_of(request: web.Request, staff: StaffContext) -> FigureFilters
         end = default_end if first is None or first < default_end else first + span
     if first is None:
         first = end - span
+    codes = {name: request.query.get(name, "") for name in ("unit", "grid", "category")}
+    if any("\x00" in value for value in codes.values()):
+        raise bad_request("invalid_filter", "参数 unit、grid、category 不能含有 NUL 字符")
     try:
         filters = await resolve_filters(
             first,
@@ -229,6 +259,179 @@ async def hot_json(request: web.Request) -> web.Response:
     return web.json_response(
         {"filters": await _codes(filters), "issues": [issue.as_dict() for issue in issues]}
     )
+
+
+# The contract (bot.openapi)
+
+RATE = Component(
+    "Rate",
+    obj(
+        {
+            "label": STRING,
+            "numerator": NUMBER,
+            "denominator": INTEGER,
+            "rate": nullable(NUMBER),
+            "target": nullable(NUMBER),
+            "target_op": nullable(one_of_values([">=", ">", "<"])),
+            "target_label": nullable(STRING),
+            "met": nullable(BOOLEAN),
+            "parts": {"type": "object", "additionalProperties": INTEGER},
+        }
+    ),
+)
+FOUR_RATES = {
+    "type": "object",
+    "required": list(config.RATE_KEYS),
+    "additionalProperties": RATE,
+}
+FILTERS = obj(
+    {
+        "from": DATE,
+        "to": DATE,
+        "unit": nullable(STRING),
+        "grid": nullable(STRING),
+        "category": nullable(STRING),
+    }
+)
+_BUCKETS = array(obj({"key": STRING, "label": STRING, "count": INTEGER}))
+FIGURES = Component(
+    "Figures",
+    obj(
+        {
+            "period": obj({"from": DATE, "to": DATE, "timezone": STRING}),
+            "computed_at": DATETIME,
+            "rates": FOUR_RATES,
+            "survey": obj(
+                {
+                    "finished": INTEGER,
+                    "answered": INTEGER,
+                    "unrated": INTEGER,
+                    "unreachable": INTEGER,
+                    "late_answers": INTEGER,
+                    "unrated_share": nullable(NUMBER),
+                    "unreachable_share": nullable(NUMBER),
+                }
+            ),
+            "reopen": RATE,
+            "medians": {
+                "type": "object",
+                "additionalProperties": obj(
+                    {"cases": INTEGER, "seconds": nullable(NUMBER), "hours": nullable(NUMBER)}
+                ),
+            },
+            "volume": obj(
+                {
+                    "total": INTEGER,
+                    "by_kind": _BUCKETS,
+                    "by_category": _BUCKETS,
+                    "by_grid": _BUCKETS,
+                    "by_unit": _BUCKETS,
+                    "by_status": _BUCKETS,
+                }
+            ),
+            "units": array(
+                obj({"code": STRING, "name": STRING, "cases": INTEGER, "rates": FOUR_RATES})
+            ),
+            "daily": array(
+                obj(
+                    {
+                        "day": DATE,
+                        "cases": INTEGER,
+                        "rates": {
+                            "type": "object",
+                            "additionalProperties": obj(
+                                {
+                                    "numerator": NUMBER,
+                                    "denominator": INTEGER,
+                                    "rate": nullable(NUMBER),
+                                }
+                            ),
+                        },
+                    }
+                )
+            ),
+            "filters": FILTERS,
+            "scope": one_of_values(["unit", "district"]),
+        }
+    ),
+)
+HOT_ISSUE = obj(
+    {
+        "title": STRING,
+        "category": STRING,
+        "place": STRING,
+        "cases": INTEGER,
+        "residents": INTEGER,
+        "open_cases": INTEGER,
+        "first_at": DATETIME,
+        "last_at": DATETIME,
+        "numbers": array(STRING),
+    }
+)
+_TAG = "figures"
+_DAY_NOTE = f"YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}; the period is [from, to) in Shanghai days"
+FILTER_PARAMS = (
+    Param("from", "query", DATE, description=_DAY_NOTE),
+    Param("to", "query", DATE, description=_DAY_NOTE),
+    Param("unit", "query", STRING, description="unit code (a unit's account: its own only)"),
+    Param("grid", "query", STRING, description="grid code"),
+    Param("category", "query", STRING, description="a category path prefix"),
+)
+_400 = error("invalid_date, invalid_filter or invalid_parameter; the message says which")
+_401 = error("unauthorized: not signed in, and no valid API token")
+_403 = error("forbidden: the role may not read this, or a unit account asked for another unit")
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        "/api/admin/figures",
+        "Every figure, the breakdowns and the daily series (default: the last 30 days)",
+        _TAG,
+        {200: Response("the figures", FIGURES), 400: _400, 401: _401, 403: _403},
+        auth=STAFF_AUTH,
+        params=FILTER_PARAMS,
+    ),
+    Operation(
+        "GET",
+        "/api/admin/figures.csv",
+        "The four rates with their counts as CSV, per unit (and a 合计 row) or per day",
+        _TAG,
+        {
+            200: Response(
+                "UTF-8 CSV with a byte-order mark, CRLF lines",
+                STRING,
+                "text/csv",
+                headers={"Content-Disposition": STRING},
+            ),
+            400: _400,
+            401: _401,
+            403: _403,
+        },
+        auth=STAFF_AUTH,
+        params=(*FILTER_PARAMS, Param("by", "query", {"type": "string", "enum": ["unit", "day"]})),
+        description="Each export is an audit event (figures.export).",
+    ),
+    Operation(
+        "GET",
+        "/api/admin/hot",
+        "Hot issues: cases about the same problem in the same place",
+        _TAG,
+        {
+            200: Response(
+                "the hot issues, most residents first",
+                obj({"filters": FILTERS, "issues": array(HOT_ISSUE)}),
+            ),
+            400: _400,
+            401: _401,
+            403: _403,
+        },
+        auth=STAFF_AUTH,
+        params=(
+            *FILTER_PARAMS,
+            Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_HOT_LIMIT}),
+            Param("min_residents", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+        ),
+    ),
+)
 
 
 def add_figures_routes(app: web.Application) -> None:

@@ -10,12 +10,20 @@
    transaction of its own (``handlers.refine``). Scheduling it never awaits, so the passive reply
    does not wait for the LLM; if the process dies first, the case stands as the local
    understanding made it.
+
+Two channels feed this intake. The official account (``mp``) answers passively as above. The
+mini-program's customer service (``mini``, :meth:`IntakeService.receive_pushed`) cannot reply
+passively with content: WeChat is answered "success", and every reply goes out through the
+outbox as a customer-service message, in the transaction of the work it answers (so exactly
+once, whatever WeChat retries). Each channel's stored bodies are re-read by its own parser when
+the recovery sweep re-runs them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,19 +31,20 @@ import aiohttp
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.conversation_router import route
-from bot.wechat_xml import BadMessage, parse_wechat_message
+from bot.conversation_router import Outcome, route
+from bot.wechat_xml import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
 from handlers import inbound
 from handlers.clock import Clock
 from handlers.context import HandlerContext
 from handlers.incoming import IncomingMessage
+from handlers.notify import notify_resident
 from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
 from handlers.routing import RoutingTable, load_routing_table
 from handlers.sla_table import SlaTable, load_sla_table
-from models import Case, CaseStatus, InboundMessage, InboundStatus
+from models import Case, CaseStatus, InboundMessage, InboundStatus, Resident, ResidentApp
 from nlu import Gazetteer, TrainedModel
 from nlu.llm import LlmClient
 
@@ -43,6 +52,68 @@ logger = logging.getLogger(__name__)
 
 DUPLICATE_WAIT_STEP = 0.05
 REFINE_DRAIN_GRACE = 1.0  # seconds beyond the LLM timeout that shutdown waits for refinements
+
+MP_CHANNEL = "mp"
+MINI_CHANNEL = "mini"
+ENTER_SESSION = "user_enter_tempsession"  # the resident opened the mini-program's chat
+# Entering the chat lets us send 2 customer-service messages within 1 minute; later, none.
+ENTER_SESSION_QUOTA_SECONDS = 60
+# Texts residents read belong in config/replies.py; this one is built from its parts there.
+MINI_GREETING = f"您好，这里是{replies.SERVICE_NAME}。\n{replies.USAGE}"
+
+
+def _parse_mp(body: str) -> IncomingMessage:
+    message, _ = parse_wechat_message(body)
+    return message
+
+
+# How the recovery sweep reads a stored body again, per channel.
+CHANNEL_PARSERS: dict[str, Callable[[str], IncomingMessage]] = {
+    MP_CHANNEL: _parse_mp,
+    MINI_CHANNEL: parse_mini_message,
+}
+
+
+async def mini_resident(openid: str) -> Resident:
+    """The resident a mini-program message comes from; made a mini-program resident if new."""
+    resident, created = await Resident.get_or_create(
+        openid=openid, defaults={"app": ResidentApp.MINIPROGRAM}
+    )
+    if not created and resident.app != ResidentApp.MINIPROGRAM:
+        logger.warning(
+            "resident %s wrote through the mini-program but is a %s resident; answers follow "
+            "their app",
+            resident.id,
+            resident.app,
+        )
+    return resident
+
+
+async def route_mini(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
+    """The router for the mini-program: its residents are made as such, and entering the chat
+    (which the official account has no counterpart of) may be greeted; the rest is ``route``."""
+    resident = await mini_resident(message.openid)
+    if message.event != ENTER_SESSION:
+        return await route(message, ctx)
+    if message.create_time and ctx.now.timestamp() - message.create_time > (
+        ENTER_SESSION_QUOTA_SECONDS
+    ):
+        return Outcome(None)
+    since = ctx.now - ctx.conversation_ttl
+    if resident.last_message_at is not None and resident.last_message_at > since:
+        return Outcome(None)  # in a dialogue already: a greeting would interrupt it
+    greeted = (
+        await InboundMessage.filter(
+            channel=MINI_CHANNEL,
+            openid=message.openid,
+            event=ENTER_SESSION,
+            status=InboundStatus.ANSWERED,
+            processed_at__gt=since,
+        )
+        .exclude(reply="")
+        .exists()
+    )
+    return Outcome(None if greeted else MINI_GREETING)
 
 
 class PassiveReply:
@@ -128,13 +199,21 @@ class IntakeService:
         ``waiting`` is the HTTP request still able to carry the reply; without it, or once it
         has given up, the reply is pushed through the outbox in the same transaction.
         """
+        pushed_only = row.channel == MINI_CHANNEL  # the mini-program has no passive reply
         try:
             # The context (cached tables) is read before the transaction: see RefreshingCache.
             ctx = await self.context()
             async with in_transaction():
-                outcome = await route(message, ctx)
-                push = waiting is None or not waiting.take_for_commit()
-                await inbound.finish(row, outcome.reply, ctx.now, outcome.case_id, push=push)
+                outcome = await (route_mini if pushed_only else route)(message, ctx)
+                push = pushed_only or waiting is None or not waiting.take_for_commit()
+                await inbound.finish(
+                    row,
+                    outcome.reply,
+                    ctx.now,
+                    outcome.case_id,
+                    push=push,
+                    session_open=pushed_only,
+                )
         except inbound.AlreadyAnswered:
             logger.info(
                 "inbound %s was answered by another worker; this attempt rolled back", row.dedup_key
@@ -167,6 +246,47 @@ class IntakeService:
         except Exception:
             return replies.FAILED
 
+    async def receive_pushed(self, message: IncomingMessage, key: str, body: str) -> None:
+        """A mini-program message: stored, worked on, its reply queued in the outbox.
+
+        Returns once the work has committed, or at the reply budget (the work then goes on in
+        the background), so WeChat hears "success" within its 5 s either way; waiting that long
+        keeps a resident's quick messages in order and holds back a burst. A retry, or the same
+        message delivered twice at once, finds the stored row and does nothing more: its reply
+        is queued by the one delivery that does the work, or by the recovery sweep.
+        """
+        row, created = await self.store(message, key, body, channel=MINI_CHANNEL)
+        if not created:
+            logger.info("inbound %s delivered again; already taken care of", key)
+            return
+        task = asyncio.create_task(self.process(row, message))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget_seconds)
+        except TimeoutError:
+            logger.warning("inbound %s exceeded the reply budget; its reply follows later", key)
+            self._keep_running(task)
+        except asyncio.CancelledError:
+            self._keep_running(task)  # the request went away; the work (shielded) goes on
+            raise
+        except Exception:
+            await self._tell_failed(row)
+
+    async def _tell_failed(self, row: InboundMessage) -> None:
+        """What the official account says passively when work fails, pushed: the message is
+        kept and the recovery sweep re-runs it. Best effort: the database may be what failed."""
+        try:
+            resident = await mini_resident(row.openid)
+            await notify_resident(
+                resident,
+                replies.FAILED,
+                self.clock.now(),
+                purpose="reply",
+                dedup_key=f"failed:{row.dedup_key}",
+                session_open=True,
+            )
+        except Exception:
+            logger.exception("inbound %s: could not queue the failure notice", row.dedup_key)
+
     async def answer_duplicate(self, row: InboundMessage) -> str | None:
         """WeChat retried (or delivered twice at once): answer the same, never work twice."""
         waited = 0.0
@@ -193,25 +313,34 @@ class IntakeService:
             task.exception()  # already logged by process(); retrieved so asyncio stays quiet
 
     async def recover(self, limit: int = 50) -> int:
-        """Re-run messages whose processing died or failed; their answers go via the outbox."""
-        stuck = await inbound.claim_stuck(
-            self.clock.now(),
-            timedelta(seconds=self.settings.inbound_recovery_seconds),
-            max_attempts=5,
-            limit=limit,
-        )
-        for row in stuck:
-            try:
-                message, _ = parse_wechat_message(row.body)
-            except BadMessage:
-                logger.error("stored inbound %s no longer parses; leaving it failed", row.dedup_key)
-                await inbound.fail(row, "stored body does not parse")
-                continue
-            try:
-                await self.process(row, message)
-            except Exception:
-                continue  # logged and marked failed by process(); retried on a later sweep
-        return len(stuck)
+        """Re-run messages whose processing died or failed; their answers go via the outbox.
+
+        Each channel's rows are read back by its own parser (``limit`` per channel).
+        """
+        claimed = 0
+        for channel, parse in CHANNEL_PARSERS.items():
+            stuck = await inbound.claim_stuck(
+                self.clock.now(),
+                timedelta(seconds=self.settings.inbound_recovery_seconds),
+                max_attempts=5,
+                limit=limit,
+                channel=channel,
+            )
+            claimed += len(stuck)
+            for row in stuck:
+                try:
+                    message = parse(row.body)
+                except BadMessage:
+                    logger.error(
+                        "stored inbound %s no longer parses; leaving it failed", row.dedup_key
+                    )
+                    await inbound.fail(row, "stored body does not parse")
+                    continue
+                try:
+                    await self.process(row, message)
+                except Exception:
+                    continue  # logged and marked failed by process(); retried on a later sweep
+        return claimed
 
     def start_refinement(self, case_id: int) -> None:
         """Refine a committed new case in the background, if an LLM is configured. Never awaits."""

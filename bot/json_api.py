@@ -54,6 +54,26 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def nul_field(data: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in decoded JSON (PostgreSQL text cannot hold one), or None."""
+    if isinstance(data, str):
+        return path or "(body)" if "\x00" in data else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_field(value, where)
+            if found is not None:
+                return found
+    if isinstance(data, list):
+        for index, value in enumerate(data):
+            found = nul_field(value, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
+
 async def read_payload(request: web.Request, model: type[P]) -> P:
     """The JSON body as ``model``; an empty body is ``{}``. Raises :class:`ApiError` (400)."""
     raw = await request.read()
@@ -61,8 +81,12 @@ async def read_payload(request: web.Request, model: type[P]) -> P:
     if raw.strip():
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from None
+    where = nul_field(data)
+    if where is not None:
+        problem = {"field": where, "problem": "contains a NUL character"}
+        raise ApiError(400, "invalid_payload", "请求内容不正确", problems=[problem])
     try:
         return model.model_validate(data)
     except ValidationError as error:

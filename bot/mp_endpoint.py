@@ -31,6 +31,7 @@ from bot.wechat_xml import (
     parse_xml_fields,
 )
 from config.settings import Settings
+from handlers.digits import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -54,23 +55,23 @@ def Refused(status: int, reason: str) -> web.HTTPClientError:
 
 
 @dataclass
-class MpEndpoint:
+class SignedEndpoint:
+    """What the WeChat callbacks share: the timestamp and plain signature, the URL check (GET
+    with ``echostr``) and a body read within the size limit. Subclasses name their token."""
+
     settings: Settings
     intake: IntakeService
 
-    def __post_init__(self) -> None:
-        self.crypto: WeChatCrypto | None = None
-        if self.settings.mp_aes_key:
-            self.crypto = WeChatCrypto(
-                self.settings.mp_token, self.settings.mp_aes_key, self.settings.mp_appid
-            )
+    @property
+    def token(self) -> str:
+        raise NotImplementedError
 
     def check_query(self, request: web.Request) -> tuple[str, str]:
         timestamp = request.query.get("timestamp", "")
         nonce = request.query.get("nonce", "")
         if not timestamp or not nonce:
             raise Refused(400, "missing timestamp or nonce")
-        if not timestamp.isdigit():
+        if whole_number(timestamp, 12) is None:
             raise Refused(400, "timestamp must be a Unix timestamp")
         tolerance = self.settings.mp_timestamp_tolerance
         if tolerance and abs(time.time() - int(timestamp)) > tolerance:
@@ -79,7 +80,7 @@ class MpEndpoint:
 
     def check_plain_signature(self, request: web.Request, timestamp: str, nonce: str) -> None:
         given = request.query.get("signature", "")
-        expected = signature(self.settings.mp_token, timestamp, nonce)
+        expected = signature(self.token, timestamp, nonce)
         if not given or not hmac.compare_digest(given, expected):
             raise Refused(403, "signature does not match the configured token")
 
@@ -100,6 +101,20 @@ class MpEndpoint:
         if len(body) > limit:
             raise too_large(limit)
         return body
+
+
+@dataclass
+class MpEndpoint(SignedEndpoint):
+    def __post_init__(self) -> None:
+        self.crypto: WeChatCrypto | None = None
+        if self.settings.mp_aes_key:
+            self.crypto = WeChatCrypto(
+                self.settings.mp_token, self.settings.mp_aes_key, self.settings.mp_appid
+            )
+
+    @property
+    def token(self) -> str:
+        return self.settings.mp_token
 
     def decrypt(self, request: web.Request, text: str, timestamp: str, nonce: str) -> str:
         crypto = self.crypto

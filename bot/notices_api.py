@@ -29,25 +29,45 @@ Errors are ``{"error": {"code", "message"}}``: 400 ``invalid_json`` / ``invalid_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bot.app import CLOCK, SETTINGS
+from bot.json_api import ApiError, error_response, read_payload
+from bot.openapi import (
+    BOOLEAN,
+    DATETIME,
+    INTEGER,
+    NUMBER,
+    STAFF_AUTH,
+    STRING,
+    Component,
+    Operation,
+    Param,
+    Response,
+    array,
+    error,
+    nullable,
+    obj,
+    one_of_values,
+    too_large,
+)
 from bot.staff_auth import StaffContext, error_json, require_staff
 from config import broadcasts as texts
 from handlers import broadcasts
-from handlers.broadcast_rules import NoticeError
+from handlers.broadcast_rules import NoticeError, NoticeNotFound
 from handlers.clock import local
 from handlers.permissions import can
 from models import Notice, NoticeStatus
 
 PREFIX = "/api/admin/notices"
 PAGE_SIZE = 20
+MAX_PAGE = 10_000
+MAX_ID_DIGITS = 18  # ids are BIGINT: a longer number is no notice of ours
 COMPOSE = "notices.compose"
 APPROVE = "notices.approve"
 
@@ -98,38 +118,6 @@ class EmptyIn(Payload):
     pass
 
 
-P = TypeVar("P", bound=Payload)
-
-
-def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
-
-
-class _Refused(Exception):
-    def __init__(self, response: web.Response) -> None:
-        self.response = response
-
-
-async def read_payload(request: web.Request, model: type[P]) -> P:
-    raw = await request.read()
-    data: Any = {}
-    if raw.strip():
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise _Refused(error_response(400, "invalid_json", "请求体不是有效的 JSON")) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = [
-            {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
-            for item in error.errors(include_input=False, include_url=False)
-        ]
-        raise _Refused(
-            error_response(400, "invalid_payload", "请求内容不正确", problems=problems)
-        ) from None
-
-
 async def staff_with(request: web.Request, *capabilities: str) -> StaffContext:
     """The signed-in staff member, if they hold any one of ``capabilities``."""
     staff = await require_staff(request)
@@ -175,7 +163,12 @@ def notice_json(notice: Notice) -> dict[str, Any]:
 
 
 def notice_id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    """The id in the path; anything but ASCII digits (up to BIGINT) is no notice of ours, and
+    gets the same JSON 404 as an id nobody uses."""
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
+        raise NoticeNotFound(texts.NOT_FOUND)
+    return int(raw)
 
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -187,8 +180,8 @@ def endpoint(handler: Handler) -> Handler:
     async def run(request: web.Request) -> web.Response:
         try:
             return await handler(request)
-        except _Refused as refused:
-            return refused.response
+        except ApiError as error:
+            return error_response(error.status, error.code, error.message, **error.extra)
         except NoticeError as error:
             return error_response(error.status, error.code, str(error))
 
@@ -200,10 +193,14 @@ async def list_notices(request: web.Request) -> web.Response:
     wanted = [s for s in request.query.get("status", "").split(",") if s]
     try:
         statuses = [NoticeStatus(s) for s in wanted]
-        page = max(1, int(request.query.get("page", "1")))
+        page = int(request.query.get("page", "1"))
+        if not 1 <= page <= MAX_PAGE:
+            raise ValueError(page)
     except ValueError:
         known = ", ".join(s.value for s in NoticeStatus)
-        return error_response(400, "invalid_request", f"status 应为 {known}，page 应为正整数")
+        return error_response(
+            400, "invalid_request", f"status 应为 {known}，page 应为 1 到 {MAX_PAGE} 的整数"
+        )
     notices = await broadcasts.list_notices(
         statuses, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
@@ -322,8 +319,197 @@ async def cancel(request: web.Request) -> web.Response:
     return web.json_response({"notice": notice_json(notice), "progress": progress.as_json()})
 
 
+# The contract (bot.openapi)
+
+NOTICE = Component(
+    "Notice",
+    obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "kind": STRING,
+            "channel": STRING,
+            "audience": {"type": "object"},
+            "content": {"type": "object"},
+            "status": one_of_values(s.value for s in NoticeStatus),
+            "status_label": STRING,
+            "created_by": STRING,
+            "created_at": DATETIME,
+            "scheduled_at": nullable(DATETIME),
+            "preview_sent_at": nullable(DATETIME),
+            "submitted_at": nullable(DATETIME),
+            "approved_by": nullable(STRING),
+            "approved_at": nullable(DATETIME),
+            "decision_note": STRING,
+            "started_at": nullable(DATETIME),
+            "finished_at": nullable(DATETIME),
+            "cancelled_at": nullable(DATETIME),
+            "cancelled_by": nullable(STRING),
+            "recipients_total": INTEGER,
+            "fanned_out": BOOLEAN,
+            "quota_warning": STRING,
+            "wechat_msg_id": nullable(STRING),
+            "wechat_result": {"type": "object"},
+            "version": INTEGER,
+        }
+    ),
+)
+_COUNTS = {"type": "object", "additionalProperties": INTEGER}
+_REASONS = array(obj({"reason": STRING, "count": INTEGER}))
+PROGRESS = Component(
+    "NoticeProgress",
+    obj(
+        {
+            "status": STRING,
+            "recipients_total": INTEGER,
+            "fanned_out": BOOLEAN,
+            "deliveries": INTEGER,
+            "counts": _COUNTS,
+            "settled": INTEGER,
+            "percent": NUMBER,
+            "failed_reasons": _REASONS,
+            "skipped_reasons": _REASONS,
+            "reports": _COUNTS,
+            "wechat_result": {"type": "object"},
+        }
+    ),
+)
+AUDIENCE = Component(
+    "AudiencePreview",
+    obj(
+        {
+            "audience": STRING,
+            "channel": STRING,
+            "month": STRING,
+            "total": nullable(INTEGER),
+            "to_send": nullable(INTEGER),
+            "skipped": _COUNTS,
+            "skipped_total": INTEGER,
+            "skipped_sample": array({"type": "object", "additionalProperties": STRING}),
+            "over_quota": INTEGER,
+            "quota_warning": STRING,
+            "notes": array(STRING),
+        }
+    ),
+)
+_TAG = "notices"
+_ID = (Param("id", "path", {"type": "integer", "minimum": 0}),)
+_400 = error("invalid_json, invalid_payload (with problems) or invalid_notice")
+_401 = error("unauthorized: not signed in, and no valid API token")
+_403 = error("forbidden: the role may not, or not on this notice; csrf: no X-CSRF-Token")
+_404 = error("not_found: no notice with this id")
+_409 = error("illegal_state: the notice's status does not allow it, or it changed meanwhile")
+
+
+def _on_one(
+    method: str,
+    path: str,
+    summary: str,
+    ok: Response,
+    body: type[Payload] | None = None,
+    *,
+    required: bool = True,
+    refusals: tuple[int, ...] = (400, 401, 403, 404, 409, 413),
+) -> Operation:
+    known = {400: _400, 401: _401, 403: _403, 404: _404, 409: _409, 413: too_large()}
+    return Operation(
+        method,
+        f"{PREFIX}/{{id}}{path}",
+        summary,
+        _TAG,
+        {200: ok, **{status: known[status] for status in refusals}},
+        auth=STAFF_AUTH,
+        params=_ID,
+        body=body,
+        body_required=required,
+    )
+
+
+_WITH_PROGRESS = Response(
+    "the notice and its progress", obj({"notice": NOTICE, "progress": PROGRESS})
+)
+_WITH_AUDIENCE = Response(
+    "the notice and its audience", obj({"notice": NOTICE, "audience": AUDIENCE})
+)
+_NOTICE = Response("the notice", obj({"notice": NOTICE}))
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        PREFIX,
+        "Notices, newest first, 20 a page",
+        _TAG,
+        {
+            200: Response("one page", obj({"notices": array(NOTICE), "page": INTEGER})),
+            400: error("invalid_request: an unknown status, or a page out of range"),
+            401: _401,
+            403: _403,
+        },
+        auth=STAFF_AUTH,
+        params=(
+            Param("status", "query", STRING, description="comma list of statuses"),
+            Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+        ),
+    ),
+    Operation(
+        "POST",
+        PREFIX,
+        "Save a draft",
+        _TAG,
+        {201: _NOTICE, 400: _400, 401: _401, 403: _403, 413: too_large()},
+        auth=STAFF_AUTH,
+        body=NoticeIn,
+    ),
+    Operation(
+        "POST",
+        f"{PREFIX}/audience",
+        "Before saving: who would get it, who is skipped and why, the quota warning",
+        _TAG,
+        {
+            200: Response("the preview", obj({"audience": AUDIENCE})),
+            400: _400,
+            401: _401,
+            403: _403,
+            413: too_large(),
+        },
+        auth=STAFF_AUTH,
+        body=AudienceIn,
+    ),
+    _on_one(
+        "GET", "", "The notice with its live progress", _WITH_PROGRESS, refusals=(401, 403, 404)
+    ),
+    _on_one("PATCH", "", "Change a draft", _NOTICE, NoticeChange, required=False),
+    _on_one(
+        "GET",
+        "/audience",
+        "The audience of a saved notice",
+        Response("the preview", obj({"audience": AUDIENCE})),
+        refusals=(400, 401, 403, 404),
+    ),
+    _on_one(
+        "POST",
+        "/preview",
+        "Send it to the author's own openid or WeCom userid",
+        Response(
+            "the notice and the preview queued",
+            obj({"notice": NOTICE, "preview": obj({"channel": STRING, "outbox_id": INTEGER})}),
+        ),
+        EmptyIn,
+        required=False,
+    ),
+    _on_one("POST", "/submit", "Submit for approval", _WITH_AUDIENCE, EmptyIn, required=False),
+    _on_one(
+        "POST", "/approve", "Approve (a second admin)", _WITH_AUDIENCE, ApproveIn, required=False
+    ),
+    _on_one("POST", "/reject", "Send it back with a reason", _NOTICE, RejectIn),
+    _on_one(
+        "POST", "/cancel", "Stop what has not gone out", _WITH_PROGRESS, EmptyIn, required=False
+    ),
+)
+
+
 def add_notice_routes(app: web.Application) -> None:
-    one = PREFIX + r"/{id:\d+}"
+    # Any segment, not {id:\d+}: a path that is no id gets our JSON 404, not the router's text.
+    one = PREFIX + "/{id}"
     app.router.add_get(PREFIX, endpoint(list_notices))
     app.router.add_post(PREFIX, endpoint(create))
     app.router.add_post(PREFIX + "/audience", endpoint(audience_draft))

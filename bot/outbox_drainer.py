@@ -8,9 +8,12 @@ leaves rows SENDING until ``claimed_until``; after that any drainer takes them u
 Failures: an error the API calls transient (busy, quota, HTTP 5xx, timeout) puts the row back
 with exponential backoff and jitter until ``outbox_max_attempts``; a permanent one (unfollowed,
 wrong openid or userid, no consent) fails the row at once with the API's words and a hint.
-Sends to each account (the official account, the WeCom app) pass a token bucket of
-``outbound_rate_per_second`` per process, so a burst after a broadcast stays under the API's
-frequency limits instead of collecting 45009s.
+Sends to each account (the official account, the mini-program, the WeCom app) pass a token
+bucket of ``outbound_rate_per_second`` per process, so a burst after a broadcast stays under
+the API's frequency limits instead of collecting 45009s.
+
+The mini-program's rows (``mini_custom``, ``mini_subscribe``) go through its own client, with its
+own token; without one (not configured) they fail at once saying what to set.
 
 Rows of a broadcast notice (purpose ``notice``) are checked with
 :mod:`handlers.broadcast_delivery` just before their send (a cancelled notice sends nothing
@@ -32,7 +35,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from bot.wechat_client import WeChatApiError, WeChatClient, WeChatUnavailable
+from bot.wechat_client import MiniProgramClient, WeChatApiError, WeChatClient, WeChatUnavailable
 from bot.wecom_client import WeComClient
 from config.settings import Settings
 from handlers import broadcast_delivery as notices
@@ -48,11 +51,18 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 CLAIM_TRIES = 3
 
-KNOWN_CHANNELS = frozenset({"mp_custom", "mp_template", "mp_subscribe", "mp_mass", "work_app"})
+MINI_CHANNELS = frozenset({"mini_custom", "mini_subscribe"})
+KNOWN_CHANNELS = frozenset(
+    {"mp_custom", "mp_template", "mp_subscribe", "mp_mass", "work_app", *MINI_CHANNELS}
+)
 WORK_APP_NOT_CONFIGURED = (
     "WeCom is not configured: set JIESU_WORK_CORP_ID, JIESU_WORK_AGENT_ID and JIESU_WORK_SECRET"
 )
 MP_NOT_CONFIGURED = "the official account client is missing: set JIESU_MP_APPID and JIESU_MP_SECRET"
+MINI_NOT_CONFIGURED = (
+    "the mini-program client is missing: set JIESU_MINI_APPID and JIESU_MINI_SECRET "
+    "(it is made only with JIESU_OUTBOUND_MODE=wechat)"
+)
 
 
 class PermanentSendError(Exception):
@@ -88,8 +98,11 @@ class TokenBucket:
 
 
 def account_of(channel: str) -> str:
-    """Which API account a channel spends: the WeCom app, or the official account."""
-    return "work" if channel == "work_app" else "mp"
+    """Which API account a channel spends: the WeCom app, the mini-program, or the official
+    account."""
+    if channel == "work_app":
+        return "work"
+    return "mini" if channel in MINI_CHANNELS else "mp"
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -124,6 +137,7 @@ class OutboxDrainer:
         claim_seconds: float = 60.0,
         *,
         wecom: WeComClient | None = None,
+        mini: MiniProgramClient | None = None,
     ) -> None:
         # Worst case for one row: token fetch and send, then a forced token fetch and a resend.
         self._send_budget = timedelta(seconds=4 * settings.http_timeout_seconds)
@@ -139,11 +153,14 @@ class OutboxDrainer:
             )
         self._client = client
         self._wecom = wecom
+        self._mini = mini
         self._settings = settings
         self._clock = clock
         self._owner_id = owner_id
         self._claim = claim
-        self._sandbox = settings.outbound_mode == "sandbox" or (client is None and wecom is None)
+        self._sandbox = settings.outbound_mode == "sandbox" or (
+            client is None and wecom is None and mini is None
+        )
         self._buckets: dict[str, TokenBucket] = {}
 
     def bucket(self, account: str) -> TokenBucket:
@@ -326,6 +343,8 @@ class OutboxDrainer:
             return {"sandbox": True}
         if channel == "work_app":
             return await self._send_work(row.recipient, payload)
+        if channel in MINI_CHANNELS:
+            return await self._send_mini(channel, row.recipient, payload)
         client = self._client
         if client is None:
             raise PermanentSendError(MP_NOT_CONFIGURED)
@@ -351,6 +370,16 @@ class OutboxDrainer:
         if api != "sendall":
             raise PermanentSendError(f"unknown mass-send API {api!r} in the outbox payload")
         return await client.mass_send(payload)
+
+    async def _send_mini(
+        self, channel: str, openid: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        mini = self._mini
+        if mini is None:
+            raise PermanentSendError(MINI_NOT_CONFIGURED)
+        if channel == "mini_custom":
+            return await mini.send_custom_message(openid, payload)
+        return await mini.send_subscribe_message(openid, payload)
 
     async def _send_work(self, userid: str, payload: dict[str, Any]) -> dict[str, Any]:
         wecom = self._wecom

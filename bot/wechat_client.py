@@ -450,6 +450,31 @@ MSG_SEC_CHECK = "/wxa/msg_sec_check"
 MINI_SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
 
 
+# The official account's hints name its settings and its followers; the mini-program's own.
+MINI_ERRCODE_HINTS: dict[int, str] = {
+    **ERRCODE_HINTS,
+    40003: "the openid does not belong to this mini-program",
+    40013: "JIESU_MINI_APPID is wrong; copy the AppID from 开发 > 开发管理 > 开发设置",
+    40125: "JIESU_MINI_SECRET is wrong or was reset; copy the current AppSecret",
+    40164: "add this server's public IP to the mini-program's IP whitelist (开发设置)",
+    40037: "the subscription template id does not exist in this mini-program; check "
+    "JIESU_MINI_SUBSCRIBE_CASE_UPDATE",
+    41030: "the page of the subscription message does not exist in the released mini-program",
+    43101: "the resident has not accepted this subscription message (or used up a one-time one)",
+    45015: "the resident has not written to the mini-program's customer service in 48 h; "
+    "use a subscription message",
+    45047: "too many customer-service messages since the resident last wrote; wait for them",
+    47003: "a field of the subscription message breaks its template's limits (errmsg names it)",
+}
+
+
+class MiniProgramApiError(WeChatApiError):
+    """A non-zero errcode from the mini-program's API, with hints about its own settings."""
+
+    service = "WeChat mini-program"
+    hints = MINI_ERRCODE_HINTS
+
+
 @dataclass(frozen=True)
 class MiniSession:
     """What jscode2session answers. ``session_key`` must never leave the server."""
@@ -480,6 +505,17 @@ class MiniProgramClient(WeChatClient):
             base_setting="JIESU_MINI_API_BASE",
         )
         self._token_name = f"mini:{settings.mini_appid}"
+
+    async def call(
+        self, path: str, body: dict[str, Any], *, accept: frozenset[int] = frozenset()
+    ) -> dict[str, Any]:
+        """As for the official account; an errcode is told with the mini-program's hints."""
+        try:
+            return await super().call(path, body, accept=accept)
+        except WeChatApiError as exc:
+            if type(exc) is not WeChatApiError:
+                raise  # WeChatUnavailable, or already ours
+            raise MiniProgramApiError(exc.errcode, exc.errmsg, exc.path) from None
 
     async def code_to_session(self, code: str) -> MiniSession:
         """``wx.login``'s code for the resident's openid and session_key (jscode2session).

@@ -35,6 +35,7 @@ from bot.mp_endpoint import Refused, too_large
 from bot.wechat_sign import signature
 from bot.wechat_xml import MAX_FIELD_CHARS, BadMessage, decode_body, parse_xml_fields
 from config.settings import Settings
+from handlers.digits import whole_number
 from handlers.tasks import ButtonPress, press_button
 from models import InboundMessage, InboundStatus
 
@@ -108,7 +109,7 @@ def parse_card_event(fields: dict[str, Any]) -> CardEvent | None:
     if not userid:
         raise BadMessage("missing <FromUserName>")
     create_time = _text(fields, "CreateTime") or "0"
-    if not create_time.isdigit():
+    if whole_number(create_time) is None:
         raise BadMessage("CreateTime must be a Unix timestamp")
     return CardEvent(
         userid=userid[:64],

@@ -122,3 +122,16 @@ ATTACHMENT_WORDS = {
 CONTACTED = "您的诉求 {number} 已由{unit}联系您（{method}），正在办理。"
 FINISHED = "诉求 {number} 已办结：{result}\n回复编号可查看办理过程。"
 CONTACT_METHOD_LABELS = {"phone": "电话", "visit": "上门", "message": "留言"}
+
+# Held back from routing (a blocked sender, or words the content check holds for a person): the
+# resident hears only that it arrived and will be looked at, never why it was held.
+HELD_RECEIVED = "已收到您的留言，工作人员核实后会尽快处理，请耐心等待。"
+# A dispatcher let a held submission through: the chat's acceptance text follows.
+HELD_RELEASED = "您之前提交的内容已核实受理。\n{reply}"
+HELD_INFO_RELEASED = "您之前为诉求 {number} 补充的内容已核实并加入诉求。"
+# Too many new cases in a short time (handlers.rate_limits): when they may report again.
+RATE_LIMITED = (
+    "您{window}内已提交{limit}件诉求，暂时不能再提交新诉求，请于{until}后再试。"
+    "您的留言已保存；已提交的诉求可回复“我的诉求”查看进度。"
+)
+RATE_LIMIT_WINDOWS = {"hour": "1小时", "day": "24小时"}

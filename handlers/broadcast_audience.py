@@ -29,7 +29,7 @@ from config.settings import Settings
 from handlers.broadcast_rules import Audience
 from handlers.clock import LOCAL_TZ, local
 from handlers.notify import has_unfollowed
-from models import Case, Grid, NoticeDelivery, Resident, Unit, Worker
+from models import Case, Grid, NoticeDelivery, Resident, ResidentApp, Unit, Worker
 
 PREVIEW_CHUNK = 5000
 SAMPLE_SIZE = 20
@@ -137,6 +137,8 @@ def resident_reason(
     received: int,
     quota: int,
 ) -> str:
+    if resident.app != ResidentApp.MP:  # its openid is the mini-program's, or ours (Open311)
+        return texts.SKIP_NOT_FOLLOWER
     if has_unfollowed(resident):
         return texts.SKIP_UNFOLLOWED
     if channel == "mp_mass" and received >= quota:
@@ -285,7 +287,9 @@ class AudiencePreview:
 
 async def _known_followers_over_quota(at: datetime, quota: int) -> tuple[int, int]:
     """(known followers, how many of them have had ``quota`` mass sends this month)."""
-    followers = await Resident.filter(Q(subscribed=True) | Q(unsubscribed_at__isnull=True)).count()
+    followers = await Resident.filter(
+        Q(subscribed=True) | Q(unsubscribed_at__isnull=True), app=ResidentApp.MP
+    ).count()
     to_all = await sends_to_all(at)
     if to_all >= quota:
         return followers, followers

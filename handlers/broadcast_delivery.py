@@ -60,6 +60,7 @@ from handlers.broadcast_rules import (
     sendall_body,
 )
 from handlers.context import HandlerContext
+from handlers.digits import whole_number
 from models import Notice, NoticeDelivery, NoticeStatus, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def notice_id_of(row: OutboxMessage) -> int | None:
     parts = (row.dedup_key or "").split(":", 2)
     if row.purpose != NOTICE_PURPOSE or len(parts) < 3 or parts[0] != "notice":
         return None
-    return int(parts[1]) if parts[1].isdigit() else None
+    return whole_number(parts[1])
 
 
 class _LostRace(Exception):
@@ -571,7 +572,7 @@ async def after_failure(
 
 def _count(report: dict[str, str], name: str) -> int:
     value = report.get(name, "")
-    return int(value) if value.isdigit() else 0
+    return whole_number(value) or 0
 
 
 async def record_mass_job_finish(

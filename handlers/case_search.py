@@ -21,6 +21,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from handlers.digits import whole_number
 from handlers.permissions import sees_every_case
 from handlers.report import place_summary
 from models import Case, CaseStatus, Grid, StaffRole, StaffUser, Unit, Worker
@@ -90,7 +91,8 @@ def filters_from_query(query: Mapping[str, str]) -> CaseFilters:
     if urgency and urgency not in URGENCY_CHOICES:
         raise BadFilter("紧急程度只能是 急、一般 或 难")
     raw_page = query.get("page", "").strip() or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    page = whole_number(raw_page, 6)
+    if page is None or not 1 <= page <= MAX_PAGE:
         raise BadFilter(f"页码须为 1 到 {MAX_PAGE}")
     return CaseFilters(
         status=status,
@@ -102,7 +104,7 @@ def filters_from_query(query: Mapping[str, str]) -> CaseFilters:
         overdue=_flag(query.get("overdue", ""), "overdue"),
         supervised=_flag(query.get("supervised", ""), "supervised"),
         q=" ".join(query.get("q", "").split())[:100],
-        page=int(raw_page),
+        page=page,
     )
 
 

@@ -27,8 +27,13 @@ async def finish(
     case_id: int | None,
     *,
     push: bool,
+    session_open: bool = False,
 ) -> None:
-    """Store the reply; with ``push`` (nobody is waiting for the passive reply) send it instead."""
+    """Store the reply; with ``push`` (nobody is waiting for the passive reply) send it instead.
+
+    ``session_open``: the message itself opened the resident's customer-service quota (the
+    mini-program's chat, whose entry event opens it without a message; see notify_resident).
+    """
     text = reply or ""
     answered = await InboundMessage.filter(
         id=message.id, status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED]
@@ -38,7 +43,12 @@ async def finish(
     if push and text:
         resident = await resident_for(message.openid)
         await notify_resident(
-            resident, text, now, purpose="reply", dedup_key=f"reply:{message.dedup_key}"
+            resident,
+            text,
+            now,
+            purpose="reply",
+            dedup_key=f"reply:{message.dedup_key}",
+            session_open=session_open,
         )
 
 

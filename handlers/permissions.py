@@ -3,10 +3,10 @@
 ==============  =========================================================================
 role            may
 ==============  =========================================================================
-admin           everything, including accounts, routing rules, SLA policy and approving
-                notices (never their own: a second admin approves)
+admin           everything, including accounts, routing rules, SLA policy, approving
+                notices (never their own: a second admin approves) and blocking residents
 dispatcher      read and search every case, recategorise, reassign, supervise, figures,
-                hot issues, compose notices
+                hot issues, compose notices, release or discard held messages
 supervisor      the cases of their unit (every case without a unit), supervise, decide
                 extensions, figures, hot issues
 unit            the cases of their unit, figures of their unit
@@ -34,6 +34,9 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "sla.edit": frozenset({R.ADMIN}),
     "users.manage": frozenset({R.ADMIN}),
     "audit.read": frozenset({R.ADMIN}),
+    # Messages held back from routing (blocked sender, content check): release or discard.
+    "held.decide": frozenset({R.ADMIN, R.DISPATCHER}),
+    "residents.block": frozenset({R.ADMIN}),
 }
 
 

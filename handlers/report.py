@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from config import replies
 from config.lexicon import KIND_LABELS
+from config.taxonomy import is_valid_path
 from handlers.case_numbers import next_case_number
 from handlers.clock import format_local
 from handlers.context import HandlerContext
@@ -192,11 +193,28 @@ async def report_case(
     attachments: list[dict[str, Any]] | None = None,
     location: tuple[float, float] | None = None,
     channel: str = "mp",
+    category: str | None = None,
 ) -> Report:
-    """Create a case from the resident's words. Call inside a transaction."""
+    """Create a case from the resident's words. Call inside a transaction.
+
+    ``category`` is a taxonomy path the resident chose themselves (an Open311 service): it
+    wins over the understood one, which is kept as the runner-up for dispatchers to see.
+    """
     understanding: Understanding = understand(
         text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
     )
+    if category is not None:
+        if not is_valid_path(category):
+            raise ValueError(f"{category!r} is not a category of the taxonomy")
+        understood = understanding.category
+        understanding = replace(
+            understanding,
+            category=category,
+            category_confidence=1.0,
+            category_runner_up=(
+                understood if understood != category else understanding.category_runner_up
+            ),
+        )
     place = understanding.place
     grid = ctx.routing.grid(place.grid_code)
     deadlines = deadlines_for(

@@ -48,6 +48,7 @@ from config import surveys as texts
 from config.settings import Settings
 from handlers.clock import format_local
 from handlers.context import HandlerContext
+from handlers.digits import whole_number
 from handlers.notify import CaseUpdate, has_unfollowed, notify_resident
 from handlers.survey_schedule import quiet_adjusted
 from handlers.tasks import notify_worker
@@ -59,6 +60,7 @@ from models import (
     CaseStatus,
     OutboxStatus,
     Resident,
+    ResidentApp,
     Survey,
     SurveyAnswer,
     SurveyStatus,
@@ -101,11 +103,12 @@ def menu_id(survey_id: int, answer: str) -> str:
 def parse_menu_id(value: str | None) -> tuple[int, str] | None:
     """(survey id, answer) from a tapped menu option's id, or None if it is not one of ours."""
     parts = (value or "").split(":")
-    if len(parts) != 3 or parts[0] != texts.MENU_ID_PREFIX or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != texts.MENU_ID_PREFIX:
         return None
-    if parts[2] not in texts.ANSWER_LABELS:
+    survey_id = whole_number(parts[1])
+    if survey_id is None or parts[2] not in texts.ANSWER_LABELS:
         return None
-    return int(parts[1]), parts[2]
+    return survey_id, parts[2]
 
 
 def menu_payload(survey: Survey, case: Case) -> dict[str, Any]:
@@ -123,6 +126,15 @@ def menu_payload(survey: Survey, case: Case) -> dict[str, Any]:
             "tail_content": texts.MENU_TAIL,
         },
     }
+
+
+def survey_payload(survey: Survey, case: Case, resident: Resident) -> dict[str, Any] | None:
+    """The customer-service form of the question: a menu on the official account. The
+    mini-program's customer service carries text, image, link and miniprogrampage only, so
+    its residents get the question as text (``None``) and answer 1, 2 or 3 as typed words."""
+    if resident.app == ResidentApp.MINIPROGRAM:
+        return None
+    return menu_payload(survey, case)
 
 
 def skip_reason(case: Case, resident: Resident | None) -> str | None:
@@ -237,7 +249,7 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
             dedup_key=f"survey:{survey.id}:ask",
             settings=settings,
             update=CaseUpdate(number=case.number, status="待评价", at=now),
-            custom_payload=menu_payload(survey, case),
+            custom_payload=survey_payload(survey, case, resident),
         )
         if row.status == OutboxStatus.SKIPPED:
             await Survey.filter(id=survey.id).update(
@@ -291,7 +303,7 @@ async def _remind(survey: Survey, ctx: HandlerContext, result: FollowupResult) -
             dedup_key=f"survey:{survey.id}:remind",
             settings=ctx.settings,
             update=CaseUpdate(number=case.number, status="待评价", at=now),
-            custom_payload=menu_payload(survey, case),
+            custom_payload=survey_payload(survey, case, resident),
         )
         result.reminded += 1
         logger.info("case %s: survey reminder sent", case.number, extra={"case": case.number})

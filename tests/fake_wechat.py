@@ -250,6 +250,10 @@ class FakeWeChat(FakeApiServer):
     def messages_to(self, openid: str) -> list[dict[str, Any]]:
         return [message.body for message in self.sent if message.body.get("touser") == openid]
 
+    def _refusal(self, path: str, body: dict[str, Any]) -> web.Response | None:
+        """What an app of its own (the mini-program) refuses beyond the shared checks."""
+        return None
+
     def mass_sends(self) -> list[dict[str, Any]]:
         return [m.body for m in self.sent if m.path in (MASS_SEND, MASS_SEND_TO)]
 
@@ -331,6 +335,9 @@ class FakeWeChat(FakeApiServer):
             return _error(40003, "invalid openid")
         if path in (TEMPLATE_SEND, SUBSCRIBE_SEND) and not body.get("template_id"):
             return _error(40037, "invalid template_id")
+        refusal = self._refusal(path, body)
+        if refusal is not None:
+            return refusal
         self.sent.append(SentMessage(path, body, token))
         self.received[body["touser"]] += 1
         self._next_msgid += 1
@@ -413,7 +420,17 @@ class FakeMiniProgram(FakeWeChat):
     unknown code, 40163 for a used one). ``risky_words`` make msgSecCheck answer ``risky`` for
     text containing them and ``review_words`` ``review``; msgSecCheck also refuses an openid
     that never signed in (40003), as WeChat refuses users who have not visited lately.
+    Customer-service messages of a type the mini-program cannot send (a msgmenu: 40008) and
+    subscription messages with a URL for a page (41030) or a field beyond its type's limits
+    (47003) are refused, as WeChat refuses them.
     """
+
+    # Its customer service sends these only (no msgmenu, no news); its subscription messages
+    # check each field against its type's limits, as WeChat does (47003 names the field).
+    CUSTOM_TYPES = frozenset({"text", "image", "link", "miniprogrampage"})
+    _CHINESE = re.compile(r"^[\u4e00-\u9fff]{1,5}$")
+    _TIME = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日 )?\d{1,2}:\d{2}$")
+    _CHARACTER_STRING = re.compile(r"^[\x21-\x7e]{1,32}$")
 
     def __init__(
         self, appid: str = "wxminifake", secret: str = "fakeminisecret", token_ttl: int = 7200
@@ -426,6 +443,45 @@ class FakeMiniProgram(FakeWeChat):
         self.app.router.add_get(JSCODE2SESSION, self._jscode2session)
         self.app.router.add_post(MSG_SEC_CHECK, self._msg_sec_check)
         self.app.router.add_post(MINI_SUBSCRIBE_SEND, self._message)
+
+    def custom_messages_to(self, openid: str) -> list[dict[str, Any]]:
+        return [m.body for m in self.sent if m.path == CUSTOM_SEND and m.body["touser"] == openid]
+
+    def subscribe_messages_to(self, openid: str) -> list[dict[str, Any]]:
+        return [
+            m.body
+            for m in self.sent
+            if m.path == MINI_SUBSCRIBE_SEND and m.body["touser"] == openid
+        ]
+
+    def _refusal(self, path: str, body: dict[str, Any]) -> web.Response | None:
+        if path == CUSTOM_SEND:
+            msgtype = body.get("msgtype")
+            if msgtype not in self.CUSTOM_TYPES or not isinstance(body.get(msgtype), dict):
+                return _error(40008, f"invalid message type {msgtype}")
+            return None
+        if path != MINI_SUBSCRIBE_SEND:
+            return None
+        if not body.get("template_id"):
+            return _error(40037, "invalid template_id")
+        page = body.get("page")
+        if page is not None and (not isinstance(page, str) or "://" in page):
+            return _error(41030, "invalid page")
+        data = body.get("data")
+        if not isinstance(data, dict) or not data:
+            return _error(47003, "argument invalid! data is empty")
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, str) or not value:
+                return _error(47003, f"argument invalid! data.{key}.value is empty")
+            if (
+                (key.startswith("thing") and len(value) > 20)
+                or (key.startswith("phrase") and not self._CHINESE.match(value))
+                or (key.startswith("time") and not self._TIME.match(value))
+                or (key.startswith("character_string") and not self._CHARACTER_STRING.match(value))
+            ):
+                return _error(47003, f"argument invalid! data.{key}.value invalid")
+        return None
 
     def login(
         self,

@@ -119,6 +119,24 @@ async def test_subscribe_popup_records_consent(resident: Resident) -> None:
     assert row.consent_subscribe == {"tpl-survey": "accept", "tpl-news": "reject"}
 
 
+async def test_turning_a_subscription_off_in_settings_is_recorded(resident: Resident) -> None:
+    def event(name: str, wrapper: str, template: str, status: str, at: int) -> str:
+        return (
+            "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o-resident-1]]>"
+            f"</FromUserName><CreateTime>{at}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{name}]]></Event><{wrapper}><List><TemplateId><![CDATA[{template}]]>"
+            f"</TemplateId><SubscribeStatusString><![CDATA[{status}]]></SubscribeStatusString>"
+            f"</List></{wrapper}></xml>"
+        )
+
+    popup = event("subscribe_msg_popup_event", "SubscribeMsgPopupEvent", "tpl", "accept", 1)
+    change = event("subscribe_msg_change_event", "SubscribeMsgChangeEvent", "tpl", "reject", 2)
+    assert await resident.post_xml(popup) == (200, "success")
+    assert (await ResidentRow.get(openid="o-resident-1")).consent_subscribe == {"tpl": "accept"}
+    assert await resident.post_xml(change) == (200, "success")
+    assert (await ResidentRow.get(openid="o-resident-1")).consent_subscribe == {"tpl": "reject"}
+
+
 async def test_menu_click_my_cases(resident: Resident) -> None:
     await resident.say("开鲁新村3号楼门口垃圾没人清运")
     _, body = await resident.send("event", EVENTS["click"])

@@ -42,6 +42,7 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     Resident,
+    ResidentApp,
     StaffUser,
     Unit,
     Worker,
@@ -366,6 +367,19 @@ async def test_residents_of_streets_compounds_and_grids(town: Town) -> None:
     # Template messages: only those who agreed to them.
     template = await who(PLACES, "mp_template")
     assert template["to_send"] == "1" and template["o-r1"] == texts.SKIP_NO_TEMPLATE_CONSENT
+
+
+async def test_residents_of_the_mini_program_or_open311_get_no_official_account_notice(
+    town: Town,
+) -> None:
+    """Their openids are not the official account's: a mass send would name strangers."""
+    ctx = await context()
+    for app, openid in ((ResidentApp.MINIPROGRAM, "o-mini"), (ResidentApp.OPEN311, "o311:x")):
+        await resident_with_case(openid, "甲街道", "一号小区", town.g1, app=app)
+    preview = await audience_preview(PLACES, "mp_mass", "text", TEXT, NOW, ctx.settings)
+    reasons = {s["recipient"]: s["reason"] for s in preview.samples}
+    assert reasons["o-mini"] == reasons["o311:x"] == texts.SKIP_NOT_FOLLOWER
+    assert preview.to_send == 3
 
 
 async def test_workers_by_unit_or_grid_over_wecom(town: Town) -> None:
