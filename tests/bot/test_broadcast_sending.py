@@ -204,9 +204,13 @@ async def test_an_unclear_template_send_is_never_repeated(
     unknown = [d for d in got.values() if d.status == "unknown"]
     assert len(unknown) >= 1 and all(d.reason == texts.AWAITING_REPORT for d in unknown)
     assert (await sweep()).completed == 0  # they wait for WeChat's report
-    assert all(fake.received[d.recipient] == 1 for d in unknown)
+    # The one the fake recorded arrived; others cut off with it (sends run side by side) may
+    # still have been on the wire: at most once each, and never resent meanwhile.
+    assert all(fake.received[d.recipient] <= 1 for d in unknown)
+    lost = sum(fake.received[d.recipient] == 0 for d in unknown)
+    assert lost < len(unknown)
     sent = [m for m in fake.sent if m.path == TEMPLATE_SEND and m.body["touser"] not in PREVIEWERS]
-    assert len(sent) == 3
+    assert len(sent) == 3 - lost
     # WeChat's report of each message settles it.
     for i, d in enumerate(unknown):
         await delivery.record_template_job_finish(d.recipient, f"88000{i}", "success", NOW)

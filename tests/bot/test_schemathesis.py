@@ -241,6 +241,12 @@ def service_env(folder: Path) -> dict[str, str]:
             "JIESU_OUTBOUND_MODE": "sandbox",
             "JIESU_RUN_BACKGROUND": "false",
             "JIESU_LOG_LEVEL": "WARNING",
+            # Limits high enough that generated calls reach the handlers instead of all being
+            # 429 (the limits themselves are tested in tests/handlers/test_rate_limits.py).
+            "JIESU_RESIDENT_REQUESTS_PER_MINUTE": "1000000",
+            "JIESU_RESIDENT_CASES_PER_HOUR": "1000000",
+            "JIESU_RESIDENT_CASES_PER_DAY": "1000000",
+            "JIESU_UPLOAD_DIR": str(folder / "uploads"),
         }
     )
     return env
