@@ -35,7 +35,7 @@ from bot.conversation_router import Outcome, route
 from bot.wechat_xml import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
-from handlers import inbound
+from handlers import inbound, resident_cases
 from handlers.clock import Clock
 from handlers.context import HandlerContext
 from handlers.incoming import IncomingMessage
@@ -340,6 +340,10 @@ class IntakeService:
                     await self.process(row, message)
                 except Exception:
                     continue  # logged and marked failed by process(); retried on a later sweep
+        # The mini-program's submissions through the resident API: stored alike, run by their own.
+        ctx = await self.context()
+        older_than = timedelta(seconds=self.settings.inbound_recovery_seconds)
+        claimed += await resident_cases.recover_submissions(ctx, older_than, limit)
         return claimed
 
     def start_refinement(self, case_id: int) -> None:

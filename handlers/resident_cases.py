@@ -35,6 +35,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from config.lexicon import KIND_LABELS
+from config.replies import HELD_RECEIVED
 from config.resident_api import ANONYMOUS_MARK, ANONYMOUS_NOTE, CONTACT_NOTE
 from handlers import inbound
 from handlers.clock import iso
@@ -42,6 +43,7 @@ from handlers.content_check import CheckOutcome, TextChecker, check_words, words
 from handlers.context import HandlerContext
 from handlers.detail import add_attachments, add_text, set_place
 from handlers.media_store import media_url
+from handlers.notify import CaseUpdate, notify_resident
 from handlers.rate_limits import Limited, case_limit
 from handlers.report import has_place, place_summary, report_case
 from handlers.residents import remember_phone
@@ -62,7 +64,11 @@ from nlu import find_phones
 logger = logging.getLogger(__name__)
 
 CHANNEL = "miniprogram"  # Case.channel and HeldMessage.channel
-INBOUND_CHANNEL = "resident_api"  # InboundMessage.channel (not re-run by the chat's sweep)
+INBOUND_CHANNEL = "resident_api"  # InboundMessage.channel (re-run by recover_submissions)
+# The error of a stored submission the resident was refused (limits, someone else's photo): it
+# failed for the resident to fix, so recovery leaves it alone.
+REFUSED = "refused: "
+RECOVERY_ATTEMPTS = 5
 WAIT_STEP = 0.05
 
 
@@ -486,7 +492,9 @@ async def _process(
             return answer
         limited = await case_limit(current.id, ctx.now, ctx.settings)
         if limited is not None:
-            await inbound.fail(row, f"rate_limited: {limited.window} limit of {limited.limit}")
+            await inbound.fail(
+                row, f"{REFUSED}rate_limited: {limited.window} limit of {limited.limit}"
+            )
             raise RateLimited(limited)
         # The check calls WeChat: before the transaction, which it must not hold open.
         check = await check_words(checker, ctx.settings, current.openid, submission.words)
@@ -512,12 +520,83 @@ async def _process(
         logger.info("submission %s was answered by another process", row.dedup_key)
         return _answer_of(await InboundMessage.get(id=row.id))
     except PhotoProblem as exc:
-        await inbound.fail(row, f"photo {exc.key} is not the resident's")
+        await inbound.fail(row, f"{REFUSED}photo {exc.key} is not the resident's")
         raise
     except Exception as exc:
         logger.exception("processing submission %s failed", row.dedup_key)
         await inbound.fail(row, f"{type(exc).__name__}: {exc}")
         raise
+
+
+async def recover_submissions(ctx: HandlerContext, older_than: timedelta, limit: int = 50) -> int:
+    """Finish stored submissions that failed, or whose process died, and that nobody retried.
+
+    The resident's app gave up on them (an error, or no answer), so the answer goes out as a
+    message (``notify_resident``); a later retry with the same request_id is answered from the
+    row as usual. The content check is not repeated here (the case notes it was unchecked).
+    Submissions refused for the resident to fix are left alone. Returns how many were taken up.
+    """
+    cutoff = ctx.now - older_than
+    candidates = (
+        await InboundMessage.filter(
+            channel=INBOUND_CHANNEL,
+            status__in=[InboundStatus.PROCESSING, InboundStatus.DEFERRED, InboundStatus.FAILED],
+            claimed_at__lt=cutoff,
+            attempts__lt=RECOVERY_ATTEMPTS,
+        )
+        .exclude(error__startswith=REFUSED)
+        .order_by("received_at")
+        .limit(limit)
+    )
+    taken = 0
+    for row in candidates:
+        won = await InboundMessage.filter(
+            id=row.id, status=row.status, attempts=row.attempts
+        ).update(status=InboundStatus.DEFERRED, attempts=row.attempts + 1, claimed_at=ctx.now)
+        if not won:
+            continue  # another process took it up
+        taken += 1
+        row.status, row.attempts, row.claimed_at = (
+            InboundStatus.DEFERRED,
+            row.attempts + 1,
+            ctx.now,
+        )
+        await _recover(row, ctx)
+    return taken
+
+
+async def _recover(row: InboundMessage, ctx: HandlerContext) -> None:
+    resident = await Resident.get_or_none(openid=row.openid)
+    try:
+        body = json.loads(row.body)
+        request_id = str(body.pop("request_id"))
+    except (ValueError, KeyError, AttributeError):
+        await inbound.fail(row, f"{REFUSED}stored submission does not parse")
+        return
+    if resident is None:
+        await inbound.fail(row, f"{REFUSED}the resident is gone")
+        return
+    try:
+        answer = await _process(
+            row, resident, Submission.from_body(body), request_id, body, ctx, None, HELD_RECEIVED
+        )
+    except Exception:
+        return  # logged and marked by _process; tried again on a later sweep
+    reply = str(answer.body.get("reply") or "")
+    case = await Case.get_or_none(id=answer.case_id) if answer.case_id else None
+    update = CaseUpdate(case.number, CaseStatus(case.status).label, ctx.now) if case else None
+    if reply:
+        await notify_resident(
+            resident,
+            reply,
+            ctx.now,
+            purpose="reply",
+            case_id=case.id if case else None,
+            dedup_key=f"reply:{row.dedup_key}",
+            settings=ctx.settings,
+            update=update,
+        )
+    logger.info("stored submission %s finished by the recovery sweep", row.dedup_key)
 
 
 # Adding to a case

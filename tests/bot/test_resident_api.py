@@ -35,6 +35,7 @@ from models import (
     InboundMessage,
     InboundStatus,
     MediaFile,
+    OutboxMessage,
     Resident,
     ResidentApp,
     ResidentSession,
@@ -548,6 +549,53 @@ async def test_a_failed_check_lets_the_case_through_and_notes_it(make_mini: Make
 
 
 # Limits
+
+
+async def test_a_failed_submission_nobody_retried_is_finished_by_the_sweep(
+    make_mini: MakeMini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app gave up after the error: the recovery sweep makes the case and tells them."""
+    app = await make_mini()
+    headers = await app.sign_in("o-gave-up")
+    real = resident_cases.report_case
+    calls = 0
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(resident_cases, "report_case", flaky)
+    body = {"request_id": str(uuid.uuid4()), "text": LAMP}
+    status, _, _ = await app.call("POST", "/api/resident/cases", headers, json=body)
+    assert status == 500
+    intake = app.client.app[INTAKE]
+    assert await intake.recover() == 0  # too fresh: the app may still retry
+    app.clock.advance(timedelta(minutes=1))
+    assert await intake.recover() == 1
+    case = await Case.get()
+    assert case.channel == "miniprogram"
+    row = await InboundMessage.get()
+    assert row.status == InboundStatus.ANSWERED and row.case_id == case.id
+    (told,) = await OutboxMessage.filter(purpose="reply", case_id=case.id)
+    assert told.recipient == "o-gave-up" and told.dedup_key == f"reply:{row.dedup_key}"
+    # A late retry gets the same case; the next sweep finds nothing to do.
+    status, answer, _ = await app.call("POST", "/api/resident/cases", headers, json=body)
+    assert status == 201 and answer["case"]["number"] == case.number
+    app.clock.advance(timedelta(minutes=1))
+    assert await intake.recover() == 0 and await Case.all().count() == 1
+
+
+async def test_a_refused_submission_is_not_run_by_the_sweep(make_mini: MakeMini) -> None:
+    app = await make_mini(resident_cases_per_hour=1)
+    headers = await app.sign_in("o-refused")
+    assert (await app.submit(headers, LAMP))[0] == 201
+    assert (await app.submit(headers, WATER))[0] == 429
+    app.clock.advance(timedelta(hours=2))
+    assert await app.client.app[INTAKE].recover() == 0
+    assert await Case.all().count() == 1
 
 
 async def test_cases_per_hour_answer_429_with_retry_after(make_mini: MakeMini) -> None:
