@@ -25,7 +25,7 @@ from bot.intake import IntakeService
 from bot.mini_endpoint import MiniEndpoint
 from bot.mp_endpoint import MpEndpoint
 from bot.outbox_drainer import OutboxDrainer
-from bot.wechat_client import AccessTokenStore, MiniProgramClient, WeChatClient
+from bot.wechat_client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
 from bot.wecom_client import WeComClient
 from bot.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
@@ -119,6 +119,8 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
                 wecom = WeComClient(session, settings, tokens)
             if settings.mini_enabled:
                 mini = app[MINI_CLIENT] = MiniProgramClient(session, settings, tokens)
+                # The mini-program chat's words go through the same content check.
+                app[INTAKE].checker = MiniChecker(mini)
         drainer = OutboxDrainer(client, settings, app[CLOCK], owner, wecom=wecom, mini=mini)
         app[DRAINER] = drainer
         stop = asyncio.Event()

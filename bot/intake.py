@@ -31,20 +31,30 @@ import aiohttp
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.conversation_router import Outcome, route
+from bot.conversation_router import Outcome, is_lookup, route
 from bot.wechat_xml import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
-from handlers import inbound, resident_cases
+from handlers import held_messages, inbound, resident_cases
 from handlers.clock import Clock
+from handlers.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
 from handlers.context import HandlerContext
 from handlers.incoming import IncomingMessage
 from handlers.notify import notify_resident
 from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
+from handlers.residents import note_message
 from handlers.routing import RoutingTable, load_routing_table
 from handlers.sla_table import SlaTable, load_sla_table
-from models import Case, CaseStatus, InboundMessage, InboundStatus, Resident, ResidentApp
+from models import (
+    Case,
+    CaseStatus,
+    HeldReason,
+    InboundMessage,
+    InboundStatus,
+    Resident,
+    ResidentApp,
+)
 from nlu import Gazetteer, TrainedModel
 from nlu.llm import LlmClient
 
@@ -87,6 +97,18 @@ async def mini_resident(openid: str) -> Resident:
             resident.app,
         )
     return resident
+
+
+async def hold_for_review(
+    message: IncomingMessage, check: CheckOutcome, ctx: HandlerContext
+) -> Outcome:
+    """A mini-program chat text the content check flagged: kept for a dispatcher, not routed."""
+    resident = await mini_resident(message.openid)
+    await note_message(resident, ctx.now)  # they did write: the reply may go out
+    await held_messages.hold_chat_message(
+        resident, message, "miniprogram", ctx, reason=HeldReason.CONTENT_CHECK, check=check.result
+    )
+    return Outcome(replies.HELD_RECEIVED)
 
 
 async def route_mini(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
@@ -153,6 +175,8 @@ class IntakeService:
     sla: RefreshingCache[SlaTable] = field(default_factory=lambda: RefreshingCache(load_sla_table))
     background: set[asyncio.Task[str | None]] = field(default_factory=set)
     model: TrainedModel | None = None  # from settings.nlu_model, loaded at start
+    # msgSecCheck for the mini-program chat (JIESU_CONTENT_CHECK), set when it is configured.
+    checker: TextChecker | None = None
     llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
     llm_session: aiohttp.ClientSession | None = None
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
@@ -203,8 +227,13 @@ class IntakeService:
         try:
             # The context (cached tables) is read before the transaction: see RefreshingCache.
             ctx = await self.context()
+            # The check calls WeChat: before the transaction, which it must not hold open.
+            check = await self.check_mini_words(message) if pushed_only else NOT_CHECKED
             async with in_transaction():
-                outcome = await (route_mini if pushed_only else route)(message, ctx)
+                if check.hold:
+                    outcome = await hold_for_review(message, check, ctx)
+                else:
+                    outcome = await (route_mini if pushed_only else route)(message, ctx)
                 push = pushed_only or waiting is None or not waiting.take_for_commit()
                 await inbound.finish(
                     row,
@@ -227,6 +256,12 @@ class IntakeService:
         if outcome.created_case and outcome.case_id is not None:
             self.start_refinement(outcome.case_id)  # committed; the reply does not wait for it
         return outcome.reply
+
+    async def check_mini_words(self, message: IncomingMessage) -> CheckOutcome:
+        """msgSecCheck on a mini-program chat text (not on lookups like 我的诉求)."""
+        if message.msg_type != "text" or is_lookup(message.content):
+            return NOT_CHECKED
+        return await check_words(self.checker, self.settings, message.openid, message.content)
 
     async def answer(self, message: IncomingMessage, key: str, body: str) -> str | None:
         """The text of the passive reply for this delivery (None: reply "success")."""

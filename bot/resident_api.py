@@ -46,14 +46,14 @@ from tortoise.transactions import in_transaction
 
 from bot.app import CLOCK, INTAKE, MINI_CLIENT, SETTINGS
 from bot.json_api import ApiError, Payload, error_response, read_payload
-from bot.wechat_client import MiniProgramClient, WeChatApiError, WeChatUnavailable
+from bot.wechat_client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
 from config.taxonomy import categories_by_path, is_valid_path
 from handlers import follow, resident_cases
 from handlers.cancel import cancel_case
 from handlers.clock import format_local, iso
-from handlers.content_check import CheckUnavailable, TextChecker
+from handlers.content_check import TextChecker
 from handlers.context import HandlerContext
 from handlers.media_store import (
     KEY_PATTERN,
@@ -257,19 +257,6 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
             return error_response(409, "concurrent_change", "诉求刚被更新，请刷新后重试")
 
     return run
-
-
-class MiniChecker:
-    """The content check through the mini-program client; its failures become CheckUnavailable."""
-
-    def __init__(self, client: MiniProgramClient) -> None:
-        self._client = client
-
-    async def check_text(self, openid: str, content: str, scene: int = 1) -> dict[str, Any]:
-        try:
-            return await self._client.check_text(openid, content, scene)
-        except WeChatApiError as exc:
-            raise CheckUnavailable(str(exc)) from exc
 
 
 def checker_of(request: web.Request) -> TextChecker | None:

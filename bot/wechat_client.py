@@ -22,6 +22,7 @@ from tortoise.expressions import Q
 
 from config.settings import Settings
 from handlers.clock import Clock
+from handlers.content_check import CheckUnavailable
 from models import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -548,3 +549,17 @@ class MiniProgramClient(WeChatClient):
 
     async def send_subscribe_message(self, openid: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.call(MINI_SUBSCRIBE_SEND, {"touser": openid, **payload})
+
+
+class MiniChecker:
+    """The content check (``handlers.content_check``) through the mini-program client: its
+    failures become CheckUnavailable, which lets the message through unchecked."""
+
+    def __init__(self, client: MiniProgramClient) -> None:
+        self._client = client
+
+    async def check_text(self, openid: str, content: str, scene: int = 1) -> dict[str, Any]:
+        try:
+            return await self._client.check_text(openid, content, scene)
+        except WeChatApiError as exc:
+            raise CheckUnavailable(str(exc)) from exc

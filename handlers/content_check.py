@@ -1,7 +1,9 @@
 """WeChat's content check (msgSecCheck v2) on what residents type in the mini-program.
 
 With ``JIESU_CONTENT_CHECK`` on, a submission's words (its text, the address and contact name
-that come with it, and words added later) are checked before anything is routed. What the
+that come with it, and words added later) are checked before anything is routed, and so is each
+text a resident writes in the mini-program's customer-service chat (``bot.intake``; lookups
+such as 我的诉求 are not checked). What the
 answer means here:
 
 - ``pass``: nothing to do, the submission goes on.

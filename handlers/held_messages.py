@@ -98,16 +98,24 @@ def chat_words(message: IncomingMessage) -> str:
 
 
 async def hold_chat_message(
-    resident: Resident, message: IncomingMessage, channel: str, ctx: HandlerContext
+    resident: Resident,
+    message: IncomingMessage,
+    channel: str,
+    ctx: HandlerContext,
+    *,
+    reason: HeldReason = HeldReason.BLOCKED,
+    check: dict[str, Any] | None = None,
 ) -> HeldMessage:
-    """Keep a blocked resident's chat message; never routed unless a dispatcher releases it."""
+    """Keep a chat message (a blocked resident's, or words the content check flagged); never
+    routed unless a dispatcher releases it."""
     return await keep_held(
         resident,
         channel=channel,
-        reason=HeldReason.BLOCKED,
+        reason=reason,
         text=chat_words(message),
         payload={"kind": "chat", "message": message_dict(message)},
         ctx=ctx,
+        check_result=check,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from config import replies
 from config.lexicon import KIND_LABELS
+from config.resident_api import ANONYMOUS_MARK
 from config.taxonomy import is_valid_path
 from handlers.case_numbers import next_case_number
 from handlers.clock import format_local
@@ -194,11 +195,14 @@ async def report_case(
     location: tuple[float, float] | None = None,
     channel: str = "mp",
     category: str | None = None,
+    anonymous: bool = False,
 ) -> Report:
     """Create a case from the resident's words. Call inside a transaction.
 
     ``category`` is a taxonomy path the resident chose themselves (an Open311 service): it
     wins over the understood one, which is kept as the runner-up for dispatchers to see.
+    ``anonymous``: no phone on the case and its title marked 【匿名】, from the worker's first
+    task card on (the case still belongs to the resident, who follows it).
     """
     understanding: Understanding = understand(
         text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
@@ -241,6 +245,9 @@ async def report_case(
     if route.unit is not None:
         status = next_status(CaseStatus.ACCEPTED, CaseAction.DISPATCH)
     phone = understanding.phones[0] if understanding.phones else resident.phone
+    title = understanding.title
+    if anonymous:
+        phone, title = None, ANONYMOUS_MARK + title
     case = await Case.create(
         number=await next_case_number(ctx.now),
         resident_id=resident.id,
@@ -253,7 +260,7 @@ async def report_case(
         urgency=understanding.urgency,
         urgency_reasons=list(understanding.urgency_reasons),
         difficult=understanding.difficult,
-        title=understanding.title[:64],
+        title=title[:64],
         keywords=list(understanding.keywords),
         text=text,
         attachments=attachments or [],
@@ -268,7 +275,7 @@ async def report_case(
         created_at=ctx.now,
         **columns,
     )
-    if understanding.phones:
+    if understanding.phones and not anonymous:
         await remember_phone(resident, understanding.phones[0])
     logger.info("case %s created: %s", case.number, case.kind, extra={"case": case.number})
     await record_event(

@@ -36,7 +36,7 @@ from tortoise.transactions import in_transaction
 
 from config.lexicon import KIND_LABELS
 from config.replies import HELD_RECEIVED
-from config.resident_api import ANONYMOUS_MARK, ANONYMOUS_NOTE, CONTACT_NOTE
+from config.resident_api import ANONYMOUS_NOTE, CONTACT_NOTE
 from handlers import inbound
 from handlers.clock import iso
 from handlers.content_check import CheckOutcome, TextChecker, check_words, words_of
@@ -282,6 +282,7 @@ async def make_case(
         location=submission.point,
         channel=channel,
         category=submission.category,
+        anonymous=submission.anonymous,
     )
     case = report.case
     await attach_photos(photos, case)
@@ -302,10 +303,7 @@ async def make_case(
             case.place_text = submission.address[:128]
             await Case.filter(id=case.id).update(place_text=case.place_text)
     actor = Actor("resident", resident.openid)
-    if submission.anonymous:
-        case.contact_phone = None
-        case.title = (ANONYMOUS_MARK + case.title)[:64]
-        await Case.filter(id=case.id).update(contact_phone=None, title=case.title)
+    if submission.anonymous:  # report_case left the phone off and marked the title
         await annotate(case, actor, ctx.now, ANONYMOUS_NOTE, {"kind": "anonymous"})
     else:
         if submission.contact_phone:

@@ -310,6 +310,28 @@ async def test_a_mini_program_card_is_read_by_its_title(world: MiniWorld) -> Non
     assert ("PagePath", "pages/index/index?from=share") in message.extra
 
 
+async def test_words_the_content_check_flags_are_held_for_a_dispatcher(
+    make_client: ClientFactory, fakes: tuple[FakeWeChat, str, FakeMiniProgram, str]
+) -> None:
+    from models import HeldMessage, HeldReason
+
+    client = await make_client(**mini_settings(fakes), content_check=True)
+    world = MiniWorld(client, fakes[2], fakes[0])
+    world.mini.login("code-x", "o-mini-checked")  # msgSecCheck knows residents who signed in
+    resident = MiniResident(world.client, "o-mini-checked")
+    await resident.say("国权路小区3号楼违禁词楼道灯坏了")
+    assert await Case.all().count() == 0
+    held = await HeldMessage.get()
+    assert held.reason == HeldReason.CONTENT_CHECK and held.channel == "miniprogram"
+    assert held.check_result["suggest"] == "risky" and "违禁词" in held.text
+    await resident.say("我的诉求")  # a lookup is not checked, and answers as usual
+    await resident.say("国权路小区3号楼楼道灯坏了")
+    assert await Case.all().count() == 1
+    assert len(world.mini.checked) == 2
+    assert await world.drain() == 3
+    assert world.texts_to("o-mini-checked")[0] == replies.HELD_RECEIVED
+
+
 # Events
 
 

@@ -358,6 +358,10 @@ async def test_anonymous_keeps_the_case_but_not_the_phone(make_mini: MakeMini) -
     status, detail, _ = await app.call("GET", f"/api/resident/cases/{case.number}", headers)
     assert detail["anonymous"] is True and detail["contact_phone"] is None
     assert (await app.call("GET", "/api/resident/cases", headers))[1]["total"] == 1
+    # The worker's task is marked from the first notice on, and carries no phone.
+    tasks = await OutboxMessage.filter(purpose="task", case_id=case.id)
+    assert tasks and all("【匿名】" in json.dumps(t.payload, ensure_ascii=False) for t in tasks)
+    assert not any("1381234" in json.dumps(t.payload) for t in tasks)
 
 
 async def test_bad_submissions(make_mini: MakeMini) -> None:
