@@ -387,11 +387,8 @@ async def test_bad_submissions(make_mini: MakeMini) -> None:
     assert await Case.all().count() == 0 and await InboundMessage.all().count() == 0
 
 
-async def test_a_failed_submission_runs_again_on_retry(
-    make_mini: MakeMini, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = await make_mini()
-    headers = await app.sign_in("o-retry")
+def fail_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next case the API makes fails (the database went away), later ones work."""
     real = resident_cases.report_case
     calls = 0
 
@@ -403,6 +400,14 @@ async def test_a_failed_submission_runs_again_on_retry(
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(resident_cases, "report_case", flaky)
+
+
+async def test_a_failed_submission_runs_again_on_retry(
+    make_mini: MakeMini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await make_mini()
+    headers = await app.sign_in("o-retry")
+    fail_once(monkeypatch)
     body = {"request_id": str(uuid.uuid4()), "text": LAMP}
     status, answer, _ = await app.call("POST", "/api/resident/cases", headers, json=body)
     assert status == 500 and answer["error"]["code"] == "failed"
@@ -561,17 +566,7 @@ async def test_a_failed_submission_nobody_retried_is_finished_by_the_sweep(
     """The app gave up after the error: the recovery sweep makes the case and tells them."""
     app = await make_mini()
     headers = await app.sign_in("o-gave-up")
-    real = resident_cases.report_case
-    calls = 0
-
-    async def flaky(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise RuntimeError("database went away")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(resident_cases, "report_case", flaky)
+    fail_once(monkeypatch)
     body = {"request_id": str(uuid.uuid4()), "text": LAMP}
     status, _, _ = await app.call("POST", "/api/resident/cases", headers, json=body)
     assert status == 500
