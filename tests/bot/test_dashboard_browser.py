@@ -194,7 +194,15 @@ class Person:
         self.find("#username").send_keys(username)
         self.find("#password").send_keys(PASSWORD)
         self.click("#login-submit")
-        self.reach("/dashboard/cases")
+        # Signed in once the case list shows: the sign-in page's own URL carries
+        # next=/dashboard/cases, so the URL alone would be reached too early.
+        self.until(
+            lambda d: (
+                "/dashboard/login" not in d.current_url and "/dashboard/cases" in d.current_url
+            ),
+            "the case list after signing in",
+        )
+        self.find("#logout")
 
     def sign_out(self) -> None:
         self.click("#logout")
