@@ -1,4 +1,5 @@
-"""The ``jiesu`` command line: serve, worker, migrate, chat, cases, nlu, hot, recategorise."""
+"""The ``jiesu`` command line: serve, worker, migrate, chat, cases, nlu, hot, recategorise, assign,
+workers, users and open311."""
 
 from __future__ import annotations
 
