@@ -25,7 +25,7 @@ from aiohttp import web
 from pydantic import Field
 
 from bot.app import INTAKE
-from bot.json_api import ApiError, Payload, error_response, read_payload
+from bot.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.openapi import (
     BOOLEAN,
     DATETIME,
@@ -47,6 +47,7 @@ from bot.openapi import (
 from bot.staff_auth import StaffContext, require_staff
 from handlers import held_messages
 from handlers.clock import iso
+from handlers.digits import whole_number
 from handlers.resident_cases import CaseClosed, PhotoProblem, case_summary
 from models import Case, HeldMessage, HeldReason, HeldStatus, Resident, ResidentApp
 from nlu import mask_phone, mask_phones_in_text
@@ -114,7 +115,7 @@ def held_json(
 
 def _id(request: web.Request) -> int | None:
     raw = request.match_info["id"]
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    return whole_number(raw)
 
 
 async def _held(request: web.Request) -> HeldMessage:
@@ -162,10 +163,7 @@ async def list_held(request: web.Request, staff: StaffContext) -> web.Response:
             raise ApiError(
                 400, "invalid_request", "status 只能是 held, released, discarded 或 all"
             ) from None
-    page_raw = request.query.get("page", "1").strip() or "1"
-    if not (page_raw.isascii() and page_raw.isdigit()) or not 1 <= int(page_raw) <= MAX_PAGE:
-        raise ApiError(400, "invalid_request", f"page 须为 1 到 {MAX_PAGE} 的整数")
-    page = int(page_raw)
+    page = page_of(request, MAX_PAGE)
     total = await query.count()
     order = ("created_at", "id") if raw == "held" else ("-created_at", "-id")
     rows = await query.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from handlers.digits import whole_number
+
 
 class ApiError(Exception):
     """A refusal that becomes :func:`error_response`."""
@@ -93,3 +95,11 @@ async def read_payload(request: web.Request, model: type[P]) -> P:
         raise ApiError(
             400, "invalid_payload", "请求内容不正确", problems=problems_of(error)
         ) from None
+
+
+def page_of(request: web.Request, max_page: int) -> int:
+    """The ``page`` query parameter (default 1), 1 to ``max_page``; else :class:`ApiError` 400."""
+    page = whole_number(request.query.get("page", "1").strip() or "1", 6)
+    if page is None or not 1 <= page <= max_page:
+        raise ApiError(400, "invalid_request", f"page 须为 1 到 {max_page} 的整数")
+    return page

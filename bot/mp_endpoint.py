@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -55,7 +56,7 @@ def Refused(status: int, reason: str) -> web.HTTPClientError:
 
 
 @dataclass
-class SignedEndpoint:
+class SignedEndpoint(ABC):
     """What the WeChat callbacks share: the timestamp and plain signature, the URL check (GET
     with ``echostr``) and a body read within the size limit. Subclasses name their token."""
 
@@ -63,8 +64,9 @@ class SignedEndpoint:
     intake: IntakeService
 
     @property
+    @abstractmethod
     def token(self) -> str:
-        raise NotImplementedError
+        """The Token the platform signs this callback with."""
 
     def check_query(self, request: web.Request) -> tuple[str, str]:
         timestamp = request.query.get("timestamp", "")

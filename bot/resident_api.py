@@ -45,7 +45,7 @@ from pydantic import Field, field_validator, model_validator
 from tortoise.transactions import in_transaction
 
 from bot.app import CLOCK, INTAKE, MINI_CLIENT, SETTINGS
-from bot.json_api import ApiError, Payload, error_response, read_payload
+from bot.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.wechat_client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
@@ -286,13 +286,6 @@ async def own_case(request: web.Request, resident: Resident) -> Case:
     return case
 
 
-def _page(request: web.Request) -> int:
-    raw = request.query.get("page", "1").strip() or "1"
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= texts.MAX_PAGE:
-        raise ApiError(400, "invalid_request", f"page 须为 1 到 {texts.MAX_PAGE} 的整数")
-    return int(raw)
-
-
 def _statuses(request: web.Request) -> list[str] | None:
     """``status``: empty or ``all`` (every case), ``open``, ``closed``, or a comma list."""
     raw = request.query.get("status", "").strip()
@@ -499,7 +492,7 @@ async def submit(request: web.Request, signed: Signed) -> web.Response:
 
 
 async def my_cases(request: web.Request, signed: Signed) -> web.Response:
-    page = _page(request)
+    page = page_of(request, texts.MAX_PAGE)
     statuses = _statuses(request)
     query = Case.filter(resident_id=signed.resident.id)
     if statuses is not None:

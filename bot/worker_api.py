@@ -41,7 +41,7 @@ from pydantic import ConfigDict, Field, model_validator
 from tortoise.expressions import Q
 
 from bot.app import CLOCK, INTAKE
-from bot.json_api import ApiError, Payload, error_response, read_payload
+from bot.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.openapi import (
     BOOLEAN,
     CASE_BASICS,
@@ -488,17 +488,10 @@ def _statuses(request: web.Request, worker: Worker) -> list[str] | None:
     return sorted(chosen)
 
 
-def _page(request: web.Request) -> int:
-    raw = request.query.get("page", "1").strip() or "1"
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(400, "invalid_request", f"page 须为 1 到 {MAX_PAGE} 的整数")
-    return int(raw)
-
-
 async def tasks(request: web.Request, worker: Worker) -> web.Response:
     now = now_of(request)
     statuses = _statuses(request, worker)
-    page = _page(request)
+    page = page_of(request, MAX_PAGE)
     query = Case.all()
     scope = scope_filter(worker)
     if scope is not None:

@@ -121,8 +121,9 @@ def subscribe_payload(
     return payload
 
 
-def consented_subscription(resident: Resident, settings: Settings) -> str | None:
-    template_id = settings.mp_subscribe_case_update.strip()
+def accepted_template(resident: Resident, template_id: str) -> str | None:
+    """``template_id`` (a configured subscription template) if the resident accepted it."""
+    template_id = template_id.strip()
     if template_id and (resident.consent_subscribe or {}).get(template_id) == "accept":
         return template_id
     return None
@@ -152,13 +153,6 @@ def mini_subscribe_payload(template_id: str, text: str, update: CaseUpdate) -> d
             "thing4": {"value": _clip(text, THING_LIMIT)},
         },
     }
-
-
-def consented_mini_subscription(resident: Resident, settings: Settings) -> str | None:
-    template_id = settings.mini_subscribe_case_update.strip()
-    if template_id and (resident.consent_subscribe or {}).get(template_id) == "accept":
-        return template_id
-    return None
 
 
 def mini_custom_payload(text: str, custom_payload: dict[str, Any] | None) -> dict[str, Any]:
@@ -211,7 +205,7 @@ async def _notify_mini(
     configured = False
     if settings is not None and update is not None:
         configured = bool(settings.mini_subscribe_case_update.strip())
-        subscription = consented_mini_subscription(resident, settings)
+        subscription = accepted_template(resident, settings.mini_subscribe_case_update)
         if subscription is not None:
             payload = mini_subscribe_payload(subscription, text, update)
             return await enqueue("mini_subscribe", resident.openid, payload, now, **common)
@@ -288,7 +282,7 @@ async def notify_resident(
         if template_id and resident.consent_template:
             payload = template_payload(template_id, text, update, settings)
             return await enqueue("mp_template", resident.openid, payload, now, **common)
-        subscription = consented_subscription(resident, settings)
+        subscription = accepted_template(resident, settings.mp_subscribe_case_update)
         if subscription is not None:
             payload = subscribe_payload(subscription, text, update, settings)
             return await enqueue("mp_subscribe", resident.openid, payload, now, **common)
