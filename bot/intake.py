@@ -31,7 +31,7 @@ import aiohttp
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.conversation_router import Outcome, is_lookup, route
+from bot.conversation_router import Outcome, chat_channel, is_lookup, route
 from bot.wechat_xml import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
@@ -68,8 +68,6 @@ MINI_CHANNEL = "mini"
 ENTER_SESSION = "user_enter_tempsession"  # the resident opened the mini-program's chat
 # Entering the chat lets us send 2 customer-service messages within 1 minute; later, none.
 ENTER_SESSION_QUOTA_SECONDS = 60
-# Texts residents read belong in config/replies.py; this one is built from its parts there.
-MINI_GREETING = f"您好，这里是{replies.SERVICE_NAME}。\n{replies.USAGE}"
 
 
 def _parse_mp(body: str) -> IncomingMessage:
@@ -106,7 +104,12 @@ async def hold_for_review(
     resident = await mini_resident(message.openid)
     await note_message(resident, ctx.now)  # they did write: the reply may go out
     await held_messages.hold_chat_message(
-        resident, message, "miniprogram", ctx, reason=HeldReason.CONTENT_CHECK, check=check.result
+        resident,
+        message,
+        chat_channel(resident),
+        ctx,
+        reason=HeldReason.CONTENT_CHECK,
+        check=check.result,
     )
     return Outcome(replies.HELD_RECEIVED)
 
@@ -135,7 +138,7 @@ async def route_mini(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
         .exclude(reply="")
         .exists()
     )
-    return Outcome(None if greeted else MINI_GREETING)
+    return Outcome(None if greeted else replies.MINI_GREETING)
 
 
 class PassiveReply:

@@ -13,6 +13,9 @@ USAGE = (
     "回复“我的诉求”查看进度；回复诉求编号查看办理过程；回复“撤销 编号”撤回尚未办理的诉求；"
     "回复“帮助”再看本说明。"
 )
+
+# Greeting a resident who opens the mini-program's customer-service chat.
+MINI_GREETING = f"您好，这里是{SERVICE_NAME}。\n{USAGE}"
 WELCOME = "您好，欢迎关注{service}！\n" + USAGE
 HELP = USAGE
 

@@ -20,7 +20,6 @@ from aiohttp.test_utils import TestClient
 import bot.intake
 from bot.app import DRAINER, INTAKE
 from bot.conversation_router import Outcome
-from bot.intake import MINI_GREETING
 from bot.wechat_sign import message_xml, signature, signed_query
 from bot.wechat_xml import mini_dedup_key, parse_mini_message
 from config import replies
@@ -420,7 +419,7 @@ async def test_entering_the_chat_is_greeted_once_per_session(world: MiniWorld, f
     assert await resident.post(first) == (200, "success")  # WeChat's retry
     assert await resident.send("event", enter, create_time=now + 5) == (200, "success")
     await world.drain()
-    assert world.texts_to("o-mini-enter") == [MINI_GREETING]
+    assert world.texts_to("o-mini-enter") == [replies.MINI_GREETING]
     first_row, *_ = await InboundMessage.all().order_by("id")
     assert ("SessionFrom", "case-page") in parse_mini_message(first_row.body).extra
     # The greeting rode on the entry's own quota: no 48 h window was opened by it.
