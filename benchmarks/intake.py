@@ -237,8 +237,10 @@ def log_problems(log: Path) -> list[str]:
     return [line for line in lines if any(word in line for word in words)]
 
 
-def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    jiesu = shutil.which("jiesu", path=str(Path(sys.executable).parent)) or "jiesu"
+@contextmanager
+def bench_database(backend: str) -> Iterator[tuple[str, Path]]:
+    """A fresh database of ``backend`` (a throwaway PostgreSQL one is dropped afterwards) and
+    a temporary working folder: (database URL, folder)."""
     db_name = f"jiesu_bench_{secrets.token_hex(4)}"
     created_db = False
     with tempfile.TemporaryDirectory(prefix="jiesu-bench-") as tmp_name:
@@ -250,18 +252,28 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 url = f"{PG_URL}/{db_name}"
             else:
                 url = f"sqlite://{tmp / 'jiesu.sqlite3'}"
-            env = {**os.environ, **SERVICE_ENV, "JIESU_DATABASE_URL": url}
-            migrate = [jiesu, "migrate", "--demo"]
-            subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
-            bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server"]
-            bare = measure(bare_cmd, env, tmp / "bare.log", args, "bare")
-            log = tmp / "serve.log"
-            intake = measure([jiesu, "serve", "--port"], env, log, args, backend)
-            counts = check_cases(url, intake)
-            problems = log_problems(log)
+            yield url, tmp
         finally:
             if created_db:
                 asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+
+def jiesu_command() -> str:
+    return shutil.which("jiesu", path=str(Path(sys.executable).parent)) or "jiesu"
+
+
+def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    jiesu = jiesu_command()
+    with bench_database(backend) as (url, tmp):
+        env = {**os.environ, **SERVICE_ENV, "JIESU_DATABASE_URL": url}
+        migrate = [jiesu, "migrate", "--demo"]
+        subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server"]
+        bare = measure(bare_cmd, env, tmp / "bare.log", args, "bare")
+        log = tmp / "serve.log"
+        intake = measure([jiesu, "serve", "--port"], env, log, args, backend)
+        counts = check_cases(url, intake)
+        problems = log_problems(log)
     ratio = intake.rate / bare.rate if bare.rate else 0.0
     checks = {
         "ratio": ratio >= TARGET_RATIO,

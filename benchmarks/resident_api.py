@@ -25,10 +25,8 @@ import itertools
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,15 +38,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from intake import (  # noqa: E402  (the chat's load generator and helpers)
-    PG_URL,
     SERVICE_ENV,
     TEMPLATES,
     WARMUP_SECONDS,
     Load,
+    bench_database,
     db_rows,
     free_port,
+    jiesu_command,
     percentile,
-    pg_admin,
     run_load,
     running,
 )
@@ -173,40 +171,27 @@ def api_inbound(url: str) -> int:
 
 
 def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    jiesu = shutil.which("jiesu", path=str(Path(sys.executable).parent)) or "jiesu"
-    db_name = f"jiesu_bench_{secrets.token_hex(4)}"
-    created_db = False
-    with tempfile.TemporaryDirectory(prefix="jiesu-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        try:
-            if backend == "postgres":
-                asyncio.run(pg_admin(f'CREATE DATABASE "{db_name}"'))
-                created_db = True
-                url = f"{PG_URL}/{db_name}"
-            else:
-                url = f"sqlite://{tmp / 'jiesu.sqlite3'}"
-            env = {
-                **os.environ,
-                **SERVICE_ENV,
-                **LIFTED,
-                "JIESU_DATABASE_URL": url,
-                "JIESU_UPLOAD_DIR": str(tmp / "uploads"),
-            }
-            migrate = [jiesu, "migrate", "--demo"]
-            subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            command = [jiesu, "serve", "--demo", "--port", str(port)]
-            with running(command, env, tmp, tmp / "serve.log", port):
-                chat: Load = asyncio.run(
-                    run_load(f"{base}/wechat/mp", args.seconds, args.concurrency, backend)
-                )
-                first, again, made = asyncio.run(measure_api(base, args))
-            cases = api_cases(url)
-            inbound = api_inbound(url)
-        finally:
-            if created_db:
-                asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    jiesu = jiesu_command()
+    with bench_database(backend) as (url, tmp):
+        env = {
+            **os.environ,
+            **SERVICE_ENV,
+            **LIFTED,
+            "JIESU_DATABASE_URL": url,
+            "JIESU_UPLOAD_DIR": str(tmp / "uploads"),
+        }
+        migrate = [jiesu, "migrate", "--demo"]
+        subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [jiesu, "serve", "--demo", "--port", str(port)]
+        with running(command, env, tmp, tmp / "serve.log", port):
+            chat: Load = asyncio.run(
+                run_load(f"{base}/wechat/mp", args.seconds, args.concurrency, backend)
+            )
+            first, again, made = asyncio.run(measure_api(base, args))
+        cases = api_cases(url)
+        inbound = api_inbound(url)
     answered = len(first.numbers)
     ratio = first.rate / chat.rate if chat.rate else 0.0
     return {
