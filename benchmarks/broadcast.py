@@ -84,13 +84,13 @@ def sender_settings(args: argparse.Namespace) -> Any:
 async def run_sender(args: argparse.Namespace) -> None:
     import aiohttp
 
-    from bot.outbox_drainer import OutboxDrainer
-    from bot.wechat_client import AccessTokenStore, WeChatClient
-    from handlers.broadcast_delivery import sweep_broadcasts
+    from bot.wechat.client import AccessTokenStore, WeChatClient
+    from bot.wechat.outbox_drainer import OutboxDrainer
+    from handlers.broadcasts.delivery import sweep_broadcasts
     from handlers.clock import SystemClock
     from handlers.context import HandlerContext
-    from handlers.gazetteer import load_gazetteer
-    from handlers.routing import load_routing_table
+    from handlers.district.gazetteer import load_gazetteer
+    from handlers.workflow.routing import load_routing_table
     from models import Notice, NoticeStatus
     from models.database import close_orm, init_orm
 
@@ -127,9 +127,14 @@ async def run_sender(args: argparse.Namespace) -> None:
 
 async def seed(database_url: str, recipients: int, channel: str) -> tuple[int, list[str]]:
     """Residents with a case each in one street, and an approved notice to them."""
-    from handlers.accounts import create_user
-    from handlers.audit import StaffActor
-    from handlers.broadcasts import approve_notice, create_notice, preview_notice, submit_notice
+    from handlers.broadcasts.notices import (
+        approve_notice,
+        create_notice,
+        preview_notice,
+        submit_notice,
+    )
+    from handlers.staff.accounts import create_user
+    from handlers.staff.audit import StaffActor
     from models import Case, Resident, Worker, WorkerRole
     from models.database import close_orm, init_orm, migrate
     from tests.conftest import make_settings
@@ -191,7 +196,7 @@ async def seed(database_url: str, recipients: int, channel: str) -> tuple[int, l
 async def delivery_summary(database_url: str, notice_id: int) -> dict[str, Any]:
     """Delivery counts, and what became of template sends cut off by the kill."""
     from config import broadcasts as texts
-    from handlers.broadcast_delivery import RESEND_SUFFIX
+    from handlers.broadcasts.delivery import RESEND_SUFFIX
     from models import Notice, NoticeDelivery, OutboxMessage
     from models.database import close_orm, init_orm
 
@@ -220,7 +225,7 @@ async def push_template_reports(database_url: str, api: str, notice_id: int) -> 
     """Play WeChat's part: a TEMPLATESENDJOBFINISH for each template message the fake accepted
     whose delivery still waits for one (as /wechat/mp would record it). Those the fake never got
     get no report, and the sender's sweep sends them once more when the wait is over."""
-    from handlers.broadcast_delivery import record_template_job_finish
+    from handlers.broadcasts.delivery import record_template_job_finish
     from models import NoticeDelivery
     from models.database import close_orm, init_orm
 

@@ -2,8 +2,8 @@
 
 Run from the repository: ``python benchmarks/duplicates.py [--open-cases 5000] [--json]``.
 
-1. The corpus of ``tests/handlers/duplicate_corpus.py`` (repeats and look-alikes written for the
-   demo district) is reported into a fresh SQLite database: prints repeats found, recall and
+1. The corpus of ``tests/handlers/intake/duplicate_corpus.py`` (repeats and look-alikes written for
+   the demo district) is reported into a fresh SQLite database: prints repeats found, recall and
    false merges (the target is 0 false merges and most repeats found).
 2. ``--open-cases`` open cases are spread over the demo district's places; then new messages are
    reported and the time of the duplicate check alone (``find_original``) is measured against
@@ -26,15 +26,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from config.settings import Settings  # noqa: E402
-from handlers import duplicates  # noqa: E402
 from handlers.context import HandlerContext  # noqa: E402
-from handlers.district_setup import load_demo_district  # noqa: E402
-from handlers.gazetteer import load_gazetteer  # noqa: E402
-from handlers.report import report_case  # noqa: E402
-from handlers.routing import load_routing_table  # noqa: E402
+from handlers.district.gazetteer import load_gazetteer  # noqa: E402
+from handlers.district.setup import load_demo_district  # noqa: E402
+from handlers.intake import duplicates  # noqa: E402
+from handlers.intake.report import report_case  # noqa: E402
+from handlers.workflow.routing import load_routing_table  # noqa: E402
 from models import Case, CaseStatus, Resident  # noqa: E402
 from models.database import migrate, orm  # noqa: E402
-from tests.handlers.duplicate_corpus import run_corpus  # noqa: E402
+from tests.handlers.intake.duplicate_corpus import run_corpus  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 PLACES = ["国权路小区", "复旦第九宿舍", "开鲁新村", "市光一村", "凤城新村", "创智坊", "政通路"]

@@ -39,7 +39,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.wechat_sign import message_xml, signed_query  # noqa: E402
+from bot.wechat.signing import message_xml, signed_query  # noqa: E402
 
 TOKEN = "benchtoken123"
 PG_URL = "postgres://postgres@127.0.0.1:5432"

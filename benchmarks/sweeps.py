@@ -58,15 +58,17 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.outbox_drainer import SEND_CONCURRENCY, OutboxDrainer  # noqa: E402
-from bot.wechat_client import AccessTokenStore, WeChatClient  # noqa: E402
+from bot.wechat.client import AccessTokenStore, WeChatClient  # noqa: E402
+from bot.wechat.outbox_drainer import SEND_CONCURRENCY, OutboxDrainer  # noqa: E402
 from config import escalation as ladder_config  # noqa: E402
 from config.demo_district import DISTRICT  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.clock import LOCAL_TZ  # noqa: E402
 from handlers.context import HandlerContext  # noqa: E402
-from handlers.district_setup import load_demo_district  # noqa: E402
-from handlers.escalation import (  # noqa: E402
+from handlers.district.gazetteer import load_gazetteer  # noqa: E402
+from handlers.district.setup import load_demo_district  # noqa: E402
+from handlers.followup.surveys import due_scans, sweep_due_surveys  # noqa: E402
+from handlers.workflow.escalation import (  # noqa: E402
     CLOCK_RULES,
     Escalation,
     _Sweep,
@@ -75,9 +77,7 @@ from handlers.escalation import (  # noqa: E402
     sweep_deadlines,
     warning_key,
 )
-from handlers.gazetteer import load_gazetteer  # noqa: E402
-from handlers.routing import load_routing_table  # noqa: E402
-from handlers.surveys import due_scans, sweep_due_surveys  # noqa: E402
+from handlers.workflow.routing import load_routing_table  # noqa: E402
 from models import Case, Grid, SurveyStatus, Unit, Worker, WorkerRole  # noqa: E402
 from models.database import close_orm, init_orm, migrate  # noqa: E402
 
@@ -423,7 +423,7 @@ class CaseFacts:
     version: int = 0
 
     def as_case(self) -> SimpleNamespace:
-        """What ``handlers.escalation.plan_steps`` reads of a case."""
+        """What ``handlers.workflow.escalation.plan_steps`` reads of a case."""
         return SimpleNamespace(
             id=self.id,
             status=self.status,
@@ -1043,12 +1043,12 @@ def parameterized(query: Any) -> tuple[str, list[Any]]:
 
 
 def survey_scans(ctx: HandlerContext) -> list[Scan]:
-    """The range scans of handlers/surveys.py, exactly as sweep_due_surveys runs them."""
+    """The range scans of handlers/followup/surveys.py, exactly as sweep_due_surveys runs them."""
     return [(name, *parameterized(query)) for name, query, _ in due_scans(ctx.now, BATCH)]
 
 
 def deadline_scans(ctx: HandlerContext) -> list[Scan]:
-    """The first page of each scan of handlers/escalation.py, as the sweep builds them."""
+    """The first page of each scan of handlers/workflow/escalation.py, as the sweep builds them."""
     scans = _Sweep(ctx, BATCH).scans()
     misses = len(ladder_config.CLOCKS)
     return [

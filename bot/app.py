@@ -22,17 +22,17 @@ from tortoise import connections
 
 import nlu
 from bot.intake import IntakeService
-from bot.mini_endpoint import MiniEndpoint
-from bot.mp_endpoint import MpEndpoint
-from bot.outbox_drainer import OutboxDrainer
-from bot.wechat_client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
-from bot.wecom_client import WeComClient
-from bot.wecom_endpoint import WecomEndpoint
+from bot.wechat.client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
+from bot.wechat.mini_endpoint import MiniEndpoint
+from bot.wechat.mp_endpoint import MpEndpoint
+from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.wecom_client import WeComClient
+from bot.wechat.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
-from handlers.deadlines import apply_calendar_overrides
-from handlers.gazetteer import gazetteer_cache
+from handlers.district.gazetteer import gazetteer_cache
+from handlers.workflow.deadlines import apply_calendar_overrides
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
 from scheduler.jobs import DEADLINE_SWEEP_JOB as DEADLINE_SWEEP_JOB  # re-exported for tests
@@ -234,36 +234,36 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.router.add_get("/wechat/work", work_verify)
     app.router.add_post("/wechat/work", work_receive)
     app.router.add_get("/healthz", health)
-    from bot.worker_api import add_worker_routes  # here: the worker API reads this module's keys
+    from bot.api.worker import add_worker_routes  # here: the worker API reads this module's keys
 
     add_worker_routes(app)
-    from bot.admin_api import add_admin_routes
+    from bot.api.admin import add_admin_routes
 
     add_admin_routes(app)
-    from bot.notices_api import add_notice_routes
+    from bot.api.notices import add_notice_routes
 
     add_notice_routes(app)
-    from bot.figures_api import add_figures_routes
+    from bot.api.figures import add_figures_routes
 
     add_figures_routes(app)
-    from bot.metrics import install_metrics
+    from bot.ops.metrics import install_metrics
 
     install_metrics(app)
-    from bot.admin_cases_api import add_admin_case_routes
+    from bot.api.admin_cases import add_admin_case_routes
     from bot.dashboard import add_dashboard_routes
 
     add_admin_case_routes(app)
     add_dashboard_routes(app)
-    from bot.resident_api import add_resident_routes
+    from bot.api.resident import add_resident_routes
 
     add_resident_routes(app)
-    from bot.admin_residents_api import add_admin_resident_routes
+    from bot.api.admin_residents import add_admin_resident_routes
 
     add_admin_resident_routes(app)
-    from bot.open311_api import add_open311_routes
+    from bot.api.open311 import add_open311_routes
 
     add_open311_routes(app)
-    from bot.openapi import add_openapi_route
+    from bot.api.openapi import add_openapi_route
 
     add_openapi_route(app)
     return app

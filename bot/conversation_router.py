@@ -1,13 +1,13 @@
 """Which handler answers a resident's message, given what it is and where the dialogue stands.
 
-Events go by name. A blocked resident's messages are held (``handlers.held_messages``) before
+Events go by name. A blocked resident's messages are held (``handlers.intake.held_messages``) before
 anything else, lookups of their own cases excepted. Words the resident types as commands
 (我的诉求, a case number, 撤销, 帮助) come next. Then the dialogue state decides: a case waiting
 for its place takes the next text or location as the place; a case just reported takes further
 text and photos as detail; photos or a location sent before any words are held until the words
 come; anything else is a new report, unless the resident has reached their case limit
-(``handlers.rate_limits``): then they are told when they may report again, and the message stays
-stored as the inbound row it is.
+(``handlers.intake.rate_limits``): then they are told when they may report again, and the message
+stays stored as the inbound row it is.
 """
 
 from __future__ import annotations
@@ -18,23 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import replies
-from handlers import (
-    broadcast_delivery,
-    cancel,
-    conversations,
-    detail,
-    follow,
-    held_messages,
-    queries,
-    rate_limits,
-    report,
-    surveys,
-)
+from handlers.broadcasts import delivery as broadcast_delivery
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
-from handlers.conversations import DialogueState
-from handlers.incoming import IncomingMessage
-from handlers.residents import note_message, resident_for
+from handlers.followup import surveys
+from handlers.intake import conversations, detail, held_messages, rate_limits, report
+from handlers.intake.conversations import DialogueState
+from handlers.intake.incoming import IncomingMessage
+from handlers.residents import cancel, follow, queries
+from handlers.residents.records import note_message, resident_for
 from models import Case, CaseStatus, Conversation, Resident, ResidentApp
 
 _PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")

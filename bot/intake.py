@@ -2,13 +2,13 @@
 
 1. The message is stored (unique dedup key) before any work. A duplicate delivery finds the row
    and is answered from it, waiting briefly if the first delivery is still being worked on.
-2. The work runs in one transaction: the router's handler, then ``handlers.inbound.finish``.
+2. The work runs in one transaction: the router's handler, then ``handlers.intake.inbound.finish``.
 3. If the work outlives the reply budget, the resident is told we are on it, and the real answer
    goes out through the outbox when the work commits.
 4. With an LLM configured, a message that created a case starts a refinement once its
    transaction has committed: a background task that asks the LLM and applies its answer in a
-   transaction of its own (``handlers.refine``). Scheduling it never awaits, so the passive reply
-   does not wait for the LLM; if the process dies first, the case stands as the local
+   transaction of its own (``handlers.intake.refine``). Scheduling it never awaits, so the passive
+   reply does not wait for the LLM; if the process dies first, the case stands as the local
    understanding made it.
 
 Two channels feed this intake. The official account (``mp``) answers passively as above. The
@@ -32,20 +32,21 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.conversation_router import Outcome, chat_channel, is_lookup, route
-from bot.wechat_xml import BadMessage, parse_mini_message, parse_wechat_message
+from bot.wechat.parsing import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
-from handlers import held_messages, inbound, resident_cases
 from handlers.clock import Clock
-from handlers.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
 from handlers.context import HandlerContext
-from handlers.incoming import IncomingMessage
+from handlers.intake import held_messages, inbound
+from handlers.intake.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
+from handlers.intake.incoming import IncomingMessage
+from handlers.intake.refine import REFINABLE, Refinement, refine_case
 from handlers.notify import notify_resident
-from handlers.refine import REFINABLE, Refinement, refine_case
 from handlers.refreshing import RefreshingCache
-from handlers.residents import note_message
-from handlers.routing import RoutingTable, load_routing_table
-from handlers.sla_table import SlaTable, load_sla_table
+from handlers.residents import cases as resident_cases
+from handlers.residents.records import note_message
+from handlers.workflow.routing import RoutingTable, load_routing_table
+from handlers.workflow.sla_table import SlaTable, load_sla_table
 from models import (
     Case,
     CaseStatus,

@@ -2,7 +2,7 @@
 
 Precision matters more than recall: a wrong merge hides a resident's problem behind another
 one. The thresholds were set on the repeat and look-alike pairs in
-``tests/handlers/duplicate_corpus.py`` (run ``python benchmarks/duplicates.py``).
+``tests/handlers/intake/duplicate_corpus.py`` (run ``python benchmarks/duplicates.py``).
 """
 
 from __future__ import annotations

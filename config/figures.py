@@ -1,6 +1,6 @@
 """The figures units are judged by: their names and the targets reported in the source documents.
 
-How each figure is computed is written next to the code, in ``handlers/figures.py``.
+How each figure is computed is written next to the code, in ``handlers/figures/compute.py``.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ HELD_RECEIVED = "已收到您的留言，工作人员核实后会尽快处理，
 # A dispatcher let a held submission through: the chat's acceptance text follows.
 HELD_RELEASED = "您之前提交的内容已核实受理。\n{reply}"
 HELD_INFO_RELEASED = "您之前为诉求 {number} 补充的内容已核实并加入诉求。"
-# Too many new cases in a short time (handlers.rate_limits): when they may report again.
+# Too many new cases in a short time (handlers.intake.rate_limits): when they may report again.
 RATE_LIMITED = (
     "您{window}内已提交{limit}件诉求，暂时不能再提交新诉求，请于{until}后再试。"
     "您的留言已保存；已提交的诉求可回复“我的诉求”查看进度。"

@@ -1,4 +1,4 @@
-"""The mini-program's resident API (``bot/resident_api.py``): what residents read there, and
+"""The mini-program's resident API (``bot/api/resident.py``): what residents read there, and
 its fixed limits. Data only; the per-resident case limits are settings
 (``JIESU_RESIDENT_CASES_PER_HOUR`` / ``_PER_DAY`` / ``JIESU_RESIDENT_REQUESTS_PER_MINUTE``)."""
 

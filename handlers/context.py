@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
-from handlers.routing import RoutingTable
-from handlers.sla_table import SlaTable
+from handlers.workflow.routing import RoutingTable
+from handlers.workflow.sla_table import SlaTable
 from nlu import Gazetteer, TrainedModel
 
 

@@ -21,11 +21,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from config.settings import Settings
-from handlers.broadcast_delivery import BroadcastSweepResult, sweep_broadcasts
+from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
-from handlers.digest import sweep_digests
-from handlers.escalation import sweep_until_done
-from handlers.surveys import FollowupResult, sweep_due_surveys
+from handlers.followup.digest import sweep_digests
+from handlers.followup.surveys import FollowupResult, sweep_due_surveys
+from handlers.workflow.escalation import sweep_until_done
 from scheduler.runner import SweepJob
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from wechatpy.work.crypto import WeChatCrypto
 
-from bot.wechat_sign import signature
-from bot.wechat_xml import parse_xml_fields
+from bot.wechat.parsing import parse_xml_fields
+from bot.wechat.signing import signature
 from tests.fake_wechat import FakeApiServer, SentMessage, _error, _ok
 
 GETTOKEN = "/cgi-bin/gettoken"

@@ -3,7 +3,7 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, broadcast notices, and the
-routing-rule and SLA editors. Who may open which page is ``handlers.permissions``.
+routing-rule and SLA editors. Who may open which page is ``handlers.staff.permissions``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The sign-in form itself is protected against login CSRF (a foreign page signing the browser
 in as someone else) by a double-submit token: a random value in a short-lived cookie and the
 same value in the form's hidden ``csrf_token`` field. After sign-in every form carries the
-session's own CSRF token (``bot.staff_auth``). Every sign-in, failed sign-in and sign-out is
+session's own CSRF token (``bot.api.staff_auth``). Every sign-in, failed sign-in and sign-out is
 an audit event, as on the admin API.
 """
 
@@ -13,10 +13,8 @@ import secrets
 
 from aiohttp import web
 
-from bot.admin_api import set_session_cookie
-from bot.app import CLOCK, SETTINGS
-from bot.dashboard.web import LOGIN_PATH, PREFIX, protect, redirect, refuse, render, safe_next
-from bot.staff_auth import (
+from bot.api.admin import set_session_cookie
+from bot.api.staff_auth import (
     CSRF_FIELD,
     SESSION_COOKIE,
     NotSignedIn,
@@ -24,8 +22,10 @@ from bot.staff_auth import (
     require_staff,
     staff_for,
 )
-from handlers.accounts import LoginFailed, authenticate, end_session, start_session
-from handlers.audit import StaffActor, audit
+from bot.app import CLOCK, SETTINGS
+from bot.dashboard.web import LOGIN_PATH, PREFIX, protect, redirect, refuse, render, safe_next
+from handlers.staff.accounts import LoginFailed, authenticate, end_session, start_session
+from handlers.staff.audit import StaffActor, audit
 
 LOGIN_CSRF_COOKIE = "jiesu_login_csrf"
 

@@ -1,10 +1,10 @@
 """The case list (filters, search, pages) and the case page (timeline, photos, map point, and
 the staff actions: 改类, 派单/改派, 督办, 延期审批).
 
-An account sees only the cases ``handlers.permissions.may_see_case`` allows; any other number
+An account sees only the cases ``handlers.staff.permissions.may_see_case`` allows; any other number
 gets the same 404 as a number that does not exist. Phones are masked everywhere here.
-Actions post a form with the session's CSRF token, run ``handlers.staff_cases`` (which audits
-in the action's transaction) and redirect back to the case page with what happened.
+Actions post a form with the session's CSRF token, run ``handlers.workflow.staff_actions`` (which
+audits in the action's transaction) and redirect back to the case page with what happened.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.api.staff_auth import StaffContext
 from bot.app import CLOCK, INTAKE
 from bot.dashboard.charts import Area, map_point
 from bot.dashboard.web import (
@@ -25,10 +26,11 @@ from bot.dashboard.web import (
     refuse,
     render,
 )
-from bot.staff_auth import StaffContext
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
-from handlers.case_search import (
+from handlers.intake.report import place_summary
+from handlers.staff.permissions import can, may_see_case
+from handlers.workflow.search import (
     URGENCY_CHOICES,
     BadFilter,
     CaseFilters,
@@ -37,9 +39,7 @@ from handlers.case_search import (
     related_names,
     search_cases,
 )
-from handlers.permissions import can, may_see_case
-from handlers.report import place_summary
-from handlers.staff_cases import (
+from handlers.workflow.staff_actions import (
     STAFF_ERRORS,
     CaseHidden,
     decide_case_extension,

@@ -1,6 +1,6 @@
 """Hot issues (热点): groups of cases about one place and problem, ranked by residents.
 
-The grouping is ``handlers.hot_issues``; a supervisor of a unit sees the issues among their
+The grouping is ``handlers.figures.hot_issues``; a supervisor of a unit sees the issues among their
 unit's cases only.
 """
 
@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.api.staff_auth import StaffContext
 from bot.app import CLOCK
 from bot.dashboard.charts import Bar, hbar_chart
 from bot.dashboard.web import PREFIX, page, render
-from bot.staff_auth import StaffContext
 from config.taxonomy import first_level_names
-from handlers.hot_issues import hot_issues
-from handlers.permissions import sees_every_case
+from handlers.figures.hot_issues import hot_issues
+from handlers.staff.permissions import sees_every_case
 from nlu import mask_phones_in_text
 
 PERIODS = (7, 30, 90, 365)

@@ -1,7 +1,7 @@
 """The broadcast composer (群发通知): compose, see who it reaches, preview to oneself, submit,
 a second admin approves, and the delivery's live progress.
 
-Every step is ``handlers.broadcasts`` (which checks the notice, keeps its state machine and
+Every step is ``handlers.broadcasts.notices`` (which checks the notice, keeps its state machine and
 writes the audit event with the step); these pages turn forms into its calls and its refusals
 into words on the page. The progress box asks ``progress`` (JSON) every two seconds while the
 notice is being sent, and the page works without script too (reload to refresh).
@@ -15,12 +15,12 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.api.staff_auth import StaffContext
 from bot.app import CLOCK, SETTINGS
 from bot.dashboard.web import PREFIX, int_or_none, page, protect, redirect, refuse, render
-from bot.staff_auth import StaffContext
 from config import broadcasts as texts
-from handlers import broadcasts
-from handlers.broadcast_rules import (
+from handlers.broadcasts import notices as broadcasts
+from handlers.broadcasts.rules import (
     CHANNEL_LABELS,
     CHANNELS,
     CHANNELS_FOR,
@@ -28,9 +28,9 @@ from handlers.broadcast_rules import (
     KINDS_FOR,
     NoticeError,
 )
-from handlers.broadcast_rules import KIND_LABELS as NOTICE_KIND_LABELS
+from handlers.broadcasts.rules import KIND_LABELS as NOTICE_KIND_LABELS
 from handlers.clock import LOCAL_TZ, local
-from handlers.permissions import can
+from handlers.staff.permissions import can
 from models import Grid, Notice, NoticeStatus, Unit
 
 COMPOSE = "notices.compose"

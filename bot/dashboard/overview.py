@@ -1,8 +1,8 @@
 """The overview: are we keeping our promises? The four rates against their targets with their
 trends, the volume by day, what is open and overdue now, and how each unit does.
 
-The figures are ``handlers.figures.compute_figures`` (definitions there); the counts of what is
-open now are the case search's own queries. A unit account (and a supervisor of a unit) sees
+The figures are ``handlers.figures.compute.compute_figures`` (definitions there); the counts of
+what is open now are the case search's own queries. A unit account (and a supervisor of a unit) sees
 its unit's figures only, whatever the form asks for.
 """
 
@@ -14,15 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api.staff_auth import StaffContext
 from bot.app import CLOCK
 from bot.dashboard.charts import Bar, Point, bar_chart, hbar_chart, line_chart, percent, sparkline
 from bot.dashboard.web import PREFIX, page, render
-from bot.staff_auth import StaffContext
 from config import figures as targets
 from config.taxonomy import first_level_names
-from handlers.case_search import overdue_q, scope_of
 from handlers.clock import local
-from handlers.figures import (
+from handlers.figures.compute import (
     DayFigures,
     FigureFilterError,
     Figures,
@@ -32,7 +31,8 @@ from handlers.figures import (
     empty_rate,
     resolve_filters,
 )
-from handlers.permissions import can, sees_every_case
+from handlers.staff.permissions import can, sees_every_case
+from handlers.workflow.search import overdue_q, scope_of
 from models import Case, ExtensionRequest, ExtensionStatus, Grid, StaffUser, Unit
 from models.case_status import OPEN_STATUSES
 

@@ -1,6 +1,6 @@
 """The editors of the routing rules (派单规则) and the SLA policy (时限规则), for admins.
 
-Changes go through ``handlers.rule_editing`` (checked and audited in one transaction); then
+Changes go through ``handlers.workflow.rule_editing`` (checked and audited in one transaction); then
 this process's caches are invalidated, so the next case is routed and timed by the new rules
 here at once, and in other processes within a minute (their ``RefreshingCache`` reloads).
 """
@@ -11,15 +11,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api.staff_auth import StaffContext
 from bot.app import CLOCK, INTAKE
 from bot.dashboard.web import PREFIX, form_of, int_or_none, page, redirect, refuse, render
-from bot.staff_auth import StaffContext
 from config import sla
 from config.lexicon import KIND_LABELS
 from config.taxonomy import all_paths, first_level_names
-from handlers.deadlines import deadlines_for
-from handlers.routing import load_routing_table
-from handlers.rule_editing import (
+from handlers.workflow.deadlines import deadlines_for
+from handlers.workflow.routing import load_routing_table
+from handlers.workflow.rule_editing import (
     LIMIT_LABELS,
     LimitIn,
     RoutingRuleIn,
@@ -31,7 +31,7 @@ from handlers.rule_editing import (
     save_sla_rule,
     update_routing_rule,
 )
-from handlers.sla_table import GRADES, config_policy, load_sla_table
+from handlers.workflow.sla_table import GRADES, config_policy, load_sla_table
 from models import Grid, RoutingRule, SlaRule, Unit
 
 # Routing rules

@@ -21,11 +21,11 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.api.staff_auth import CSRF_FIELD, NotSignedIn, StaffContext, csrf_token_of, require_staff
 from bot.app import CLOCK
-from bot.staff_auth import CSRF_FIELD, NotSignedIn, StaffContext, csrf_token_of, require_staff
 from config.lexicon import KIND_LABELS
 from handlers.clock import local
-from handlers.permissions import can
+from handlers.staff.permissions import can
 from models import CaseAction, CaseStatus, StaffRole
 from nlu import mask_phone, mask_phones_in_text
 

@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.wechat_sign import encrypted_request, message_xml, signed_query
-from handlers.district_setup import load_demo_district
+from bot.wechat.signing import encrypted_request, message_xml, signed_query
+from handlers.district.setup import load_demo_district
 from tests.conftest import TEST_TOKEN, make_settings
 
 MSG_IDS = itertools.count(7_000_000_000_000_000_000)
@@ -52,7 +52,7 @@ class Resident:
 
 
 def reply_content(body: str) -> str:
-    from bot.wechat_xml import parse_xml_fields
+    from bot.wechat.parsing import parse_xml_fields
 
     if body == "success":
         return ""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from aiohttp.test_utils import TestClient
 
 from config import replies
-from handlers.accounts import create_user, issue_api_token
+from handlers.staff.accounts import create_user, issue_api_token
 from models import Case, HeldMessage, HeldReason, InboundMessage, OutboxMessage
 from models import Resident as ResidentRow
 from tests.bot.conftest import ClientFactory, Resident, reply_content

@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import INTAKE, create_app
 from handlers.clock import ManualClock
-from handlers.district_setup import load_demo_district
-from handlers.surveys import sweep_due_surveys
-from handlers.workflow import finish_case, record_contact, sign_case
+from handlers.district.setup import load_demo_district
+from handlers.followup.surveys import sweep_due_surveys
+from handlers.workflow.actions import finish_case, record_contact, sign_case
 from models import Case, CaseStatus, OutboxMessage, Survey, SurveyAnswer, SurveyStatus, Worker
 from tests.bot.conftest import Resident
 from tests.conftest import make_settings

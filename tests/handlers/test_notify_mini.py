@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from handlers.followup.surveys import sweep_due_surveys
 from handlers.notify import (
     REASON_MINI_NO_CONSENT,
     REASON_MINI_NOTHING_CONFIGURED,
@@ -18,11 +19,10 @@ from handlers.notify import (
     mini_time,
     notify_resident,
 )
-from handlers.surveys import sweep_due_surveys
 from models import OutboxMessage, OutboxStatus, Resident, ResidentApp, Survey, SurveyStatus
 from tests.conftest import make_settings
-from tests.handlers.test_surveys import NEXT_MORNING, finished_case
-from tests.handlers.test_workflow import NOW, World, context, make_world
+from tests.handlers.followup.test_surveys import NEXT_MORNING, finished_case
+from tests.handlers.workflow.test_actions import NOW, World, context, make_world
 
 TEMPLATE = "MINI-TPL"
 UPDATE = CaseUpdate(number="2603100001", status="已办结", at=NOW)

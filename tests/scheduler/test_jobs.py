@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.app import SCHEDULER, create_app, create_worker_app
-from handlers.workflow import finish_case
+from handlers.workflow.actions import finish_case
 from models import Resident, Survey, SurveyStatus
 from scheduler.jobs import (
     BROADCAST_SWEEP_JOB,
@@ -20,7 +20,7 @@ from scheduler.jobs import (
     surveys_until_done,
 )
 from tests.conftest import make_settings
-from tests.handlers.test_workflow import NOW, S, context, make_case, make_world
+from tests.handlers.workflow.test_actions import NOW, S, context, make_case, make_world
 
 JOBS = {
     RECOVER_INBOUND_JOB,

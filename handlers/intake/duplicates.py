@@ -1,0 +1,357 @@
+"""Duplicates (重复件): a new case about the same problem as an open case joins it (并案).
+
+A wrong merge hides a resident's problem behind another one, so a merge needs all of:
+
+- an open case that has not itself joined another, created within the window;
+- the same first-level category, or words so alike that the categories must be a misreading;
+- the same resident writing again, or the same place: the same compound, the same road and
+  number, or two points close together, and never two places that are named differently;
+- problem words alike: the character pairs of both texts, once place names, phone numbers and
+  words that appear in any complaint are taken out, have a cosine similarity above a threshold
+  (stricter across residents than for one resident).
+
+The merged case keeps its own number, text and resident; it is handled, answered and surveyed
+with the case it joined. Its resident is told so and can undo the merge by replying
+"不是同一件事" (:func:`split_case`), which sends it back to dispatch as a case of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from itertools import pairwise
+
+from tortoise.expressions import Q
+
+from config import duplicates as tuning
+from handlers.context import HandlerContext
+from handlers.timeline import Actor, apply_action, record_event
+from handlers.workflow.deadlines import deadlines_for
+from models import Case, CaseAction, CaseStatus
+from models.case_status import OPEN_STATUSES
+from nlu import mask_phones_in_text
+from nlu.tokens import rarity
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_FILLER = re.compile("|".join(sorted(map(re.escape, tuning.FILLER_WORDS), key=len, reverse=True)))
+_EARTH_RADIUS_M = 6_371_000.0
+_UNKNOWN_RARITY = 15.0  # a character the dictionary does not know is rare
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What duplicate detection needs to know of a case, saved or about to be."""
+
+    resident_id: int | None
+    category: str
+    text: str
+    place_text: str | None
+    street: str | None
+    compound: str | None
+    address: str | None
+    grid_id: int | None
+    lng: float | None
+    lat: float | None
+
+    @classmethod
+    def of(cls, case: Case) -> Probe:
+        """The probe of a saved case."""
+        return cls(
+            resident_id=case.resident_id,
+            category=case.category,
+            text=case.text,
+            place_text=case.place_text,
+            street=case.street,
+            compound=case.compound,
+            address=case.address,
+            grid_id=case.grid_id,
+            lng=case.lng,
+            lat=case.lat,
+        )
+
+    @property
+    def first_level(self) -> str:
+        return self.category.split("/", 1)[0]
+
+    @property
+    def place_names(self) -> tuple[str, ...]:
+        names = (self.place_text, self.street, self.compound, self.address)
+        return tuple(name for name in names if name)
+
+
+_FIELDS = tuple(Probe.__dataclass_fields__)
+
+
+def problem_words(text: str, place_names: Iterable[str] = ()) -> dict[str, float]:
+    """The characters and character pairs that say what the problem is, with their weights.
+
+    Place names, phone numbers and words found in any complaint are taken out first. Single
+    characters let paraphrases meet ("灯坏了" and "灯不亮" share 灯), pairs keep the order.
+    Each is weighted by how rare it is in general Chinese (see :func:`nlu.tokens.rarity`), so
+    that 玻璃 counts for more than 上下.
+    """
+    text = mask_phones_in_text(text)
+    for name in sorted(place_names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    text = _FILLER.sub(" ", text)
+    weights: dict[str, float] = {}
+    for run in _CJK_RUN.findall(text):
+        chars = [char for char in run if char not in tuning.FILLER_CHARS]
+        for char in chars:
+            weights[char] = _char_weight(char)
+        for a, b in pairwise(chars):
+            weights[a + b] = rarity(a + b) or (_char_weight(a) + _char_weight(b)) / 2
+    return weights
+
+
+@cache
+def _char_weight(char: str) -> float:
+    return rarity(char) or _UNKNOWN_RARITY
+
+
+def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Cosine similarity of two weighted sets of characters and pairs."""
+    if not a or not b:
+        return 0.0
+    shared = sum(a[gram] * b[gram] for gram in a.keys() & b.keys())
+    norms = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+    return shared / norms
+
+
+def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lng, lat) points."""
+    lng1, lat1, lng2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def _point(probe: Probe) -> tuple[float, float] | None:
+    if probe.lng is None or probe.lat is None:
+        return None
+    return (probe.lng, probe.lat)
+
+
+def _road(address: str | None) -> str | None:
+    """The road and number part of an address ("国权路39弄" of "国权路39弄5号楼")."""
+    if not address:
+        return None
+    match = re.match(r".+?(?:路|街|道|巷|弄)\d*(?:弄|号)?", address)
+    return match.group(0) if match else address
+
+
+_COARSE_SUFFIXES = ("区", "街道", "镇", "乡", "县", "市")
+
+
+def _precise_names(*names: str | None) -> list[str]:
+    """Names finer than a street: a district or street alone is no place to merge on."""
+    return [name for name in names if name and not name.endswith(_COARSE_SUFFIXES)]
+
+
+_BUILDING = re.compile(r"([0-9]+|[一二三四五六七八九十]+)(?:号楼|栋|幢|号|座)")
+
+
+def _building(address: str | None) -> str | None:
+    """The building number of an address ("5" of "国权路39弄5号楼", of "5号楼")."""
+    if not address:
+        return None
+    road = _road(address)
+    rest = address[len(road) :] if road and road != address else address
+    match = _BUILDING.search(rest)
+    return match.group(1) if match else None
+
+
+def place_relation(a: Probe, b: Probe) -> str:
+    """Whether two cases are at the "same" place, a "different" one, or "unknown".
+
+    Two different building numbers make two places even in one compound or lane: a leak in
+    building 6 is not the leak in building 11.
+    """
+    building_a, building_b = _building(a.address), _building(b.address)
+    if building_a and building_b and building_a != building_b:
+        return "different"
+    if a.compound and b.compound:
+        return "same" if a.compound == b.compound else "different"
+    road_a, road_b = _road(a.address), _road(b.address)
+    if road_a and road_b:
+        return "same" if road_a == road_b else "different"
+    point_a, point_b = _point(a), _point(b)
+    if point_a and point_b:
+        near = metres_between(point_a, point_b) <= tuning.SAME_POINT_METRES
+        return "same" if near else "different"
+    names_a = _precise_names(a.compound, road_a, a.place_text)
+    names_b = _precise_names(b.compound, road_b, b.place_text)
+    if any(x in y or y in x for x in names_a for y in names_b if len(x) > 2 and len(y) > 2):
+        return "same"
+    return "different" if names_a and names_b else "unknown"
+
+
+@dataclass(frozen=True)
+class Match:
+    original: Case
+    similarity: float
+    same_resident: bool
+
+
+def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
+    """(is a duplicate, similarity, same resident) of ``new`` against the open ``old``."""
+    same_resident = new.resident_id is not None and new.resident_id == old.resident_id
+    relation = place_relation(new, old)
+    if relation == "different" or (relation == "unknown" and not same_resident):
+        return False, 0.0, same_resident
+    score = similarity(
+        problem_words(new.text, new.place_names), problem_words(old.text, old.place_names)
+    )
+    if new.first_level != old.first_level:
+        needed = tuning.OTHER_CATEGORY_SIMILARITY
+    elif same_resident:
+        needed = tuning.SAME_RESIDENT_SIMILARITY
+    else:
+        needed = tuning.OTHER_RESIDENT_SIMILARITY
+    return score >= needed, score, same_resident
+
+
+async def find_original(
+    probe: Probe, now: datetime, *, exclude_id: int | None = None
+) -> Match | None:
+    """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
+    if not probe.category or not probe.text.strip():
+        return None
+    near = Q(resident_id=probe.resident_id) if probe.resident_id is not None else Q(id=-1)
+    if probe.grid_id is not None:
+        near |= Q(grid_id=probe.grid_id)
+    if probe.compound:
+        near |= Q(compound=probe.compound)
+    if probe.address:
+        near |= Q(address=probe.address)
+    if probe.lng is not None and probe.lat is not None:
+        box = tuning.SAME_POINT_METRES / 111_000 * 2
+        near |= Q(
+            lat__gte=probe.lat - box,
+            lat__lte=probe.lat + box,
+            lng__gte=probe.lng - box * 1.2,
+            lng__lte=probe.lng + box * 1.2,
+        )
+    query = Case.filter(
+        near,
+        status__in=list(OPEN_STATUSES),
+        duplicate_of_id=None,
+        created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
+    )
+    if exclude_id is not None:
+        query = query.exclude(id=exclude_id)
+    # Plain rows, not model objects: most candidates are dismissed by their place at once.
+    rows = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES).values("id", *_FIELDS)
+    best: tuple[int, float, bool] | None = None
+    for row in rows:
+        is_duplicate, score, same_resident = judge(probe, Probe(**{f: row[f] for f in _FIELDS}))
+        if is_duplicate and (best is None or score >= best[1]):
+            best = (row["id"], score, same_resident)
+    if best is None:
+        return None
+    return Match(await Case.get(id=best[0]), best[1], best[2])
+
+
+async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:
+    """Join ``case`` to the open case it repeats; both timelines say so."""
+    original = match.original
+    await apply_action(
+        case,
+        CaseAction.MERGE,
+        Actor.system(),
+        ctx.now,
+        note=f"与诉求 {original.number} 为同一问题，并案办理",
+        data={"original": original.number, "similarity": round(match.similarity, 3)},
+        changes={
+            "duplicate_of_id": original.id,
+            "sign_due_at": None,
+            "first_contact_due_at": None,
+            "completion_due_at": None,
+        },
+    )
+    who = "该居民再次反映" if match.same_resident else "又有居民反映"
+    await record_event(
+        original,
+        CaseAction.ANNOTATE,
+        Actor.system(),
+        ctx.now,
+        from_status=None,
+        to_status=None,
+        note=f"{who}同一问题（诉求 {case.number}）",
+        data={"kind": "duplicate", "case": case.number, "same_resident": match.same_resident},
+    )
+
+
+async def split_case(case: Case, actor: Actor, ctx: HandlerContext, reason: str = "") -> None:
+    """Undo a merge: the case goes back to dispatch as a case of its own, with fresh deadlines."""
+    original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
+    deadlines = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now, ctx.sla)
+    await apply_action(
+        case,
+        CaseAction.SPLIT,
+        actor,
+        ctx.now,
+        note=reason or "不是同一问题，单独办理",
+        data={"original": original.number if original else None},
+        changes={
+            "duplicate_of_id": None,
+            "sign_due_at": deadlines.sign,
+            "first_contact_due_at": deadlines.first_contact,
+            "completion_due_at": deadlines.completion,
+        },
+    )
+    if original is not None:
+        await record_event(
+            original,
+            CaseAction.ANNOTATE,
+            actor,
+            ctx.now,
+            from_status=None,
+            to_status=None,
+            note=f"诉求 {case.number} 不是同一问题，已拆分单独办理",
+            data={"kind": "split", "case": case.number},
+        )
+
+
+async def latest_merged(resident_id: int, now: datetime) -> Case | None:
+    """The resident's most recent merged case still within the window, if any."""
+    return (
+        await Case.filter(
+            resident_id=resident_id,
+            status=CaseStatus.MERGED,
+            created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RepeatFigures:
+    """重复率: cases in the period that repeat an open case, over all cases in the period.
+
+    Cases are counted by creation time. Withdrawn cases (撤销) are left out of both counts. A
+    merge undone by the resident or staff (拆分) is not a repeat.
+    """
+
+    cases: int
+    repeats: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.repeats / self.cases if self.cases else None
+
+
+async def repeat_figures(since: datetime, until: datetime) -> RepeatFigures:
+    period = Case.filter(created_at__gte=since, created_at__lt=until).exclude(
+        status=CaseStatus.CANCELLED
+    )
+    total = await period.count()
+    repeats = await period.filter(duplicate_of_id__isnull=False).count()
+    return RepeatFigures(cases=total, repeats=repeats)

@@ -1,0 +1,326 @@
+"""A resident reports something: the words become a case, understood, routed and given deadlines."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from config import replies
+from config.lexicon import KIND_LABELS
+from config.resident_api import ANONYMOUS_MARK
+from config.taxonomy import is_valid_path
+from handlers.case_numbers import next_case_number
+from handlers.clock import format_local
+from handlers.context import HandlerContext
+from handlers.intake.duplicates import (
+    Match,
+    Probe,
+    find_original,
+    latest_merged,
+    merge_into,
+    split_case,
+)
+from handlers.residents.records import remember_phone
+from handlers.timeline import Actor, apply_action, record_event
+from handlers.workflow.deadlines import deadlines_for
+from handlers.workflow.routing import Route
+from handlers.workflow.tasks import push_task
+from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
+from nlu import Place, Understanding, understand
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Report:
+    case: Case
+    reply: str
+    needs_place: bool
+
+
+def place_summary(case: Case) -> str:
+    parts = [case.street, case.compound, case.address]
+    named = [p for p in parts if p]
+    if named:
+        return "".join(dict.fromkeys(named))
+    if case.place_text:
+        return case.place_text
+    if case.lat is not None and case.lng is not None:
+        return f"位置({case.lat:.5f}, {case.lng:.5f})"
+    return "地点待补充"
+
+
+def place_columns(place: Place) -> dict[str, Any]:
+    # A landmark stands in for the building when there is none (控江路1500号新华医院).
+    address = "".join(p for p in (place.road, place.building or place.poi) if p) or None
+    return {
+        "place_text": (place.text or "")[:128] or None,
+        "street": place.street,
+        "compound": place.compound,
+        "address": address[:128] if address else None,
+        "lng": place.lng,
+        "lat": place.lat,
+    }
+
+
+def dispatch_note(route: Route) -> tuple[str, dict[str, Any]]:
+    assert route.unit is not None
+    note = f"派往{route.unit.name}" + (f"，网格员{route.worker.name}" if route.worker else "")
+    return note, {"unit": route.unit.code, "rule": route.rule.id if route.rule else None}
+
+
+async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContext) -> Unit | None:
+    """Route an accepted case; dispatch it when a unit is found, else leave it for dispatchers."""
+    route = ctx.routing.route(case.category, case.kind, grid)
+    if route.unit is None:
+        return None
+    note, data = dispatch_note(route)
+    await apply_action(
+        case,
+        CaseAction.DISPATCH,
+        Actor.system(),
+        ctx.now,
+        note=note,
+        data=data,
+        changes={
+            "unit_id": route.unit.id,
+            "worker_id": route.worker.id if route.worker else None,
+            "dispatched_at": ctx.now,
+        },
+    )
+    await push_task(case, ctx)
+    return route.unit
+
+
+async def merged_reply(case: Case, match: Match) -> str:
+    original = match.original
+    unit = await Unit.get_or_none(id=original.unit_id) if original.unit_id else None
+    return replies.MERGED.format(
+        number=case.number,
+        whose=replies.MERGED_WHOSE_OWN if match.same_resident else replies.MERGED_WHOSE_OTHER,
+        original=original.number,
+        title=original.title,
+        status=CaseStatus(original.status).label,
+        unit=unit.name if unit else replies.DISPATCH_QUEUE,
+    )
+
+
+async def merge_if_duplicate(case: Case, ctx: HandlerContext) -> str | None:
+    """If ``case`` repeats an open case, merge it and return the resident's reply."""
+    match = await find_original(Probe.of(case), ctx.now, exclude_id=case.id)
+    if match is None:
+        return None
+    await merge_into(case, match, ctx)
+    return await merged_reply(case, match)
+
+
+async def resident_splits(resident: Resident, ctx: HandlerContext) -> str:
+    """The resident says their latest merged case is not the same problem: it goes alone."""
+    case = await latest_merged(resident.id, ctx.now)
+    if case is None:
+        return replies.NOTHING_TO_SPLIT
+    await split_case(case, Actor("resident", resident.openid), ctx)
+    grid = ctx.routing.grid_by_id(case.grid_id)
+    unit = await dispatch_if_possible(case, grid, ctx)
+    return replies.SPLIT_DONE.format(number=case.number) + accepted_reply(case, unit)
+
+
+def has_place(case: Case) -> bool:
+    """Whether the case says where: a grid, words, a street or a point."""
+    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
+
+
+async def route_again(
+    case: Case, ctx: HandlerContext, actor: Actor, why: str, *, had_place: bool | None = None
+) -> Unit | None:
+    """Route a case nobody has signed for by its current category; the unit if it moved.
+
+    A queued case is dispatched if it has its place (else the place step routes it); a
+    dispatched case is reassigned (改派) when its category now routes elsewhere, never pulled
+    back into the queue. ``had_place`` overrides what the case says about its place.
+    """
+    grid = ctx.routing.grid_by_id(case.grid_id)
+    status = CaseStatus(case.status)
+    if status is CaseStatus.ACCEPTED:
+        if not (has_place(case) if had_place is None else had_place):
+            return None
+        return await dispatch_if_possible(case, grid, ctx)
+    if status is not CaseStatus.DISPATCHED:
+        return None
+    route = ctx.routing.route(case.category, case.kind, grid)
+    if route.unit is None or route.unit.id == case.unit_id:
+        return None
+    previous = ctx.routing.units.get(case.unit_id) if case.unit_id else None
+    await apply_action(
+        case,
+        CaseAction.REASSIGN,
+        actor,
+        ctx.now,
+        note=f"{why}改派{route.unit.name}",
+        data={
+            "from_unit": previous.code if previous else None,
+            "unit": route.unit.code,
+            "rule": route.rule.id if route.rule else None,
+            "category": case.category,
+        },
+        changes={
+            "unit_id": route.unit.id,
+            "worker_id": route.worker.id if route.worker else None,
+            "dispatched_at": ctx.now,
+        },
+    )
+    await push_task(case, ctx)
+    return route.unit
+
+
+def accepted_reply(case: Case, unit: Unit | None) -> str:
+    urgent = ""
+    if case.urgency == "急":
+        urgent = replies.ACCEPTED_URGENT.format(reasons="、".join(case.urgency_reasons) or "紧急")
+    assert case.completion_due_at is not None and case.first_contact_due_at is not None
+    return replies.ACCEPTED.format(
+        kind=KIND_LABELS.get(case.kind, "诉求"),
+        number=case.number,
+        category=case.category,
+        place=place_summary(case),
+        urgent=urgent,
+        unit=unit.name if unit else replies.DISPATCH_QUEUE,
+        deadline=format_local(case.completion_due_at),
+        first_contact=replies.FIRST_CONTACT.format(
+            deadline=format_local(case.first_contact_due_at)
+        ),
+    )
+
+
+async def report_case(
+    resident: Resident,
+    text: str,
+    ctx: HandlerContext,
+    *,
+    attachments: list[dict[str, Any]] | None = None,
+    location: tuple[float, float] | None = None,
+    channel: str = "mp",
+    category: str | None = None,
+    anonymous: bool = False,
+) -> Report:
+    """Create a case from the resident's words. Call inside a transaction.
+
+    ``category`` is a taxonomy path the resident chose themselves (an Open311 service): it
+    wins over the understood one, which is kept as the runner-up for dispatchers to see.
+    ``anonymous``: no phone on the case and its title marked 【匿名】, from the worker's first
+    task card on (the case still belongs to the resident, who follows it).
+    """
+    understanding: Understanding = understand(
+        text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
+    )
+    if category is not None:
+        if not is_valid_path(category):
+            raise ValueError(f"{category!r} is not a category of the taxonomy")
+        understood = understanding.category
+        understanding = replace(
+            understanding,
+            category=category,
+            category_confidence=1.0,
+            category_runner_up=(
+                understood if understood != category else understanding.category_runner_up
+            ),
+        )
+    place = understanding.place
+    grid = ctx.routing.grid(place.grid_code)
+    deadlines = deadlines_for(
+        understanding.kind, understanding.urgency, understanding.difficult, ctx.now, ctx.sla
+    )
+    columns = place_columns(place)
+    match = await find_original(
+        Probe(
+            resident_id=resident.id,
+            category=understanding.category,
+            text=text,
+            grid_id=grid.id if grid else None,
+            **columns,
+        ),
+        ctx.now,
+    )
+    # Route before writing, so that a routable case is created dispatched in one insert.
+    route = (
+        ctx.routing.route(understanding.category, understanding.kind, grid)
+        if place.found and match is None
+        else Route(unit=None, worker=None, rule=None)
+    )
+    status = CaseStatus.ACCEPTED
+    if route.unit is not None:
+        status = next_status(CaseStatus.ACCEPTED, CaseAction.DISPATCH)
+    phone = understanding.phones[0] if understanding.phones else resident.phone
+    title = understanding.title
+    if anonymous:
+        phone, title = None, ANONYMOUS_MARK + title
+    case = await Case.create(
+        number=await next_case_number(ctx.now),
+        resident_id=resident.id,
+        channel=channel,
+        status=status,
+        kind=understanding.kind,
+        kind_confidence=understanding.kind_confidence,
+        category=understanding.category,
+        category_confidence=understanding.category_confidence,
+        urgency=understanding.urgency,
+        urgency_reasons=list(understanding.urgency_reasons),
+        difficult=understanding.difficult,
+        title=title[:64],
+        keywords=list(understanding.keywords),
+        text=text,
+        attachments=attachments or [],
+        contact_phone=phone,
+        grid_id=grid.id if grid else None,
+        unit_id=route.unit.id if route.unit else None,
+        worker_id=route.worker.id if route.worker and route.unit else None,
+        dispatched_at=ctx.now if route.unit else None,
+        sign_due_at=deadlines.sign,
+        first_contact_due_at=deadlines.first_contact,
+        completion_due_at=deadlines.completion,
+        created_at=ctx.now,
+        **columns,
+    )
+    if understanding.phones and not anonymous:
+        await remember_phone(resident, understanding.phones[0])
+    logger.info("case %s created: %s", case.number, case.kind, extra={"case": case.number})
+    await record_event(
+        case,
+        CaseAction.ACCEPT,
+        Actor("resident", resident.openid),
+        ctx.now,
+        from_status=None,
+        to_status=CaseStatus.ACCEPTED,
+        data={
+            "kind": understanding.kind,
+            "category": understanding.category,
+            "category_runner_up": understanding.category_runner_up,
+            "urgency": understanding.urgency,
+            "urgency_reasons": list(understanding.urgency_reasons),
+            "difficulty_reasons": list(understanding.difficulty_reasons),
+        },
+    )
+    if match is not None:
+        await merge_into(case, match, ctx)
+        return Report(case=case, reply=await merged_reply(case, match), needs_place=False)
+    if route.unit is not None:
+        note, data = dispatch_note(route)
+        await record_event(
+            case,
+            CaseAction.DISPATCH,
+            Actor.system(),
+            ctx.now,
+            from_status=CaseStatus.ACCEPTED,
+            to_status=status,
+            note=note,
+            data=data,
+        )
+        await push_task(case, ctx)
+        return Report(case=case, reply=accepted_reply(case, route.unit), needs_place=False)
+    if not place.found:
+        reply = replies.ASK_PLACE.format(
+            kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number
+        )
+        return Report(case=case, reply=reply, needs_place=True)
+    return Report(case=case, reply=accepted_reply(case, None), needs_place=False)

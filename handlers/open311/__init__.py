@@ -1,0 +1,1 @@
+"""handlers.open311.requests."""

@@ -1,0 +1,143 @@
+"""A case as its resident may read it: status changes and public notes, never a worker's name
+or phone, a staff remark or internal data. Used by the mini-program's resident API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import replies
+from handlers.clock import iso
+from handlers.followup.surveys import ANSWERABLE
+from handlers.residents import cases as resident_cases
+from models import Case, CaseAction, CaseEvent, CaseStatus, Resident, Survey, SurveyStatus, Unit
+from nlu import mask_phone, mask_phones_in_text
+
+
+def masked(phone: str | None) -> str | None:
+    return mask_phone(phone) if phone else None
+
+
+def me_json(resident: Resident) -> dict[str, Any]:
+    return {
+        "id": resident.id,
+        "nickname": resident.nickname,
+        "phone": masked(resident.phone),
+        "consents": dict(resident.consent_subscribe or {}),
+        "survey_opt_out": resident.survey_opt_out,
+        "blocked": resident.blocked,
+        "created_at": iso(resident.created_at),
+    }
+
+
+# Timeline events a resident sees (status changes and public notes); the rest is the staff's.
+PUBLIC_ACTIONS = frozenset(
+    {
+        CaseAction.ACCEPT,
+        CaseAction.DISPATCH,
+        CaseAction.REASSIGN,
+        CaseAction.SIGN,
+        CaseAction.CONTACT,
+        CaseAction.PROGRESS,
+        CaseAction.FINISH,
+        CaseAction.VISIT,
+        CaseAction.REOPEN,
+        CaseAction.CANCEL,
+        CaseAction.MERGE,
+        CaseAction.SPLIT,
+        CaseAction.ARCHIVE,
+    }
+)
+PUBLIC_NOTE_KINDS = frozenset({"survey_answer", "survey_late_answer"})
+CONTACT_LABELS = replies.CONTACT_METHOD_LABELS
+
+
+def _public_note(event: CaseEvent, units: dict[str, str]) -> str | None:
+    """The note of ``event`` as a resident reads it, or None if the event is not theirs to see.
+
+    Notes written by workers and staff are rebuilt from the event's data, so a worker's name,
+    phone or an internal remark never shows; progress and results, meant for the resident,
+    are shown with phone numbers masked.
+    """
+    data = event.data or {}
+    try:
+        action = CaseAction(event.action)
+    except ValueError:
+        return None
+    if action is CaseAction.ANNOTATE:
+        if event.actor_type == "resident" or data.get("kind") in PUBLIC_NOTE_KINDS:
+            return event.note
+        return None
+    if action not in PUBLIC_ACTIONS:
+        return None
+    if action in (CaseAction.DISPATCH, CaseAction.REASSIGN):
+        unit = units.get(str(data.get("unit", "")))
+        return f"由{unit}办理" if unit else ""
+    if action is CaseAction.CONTACT:
+        label = CONTACT_LABELS.get(str(data.get("method")))
+        return f"已{label}联系" if label else ""
+    if action in (CaseAction.PROGRESS, CaseAction.FINISH, CaseAction.VISIT):
+        return mask_phones_in_text(event.note)
+    if action is CaseAction.MERGE and data.get("original"):
+        return f"与诉求 {data['original']} 为同一问题，并案办理"
+    if action is CaseAction.CANCEL:
+        return "居民撤销" if event.actor_type == "resident" else ""
+    return ""
+
+
+def event_json(event: CaseEvent, note: str) -> dict[str, Any]:
+    status = CaseStatus(event.to_status) if event.to_status else None
+    return {
+        "at": iso(event.at),
+        "action": event.action,
+        "action_label": CaseAction(event.action).label,
+        "status": status.value if status else None,
+        "status_label": status.label if status else None,
+        "note": note,
+        "by": {"resident": "resident", "system": "system"}.get(event.actor_type, "staff"),
+    }
+
+
+async def survey_json(case: Case) -> dict[str, Any] | None:
+    survey = await Survey.filter(case_id=case.id).order_by("-round").first()
+    if survey is None:
+        return None
+    status = SurveyStatus(survey.status)
+    late = status is SurveyStatus.UNRATED and survey.answer is None
+    return {
+        "round": survey.round,
+        "status": status.value,
+        "answer": survey.answer.value if survey.answer else None,
+        "answered_at": iso(survey.answered_at),
+        "can_answer": status in ANSWERABLE or late,
+    }
+
+
+async def case_detail(case: Case) -> dict[str, Any]:
+    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+    codes = {str((e.data or {}).get("unit")) for e in events if (e.data or {}).get("unit")}
+    units = {u.code: u.name for u in await Unit.filter(code__in=codes)} if codes else {}
+    timeline = []
+    anonymous = False
+    for event in events:
+        if (event.data or {}).get("kind") == "anonymous":
+            anonymous = True
+        note = _public_note(event, units)
+        if note is not None:
+            timeline.append(event_json(event, note))
+    body = await resident_cases.case_summary(case)
+    body.update(
+        {
+            "text": case.text,
+            "attachments": case.attachments,
+            "contact_phone": masked(case.contact_phone),
+            "anonymous": anonymous,
+            "location": {"lng": case.lng, "lat": case.lat}
+            if case.lng is not None and case.lat is not None
+            else None,
+            "result": mask_phones_in_text(case.result),
+            "result_photos": case.result_attachments,
+            "survey": await survey_json(case),
+            "timeline": timeline,
+        }
+    )
+    return body

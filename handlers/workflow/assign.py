@@ -1,0 +1,87 @@
+"""A dispatcher sends a case to a unit by hand (派单), or moves it before anyone signed (改派).
+
+Routing rules dispatch most cases on their own; what they cannot place waits in the dispatcher
+queue (受理). 首接负责: once a unit has signed for a case it owns it until it is closed or
+formally returned (退单), so a signed case cannot be reassigned here. Every move is an event
+with its reason, and the new handler gets the task card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.context import HandlerContext
+from handlers.timeline import Actor, apply_action
+from handlers.workflow.tasks import push_task
+from models import Case, CaseAction, CaseEvent, CaseStatus, Unit, Worker
+
+
+class CannotAssign(ValueError):
+    """The case cannot go to that unit or worker now; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    unit: Unit
+    worker: Worker | None
+
+
+async def find_target(unit_code: str, worker_name: str | None = None) -> Target:
+    """The unit by code and, optionally, one of its active workers by name."""
+    unit = await Unit.get_or_none(code=unit_code, active=True)
+    if unit is None:
+        raise CannotAssign(f"no active unit with code {unit_code!r}")
+    worker = None
+    if worker_name:
+        worker = await Worker.get_or_none(name=worker_name, unit_id=unit.id, active=True)
+        if worker is None:
+            raise CannotAssign(f"{unit.name} has no active worker named {worker_name!r}")
+    return Target(unit, worker)
+
+
+async def assign(
+    case: Case, target: Target, actor: Actor, reason: str, ctx: HandlerContext
+) -> CaseEvent:
+    """派单 a queued case, or 改派 a dispatched one; ``reason`` is required for a reassignment."""
+    status = CaseStatus(case.status)
+    reason = reason.strip()
+    if status is CaseStatus.DISPATCHED:
+        if not reason:
+            raise CannotAssign("a reassignment needs a reason")
+        if case.unit_id == target.unit.id and case.worker_id == (
+            target.worker.id if target.worker else None
+        ):
+            raise CannotAssign(f"case {case.number} is already with {target.unit.name}")
+        action = CaseAction.REASSIGN
+    elif status is CaseStatus.ACCEPTED:
+        action = CaseAction.DISPATCH
+    elif status.is_open:
+        raise CannotAssign(
+            f"case {case.number} was signed for by its unit, which owns it until it is closed "
+            "or returned (首接负责): the unit returns it (退单) first"
+        )
+    else:
+        raise CannotAssign(f"case {case.number} is {status.label}, not open for dispatch")
+    who = target.unit.name + (f"，{target.worker.name}" if target.worker else "")
+    verb = "改派" if action is CaseAction.REASSIGN else "派往"
+    event = await apply_action(
+        case,
+        action,
+        actor,
+        ctx.now,
+        note=f"{verb}{who}" + (f"：{reason}" if reason else ""),
+        data={
+            "from_unit": case.unit_id,
+            "unit": target.unit.code,
+            "worker": target.worker.id if target.worker else None,
+            "reason": reason,
+            "by_hand": True,
+        },
+        changes={
+            "unit_id": target.unit.id,
+            "worker_id": target.worker.id if target.worker else None,
+            "dispatched_at": ctx.now,
+        },
+    )
+    await push_task(case, ctx)
+    return event
