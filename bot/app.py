@@ -12,20 +12,43 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
-from tortoise import connections
 
 import nlu
+from bot.api.admin import add_admin_routes
+from bot.api.admin_cases import add_admin_case_routes
+from bot.api.admin_residents import add_admin_resident_routes
+from bot.api.figures import add_figures_routes
+from bot.api.notices import add_notice_routes
+from bot.api.open311 import add_open311_routes
+from bot.api.openapi import add_openapi_route
+from bot.api.resident import add_resident_routes
+from bot.api.worker import add_worker_routes
+from bot.dashboard import add_dashboard_routes
 from bot.intake import IntakeService
+from bot.keys import (
+    CLOCK,
+    DRAINER,
+    INTAKE,
+    METRICS,
+    MINI_CLIENT,
+    MINI_ENDPOINT,
+    MP_ENDPOINT,
+    RUNS_SWEEPS,
+    SCHEDULER,
+    SETTINGS,
+    SWEEP_MONITOR,
+    WORK_ENDPOINT,
+)
+from bot.ops.health import add_health_route
+from bot.ops.metrics import install_metrics
 from bot.wechat.client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
 from bot.wechat.mini_endpoint import MiniEndpoint
 from bot.wechat.mp_endpoint import MpEndpoint
 from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.routes import add_wechat_routes
 from bot.wechat.wecom_client import WeComClient
 from bot.wechat.wecom_endpoint import WecomEndpoint
 from config.demo_district import DISTRICT
@@ -35,25 +58,11 @@ from handlers.district.gazetteer import gazetteer_cache
 from handlers.workflow.deadlines import apply_calendar_overrides
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
-from scheduler.jobs import DEADLINE_SWEEP_JOB as DEADLINE_SWEEP_JOB  # re-exported for tests
 from scheduler.jobs import sweep_jobs
 from scheduler.monitor import SweepMonitor
 from scheduler.runner import build_scheduler, stop_scheduler
 
 logger = logging.getLogger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Clock)
-INTAKE = web.AppKey("intake", IntakeService)
-DRAINER = web.AppKey("drainer", OutboxDrainer)
-MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
-MINI_ENDPOINT = web.AppKey("mini_endpoint", MiniEndpoint)
-WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
-SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
-RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
-# Present only when the mini-program is configured (appid and secret) and WeChat is called.
-MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)
 
 
 def process_id() -> str:
@@ -151,59 +160,6 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await stop_scheduler(scheduler, running)
 
 
-async def health(request: web.Request) -> web.Response:
-    """The database answers and, where this process runs the sweeps, the scheduler is running
-    and every sweep succeeded lately or is still at work (``scheduler.monitor``). 503 says what is
-    wrong."""
-    app = request.app
-    body: dict[str, Any] = {"status": "ok", "database": "ok"}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception as exc:
-        body.update(status="error", database=str(exc))
-    scheduler = app.get(SCHEDULER)
-    if scheduler is None:
-        body["scheduler"] = {"status": "off", "reason": "the sweeps do not run in this process"}
-    else:
-        monitor = app[SWEEP_MONITOR]
-        running = scheduler.state == STATE_RUNNING
-        problems = [] if running else ["the scheduler is not running"]
-        problems += monitor.problems(app[CLOCK].now())
-        body["scheduler"] = {
-            "status": "error" if problems else "ok",
-            "running": running,
-            "problems": problems,
-            "sweeps": monitor.as_dict(),
-        }
-        if problems:
-            body["status"] = "error"
-    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
-
-
-async def mp_verify(request: web.Request) -> web.StreamResponse:
-    return await request.app[MP_ENDPOINT].verify(request)
-
-
-async def mp_receive(request: web.Request) -> web.StreamResponse:
-    return await request.app[MP_ENDPOINT].receive(request)
-
-
-async def mini_verify(request: web.Request) -> web.StreamResponse:
-    return await request.app[MINI_ENDPOINT].verify(request)
-
-
-async def mini_receive(request: web.Request) -> web.StreamResponse:
-    return await request.app[MINI_ENDPOINT].receive(request)
-
-
-async def work_verify(request: web.Request) -> web.StreamResponse:
-    return await request.app[WORK_ENDPOINT].verify(request)
-
-
-async def work_receive(request: web.Request) -> web.StreamResponse:
-    return await request.app[WORK_ENDPOINT].receive(request)
-
-
 def _background_app(settings: Settings, clock: Clock | None, runs_sweeps: bool) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     app[SETTINGS] = settings
@@ -227,43 +183,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     """The service: WeChat endpoints, APIs and, unless ``serve_sweeps`` is off, the sweeps."""
     app = _background_app(settings, clock, runs_sweeps=settings.serve_sweeps)
 
-    app.router.add_get("/wechat/mp", mp_verify)
-    app.router.add_post("/wechat/mp", mp_receive)
-    app.router.add_get("/wechat/mini", mini_verify)
-    app.router.add_post("/wechat/mini", mini_receive)
-    app.router.add_get("/wechat/work", work_verify)
-    app.router.add_post("/wechat/work", work_receive)
-    app.router.add_get("/healthz", health)
-    from bot.api.worker import add_worker_routes  # here: the worker API reads this module's keys
-
+    add_wechat_routes(app)
+    add_health_route(app)
     add_worker_routes(app)
-    from bot.api.admin import add_admin_routes
-
     add_admin_routes(app)
-    from bot.api.notices import add_notice_routes
-
     add_notice_routes(app)
-    from bot.api.figures import add_figures_routes
-
     add_figures_routes(app)
-    from bot.ops.metrics import install_metrics
-
-    install_metrics(app)
-    from bot.api.admin_cases import add_admin_case_routes
-    from bot.dashboard import add_dashboard_routes
-
+    app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_dashboard_routes(app)
-    from bot.api.resident import add_resident_routes
-
     add_resident_routes(app)
-    from bot.api.admin_residents import add_admin_resident_routes
-
     add_admin_resident_routes(app)
-    from bot.api.open311 import add_open311_routes
-
     add_open311_routes(app)
-    from bot.api.openapi import add_openapi_route
-
     add_openapi_route(app)
     return app

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import nlu.place as places
 from config.lexicon import KIND_CODES
-from nlu import place as places
 from nlu.classify import CategoryGuess, classify
 from nlu.contact import find_phones
 from nlu.gazetteer import Gazetteer, GazetteerEntry

@@ -27,7 +27,7 @@ from bot.api.openapi import (
     too_large,
 )
 from bot.api.staff_auth import SESSION_COOKIE, client_ip, error_json, require_staff
-from bot.app import CLOCK, SETTINGS
+from bot.keys import CLOCK, SETTINGS
 from handlers.staff.accounts import LoginFailed, authenticate, end_session, start_session
 from handlers.staff.audit import StaffActor, audit
 from handlers.staff.permissions import CAPABILITIES, can

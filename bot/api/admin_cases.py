@@ -50,7 +50,7 @@ from bot.api.openapi import (
     too_large,
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
-from bot.app import CLOCK, INTAKE
+from bot.keys import CLOCK, INTAKE
 from handlers.clock import iso
 from handlers.workflow.actions import MAX_TEXT
 from handlers.workflow.search import (

@@ -44,7 +44,7 @@ from bot.api.openapi import (
     unauthorized,
 )
 from bot.api.staff_auth import StaffContext, require_staff
-from bot.app import INTAKE
+from bot.keys import INTAKE
 from handlers.clock import iso
 from handlers.digits import whole_number
 from handlers.intake import held_messages

@@ -41,7 +41,7 @@ from bot.api.openapi import (
     one_of_values,
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
-from bot.app import CLOCK
+from bot.keys import CLOCK
 from config import figures as config
 from handlers.figures.compute import (
     DayFigures,

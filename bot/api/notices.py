@@ -56,7 +56,7 @@ from bot.api.openapi import (
     too_large,
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
-from bot.app import CLOCK, SETTINGS
+from bot.keys import CLOCK, SETTINGS
 from config import broadcasts as texts
 from handlers.broadcasts import notices as broadcasts
 from handlers.broadcasts.rules import NoticeError, NoticeNotFound

@@ -44,7 +44,7 @@ from multidict import MultiMapping
 from tortoise.transactions import in_transaction
 
 from bot.api.openapi import Operation, Param, Response
-from bot.app import CLOCK, INTAKE, SETTINGS
+from bot.keys import CLOCK, INTAKE, SETTINGS
 from config import open311 as spec
 from handlers.open311.requests import (
     Open311Error,

@@ -45,7 +45,7 @@ from pydantic import Field, field_validator, model_validator
 from tortoise.transactions import in_transaction
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
-from bot.app import CLOCK, INTAKE, MINI_CLIENT, SETTINGS
+from bot.keys import CLOCK, INTAKE, MEDIA_STORE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
 from bot.wechat.client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
@@ -61,7 +61,6 @@ from handlers.residents.cancel import cancel_case
 from handlers.residents.media_store import (
     KEY_PATTERN,
     LocalMediaStore,
-    MediaStore,
     UnsupportedType,
     media_url,
     store_photo,
@@ -92,8 +91,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/api/resident"
 MEDIA_PATH = "/media/{key}"
-REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)
-MEDIA_STORE = web.AppKey("media_store", MediaStore)
 # jscode2session's answers for a code that is not (or no longer) good.
 BAD_CODE_ERRCODES = frozenset({40029, 40163, 40226})
 READ_CHUNK = 64 * 1024

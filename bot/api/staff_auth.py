@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.app import CLOCK
+from bot.keys import CLOCK
 from handlers.staff.accounts import session_for, user_for_api_token
 from handlers.staff.audit import StaffActor
 from handlers.staff.permissions import can

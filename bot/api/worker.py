@@ -62,7 +62,7 @@ from bot.api.openapi import (
     too_large,
     unauthorized,
 )
-from bot.app import CLOCK, INTAKE
+from bot.keys import CLOCK, INTAKE
 from handlers.clock import LOCAL_TZ, iso, local
 from handlers.context import HandlerContext
 from handlers.timeline import ConcurrentChange

@@ -22,8 +22,8 @@ from bot.api.staff_auth import (
     require_staff,
     staff_for,
 )
-from bot.app import CLOCK, SETTINGS
 from bot.dashboard.web import LOGIN_PATH, PREFIX, protect, redirect, refuse, render, safe_next
+from bot.keys import CLOCK, SETTINGS
 from handlers.staff.accounts import LoginFailed, authenticate, end_session, start_session
 from handlers.staff.audit import StaffActor, audit
 

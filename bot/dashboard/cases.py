@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
-from bot.app import CLOCK, INTAKE
 from bot.dashboard.charts import Area, map_point
 from bot.dashboard.web import (
     PREFIX,
@@ -26,9 +25,10 @@ from bot.dashboard.web import (
     refuse,
     render,
 )
+from bot.keys import CLOCK, INTAKE
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
-from handlers.intake.report import place_summary
+from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
 from handlers.workflow.search import (
     URGENCY_CHOICES,

@@ -11,9 +11,9 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
-from bot.app import CLOCK
 from bot.dashboard.charts import Bar, hbar_chart
 from bot.dashboard.web import PREFIX, page, render
+from bot.keys import CLOCK
 from config.taxonomy import first_level_names
 from handlers.figures.hot_issues import hot_issues
 from handlers.staff.permissions import sees_every_case

@@ -16,8 +16,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.api.staff_auth import StaffContext
-from bot.app import CLOCK, SETTINGS
 from bot.dashboard.web import PREFIX, int_or_none, page, protect, redirect, refuse, render
+from bot.keys import CLOCK, SETTINGS
 from config import broadcasts as texts
 from handlers.broadcasts import notices as broadcasts
 from handlers.broadcasts.rules import (

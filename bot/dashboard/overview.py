@@ -15,9 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
-from bot.app import CLOCK
 from bot.dashboard.charts import Bar, Point, bar_chart, hbar_chart, line_chart, percent, sparkline
 from bot.dashboard.web import PREFIX, page, render
+from bot.keys import CLOCK
 from config import figures as targets
 from config.taxonomy import first_level_names
 from handlers.clock import local

@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
-from bot.app import CLOCK, INTAKE
 from bot.dashboard.web import PREFIX, form_of, int_or_none, page, redirect, refuse, render
+from bot.keys import CLOCK, INTAKE
 from config import sla
 from config.lexicon import KIND_LABELS
 from config.taxonomy import all_paths, first_level_names

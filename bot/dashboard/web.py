@@ -22,7 +22,7 @@ import jinja2
 from aiohttp import web
 
 from bot.api.staff_auth import CSRF_FIELD, NotSignedIn, StaffContext, csrf_token_of, require_staff
-from bot.app import CLOCK
+from bot.keys import CLOCK, DASHBOARD_JINJA
 from config.lexicon import KIND_LABELS
 from handlers.clock import local
 from handlers.staff.permissions import can
@@ -33,7 +33,6 @@ PREFIX = "/dashboard"
 LOGIN_PATH = f"{PREFIX}/login"
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
-DASHBOARD_JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)
 
 ROLE_LABELS = {
     StaffRole.ADMIN: "管理员",

@@ -259,24 +259,20 @@ def metrics_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamRe
     return measure
 
 
-METRICS = web.AppKey("metrics", Metrics)
+def metrics_endpoint(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def endpoint(request: web.Request) -> web.Response:
+        await metrics.refresh()
+        response = web.Response(body=metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    return endpoint
 
 
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    metrics = request.app[METRICS]
-    await metrics.refresh()
-    response = web.Response(body=metrics.render())
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
-    return response
-
-
-def install_metrics(app: web.Application) -> Metrics:
-    """The registry, the request middleware (outermost, so it times everything) and
-    ``GET /metrics``."""
-    from bot.app import SWEEP_MONITOR  # here: bot.app imports this module's caller
-
-    metrics = Metrics(app.get(SWEEP_MONITOR))
-    app[METRICS] = metrics
+def install_metrics(app: web.Application, monitor: SweepMonitor | None) -> Metrics:
+    """A registry of this app's own, the request middleware (outermost, so it times everything)
+    and ``GET /metrics``. The caller keeps the answer under ``bot.keys.METRICS``."""
+    metrics = Metrics(monitor)
     app.middlewares.insert(0, metrics_middleware(metrics))
-    app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_get("/metrics", metrics_endpoint(metrics))
     return metrics

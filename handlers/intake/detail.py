@@ -7,12 +7,8 @@ from typing import Any
 from config import replies
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.intake.report import (
-    dispatch_if_possible,
-    merge_if_duplicate,
-    place_columns,
-    place_summary,
-)
+from handlers.intake.report import dispatch_if_possible, merge_if_duplicate
+from handlers.places import place_columns, place_summary
 from handlers.timeline import Actor, record_event
 from models import Case, CaseAction, CaseStatus, Resident
 from nlu import understand

@@ -31,7 +31,8 @@ from typing import Any
 
 from config.lexicon import KIND_LABELS
 from handlers.context import HandlerContext
-from handlers.intake.report import has_place, route_again
+from handlers.intake.report import route_again
+from handlers.places import has_place
 from handlers.timeline import Actor, ConcurrentChange, apply_action
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.sla_table import SlaTable

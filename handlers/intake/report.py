@@ -21,13 +21,14 @@ from handlers.intake.duplicates import (
     merge_into,
     split_case,
 )
+from handlers.places import has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import Route
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
-from nlu import Place, Understanding, understand
+from nlu import Understanding, understand
 
 logger = logging.getLogger(__name__)
 
@@ -37,31 +38,6 @@ class Report:
     case: Case
     reply: str
     needs_place: bool
-
-
-def place_summary(case: Case) -> str:
-    parts = [case.street, case.compound, case.address]
-    named = [p for p in parts if p]
-    if named:
-        return "".join(dict.fromkeys(named))
-    if case.place_text:
-        return case.place_text
-    if case.lat is not None and case.lng is not None:
-        return f"位置({case.lat:.5f}, {case.lng:.5f})"
-    return "地点待补充"
-
-
-def place_columns(place: Place) -> dict[str, Any]:
-    # A landmark stands in for the building when there is none (控江路1500号新华医院).
-    address = "".join(p for p in (place.road, place.building or place.poi) if p) or None
-    return {
-        "place_text": (place.text or "")[:128] or None,
-        "street": place.street,
-        "compound": place.compound,
-        "address": address[:128] if address else None,
-        "lng": place.lng,
-        "lat": place.lat,
-    }
 
 
 def dispatch_note(route: Route) -> tuple[str, dict[str, Any]]:
@@ -124,11 +100,6 @@ async def resident_splits(resident: Resident, ctx: HandlerContext) -> str:
     grid = ctx.routing.grid_by_id(case.grid_id)
     unit = await dispatch_if_possible(case, grid, ctx)
     return replies.SPLIT_DONE.format(number=case.number) + accepted_reply(case, unit)
-
-
-def has_place(case: Case) -> bool:
-    """Whether the case says where: a grid, words, a street or a point."""
-    return bool(case.grid_id or case.place_text or case.street or case.lat is not None)
 
 
 async def route_again(

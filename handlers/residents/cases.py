@@ -43,8 +43,9 @@ from handlers.intake import inbound
 from handlers.intake.content_check import CheckOutcome, TextChecker, check_words, words_of
 from handlers.intake.detail import add_attachments, add_text, set_place
 from handlers.intake.rate_limits import Limited, case_limit
-from handlers.intake.report import has_place, place_summary, report_case
+from handlers.intake.report import report_case
 from handlers.notify import CaseUpdate, notify_resident
+from handlers.places import has_place, place_summary
 from handlers.residents.media_store import media_url
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, annotate

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from handlers.digits import whole_number
-from handlers.intake.report import place_summary
+from handlers.places import place_summary
 from handlers.staff.permissions import sees_every_case
 from models import Case, CaseStatus, Grid, StaffRole, StaffUser, Unit, Worker
 from models.case_status import OPEN_STATUSES

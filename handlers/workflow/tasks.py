@@ -32,6 +32,7 @@ from typing import Any
 from handlers.clock import format_local, local
 from handlers.context import HandlerContext
 from handlers.outbox import enqueue, record_unsent
+from handlers.places import place_summary
 from handlers.timeline import ConcurrentChange
 from handlers.workflow import actions as workflow
 from models import Case, CaseStatus, IllegalTransition, OutboxMessage, Worker
@@ -197,7 +198,6 @@ def unreachable_reason(worker: Worker, ctx: HandlerContext) -> str:
 
 def task_facts(case: Case) -> list[tuple[str, str]]:
     """What the worker needs to decide: number, place and the two deadlines, in local time."""
-    from handlers.intake.report import place_summary  # report imports this module for its hooks
 
     facts = [("编号", case.number), ("地点", place_summary(case))]
     if case.sign_due_at is not None:
@@ -218,7 +218,6 @@ def task_text(case: Case) -> str:
 
 def task_card(case: Case, ctx: HandlerContext) -> dict[str, Any]:
     """The ``button_interaction`` card; the client adds ``touser`` and ``agentid``."""
-    from handlers.intake.report import place_summary
 
     urgent = "【急】" if case.urgency == "急" else ""
     card: dict[str, Any] = {

@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 import bot.intake
-from bot.app import INTAKE
 from bot.intake import IntakeService
+from bot.keys import INTAKE
 from models import Case, CaseEvent, CaseStatus, Unit
 from tests.bot.conftest import ClientFactory, Resident
 from tests.fake_llm import (

@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import INTAKE, create_app
+from bot.app import create_app
+from bot.keys import INTAKE
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district
 from handlers.followup.surveys import sweep_due_surveys

@@ -149,7 +149,7 @@ def test_title_gets_landmark_when_short() -> None:
 
 
 def test_address_column_reads_road_then_building_or_landmark() -> None:
-    from handlers.intake.report import place_columns
+    from handlers.places import place_columns
 
     def address(text: str) -> str | None:
         value: str | None = place_columns(understand(text).place)["address"]

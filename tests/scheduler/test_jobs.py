@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import SCHEDULER, create_app, create_worker_app
+from bot.app import create_app, create_worker_app
+from bot.keys import SCHEDULER
 from handlers.workflow.actions import finish_case
 from models import Resident, Survey, SurveyStatus
 from scheduler.jobs import (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import DRAINER, INTAKE
+from bot.keys import DRAINER, INTAKE
 from handlers.broadcasts.delivery import sweep_broadcasts
 from handlers.staff.accounts import create_user, issue_api_token
 from models import AuditEvent, InboundMessage, StaffUser

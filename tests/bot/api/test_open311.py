@@ -20,7 +20,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from bot.api.open311 import OPERATIONS, TOKEN_HEADER
-from bot.app import INTAKE, create_app
+from bot.app import create_app
+from bot.keys import INTAKE
 from config.taxonomy import all_paths
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district

@@ -21,7 +21,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import INTAKE, create_app
+from bot.app import create_app
+from bot.keys import INTAKE
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district
 from handlers.residents import cases as resident_cases

@@ -25,7 +25,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import INTAKE, create_app
+from bot.app import create_app
+from bot.keys import INTAKE
 from bot.wechat.signing import message_xml, signed_query
 from handlers.district.setup import load_demo_district
 from handlers.staff.accounts import create_user

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import DRAINER, INTAKE, create_app
+from bot.app import create_app
+from bot.keys import DRAINER, INTAKE
 from handlers.broadcasts.delivery import sweep_broadcasts
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district

@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import SCHEDULER, SWEEP_MONITOR, create_app
+from bot.app import create_app
+from bot.keys import SCHEDULER, SWEEP_MONITOR
 from handlers.clock import ManualClock
 from scheduler.jobs import DEADLINE_SWEEP_JOB
 from tests.conftest import make_settings

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.ops.metrics import METRICS, DatabaseSnapshot, Metrics
+from bot.keys import METRICS
+from bot.ops.metrics import DatabaseSnapshot, Metrics
 from handlers.clock import ManualClock
 from models import Case, CaseStatus, OutboxMessage, OutboxStatus
 from scheduler.monitor import SweepMonitor

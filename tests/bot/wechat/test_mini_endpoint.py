@@ -18,8 +18,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 import bot.intake
-from bot.app import DRAINER, INTAKE
 from bot.conversation_router import Outcome
+from bot.keys import DRAINER, INTAKE
 from bot.wechat.parsing import mini_dedup_key, parse_mini_message
 from bot.wechat.signing import message_xml, signature, signed_query
 from config import replies

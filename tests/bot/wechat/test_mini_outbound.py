@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from tortoise.transactions import in_transaction
 
-from bot.app import DRAINER, INTAKE, MINI_CLIENT
+from bot.keys import DRAINER, INTAKE, MINI_CLIENT
 from bot.wechat import outbox_drainer
 from bot.wechat.client import AccessTokenStore, MiniProgramClient, WeChatClient
 from bot.wechat.outbox_drainer import OutboxDrainer, account_of

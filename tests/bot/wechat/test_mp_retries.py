@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 import bot.intake
-from bot.app import DRAINER, INTAKE
 from bot.conversation_router import Outcome
+from bot.keys import DRAINER, INTAKE
 from bot.wechat.signing import message_xml, signed_query
 from config import replies
 from handlers.context import HandlerContext

@@ -169,7 +169,7 @@ async def test_malformed_and_oversized_bodies_are_refused(make_client: ClientFac
 
 
 async def dispatched_case(client: TestClient) -> Case:
-    from bot.app import INTAKE
+    from bot.keys import INTAKE
 
     intake = client.server.app[INTAKE]
     ctx = await intake.context()

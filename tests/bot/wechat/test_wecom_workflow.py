@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import DRAINER, create_app
+from bot.app import create_app
+from bot.keys import DRAINER
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district
 from handlers.workflow.actions import issue_token

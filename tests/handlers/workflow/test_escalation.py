@@ -383,7 +383,9 @@ async def test_workers_without_any_channel_are_recorded_once(db: str) -> None:
 async def test_the_app_schedules_the_sweep_with_a_fixed_id(
     db_url: str, aiohttp_client: Any
 ) -> None:
-    from bot.app import DEADLINE_SWEEP_JOB, SCHEDULER, create_app
+    from bot.app import create_app
+    from bot.keys import SCHEDULER
+    from scheduler.jobs import DEADLINE_SWEEP_JOB
 
     settings = make_settings(db_url, run_background=True, escalation_sweep_seconds=45)
     client = await aiohttp_client(create_app(settings))

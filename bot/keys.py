@@ -1,0 +1,44 @@
+"""Every typed ``web.AppKey`` of the app, in one place.
+
+Route modules read shared objects through these keys and never import ``bot.app`` (the factory
+imports them, so that would be a circle). This module imports only the types it names.
+"""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.intake import IntakeService
+from bot.ops.metrics import Metrics
+from bot.wechat.client import MiniProgramClient
+from bot.wechat.mini_endpoint import MiniEndpoint
+from bot.wechat.mp_endpoint import MpEndpoint
+from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.wecom_endpoint import WecomEndpoint
+from config.settings import Settings
+from handlers.clock import Clock
+from handlers.intake.rate_limits import RequestWindow
+from handlers.residents.media_store import MediaStore
+from scheduler.monitor import SweepMonitor
+
+# What the factory sets up for every app (``bot.app``).
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+INTAKE = web.AppKey("intake", IntakeService)
+DRAINER = web.AppKey("drainer", OutboxDrainer)
+MP_ENDPOINT = web.AppKey("mp_endpoint", MpEndpoint)
+MINI_ENDPOINT = web.AppKey("mini_endpoint", MiniEndpoint)
+WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
+RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
+# Present only when the mini-program is configured (appid and secret) and WeChat is called.
+MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)
+METRICS = web.AppKey("metrics", Metrics)
+
+# Set up by the route modules that use them.
+REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident
+MEDIA_STORE = web.AppKey("media_store", MediaStore)  # bot.api.resident
+DASHBOARD_JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)  # bot.dashboard
