@@ -1,1 +1,2 @@
-"""The edges: HTTP app, WeChat endpoints, the conversation router, outbound client, CLI."""
+"""The edges: the aiohttp app factory and its keys, the WeChat callbacks and clients, the
+conversation router, the JSON APIs, the dashboard, the command line and operations."""

@@ -1,2 +1,3 @@
-"""What people do, one module per action. Transport-free: plain inputs in, models changed,
-outgoing messages queued in the outbox, a reply text out."""
+"""What people do, grouped by domain, one module per action. Transport-free: plain inputs in,
+models changed, outgoing messages queued in the outbox. The root keeps the small shared pieces
+(clock, context, timeline, outbox, notify, places, case numbers)."""

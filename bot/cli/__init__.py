@@ -1,1 +1,1 @@
-"""bot.cli.main."""
+"""The ``jiesu`` command line (``bot.cli.main``) and its sub-commands, one module per group."""

@@ -1,1 +1,1 @@
-"""bot.ops."""
+"""Running the service: health checks, Prometheus metrics and log formatting."""

@@ -1,1 +1,2 @@
-"""handlers.district."""
+"""The district's organisation and map: loading units, grids, workers and routing rules, and the
+place names the understanding module reads."""

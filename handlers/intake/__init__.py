@@ -1,1 +1,2 @@
-"""handlers.intake."""
+"""A resident's message becomes a case or joins one: inbound bookkeeping, the report, details
+added later, duplicates, held messages, limits and the content check."""

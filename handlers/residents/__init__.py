@@ -1,1 +1,2 @@
-"""handlers.residents.records."""
+"""Residents themselves: who writes, their sessions in the mini-program, the cases they submit and
+what they may see of them, their photos, their own queries, withdrawals and consents."""

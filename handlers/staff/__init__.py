@@ -1,1 +1,1 @@
-"""handlers.staff."""
+"""Staff accounts: passwords, sessions and tokens, what each role may do, and the audit trail."""
