@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import replies
-from handlers.broadcasts import delivery as broadcast_delivery
+from handlers.broadcasts import sending
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
-from handlers.followup import surveys
+from handlers.followup import answers
 from handlers.intake import conversations, detail, held_messages, rate_limits, report
 from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
@@ -121,9 +121,7 @@ async def on_mass_job_finish(
 ) -> Outcome:
     """WeChat's counts for a mass send complete the broadcast notice's record."""
     if message.msg_id:
-        await broadcast_delivery.record_mass_job_finish(
-            message.msg_id, dict(message.extra), ctx.now
-        )
+        await sending.record_mass_job_finish(message.msg_id, dict(message.extra), ctx.now)
     return Outcome(None)
 
 
@@ -133,9 +131,7 @@ async def on_template_job_finish(
     """Whether a template message reached (or was blocked by) the resident it was sent to."""
     if message.msg_id:
         status = dict(message.extra).get("Status", "")
-        await broadcast_delivery.record_template_job_finish(
-            message.openid, message.msg_id, status, ctx.now
-        )
+        await sending.record_template_job_finish(message.openid, message.msg_id, status, ctx.now)
     return Outcome(None)
 
 
@@ -241,7 +237,7 @@ async def on_words(
         if answer is not None:
             return Outcome(answer)
         # While a survey round is open, "1" or "不满意，还是不亮" answers it (回访).
-        answer = await surveys.reply_as_answer(resident, text, ctx, menu=menu)
+        answer = await answers.reply_as_answer(resident, text, ctx, menu=menu)
         if answer is not None:
             return Outcome(answer)
         if normalise_command(text) in replies.PLEASANTRY_WORDS:

@@ -38,7 +38,7 @@ RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
 MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)
 METRICS = web.AppKey("metrics", Metrics)
 
-# Set up by the route modules that use them.
-REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident
-MEDIA_STORE = web.AppKey("media_store", MediaStore)  # bot.api.resident
+# Set up by the route modules (``add_*_routes``) whose endpoints use them.
+REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident_auth
+MEDIA_STORE = web.AppKey("media_store", MediaStore)  # bot.api.resident_photos
 DASHBOARD_JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)  # bot.dashboard

@@ -1,7 +1,7 @@
 """Broadcast notices (群发通知): what admins read about a notice's recipients, and the limits.
 
 How a notice is composed, approved and sent is in ``handlers/broadcasts/notices.py`` and
-``handlers/broadcasts/delivery.py``; the pace and WeChat's quota are settings
+``handlers/broadcasts/delivery.py`` (with ``sending.py``); the pace and WeChat's quota are settings
 (``JIESU_BROADCAST_*``, ``JIESU_MASS_SEND_*``).
 """
 

@@ -1,8 +1,9 @@
 """Satisfaction surveys (回访): what residents and staff read, and the words of an answer.
 
-Who is asked, when, and what each answer does is in ``handlers/followup/surveys.py``; the timing is
-in settings (``JIESU_SURVEY_*``). Answers are counted for 满意率 as
-(satisfied + 0.9 × basically satisfied) / valid answers; 不满意 reopens the case (重办).
+Who is asked and when is in ``handlers/followup/surveys.py``, what each answer does in
+``handlers/followup/answers.py``; the timing is in settings (``JIESU_SURVEY_*``). Answers are
+counted for 满意率 as (satisfied + 0.9 × basically satisfied) / valid answers; 不满意 reopens
+the case (重办).
 """
 
 from __future__ import annotations

@@ -48,7 +48,9 @@ from bot.keys import INTAKE
 from handlers.clock import iso
 from handlers.digits import whole_number
 from handlers.intake import held_messages
-from handlers.residents.cases import CaseClosed, PhotoProblem, case_summary
+from handlers.residents.additions import CaseClosed
+from handlers.residents.photos import PhotoProblem
+from handlers.residents.view import case_summary
 from models import Case, HeldMessage, HeldReason, HeldStatus, Resident, ResidentApp
 from nlu import mask_phone, mask_phones_in_text
 

@@ -43,17 +43,15 @@ from bot.api.openapi import (
 from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK
 from config import figures as config
-from handlers.figures.compute import (
-    DayFigures,
+from handlers.figures.compute import compute_figures
+from handlers.figures.filters import (
     FigureFilterError,
     FigureFilters,
-    Figures,
-    Rate,
-    compute_figures,
     default_period,
     resolve_filters,
 )
 from handlers.figures.hot_issues import hot_issues
+from handlers.figures.results import DayFigures, Figures, Rate
 from handlers.staff.audit import audit
 from handlers.staff.permissions import sees_every_case
 from models import Grid, Unit

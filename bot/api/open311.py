@@ -46,20 +46,15 @@ from tortoise.transactions import in_transaction
 from bot.api.openapi import Operation, Param, Response
 from bot.keys import CLOCK, INTAKE, SETTINGS
 from config import open311 as spec
-from handlers.open311.requests import (
-    Open311Error,
+from handlers.open311.clients import client_for_key
+from handlers.open311.common import Open311Error
+from handlers.open311.public import find_requests, one_request, parse_query, token_request
+from handlers.open311.requests import file_request, filed_json, parse_submission
+from handlers.open311.services import (
     check_jurisdiction,
-    client_for_key,
     discovery,
-    file_request,
-    filed_json,
-    find_requests,
-    one_request,
-    parse_query,
-    parse_submission,
     service_definition,
     service_list,
-    token_request,
 )
 from models import Open311Client
 

@@ -48,7 +48,7 @@ Schema = dict[str, Any] | type[BaseModel] | Component
 API_MODULES = (
     "bot.api.openapi",
     "bot.api.resident_contract",
-    "bot.api.worker",
+    "bot.api.worker_contract",
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",

@@ -30,60 +30,42 @@ Errors are ``{"error": {"code", "message"}}``: 400 ``invalid_json`` / ``invalid_
 A held submission (blocked sender, content check) answers 202 with ``held: true`` and a neutral
 text; residents never read why. Phones are masked; no worker's name or phone, no staff note
 reaches a resident.
+
+Here: the payloads (their module names the OpenAPI components, ``bot.api.resident_contract``),
+the endpoints and :func:`add_resident_routes`. The token check and the wrapper every endpoint runs
+in are ``bot.api.resident_auth``; uploads and ``/media`` are ``bot.api.resident_photos``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from pydantic import Field, field_validator, model_validator
 from tortoise.transactions import in_transaction
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
-from bot.keys import CLOCK, INTAKE, MEDIA_STORE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
+from bot.api.resident_auth import Signed, endpoint, now_of, refusal
+from bot.api.resident_photos import media, upload
+from bot.keys import INTAKE, MEDIA_STORE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
 from bot.wechat.client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
 from config.taxonomy import categories_by_path, is_valid_path
-from handlers.clock import format_local, iso
+from handlers.clock import iso
 from handlers.context import HandlerContext
-from handlers.followup.surveys import answer_survey
+from handlers.followup.answers import answer_survey
 from handlers.intake.content_check import TextChecker
-from handlers.intake.rate_limits import Limited, RequestWindow, upload_limit
+from handlers.intake.rate_limits import RequestWindow
+from handlers.residents import additions, follow
 from handlers.residents import cases as resident_cases
-from handlers.residents import follow
 from handlers.residents.cancel import cancel_case
-from handlers.residents.media_store import (
-    KEY_PATTERN,
-    LocalMediaStore,
-    UnsupportedType,
-    media_url,
-    store_photo,
-)
-from handlers.residents.sessions import (
-    UserDataError,
-    demo_login,
-    session_for,
-    sign_in,
-    sign_out,
-    verify_phone,
-)
-from handlers.residents.view import case_detail, me_json
-from handlers.timeline import ConcurrentChange
-from models import (
-    Case,
-    CaseStatus,
-    IllegalTransition,
-    MediaFile,
-    Resident,
-    ResidentSession,
-    Survey,
-)
+from handlers.residents.media_store import KEY_PATTERN, LocalMediaStore
+from handlers.residents.photos import PhotoProblem
+from handlers.residents.sessions import UserDataError, demo_login, sign_in, sign_out, verify_phone
+from handlers.residents.view import case_detail, me_json, summaries
+from models import Case, CaseStatus, IllegalTransition, Resident, Survey
 from models.case_status import OPEN_STATUSES, RESIDENT_CANCELLABLE
 from nlu import mask_phone
 
@@ -93,7 +75,6 @@ PREFIX = "/api/resident"
 MEDIA_PATH = "/media/{key}"
 # jscode2session's answers for a code that is not (or no longer) good.
 BAD_CODE_ERRCODES = frozenset({40029, 40163, 40226})
-READ_CHUNK = 64 * 1024
 
 
 # Payloads
@@ -186,75 +167,11 @@ class EmptyIn(Payload):
     pass
 
 
-# Sessions and the call around every endpoint
-
-
-@dataclass(frozen=True)
-class Signed:
-    session: ResidentSession
-    resident: Resident
-
-
-class Limit(ApiError):
-    """A 429 with ``Retry-After``."""
-
-    def __init__(self, limited: Limited, now: datetime, message: str) -> None:
-        super().__init__(429, "rate_limited", message)
-        self.retry_after = limited.retry_after(now)
-
-
-def now_of(request: web.Request) -> datetime:
-    return request.app[CLOCK].now()
+# What every endpoint may ask of its request (signing in and the wrapper: bot.api.resident_auth)
 
 
 async def context(request: web.Request) -> HandlerContext:
     return await request.app[INTAKE].context()
-
-
-async def authenticate(request: web.Request) -> Signed:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", texts.NO_TOKEN)
-    found = await session_for(token.strip(), now_of(request), request.app[SETTINGS])
-    if found is None:
-        raise ApiError(401, "unauthorized", texts.BAD_TOKEN)
-    return Signed(*found)
-
-
-def refusal(error: ApiError) -> web.Response:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Limit) else None
-    return error_response(error.status, error.code, error.message, headers=headers, **error.extra)
-
-
-Handler = Callable[[web.Request, Signed], Awaitable[web.Response]]
-
-
-def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Authenticate, count the call, run, and turn every refusal into its JSON error."""
-
-    async def run(request: web.Request) -> web.Response:
-        try:
-            signed = await authenticate(request)
-            now = now_of(request)
-            limited = request.app[REQUEST_WINDOW].hit(signed.resident.id, now)
-            if limited is not None:
-                seconds = limited.retry_after(now)
-                raise Limit(limited, now, texts.TOO_MANY_REQUESTS.format(seconds=seconds))
-            return await handler(request, signed)
-        except ApiError as error:
-            return refusal(error)
-        except resident_cases.PhotoProblem as problem:
-            return error_response(
-                400, "invalid_request", texts.PHOTO_NOT_YOURS.format(key=problem.key)
-            )
-        except resident_cases.RateLimited as refused:
-            limit = refused.limited
-            return refusal(Limit(limit, now_of(request), limit.describe(texts.CASES_LIMITED)))
-        except ConcurrentChange:
-            return error_response(409, "concurrent_change", "诉求刚被更新，请刷新后重试")
-
-    return run
 
 
 def checker_of(request: web.Request) -> TextChecker | None:
@@ -372,94 +289,6 @@ async def subscriptions(request: web.Request, signed: Signed) -> web.Response:
     return web.json_response({"consents": dict(signed.resident.consent_subscribe or {})})
 
 
-# Endpoints: photos
-
-
-async def _read_file(request: web.Request, limit: int) -> bytes:
-    """The bytes of the multipart field ``file``, refusing them past ``limit`` (nothing kept)."""
-    if not request.content_type.startswith("multipart/"):
-        raise ApiError(400, "invalid_upload", texts.UPLOAD_MALFORMED)
-    too_big = ApiError(
-        413, "too_large", texts.UPLOAD_TOO_LARGE.format(limit=f"{limit / 1024 / 1024:.1f} MB")
-    )
-    if request.content_length is not None and (
-        request.content_length > limit + texts.UPLOAD_OVERHEAD_BYTES
-    ):
-        raise too_big
-    try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.name != "file":
-                await part.release()
-                continue
-            data = bytearray()
-            while chunk := await part.read_chunk(READ_CHUNK):
-                data.extend(chunk)
-                if len(data) > limit:
-                    raise too_big
-            if not data:
-                raise ApiError(400, "invalid_upload", texts.UPLOAD_EMPTY)
-            return bytes(data)
-    except ApiError:
-        raise
-    except (ValueError, RuntimeError, AssertionError, LookupError, UnicodeError) as exc:
-        logger.info("malformed upload: %s", type(exc).__name__)
-        raise ApiError(400, "invalid_upload", texts.UPLOAD_MALFORMED) from None
-    raise ApiError(400, "invalid_upload", texts.UPLOAD_MALFORMED)
-
-
-async def upload(request: web.Request, signed: Signed) -> web.Response:
-    settings = request.app[SETTINGS]
-    now = now_of(request)
-    resident = signed.resident
-    limited = await upload_limit("resident", resident.id, now, texts.UPLOADS_PER_HOUR)
-    if limited is not None:
-        raise Limit(limited, now, texts.TOO_MANY_UPLOADS.format(until=format_local(limited.until)))
-    data = await _read_file(request, settings.upload_max_bytes)
-    try:
-        row = await store_photo(
-            request.app[MEDIA_STORE],
-            data,
-            owner_type="resident",
-            owner_id=resident.id,
-            now=now,
-            settings=settings,
-        )
-    except UnsupportedType:
-        types = "、".join(t.removeprefix("image/").upper() for t in settings.upload_types)
-        raise ApiError(
-            415, "unsupported_type", texts.UPLOAD_WRONG_TYPE.format(types=types)
-        ) from None
-    return web.json_response(
-        {
-            "key": row.key,
-            "url": media_url(settings, row.key),
-            "content_type": row.content_type,
-            "size": row.size,
-        },
-        status=201,
-    )
-
-
-async def media(request: web.Request) -> web.Response:
-    """A photo by its key: the key is the capability, so nothing else is asked."""
-    key = request.match_info["key"]
-    row = await MediaFile.get_or_none(key=key) if KEY_PATTERN.match(key) else None
-    store = request.app[MEDIA_STORE]
-    data = await store.read(row.path) if row is not None and row.storage == store.name else None
-    if row is None or data is None:
-        return error_response(404, "not_found", texts.MEDIA_NOT_FOUND)
-    return web.Response(
-        body=data,
-        content_type=row.content_type,
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=86400",
-            "Content-Disposition": "inline",
-        },
-    )
-
-
 # Endpoints: cases
 
 
@@ -479,7 +308,7 @@ async def submit(request: web.Request, signed: Signed) -> web.Response:
         )
     except resident_cases.SubmissionBusy:
         raise ApiError(409, "in_progress", texts.BUSY) from None
-    except (resident_cases.PhotoProblem, resident_cases.RateLimited):
+    except (PhotoProblem, resident_cases.RateLimited):
         raise
     except Exception:
         # Logged and kept by the handler: the same request_id runs it again.
@@ -500,7 +329,7 @@ async def my_cases(request: web.Request, signed: Signed) -> web.Response:
     cases = await query.order_by("-created_at", "-id").offset((page - 1) * size).limit(size)
     return web.json_response(
         {
-            "cases": await resident_cases.summaries(cases),
+            "cases": await summaries(cases),
             "page": page,
             "page_size": size,
             "total": total,
@@ -517,7 +346,7 @@ async def one_case(request: web.Request, signed: Signed) -> web.Response:
 async def add_info(request: web.Request, signed: Signed) -> web.Response:
     body = await read_payload(request, InfoIn)
     case = await own_case(request, signed.resident)
-    addition = resident_cases.Addition(
+    addition = additions.Addition(
         text=body.text,
         photos=tuple(dict.fromkeys(body.photos)),
         lng=body.location.lng if body.location else None,
@@ -525,7 +354,7 @@ async def add_info(request: web.Request, signed: Signed) -> web.Response:
         address=body.location.address if body.location else None,
     )
     try:
-        reply, held = await resident_cases.add_to_case(
+        reply, held = await additions.add_to_case(
             case,
             signed.resident,
             addition,
@@ -533,7 +362,7 @@ async def add_info(request: web.Request, signed: Signed) -> web.Response:
             checker_of(request),
             held_reply=replies.HELD_RECEIVED,
         )
-    except resident_cases.CaseClosed:
+    except additions.CaseClosed:
         status = CaseStatus(case.status)
         raise ApiError(
             409, "conflict", texts.CASE_CLOSED.format(number=case.number, status=status.label)

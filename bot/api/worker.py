@@ -27,48 +27,37 @@ extension``, and for supervisors and unit heads ``GET extensions?status=pending`
 Deadlines are judged against the app's clock, and "today" is the day in Asia/Shanghai.
 The resident's phone, and phone numbers in their words, are masked until the case is signed
 (签收) and then shown only to those who may handle the case.
+
+The JSON the answers are made of is built in ``bot.api.worker_views``; the API's part of the
+OpenAPI contract is ``bot.api.worker_contract``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import ConfigDict, Field, model_validator
-from tortoise.expressions import Q
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
-from bot.api.openapi import (
-    BOOLEAN,
-    CASE_BASICS,
-    DATETIME,
-    INTEGER,
-    NAMED,
-    NUMBER,
-    NUMBER_PARAM,
-    STRING,
-    Component,
-    Operation,
-    Param,
-    Response,
-    array,
-    error,
-    nullable,
-    obj,
-    one_of_values,
-    too_large,
-    unauthorized,
+from bot.api.worker_views import (
+    WORKER_ACTIONS,
+    case_detail,
+    case_summary,
+    due_today_filter,
+    extension_json,
+    overdue_filter,
+    scope_filter,
 )
 from bot.keys import CLOCK, INTAKE
-from handlers.clock import LOCAL_TZ, iso, local
+from handlers.clock import iso
 from handlers.context import HandlerContext
 from handlers.timeline import ConcurrentChange
 from handlers.workflow.actions import (
     DECIDERS,
-    HANDLING,
     MAX_ATTACHMENTS,
     MAX_EXTENSION_HOURS,
     MAX_TEXT,
@@ -79,7 +68,6 @@ from handlers.workflow.actions import (
     decide_extension,
     finish_case,
     may_decide,
-    may_handle,
     may_see,
     record_contact,
     request_extension,
@@ -87,10 +75,9 @@ from handlers.workflow.actions import (
     sign_case,
     worker_for_token,
 )
-from handlers.workflow.search import case_basics, is_overdue, related_names
+from handlers.workflow.search import related_names
 from models import (
     Case,
-    CaseAction,
     CaseEvent,
     CaseStatus,
     ExtensionRequest,
@@ -102,7 +89,6 @@ from models import (
     WorkerRole,
 )
 from models.case_status import OPEN_STATUSES, allowed_actions
-from nlu import mask_phone, mask_phones_in_text
 
 logger = logging.getLogger(__name__)
 
@@ -110,17 +96,6 @@ PREFIX = "/api/worker"
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
 FORBIDDEN_MESSAGE = "您无权查看或办理此诉求"
-WORKER_ACTIONS = (
-    CaseAction.SIGN,
-    CaseAction.CONTACT,
-    CaseAction.PROGRESS,
-    CaseAction.FINISH,
-    CaseAction.RETURN,
-)
-# Event data shown to workers; anything else (e.g. what an LLM changed) stays inside.
-SHOWN_EVENT_DATA = frozenset(
-    {"attachments", "method", "first", "reason", "result", "hours", "old", "new", "kind", "unit"}
-)
 
 
 # Payloads
@@ -253,184 +228,6 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
             return error_response(409, "conflict", str(error))
 
     return run
-
-
-# What workers read
-
-
-def next_deadline(case: Case) -> tuple[str, datetime] | None:
-    """The deadline the case is working towards now: sign, first contact or completion."""
-    status = CaseStatus(case.status)
-    if status not in OPEN_STATUSES:
-        return None
-    if status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED) and case.sign_due_at is not None:
-        return "sign", case.sign_due_at
-    if case.first_contact_at is None and case.first_contact_due_at is not None:
-        return "first_contact", case.first_contact_due_at
-    if case.completion_due_at is not None:
-        return "completion", case.completion_due_at
-    return None
-
-
-def local_day(now: datetime) -> tuple[datetime, datetime]:
-    day = local(now).date()
-    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
-    return start, start + timedelta(days=1)
-
-
-def overdue_filter(now: datetime) -> Q:
-    return _deadline_filter({"lt": now})
-
-
-def due_today_filter(now: datetime) -> Q:
-    start, end = local_day(now)
-    return _deadline_filter({"gte": start, "lt": end})
-
-
-def _deadline_filter(bounds: dict[str, datetime]) -> Q:
-    """Open cases with a deadline they have not met yet within ``bounds``."""
-
-    def within(column: str) -> dict[str, Any]:
-        return {f"{column}__{op}": value for op, value in bounds.items()}
-
-    unsigned = [CaseStatus.ACCEPTED.value, CaseStatus.DISPATCHED.value]
-    open_values = [s.value for s in OPEN_STATUSES]
-    return (
-        Q(status__in=unsigned, **within("sign_due_at"))
-        | Q(status__in=open_values, first_contact_at__isnull=True, **within("first_contact_due_at"))
-        | Q(status__in=open_values, **within("completion_due_at"))
-    )
-
-
-def scope_filter(worker: Worker) -> Q | None:
-    """The cases ``worker`` may see, as a query (None: every case); mirrors ``may_see``."""
-    if worker.role == WorkerRole.DISPATCHER:
-        return None
-    scope = Q(worker_id=worker.id)
-    if worker.unit_id is not None:
-        scope |= Q(unit_id=worker.unit_id)
-    if worker.role == WorkerRole.GRID_WORKER and worker.grid_id is not None:
-        scope |= Q(grid_id=worker.grid_id)
-    return scope
-
-
-def case_summary(
-    case: Case,
-    now: datetime,
-    units: dict[int, Unit],
-    grids: dict[int, Grid],
-    workers: dict[int, Worker],
-) -> dict[str, Any]:
-    upcoming = next_deadline(case)
-    return {
-        **case_basics(case, units, grids, workers),
-        "returned_count": case.returned_count,
-        "created_at": iso(case.created_at),
-        "sign_due_at": iso(case.sign_due_at),
-        "first_contact_due_at": iso(case.first_contact_due_at),
-        "completion_due_at": iso(case.completion_due_at),
-        "next_deadline": {"kind": upcoming[0], "at": iso(upcoming[1])} if upcoming else None,
-        "overdue": is_overdue(case, now),
-    }
-
-
-def shows_contact(worker: Worker, case: Case) -> bool:
-    """The resident's phone: only once the case is signed, and only to whoever handles it."""
-    if case.signed_at is None:
-        return False
-    return worker.role == WorkerRole.DISPATCHER or may_handle(worker, case)
-
-
-def event_json(event: CaseEvent, reveal: bool, workers: dict[int, Worker]) -> dict[str, Any]:
-    data = {k: v for k, v in (event.data or {}).items() if k in SHOWN_EVENT_DATA}
-    actor = event.actor_type
-    if event.actor_type == "worker" and event.actor_id.isdigit():
-        person = workers.get(int(event.actor_id))
-        actor = person.name if person else "工作人员"
-    elif event.actor_type == "resident":
-        actor = "居民"
-    elif event.actor_type == "system":
-        actor = "系统"
-    try:
-        label = CaseAction(event.action).label
-    except ValueError:
-        label = event.action
-    return {
-        "id": event.id,
-        "at": iso(event.at),
-        "action": event.action,
-        "action_label": label,
-        "actor_type": event.actor_type,
-        "actor": actor,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "note": event.note if reveal else mask_phones_in_text(event.note),
-        "data": data,
-    }
-
-
-def actions_for(worker: Worker, case: Case) -> list[str]:
-    if not may_handle(worker, case):
-        return []
-    status = CaseStatus(case.status)
-    actions = [a.value for a in allowed_actions(status) if a in WORKER_ACTIONS]
-    if status in HANDLING:
-        actions.append("extension")
-    return actions
-
-
-async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, Any]:
-    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
-    actor_ids = {
-        int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
-    }
-    units, grids, workers = await related_names([case])
-    for person in await Worker.filter(id__in=actor_ids) if actor_ids else []:
-        workers[person.id] = person
-    reveal = shows_contact(worker, case)
-    phone = case.contact_phone
-    pending = await ExtensionRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
-    detail = case_summary(case, now, units, grids, workers)
-    detail.update(
-        {
-            "text": case.text if reveal else mask_phones_in_text(case.text),
-            "attachments": case.attachments,
-            "contact_phone": (phone if reveal else mask_phone(phone)) if phone else None,
-            "contact_phone_masked": bool(phone) and not reveal,
-            "address": case.address,
-            "street": case.street,
-            "compound": case.compound,
-            "lng": case.lng,
-            "lat": case.lat,
-            "dispatched_at": iso(case.dispatched_at),
-            "signed_at": iso(case.signed_at),
-            "first_contact_at": iso(case.first_contact_at),
-            "completed_at": iso(case.completed_at),
-            "result": case.result,
-            "result_attachments": case.result_attachments,
-            "pending_extension": extension_json(pending) if pending else None,
-            "actions": actions_for(worker, case),
-            "timeline": [event_json(e, reveal, workers) for e in events],
-        }
-    )
-    return detail
-
-
-def extension_json(request: ExtensionRequest, number: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": request.id,
-        "hours": request.hours,
-        "reason": request.reason,
-        "status": ExtensionStatus(request.status).value,
-        "worker_id": request.worker_id,
-        "created_at": iso(request.created_at),
-        "decided_by": request.decided_by_id,
-        "decided_at": iso(request.decided_at),
-        "note": request.note,
-    }
-    if number is not None:
-        body["case"] = number
-    return body
 
 
 # Endpoints
@@ -629,273 +426,6 @@ async def decide(request: web.Request, worker: Worker) -> web.Response:
             "completion_due_at": iso(case.completion_due_at),
         }
     )
-
-
-# The contract (bot.api.openapi)
-
-WORKER_CASE = Component(
-    "WorkerCase",
-    obj(
-        {
-            **CASE_BASICS,
-            "returned_count": INTEGER,
-            "created_at": DATETIME,
-            "sign_due_at": nullable(DATETIME),
-            "first_contact_due_at": nullable(DATETIME),
-            "completion_due_at": nullable(DATETIME),
-            "next_deadline": nullable(
-                obj(
-                    {"kind": one_of_values(["sign", "first_contact", "completion"]), "at": DATETIME}
-                )
-            ),
-            "overdue": BOOLEAN,
-        }
-    ),
-)
-EXTENSION = Component(
-    "WorkerExtension",
-    obj(
-        {
-            "id": INTEGER,
-            "hours": INTEGER,
-            "reason": STRING,
-            "status": one_of_values(s.value for s in ExtensionStatus),
-            "worker_id": INTEGER,
-            "created_at": DATETIME,
-            "decided_by": nullable(INTEGER),
-            "decided_at": nullable(DATETIME),
-            "note": STRING,
-        },
-        {"case": STRING},
-    ),
-)
-TIMELINE_EVENT = obj(
-    {
-        "id": INTEGER,
-        "at": DATETIME,
-        "action": STRING,
-        "action_label": STRING,
-        "actor_type": STRING,
-        "actor": STRING,
-        "from_status": nullable(STRING),
-        "to_status": nullable(STRING),
-        "note": STRING,
-        "data": {"type": "object"},
-    }
-)
-WORKER_CASE_DETAIL = Component(
-    "WorkerCaseDetail",
-    {
-        "allOf": [
-            WORKER_CASE,
-            obj(
-                {
-                    "text": STRING,
-                    "attachments": array({"type": "object"}),
-                    "contact_phone": nullable(STRING),
-                    "contact_phone_masked": BOOLEAN,
-                    "address": nullable(STRING),
-                    "street": nullable(STRING),
-                    "compound": nullable(STRING),
-                    "lng": nullable(NUMBER),
-                    "lat": nullable(NUMBER),
-                    "dispatched_at": nullable(DATETIME),
-                    "signed_at": nullable(DATETIME),
-                    "first_contact_at": nullable(DATETIME),
-                    "completed_at": nullable(DATETIME),
-                    "result": STRING,
-                    "result_attachments": array({"type": "object"}),
-                    "pending_extension": nullable(EXTENSION),
-                    "actions": array(
-                        one_of_values([*(a.value for a in WORKER_ACTIONS), "extension"])
-                    ),
-                    "timeline": array(TIMELINE_EVENT),
-                }
-            ),
-        ]
-    },
-)
-ACTED = obj(
-    {
-        "event": obj({"id": INTEGER, "action": STRING}),
-        "case": nullable(WORKER_CASE_DETAIL),
-    }
-)
-_AUTH = ("workerToken",)
-_TAG = "worker"
-_401 = unauthorized("no token, an unknown or revoked one, or an inactive worker")
-_403 = error("the worker may not see or do this; an unknown case number gets the same answer")
-_404 = error("dispatchers only: no case has this number")
-_BAD_BODY = error("invalid_json, invalid_payload (with problems) or invalid_request")
-_409 = error(
-    "illegal_transition (the message says what is possible now), concurrent_change, conflict"
-)
-_ACTION_RESPONSES = {
-    200: Response(
-        "the event recorded, and the case as the worker now sees it (null: no more)", ACTED
-    ),
-    400: _BAD_BODY,
-    401: _401,
-    403: _403,
-    404: _404,
-    409: _409,
-    413: too_large(),
-}
-
-
-def _action(name: str, summary: str, body: type[Payload], required: bool = True) -> Operation:
-    return Operation(
-        "POST",
-        f"{PREFIX}/cases/{{number}}/{name}",
-        summary,
-        _TAG,
-        _ACTION_RESPONSES,
-        auth=_AUTH,
-        params=(NUMBER_PARAM,),
-        body=body,
-        body_required=required,
-    )
-
-
-_FLAG = {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no"]}
-OPERATIONS: tuple[Operation, ...] = (
-    Operation(
-        "GET",
-        f"{PREFIX}/me",
-        "Who the token belongs to",
-        _TAG,
-        {
-            200: Response(
-                "the worker",
-                obj(
-                    {
-                        "id": INTEGER,
-                        "name": STRING,
-                        "role": one_of_values(r.value for r in WorkerRole),
-                        "unit": NAMED,
-                        "grid": NAMED,
-                    }
-                ),
-            ),
-            401: _401,
-        },
-        auth=_AUTH,
-    ),
-    Operation(
-        "GET",
-        f"{PREFIX}/tasks",
-        "The cases the worker may see, by completion deadline, 20 a page",
-        _TAG,
-        {
-            200: Response(
-                "one page of tasks",
-                obj(
-                    {
-                        "tasks": array(WORKER_CASE),
-                        "page": INTEGER,
-                        "page_size": INTEGER,
-                        "total": INTEGER,
-                        "has_more": BOOLEAN,
-                    }
-                ),
-            ),
-            400: error("invalid_request: an unknown status, a bad flag or page"),
-            401: _401,
-        },
-        auth=_AUTH,
-        params=(
-            Param(
-                "status",
-                "query",
-                STRING,
-                description="comma list of statuses, `open` or `all`; default: theirs to work on",
-            ),
-            Param(
-                "overdue", "query", _FLAG, description="only cases with an unmet deadline passed"
-            ),
-            Param("due_today", "query", _FLAG, description="only cases with a deadline today"),
-            Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
-        ),
-    ),
-    Operation(
-        "GET",
-        f"{PREFIX}/cases/{{number}}",
-        "A case with its timeline and the actions the worker may take now",
-        _TAG,
-        {200: Response("the case", WORKER_CASE_DETAIL), 401: _401, 403: _403, 404: _404},
-        auth=_AUTH,
-        params=(NUMBER_PARAM,),
-    ),
-    _action("sign", "签收: take the case on", EmptyIn, required=False),
-    _action("contact", "先行联系: the first contact with the resident", ContactIn),
-    _action("progress", "A progress note, with photos", ProgressIn),
-    _action("finish", "办结: the result, with photos", FinishIn),
-    _action("return", "退单: a wrongly routed case goes back to the dispatcher", ReturnIn),
-    Operation(
-        "POST",
-        f"{PREFIX}/cases/{{number}}/extension",
-        "延期申请: ask for more time",
-        _TAG,
-        {
-            201: Response("the request, pending", obj({"extension": EXTENSION})),
-            400: _BAD_BODY,
-            401: _401,
-            403: _403,
-            404: _404,
-            409: _409,
-            413: too_large(),
-        },
-        auth=_AUTH,
-        params=(NUMBER_PARAM,),
-        body=ExtensionIn,
-    ),
-    Operation(
-        "GET",
-        f"{PREFIX}/extensions",
-        "Extension requests: a unit's for its deciders, one's own for the others",
-        _TAG,
-        {
-            200: Response("at most 200, oldest first", obj({"extensions": array(EXTENSION)})),
-            400: error("invalid_request: an unknown status"),
-            401: _401,
-        },
-        auth=_AUTH,
-        params=(
-            Param(
-                "status",
-                "query",
-                {"type": "string", "enum": [*(s.value for s in ExtensionStatus), "all"]},
-                description="default: pending",
-            ),
-        ),
-    ),
-    Operation(
-        "POST",
-        f"{PREFIX}/extensions/{{id}}/decide",
-        "Approve or refuse an extension request (supervisors and unit heads)",
-        _TAG,
-        {
-            200: Response(
-                "the decision and the case's completion deadline now",
-                obj(
-                    {
-                        "event": obj({"id": INTEGER, "action": STRING}),
-                        "extension": EXTENSION,
-                        "completion_due_at": nullable(DATETIME),
-                    }
-                ),
-            ),
-            400: _BAD_BODY,
-            401: _401,
-            403: error("not the worker's to decide; an unknown id gets the same answer"),
-            409: _409,
-            413: too_large(),
-        },
-        auth=_AUTH,
-        params=(Param("id", "path", {"type": "integer", "minimum": 1}),),
-        body=DecideIn,
-    ),
-)
 
 
 def add_worker_routes(app: web.Application) -> None:

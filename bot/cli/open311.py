@@ -19,7 +19,7 @@ from handlers.clock import SystemClock
 
 async def _add(settings: Settings, name: str) -> str:
     from bot.cli.users import cli_actor
-    from handlers.open311.requests import create_client
+    from handlers.open311.clients import create_client
     from handlers.staff.audit import audit
     from models.database import migrate, orm
 
@@ -39,7 +39,7 @@ async def _add(settings: Settings, name: str) -> str:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.open311.requests import ClientError
+    from handlers.open311.clients import ClientError
 
     try:
         key = asyncio.run(_add(settings, args.name))
@@ -55,7 +55,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _list(settings: Settings) -> list[dict[str, Any]]:
-    from handlers.open311.requests import client_summaries
+    from handlers.open311.clients import client_summaries
     from models.database import migrate, orm
 
     await migrate(settings.database_url)
@@ -83,7 +83,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 async def _revoke(settings: Settings, name: str) -> bool:
     """Revoke the client; whether it was active until now."""
     from bot.cli.users import cli_actor
-    from handlers.open311.requests import revoke_client
+    from handlers.open311.clients import revoke_client
     from handlers.staff.audit import audit
     from models.database import migrate, orm
 
@@ -104,7 +104,7 @@ async def _revoke(settings: Settings, name: str) -> bool:
 
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.open311.requests import ClientError
+    from handlers.open311.clients import ClientError
 
     try:
         was_active = asyncio.run(_revoke(settings, args.name))

@@ -21,16 +21,9 @@ from bot.keys import CLOCK
 from config import figures as targets
 from config.taxonomy import first_level_names
 from handlers.clock import local
-from handlers.figures.compute import (
-    DayFigures,
-    FigureFilterError,
-    Figures,
-    Rate,
-    compute_figures,
-    default_period,
-    empty_rate,
-    resolve_filters,
-)
+from handlers.figures.compute import compute_figures
+from handlers.figures.filters import FigureFilterError, default_period, resolve_filters
+from handlers.figures.results import DayFigures, Figures, Rate, empty_rate
 from handlers.staff.permissions import can, sees_every_case
 from handlers.workflow.search import overdue_q, scope_of
 from models import Case, ExtensionRequest, ExtensionStatus, Grid, StaffUser, Unit

@@ -31,7 +31,6 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot.api.openapi import Operation, Param, Response
-from bot.wechat.mp_endpoint import Refused, SignedEndpoint
 from bot.wechat.parsing import (
     BadMessage,
     decode_text,
@@ -39,6 +38,7 @@ from bot.wechat.parsing import (
     parse_mini_fields,
     parse_mini_message,
 )
+from bot.wechat.signed_endpoint import Refused, SignedEndpoint
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ The mini-program's rows (``mini_custom``, ``mini_subscribe``) go through its own
 own token; without one (not configured) they fail at once saying what to set.
 
 Rows of a broadcast notice (purpose ``notice``) are checked with
-:mod:`handlers.broadcasts.delivery` just before their send (a cancelled notice sends nothing
+:mod:`handlers.broadcasts.sending` just before their send (a cancelled notice sends nothing
 more; an attempt that may have reached WeChat is resent only where WeChat or WeCom recognise a
 repeat) and their result is recorded on the notice's delivery rows in the same transaction as
 on the outbox row.
@@ -38,7 +38,7 @@ from tortoise.transactions import in_transaction
 from bot.wechat.client import MiniProgramClient, WeChatApiError, WeChatClient, WeChatUnavailable
 from bot.wechat.wecom_client import WeComClient
 from config.settings import Settings
-from handlers.broadcasts import delivery as notices
+from handlers.broadcasts import sending as notices
 from handlers.broadcasts.rules import MASS_API_KEY
 from handlers.clock import Clock
 from handlers.workflow.tasks import UPDATE_CARD

@@ -31,8 +31,8 @@ from wechatpy.work.crypto import PrpCrypto
 from wechatpy.work.exceptions import InvalidCorpIdException
 
 from bot.intake import IntakeService
-from bot.wechat.mp_endpoint import Refused, too_large
 from bot.wechat.parsing import MAX_FIELD_CHARS, BadMessage, decode_body, parse_xml_fields
+from bot.wechat.signed_endpoint import Refused, too_large
 from bot.wechat.signing import signature
 from config.settings import Settings
 from handlers.digits import whole_number

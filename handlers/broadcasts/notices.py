@@ -16,7 +16,8 @@ Anything not done yet can be cancelled; a notice that is sending stops what has 
   audience as the fan-out will (``handlers.broadcasts.audience``), and keep on the notice what
   WeChat's monthly mass-send quota will cut (``quota_warning``), so the admin knows before
   sending who will be skipped.
-- Sending, its crash safety and WeChat's reports are in ``handlers.broadcasts.delivery``.
+- Sending and its crash safety are in ``handlers.broadcasts.delivery``; the checks around each
+  send and WeChat's reports afterwards in ``handlers.broadcasts.sending``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""回访: who is asked whether they are satisfied, when, and what each answer does to the case.
+"""回访: who is asked whether they are satisfied, and when; reminders, and rounds that close
+unanswered. What each answer does to the case is in ``handlers.followup.answers``.
 
 One :class:`models.Survey` row per round: a round is scheduled in the transaction of 办结
 (:func:`schedule_survey`), and a case reopened by 不满意 gets its next round at its next 办结.
@@ -18,16 +19,6 @@ steps, each a range scan on an (status, due time) index and a claim by condition
 
 Times the resident would get a message at night are moved to the next morning.
 
-Answers (:func:`answer_survey`) come from a reply (1/2/3, 满意/基本满意/不满意 and free words,
-read by :mod:`nlu.satisfaction`), from the survey's menu, or from the mini-program:
-
-- 满意 / 基本满意: the round is answered and the case 已回访.
-- 不满意: the case reopens (重办) with the unit that owned it and a fresh completion deadline;
-  its worker and the unit's supervisors are told. A second 不满意 on the same case also gives
-  the unit's supervisors (else its head) a field-visit task (四不两直) and flags the case 督办.
-- An answer after the round closed (within ``survey_late_answer_days``) is kept on the round
-  (``late``) and on the timeline, and acknowledged; it changes nothing else.
-
 Each claim is one short transaction with the messages it causes (outbox rows with a dedup key per
 round and step), so several processes can sweep at once and a crash loses or doubles nothing.
 """
@@ -45,15 +36,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from config import surveys as texts
-from config.settings import Settings
 from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.digits import whole_number
 from handlers.followup.schedule import quiet_adjusted
 from handlers.notify import CaseUpdate, has_unfollowed, notify_resident
 from handlers.timeline import Actor, ConcurrentChange, annotate, apply_action
-from handlers.workflow.actions import reopen_case
-from handlers.workflow.tasks import notify_worker
 from models import (
     Case,
     CaseAction,
@@ -62,18 +50,12 @@ from models import (
     Resident,
     ResidentApp,
     Survey,
-    SurveyAnswer,
     SurveyStatus,
-    Unit,
-    Worker,
-    WorkerRole,
 )
-from nlu.satisfaction import SatisfactionReading, read_satisfaction
 
 logger = logging.getLogger(__name__)
 
 OPEN_ROUND = (SurveyStatus.SENT, SurveyStatus.REMINDED)
-ANSWERABLE = (*OPEN_ROUND, SurveyStatus.SCHEDULED, SurveyStatus.UNREACHABLE, SurveyStatus.SKIPPED)
 TITLE_LIMIT = 20
 RESULT_LIMIT = 60
 
@@ -86,7 +68,8 @@ SKIP_UNFOLLOWED = "居民已取消关注"
 # Asking
 
 
-def _title(case: Case) -> str:
+def short_title(case: Case) -> str:
+    """The case's title on one line, cut to fit a survey (and the staff told of an answer)."""
     title = " ".join((case.title or case.text or "").split())
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
 
@@ -117,7 +100,7 @@ def menu_payload(survey: Survey, case: Case) -> dict[str, Any]:
         "msgtype": "msgmenu",
         "msgmenu": {
             "head_content": texts.MENU_HEAD.format(
-                number=case.number, title=_title(case), result=_result(case)
+                number=case.number, title=short_title(case), result=_result(case)
             ),
             "list": [
                 {"id": menu_id(survey.id, answer), "content": label}
@@ -239,7 +222,9 @@ async def _ask(survey: Survey, ctx: HandlerContext, result: FollowupResult) -> N
             reminder_due_at=reminder if reminder < closes else None,
             closes_at=closes,
         )
-        text = texts.QUESTION.format(number=case.number, title=_title(case), result=_result(case))
+        text = texts.QUESTION.format(
+            number=case.number, title=short_title(case), result=_result(case)
+        )
         row = await notify_resident(
             resident,
             text,
@@ -296,7 +281,7 @@ async def _remind(survey: Survey, ctx: HandlerContext, result: FollowupResult) -
         closes = format_local(survey.closes_at) if survey.closes_at else "近日"
         await notify_resident(
             resident,
-            texts.REMINDER.format(number=case.number, title=_title(case), closes=closes),
+            texts.REMINDER.format(number=case.number, title=short_title(case), closes=closes),
             now,
             purpose="survey_reminder",
             case_id=case.id,
@@ -382,220 +367,3 @@ async def sweep_due_surveys(ctx: HandlerContext, *, batch: int = 200) -> Followu
                 )
                 result.failed += 1
     return result
-
-
-# Answers
-
-
-async def open_round_for(resident: Resident, now: datetime, settings: Settings) -> Survey | None:
-    """The round a reply from ``resident`` would answer: the newest open one, else the newest
-    round that closed unanswered recently (a late answer is kept)."""
-    survey = (
-        await Survey.filter(resident_id=resident.id, status__in=list(OPEN_ROUND))
-        .order_by("-sent_at", "-id")
-        .first()
-    )
-    if survey is not None:
-        return survey
-    since = (
-        now
-        - timedelta(hours=settings.survey_close_hours)
-        - timedelta(days=settings.survey_late_answer_days)
-    )
-    return (
-        await Survey.filter(
-            resident_id=resident.id,
-            status=SurveyStatus.UNRATED,
-            answer__isnull=True,
-            sent_at__gte=since,
-        )
-        .order_by("-sent_at", "-id")
-        .first()
-    )
-
-
-async def _unit_name(case: Case) -> str:
-    unit = await Unit.get_or_none(id=case.unit_id) if case.unit_id is not None else None
-    return unit.name if unit is not None else "承办单位"
-
-
-async def _unit_people(case: Case, roles: Sequence[WorkerRole]) -> list[Worker]:
-    if case.unit_id is None:
-        return []
-    return await Worker.filter(unit_id=case.unit_id, role__in=list(roles), active=True).order_by(
-        "id"
-    )
-
-
-async def _tell_staff(
-    case: Case, people: Sequence[Worker], text: str, key: str, ctx: HandlerContext, purpose: str
-) -> int:
-    told = 0
-    seen: set[int] = set()
-    for worker in people:
-        if worker.id in seen:
-            continue
-        seen.add(worker.id)
-        await notify_worker(
-            worker, text, ctx, purpose=purpose, case_id=case.id, dedup_key=f"{key}:{worker.id}"
-        )
-        told += 1
-    return told
-
-
-async def _reopen(
-    survey: Survey, case: Case, comment: str, actor: Actor, ctx: HandlerContext
-) -> str:
-    """不满意: 重办, the unit told; a second 不满意 also sends a supervisor to look (四不两直)."""
-    comment_text = comment or texts.NO_COMMENT
-    unit = await _unit_name(case)
-    await reopen_case(case, actor, f"居民评价不满意：{comment_text}", ctx)
-    deadline = format_local(case.completion_due_at) if case.completion_due_at else "近期"
-    handler = await Worker.get_or_none(id=case.worker_id) if case.worker_id else None
-    supervisors = await _unit_people(case, [WorkerRole.SUPERVISOR])
-    notice = texts.REOPEN_NOTICE.format(
-        number=case.number, title=_title(case), comment=comment_text, deadline=deadline
-    )
-    people = ([handler] if handler is not None and handler.active else []) + supervisors
-    if not people:
-        people = await _unit_people(case, [WorkerRole.UNIT_STAFF, WorkerRole.UNIT_HEAD])
-    await _tell_staff(case, people, notice, f"reopen:{case.id}:{survey.round}", ctx, "reopen")
-    unsatisfied = await Survey.filter(case_id=case.id, answer=SurveyAnswer.UNSATISFIED).count()
-    if unsatisfied < 2:
-        return texts.REOPENED.format(number=case.number, unit=unit, deadline=deadline)
-    inspectors = supervisors or await _unit_people(case, [WorkerRole.UNIT_HEAD])
-    visit = texts.FIELD_VISIT_NOTICE.format(
-        number=case.number, title=_title(case), times=unsatisfied, comment=comment_text, unit=unit
-    )
-    told = await _tell_staff(
-        case, inspectors, visit, f"fieldvisit:{case.id}:{survey.round}", ctx, "field_visit"
-    )
-    data = {
-        "kind": "field_visit",
-        "survey": survey.id,
-        "unsatisfied": unsatisfied,
-        "to": [w.id for w in inspectors],
-    }
-    if not case.supervised:
-        await apply_action(
-            case,
-            CaseAction.SUPERVISE,
-            Actor.system(),
-            ctx.now,
-            note=f"第{unsatisfied}次评价不满意，列入督办并安排实地核查",
-            data=data,
-            changes={"supervised": True},
-        )
-    else:
-        await annotate(
-            case, Actor.system(), ctx.now, f"第{unsatisfied}次评价不满意，已安排实地核查", data
-        )
-    if not told:
-        logger.warning(
-            "case %s: field visit with nobody to send (unit %s)",
-            case.number,
-            case.unit_id,
-            extra={"case": case.number},
-        )
-    return texts.FIELD_VISIT_PROMISED.format(number=case.number)
-
-
-async def answer_survey(
-    survey: Survey,
-    answer: SurveyAnswer | str,
-    comment: str,
-    ctx: HandlerContext,
-    *,
-    source: str,
-    actor: Actor | None = None,
-) -> str:
-    """Record an answer to ``survey`` and do what it means; the text to show the resident.
-
-    Safe to repeat: a second answer to an answered round changes nothing.
-    """
-    answer = SurveyAnswer(answer)
-    comment = " ".join((comment or "").split())[:500]
-    label = texts.ANSWER_LABELS[answer.value]
-    actor = actor or Actor("resident", str(survey.resident_id or ""))
-    now = ctx.now
-    async with in_transaction():
-        case = await Case.get(id=survey.case_id)
-        # A round not yet asked, or one we could not deliver, may still be answered (in the
-        # mini-program, where the resident sees the case); closed rounds take late answers.
-        claimed = await Survey.filter(id=survey.id, status__in=list(ANSWERABLE)).update(
-            status=SurveyStatus.ANSWERED,
-            answer=answer,
-            comment=comment,
-            answered_at=now,
-            answer_source=source,
-        )
-        if claimed:
-            data = {
-                "kind": "survey_answer",
-                "survey": survey.id,
-                "round": survey.round,
-                "answer": answer.value,
-                "comment": comment,
-                "source": source,
-            }
-            note = f"居民评价：{label}" + (f"（{comment}）" if comment else "")
-            unsatisfied = answer is SurveyAnswer.UNSATISFIED
-            if not unsatisfied and case.status == CaseStatus.COMPLETED:
-                await apply_action(case, CaseAction.VISIT, actor, now, note=note, data=data)
-            else:
-                await annotate(case, actor, now, note, data)
-            if unsatisfied and case.status in (CaseStatus.COMPLETED, CaseStatus.VISITED):
-                return await _reopen(survey, case, comment, actor, ctx)
-            return texts.THANKS.format(answer=label, number=case.number)
-        current = await Survey.get(id=survey.id)
-        if current.status == SurveyStatus.UNRATED and current.answer is None:
-            late = await Survey.filter(id=survey.id, answer__isnull=True).update(
-                answer=answer, comment=comment, answered_at=now, answer_source=source, late=True
-            )
-            if late:
-                await annotate(
-                    case,
-                    actor,
-                    now,
-                    f"回访结束后居民评价：{label}" + (f"（{comment}）" if comment else ""),
-                    {
-                        "kind": "survey_late_answer",
-                        "survey": survey.id,
-                        "answer": answer.value,
-                        "comment": comment,
-                        "source": source,
-                    },
-                )
-                return texts.LATE_THANKS.format(answer=label, number=case.number)
-            current = await Survey.get(id=survey.id)
-        given = texts.ANSWER_LABELS.get(current.answer.value if current.answer else "", label)
-        return texts.ALREADY_ANSWERED.format(number=case.number, answer=given)
-
-
-async def reply_as_answer(
-    resident: Resident, text: str, ctx: HandlerContext, *, menu: str | None = None
-) -> str | None:
-    """The answer to a resident's message when it answers a survey (a tapped menu option, or
-    words that read as an answer while a round is open); None to let intake take it."""
-    picked = parse_menu_id(menu)
-    if picked is not None:
-        survey_id, answer = picked
-        survey = await Survey.get_or_none(id=survey_id, resident_id=resident.id)
-        if survey is not None:
-            return await answer_survey(survey, answer, "", ctx, source="menu")
-    command = "".join(text.split())
-    if command in texts.OPT_OUT_WORDS:
-        await Resident.filter(id=resident.id).update(survey_opt_out=True)
-        resident.survey_opt_out = True
-        return texts.OPTED_OUT
-    if command in texts.OPT_IN_WORDS:
-        await Resident.filter(id=resident.id).update(survey_opt_out=False)
-        resident.survey_opt_out = False
-        return texts.OPTED_IN
-    reading: SatisfactionReading | None = read_satisfaction(text)
-    if reading is None:
-        return None
-    survey = await open_round_for(resident, ctx.now, ctx.settings)
-    if survey is None:
-        return None
-    return await answer_survey(survey, reading.answer, reading.comment, ctx, source="reply")

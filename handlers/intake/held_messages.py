@@ -30,14 +30,8 @@ from config import replies
 from handlers.context import HandlerContext
 from handlers.intake.incoming import IncomingMessage
 from handlers.notify import CaseUpdate, notify_resident
-from handlers.residents.cases import (
-    Addition,
-    CaseClosed,
-    Submission,
-    apply_addition,
-    keep_held,
-    make_case,
-)
+from handlers.residents.additions import Addition, CaseClosed, apply_addition
+from handlers.residents.cases import Submission, keep_held, make_case
 from handlers.staff.audit import StaffActor, audit
 from models import (
     Case,

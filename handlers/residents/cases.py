@@ -20,6 +20,9 @@ Anonymous (``anonymous: true``): the case keeps its resident, so it is in their 
 they are told about it and surveyed, but it carries no contact phone (neither the one given nor
 the resident's own), its title starts with 【匿名】 and its timeline says so, which is what
 workers see. The resident's words stay as written.
+
+Nearby: the photos it names (``handlers.residents.photos``), adding to a case afterwards
+(``handlers.residents.additions``), and what the resident reads of it (``handlers.residents.view``).
 """
 
 from __future__ import annotations
@@ -34,20 +37,19 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from config.lexicon import KIND_LABELS
 from config.replies import HELD_RECEIVED
 from config.resident_api import ANONYMOUS_NOTE, CONTACT_NOTE
-from handlers.clock import iso
 from handlers.context import HandlerContext
 from handlers.intake import inbound
 from handlers.intake.content_check import CheckOutcome, TextChecker, check_words, words_of
-from handlers.intake.detail import add_attachments, add_text, set_place
+from handlers.intake.detail import set_place
 from handlers.intake.rate_limits import Limited, case_limit
 from handlers.intake.report import report_case
 from handlers.notify import CaseUpdate, notify_resident
-from handlers.places import has_place, place_summary
-from handlers.residents.media_store import media_url
+from handlers.places import has_place
+from handlers.residents.photos import PhotoProblem, attach_photos, owned_photos, photo_attachments
 from handlers.residents.records import remember_phone
+from handlers.residents.view import case_summary
 from handlers.timeline import Actor, annotate
 from models import (
     Case,
@@ -56,9 +58,7 @@ from models import (
     HeldReason,
     InboundMessage,
     InboundStatus,
-    MediaFile,
     Resident,
-    Unit,
 )
 from nlu import find_phones
 
@@ -81,18 +81,6 @@ class RateLimited(Exception):
 
 class SubmissionBusy(Exception):
     """The same request_id is being processed right now (a double tap): try again shortly."""
-
-
-class PhotoProblem(ValueError):
-    """A media key that is not one of the resident's own uploads."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-class CaseClosed(ValueError):
-    """The case no longer takes additions."""
 
 
 @dataclass(frozen=True)
@@ -136,36 +124,6 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class Addition:
-    """More for a case: words, photos, or its place (``POST cases/{number}/info``)."""
-
-    text: str = ""
-    photos: tuple[str, ...] = ()
-    lng: float | None = None
-    lat: float | None = None
-    address: str | None = None
-
-    @classmethod
-    def from_body(cls, body: dict[str, Any]) -> Addition:
-        location = body.get("location") or {}
-        return cls(
-            text=str(body.get("text") or ""),
-            photos=tuple(dict.fromkeys(body.get("photos") or ())),
-            lng=location.get("lng"),
-            lat=location.get("lat"),
-            address=location.get("address") or None,
-        )
-
-    @property
-    def point(self) -> tuple[float, float] | None:
-        return (self.lng, self.lat) if self.lng is not None and self.lat is not None else None
-
-    @property
-    def words(self) -> str:
-        return words_of(self.text, self.address)
-
-
-@dataclass(frozen=True)
 class Answer:
     """What the API answers (status and JSON body), kept to answer a retry the same."""
 
@@ -180,80 +138,6 @@ class CaseMade:
     case: Case
     reply: str
     needs_place: bool
-
-
-# What residents see of a case
-
-
-def summary_json(case: Case, units: dict[int, Unit], originals: dict[int, Case]) -> dict[str, Any]:
-    """A case as its resident sees it in a list: what, where, who handles it, by when.
-
-    Never a worker, a phone or anything the staff keep for themselves.
-    """
-    status = CaseStatus(case.status)
-    unit = units.get(case.unit_id) if case.unit_id is not None else None
-    original = originals.get(case.duplicate_of_id) if case.duplicate_of_id is not None else None
-    return {
-        "number": case.number,
-        "title": case.title,
-        "status": status.value,
-        "status_label": status.label,
-        "kind": case.kind,
-        "kind_label": KIND_LABELS.get(case.kind, "诉求"),
-        "category": case.category,
-        "urgency": case.urgency,
-        "place": place_summary(case),
-        "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "merged_into": original.number if original else None,
-        "created_at": iso(case.created_at),
-        "deadlines": {
-            "first_contact": iso(case.first_contact_due_at),
-            "completion": iso(case.completion_due_at),
-        },
-        "completed_at": iso(case.completed_at),
-    }
-
-
-async def summaries(cases: list[Case]) -> list[dict[str, Any]]:
-    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
-    original_ids = {c.duplicate_of_id for c in cases if c.duplicate_of_id is not None}
-    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
-    originals = {c.id: c for c in await Case.filter(id__in=original_ids)} if original_ids else {}
-    return [summary_json(case, units, originals) for case in cases]
-
-
-async def case_summary(case: Case) -> dict[str, Any]:
-    return (await summaries([case]))[0]
-
-
-# Photos
-
-
-async def owned_photos(resident: Resident, keys: tuple[str, ...]) -> list[MediaFile]:
-    """The resident's own uploads for ``keys``, in order; PhotoProblem names a stranger's."""
-    if not keys:
-        return []
-    found = {
-        f.key: f
-        for f in await MediaFile.filter(key__in=list(keys), owner_type="resident")
-        if f.owner_id == resident.id
-    }
-    for key in keys:
-        if key not in found:
-            raise PhotoProblem(key)
-    return [found[key] for key in keys]
-
-
-def photo_attachments(files: list[MediaFile], ctx: HandlerContext) -> list[dict[str, Any]]:
-    return [
-        {"type": "image", "media_key": f.key, "url": media_url(ctx.settings, f.key)} for f in files
-    ]
-
-
-async def attach_photos(files: list[MediaFile], case: Case) -> None:
-    """Mark the photos as the case's (a photo sent with two cases stays with the first)."""
-    if files:
-        await MediaFile.filter(id__in=[f.id for f in files], case_id=None).update(case_id=case.id)
 
 
 # Making the case
@@ -596,82 +480,3 @@ async def _recover(row: InboundMessage, ctx: HandlerContext) -> None:
             update=update,
         )
     logger.info("stored submission %s finished by the recovery sweep", row.dedup_key)
-
-
-# Adding to a case
-
-
-ADDABLE = frozenset({*(s for s in CaseStatus if s.is_open), CaseStatus.MERGED})
-
-
-async def apply_addition(
-    case: Case, resident: Resident, addition: Addition, ctx: HandlerContext
-) -> str:
-    """Words, photos and the place onto the case, as the chat adds them. In a transaction."""
-    if CaseStatus(case.status) not in ADDABLE:
-        raise CaseClosed(case.number)
-    photos = await owned_photos(resident, addition.photos)
-    replies: list[str] = []
-    if addition.point is not None or addition.address:
-        replies.append(
-            await set_place(
-                case,
-                resident,
-                ctx,
-                text=addition.address or "",
-                location=addition.point,
-                label=addition.address,
-            )
-        )
-    if addition.text:
-        replies.append(await add_text(case, resident, addition.text, ctx))
-    if photos:
-        replies.append(await add_attachments(case, resident, photo_attachments(photos, ctx), ctx))
-        await attach_photos(photos, case)
-    return replies[0] if replies else ""
-
-
-async def add_to_case(
-    case: Case,
-    resident: Resident,
-    addition: Addition,
-    ctx: HandlerContext,
-    checker: TextChecker | None,
-    *,
-    held_reply: str,
-) -> tuple[str, bool]:
-    """Add to the resident's case unless the sender is blocked or the words are held.
-
-    Returns (reply, held).
-    """
-    if CaseStatus(case.status) not in ADDABLE:
-        raise CaseClosed(case.number)
-    await owned_photos(resident, addition.photos)
-    payload = {
-        "kind": "info",
-        "case": case.number,
-        "addition": {
-            "text": addition.text,
-            "photos": list(addition.photos),
-            "location": {"lng": addition.lng, "lat": addition.lat, "address": addition.address}
-            if addition.point is not None or addition.address
-            else None,
-        },
-    }
-    current = await Resident.get(id=resident.id)
-    check: CheckOutcome | None = None
-    if not current.blocked:
-        check = await check_words(checker, ctx.settings, current.openid, addition.words)
-    async with in_transaction():
-        if check is None or check.hold:
-            await keep_held(
-                current,
-                channel=CHANNEL,
-                reason=HeldReason.BLOCKED if check is None else HeldReason.CONTENT_CHECK,
-                text=addition.text,
-                payload=payload,
-                ctx=ctx,
-                check_result=check.result if check is not None else None,
-            )
-            return held_reply, True
-        return await apply_addition(case, current, addition, ctx), False

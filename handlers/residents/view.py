@@ -1,14 +1,16 @@
-"""A case as its resident may read it: status changes and public notes, never a worker's name
-or phone, a staff remark or internal data. Used by the mini-program's resident API."""
+"""A case as its resident may read it: in a list (what, where, who handles it, by when) and in
+full with its status changes and public notes, never a worker's name or phone, a staff remark or
+internal data. Used by the mini-program's resident API."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from config import replies
+from config.lexicon import KIND_LABELS
 from handlers.clock import iso
-from handlers.followup.surveys import ANSWERABLE
-from handlers.residents import cases as resident_cases
+from handlers.followup.answers import ANSWERABLE
+from handlers.places import place_summary
 from models import Case, CaseAction, CaseEvent, CaseStatus, Resident, Survey, SurveyStatus, Unit
 from nlu import mask_phone, mask_phones_in_text
 
@@ -27,6 +29,50 @@ def me_json(resident: Resident) -> dict[str, Any]:
         "blocked": resident.blocked,
         "created_at": iso(resident.created_at),
     }
+
+
+# What residents see of a case
+
+
+def summary_json(case: Case, units: dict[int, Unit], originals: dict[int, Case]) -> dict[str, Any]:
+    """A case as its resident sees it in a list: what, where, who handles it, by when.
+
+    Never a worker, a phone or anything the staff keep for themselves.
+    """
+    status = CaseStatus(case.status)
+    unit = units.get(case.unit_id) if case.unit_id is not None else None
+    original = originals.get(case.duplicate_of_id) if case.duplicate_of_id is not None else None
+    return {
+        "number": case.number,
+        "title": case.title,
+        "status": status.value,
+        "status_label": status.label,
+        "kind": case.kind,
+        "kind_label": KIND_LABELS.get(case.kind, "诉求"),
+        "category": case.category,
+        "urgency": case.urgency,
+        "place": place_summary(case),
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "merged_into": original.number if original else None,
+        "created_at": iso(case.created_at),
+        "deadlines": {
+            "first_contact": iso(case.first_contact_due_at),
+            "completion": iso(case.completion_due_at),
+        },
+        "completed_at": iso(case.completed_at),
+    }
+
+
+async def summaries(cases: list[Case]) -> list[dict[str, Any]]:
+    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    original_ids = {c.duplicate_of_id for c in cases if c.duplicate_of_id is not None}
+    units = {u.id: u for u in await Unit.filter(id__in=unit_ids)} if unit_ids else {}
+    originals = {c.id: c for c in await Case.filter(id__in=original_ids)} if original_ids else {}
+    return [summary_json(case, units, originals) for case in cases]
+
+
+async def case_summary(case: Case) -> dict[str, Any]:
+    return (await summaries([case]))[0]
 
 
 # Timeline events a resident sees (status changes and public notes); the rest is the staff's.
@@ -124,7 +170,7 @@ async def case_detail(case: Case) -> dict[str, Any]:
         note = _public_note(event, units)
         if note is not None:
             timeline.append(event_json(event, note))
-    body = await resident_cases.case_summary(case)
+    body = await case_summary(case)
     body.update(
         {
             "text": case.text,

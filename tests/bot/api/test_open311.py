@@ -25,7 +25,7 @@ from bot.keys import INTAKE
 from config.taxonomy import all_paths
 from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district
-from handlers.open311.requests import create_client, revoke_client
+from handlers.open311.clients import create_client, revoke_client
 from handlers.workflow.actions import add_progress, finish_case, record_contact, sign_case
 from models import Case, CaseStatus, Open311Request, Resident, Unit, Worker
 from models.people import ResidentApp

@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.main import main
 from handlers.clock import SystemClock
-from handlers.open311.requests import client_for_key, hash_key
+from handlers.open311.clients import client_for_key, hash_key
 from models import AuditEvent, Open311Client
 from models.database import orm
 

@@ -16,10 +16,10 @@ from bot.wechat.outbox_drainer import OutboxDrainer
 from bot.wechat.wecom_client import WeComClient
 from config import broadcasts as texts
 from config.settings import Settings
-from handlers.broadcasts import delivery
+from handlers.broadcasts import sending
 from handlers.broadcasts.notices import cancel_notice, notice_progress
 from handlers.clock import ManualClock
-from models import Notice, NoticeStatus, OutboxMessage, OutboxStatus
+from models import Notice, NoticeDelivery, NoticeStatus, OutboxMessage, OutboxStatus
 from tests.bot.wechat import test_client as shared
 from tests.bot.wechat.test_wecom_client import wecom_settings
 from tests.fake_wechat import MASS_PREVIEW, MASS_SEND_TO, TEMPLATE_SEND, FakeWeChat
@@ -130,7 +130,7 @@ async def test_a_notice_goes_out_through_wechat_and_its_report_completes_it(
 
     assert (await sweep()).completed == 1
     report = {k: str(v) for k, v in fake.mass_job_event(msg_id).items()}
-    await delivery.record_mass_job_finish(msg_id, report, NOW)
+    await sending.record_mass_job_finish(msg_id, report, NOW)
     await notice.refresh_from_db()
     assert notice.status == NoticeStatus.DONE
     assert notice.wechat_result["sent"] == 3 and notice.wechat_result["total"] == 3
@@ -222,7 +222,7 @@ async def test_an_unclear_template_send_is_never_repeated(
     assert len(sent) == 3 - lost
     # WeChat's report of each message settles it.
     for i, d in enumerate(unknown):
-        await delivery.record_template_job_finish(d.recipient, f"88000{i}", "success", NOW)
+        await sending.record_template_job_finish(d.recipient, f"88000{i}", "success", NOW)
     got = await deliveries(notice)
     assert sum(d.status == "sent" for d in got.values()) == 3  # r2 and the two more
     assert (await sweep()).completed == 1
@@ -264,7 +264,7 @@ async def test_wecom_drops_the_resend_after_a_crash(
     await OutboxMessage.filter(id=row.id).update(
         status=OutboxStatus.SENDING, claimed_by="dead", claimed_until=clock.now()
     )
-    await delivery.NoticeDelivery.filter(outbox_id=row.id).update(status="sending")
+    await NoticeDelivery.filter(outbox_id=row.id).update(status="sending")
     clock.advance(timedelta(minutes=5))
     await drainer("proc-b").drain_once()
     assert fake_wecom.duplicates_dropped == 1

@@ -1,5 +1,6 @@
 """Broadcast notices: the way to approval, audiences, quotas, fan-out in batches, crashes,
-cancelling, progress and WeChat's reports (handlers only; sending through the fake server is in
+cancelling and progress (handlers only; the checks around each send and WeChat's reports are in
+tests/handlers/broadcasts/test_sending.py, sending through the fake server in
 tests/bot/wechat/test_broadcast_sending.py, the HTTP API in tests/bot/api/test_notices.py)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from config import broadcasts as texts
-from handlers.broadcasts import delivery
+from handlers.broadcasts import delivery, sending
 from handlers.broadcasts.notices import (
     approve_notice,
     audience_preview,
@@ -200,10 +201,10 @@ async def settle(notice: Notice, now: datetime = NOW) -> None:
     for row in await notice_rows(notice):
         if row.status != OutboxStatus.PENDING:
             continue
-        plan, _ = await delivery.before_send(row, NOW)
-        assert plan is delivery.SendPlan.SEND
+        plan, _ = await sending.before_send(row, NOW)
+        assert plan is sending.SendPlan.SEND
         await OutboxMessage.filter(id=row.id).update(status=OutboxStatus.SENT, sent_at=now)
-        await delivery.after_send(row, {"errcode": 0, "msg_id": 9000 + row.id}, now)
+        await sending.after_send(row, {"errcode": 0, "msg_id": 9000 + row.id}, now)
 
 
 # The way to approval
@@ -626,15 +627,15 @@ async def test_cancel_mid_way_stops_what_has_not_gone_out(town: Town) -> None:
     await sweep(broadcast_batch_size=100)
     first, second, *rest = await notice_rows(notice)
     # One went out; a drainer has claimed another and is about to send it.
-    assert (await delivery.before_send(first, NOW))[0] is delivery.SendPlan.SEND
+    assert (await sending.before_send(first, NOW))[0] is sending.SendPlan.SEND
     await OutboxMessage.filter(id=first.id).update(status=OutboxStatus.SENT)
-    await delivery.after_send(first, {"errcode": 0, "msgid": 77}, NOW)
+    await sending.after_send(first, {"errcode": 0, "msgid": 77}, NOW)
     await OutboxMessage.filter(id=second.id).update(status=OutboxStatus.SENDING)
 
     cancelled = await cancel_notice(notice.id, town.dispatcher, NOW + timedelta(minutes=1))
     assert cancelled.status == NoticeStatus.CANCELLED and cancelled.cancelled_by == "dispatcher"
-    plan, reason = await delivery.before_send(second, NOW)
-    assert plan is delivery.SendPlan.SKIP and reason == texts.CANCELLED
+    plan, reason = await sending.before_send(second, NOW)
+    assert plan is sending.SendPlan.SKIP and reason == texts.CANCELLED
     for row in rest:
         await row.refresh_from_db()
         assert row.status == OutboxStatus.SKIPPED and row.last_error == texts.CANCELLED
@@ -645,103 +646,6 @@ async def test_cancel_mid_way_stops_what_has_not_gone_out(town: Town) -> None:
         await cancel_notice(notice.id, town.approver, NOW)
     event = await AuditEvent.get(action="notice.cancel")
     assert event.detail == {"was": "sending", "stopped": 5} and event.username == "dispatcher"
-
-
-# Around each send, and WeChat's reports
-
-
-async def test_an_unclear_template_attempt_waits_for_wechats_report(town: Town) -> None:
-    content = {"template_id": "TPL", "data": {"first": "停水通知"}}
-    notice = await approved_notice(town, channel="mp_template", kind="template", content=content)
-    await sweep()
-    (row,) = await notice_rows(notice)  # r2, the only one who agreed
-    assert (await delivery.before_send(row, NOW))[0] is delivery.SendPlan.SEND
-    # ... the process dies here: the request may have reached WeChat. Another drainer:
-    plan, reason = await delivery.before_send(row, NOW + timedelta(minutes=2))
-    assert plan is delivery.SendPlan.UNKNOWN and reason == texts.AWAITING_REPORT
-    got = (await deliveries(notice))["o-r2"]
-    assert got.status == "unknown" and got.reason == texts.AWAITING_REPORT
-    assert (await sweep(NOW + timedelta(minutes=3))).completed == 0  # still open
-    # WeChat's TEMPLATESENDJOBFINISH says it did arrive: sent, and never sent again.
-    settled = await delivery.record_template_job_finish("o-r2", "123456", "success", NOW)
-    assert settled is not None and settled.status == "sent" and settled.wechat_msg_id == "123456"
-    later = await sweep(NOW + timedelta(hours=1))
-    assert later.resent == 0 and later.completed == 1
-    assert len(await notice_rows(notice)) == 1
-
-
-async def test_without_a_report_an_unclear_template_is_sent_once_more(town: Town) -> None:
-    content = {"template_id": "TPL", "data": {"first": "停水通知"}}
-    notice = await approved_notice(town, channel="mp_template", kind="template", content=content)
-    await sweep()
-    (row,) = await notice_rows(notice)
-    cut_off = NOW + timedelta(minutes=2)
-    await delivery.before_send(row, NOW)
-    await delivery.before_send(row, cut_off)  # unknown since then
-    assert (await sweep(cut_off + timedelta(seconds=299))).resent == 0
-    result = await sweep(cut_off + timedelta(seconds=300))
-    assert result.resent == 1 and (await sweep(cut_off + timedelta(seconds=301))).resent == 0
-    first, again = await notice_rows(notice)
-    assert again.dedup_key == first.dedup_key + delivery.RESEND_SUFFIX
-    got = (await deliveries(notice))["o-r2"]
-    assert got.status == "pending" and got.outbox_id == again.id
-    # Cut off a second time: no third try.
-    await delivery.before_send(again, NOW)
-    plan, reason = await delivery.before_send(again, NOW + timedelta(hours=1))
-    assert plan is delivery.SendPlan.UNKNOWN and reason == texts.UNKNOWN_OUTCOME
-    assert (await deliveries(notice))["o-r2"].status == "failed"
-    assert (await sweep(NOW + timedelta(hours=2))).completed == 1
-
-
-async def test_a_blocked_template_is_reported_as_failed(town: Town) -> None:
-    content = {"template_id": "TPL", "data": {"first": "停水通知"}}
-    notice = await approved_notice(town, channel="mp_template", kind="template", content=content)
-    await sweep()
-    (row,) = await notice_rows(notice)
-    await delivery.before_send(row, NOW)
-    await delivery.after_send(row, {"errcode": 0, "msgid": 555}, NOW)
-    blocked = await delivery.record_template_job_finish("o-r2", "555", "failed:user block", NOW)
-    assert blocked is not None and blocked.status == "failed"
-    assert blocked.reason == texts.TEMPLATE_REPORTS["failed:user block"]
-    progress = await notice_progress(notice)
-    assert progress.reports == {"failed:user block": 1}
-    assert await delivery.record_template_job_finish("o-r2", "999", "success", NOW) is None
-
-
-async def test_mass_job_reports_complete_the_record(town: Town) -> None:
-    await more_residents(town, 3)
-    notice = await approved_notice(town)
-    everyone = await approved_notice(town, audience={"kind": "all"})
-    await sweep(mass_send_batch_size=3)
-    await settle(notice)
-    await settle(everyone)
-    batch_ids = sorted({d.wechat_msg_id for d in (await deliveries(notice)).values()} - {None})
-    assert len(batch_ids) == 2
-    for msg_id, sent in zip(batch_ids, (3, 3), strict=True):
-        report = {
-            "Status": "send success",
-            "TotalCount": "3",
-            "FilterCount": "3",
-            "SentCount": str(sent),
-            "ErrorCount": "0",
-        }
-        await delivery.record_mass_job_finish(msg_id, report, NOW)
-    await notice.refresh_from_db()
-    assert notice.wechat_result["total"] == 6 and set(notice.wechat_result["jobs"]) == set(
-        batch_ids
-    )
-    await everyone.refresh_from_db()
-    assert everyone.wechat_msg_id is not None
-    report = {
-        "Status": "send success",
-        "TotalCount": "900",
-        "FilterCount": "880",
-        "SentCount": "870",
-        "ErrorCount": "10",
-    }
-    done = await delivery.record_mass_job_finish(everyone.wechat_msg_id, report, NOW)
-    assert done is not None and done.wechat_result["sent"] == 870
-    assert await delivery.record_mass_job_finish("424242", report, NOW) is None
 
 
 async def test_staff_rows_stay_with_their_users(town: Town) -> None:

@@ -1,36 +1,20 @@
-"""Open311 without HTTP: service codes, checking what clients send, filing, keys, the mapping."""
+"""Filing an Open311 request without HTTP: checking what clients send, the reporter, the case."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from config import open311 as spec
-from config.taxonomy import FALLBACK_PATH, all_paths
 from handlers.context import HandlerContext
 from handlers.district.gazetteer import load_gazetteer
 from handlers.district.setup import load_demo_district
 from handlers.intake.report import report_case
-from handlers.open311.requests import (
-    Filed,
-    Open311Error,
-    Submission,
-    client_for_key,
-    create_client,
-    file_request,
-    one_request,
-    parse_query,
-    parse_submission,
-    path_for_code,
-    revoke_client,
-    service_code_for,
-    service_definition,
-    service_list,
-    token_request,
-)
+from handlers.open311.clients import create_client
+from handlers.open311.common import Open311Error
+from handlers.open311.public import one_request, token_request
+from handlers.open311.requests import Filed, Submission, file_request, parse_submission
 from handlers.workflow.routing import load_routing_table
 from models import Case, CaseEvent, CaseStatus, Open311Client, Open311Request, Resident, Unit
 from models.people import ResidentApp
@@ -63,30 +47,8 @@ def refusal(call: Any, *args: Any) -> Open311Error:
     return caught.value
 
 
-# Service codes
-
-
-def test_every_taxonomy_path_has_exactly_one_code_and_no_two_share_one() -> None:
-    paths = all_paths()
-    assert set(spec.SERVICE_CODES) == set(paths)
-    codes = [spec.SERVICE_CODES[path] for path in paths]
-    assert len(set(codes)) == len(codes) == len(paths)
-    for path, code in spec.SERVICE_CODES.items():
-        assert re.fullmatch(r"[a-z]+-[a-z]+", code), code
-        assert path_for_code(code) == path
-    assert service_code_for("城乡建设/物业管理") == "cxjs-wygl"
-    assert service_code_for("no/such") == spec.SERVICE_CODES[FALLBACK_PATH]
-
-
-def test_services_are_the_second_levels_grouped_by_the_first() -> None:
-    services = service_list()
-    assert len(services) == len(all_paths())
-    wygl = next(s for s in services if s["service_code"] == "cxjs-wygl")
-    assert wygl["service_name"] == "物业管理" and wygl["group"] == "城乡建设"
-    assert wygl["metadata"] is False and wygl["type"] == "realtime"
-    assert "物业" in wygl["keywords"].split(", ") and "物业管理" in wygl["description"]
-    assert service_definition("cxjs-wygl") == {"service_code": "cxjs-wygl", "attributes": []}
-    assert refusal(service_definition, "nope").status == 404
+async def filed(client: Open311Client, **fields: str | list[str]) -> Filed:
+    return await file_request(client, parse_submission(form(**fields)), await context())
 
 
 # What a client sends
@@ -154,68 +116,11 @@ def test_address_id_or_coordinates_alone_are_a_location() -> None:
     assert parse_submission(form(address_string="", lat="31.3", long="121.5")).lat == 31.3
 
 
-# Query parameters
-
-
-def query(**params: str) -> dict[str, list[str]]:
-    return {name: [value] for name, value in params.items()}
-
-
-def test_the_default_range_is_the_latest_90_days_and_ids_override_everything() -> None:
-    found = parse_query({}, NOW)
-    assert found.end == NOW and found.start == NOW - timedelta(days=90) and not found.statuses
-    start = parse_query(query(start_date="2026-01-01T00:00:00+08:00"), NOW)
-    assert start.start == datetime(2025, 12, 31, 16, tzinfo=UTC)
-    assert start.end == start.start + timedelta(days=90)
-    end = parse_query(query(end_date="2026-02-01T00:00:00Z"), NOW)
-    assert end.start == datetime(2026, 2, 1, tzinfo=UTC) - timedelta(days=90)
-    ids = parse_query(query(service_request_id="2603100001, 2603100002", status="bogus"), NOW)
-    assert ids.numbers == ("2603100001", "2603100002")
-    both = parse_query({"status": ["open", "closed"], "service_code": ["cxjs-wygl,cxjs-szss"]}, NOW)
-    assert both.statuses == {"open", "closed"}
-    assert both.paths == ("城乡建设/物业管理", "城乡建设/市政设施")
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"start_date": "2026-01-01"},
-        {"start_date": "2026-01-01T00:00:00"},  # no time zone
-        {"start_date": "yesterday"},
-        {"start_date": "2026-13-01T00:00:00Z"},
-        {"end_date": "0001-01-01T00:00:00Z"},
-        {"end_date": "9999-12-31T23:59:59-12:00"},
-        {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
-        {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
-        {"status": "pending"},
-        {"service_code": "nope"},
-    ],
-)
-def test_bad_query_parameters_are_a_400(params: dict[str, str]) -> None:
-    assert refusal(parse_query, query(**params), NOW).status == 400
-
-
-# Clients
-
-
-async def test_a_key_works_until_its_client_is_revoked(db: str) -> None:
-    client, key = await create_client("fixmystreet", NOW)
-    stored = await Open311Client.get(id=client.id)
-    assert key not in stored.key_hash and len(stored.key_hash) == 64
-    found = await client_for_key(key, NOW)
-    assert found is not None and found.id == client.id
-    assert (await Open311Client.get(id=client.id)).last_used_at == NOW
-    assert await client_for_key(key + "x", NOW) is None and await client_for_key("", NOW) is None
-    assert (await revoke_client("fixmystreet"))[1] is True
-    assert await client_for_key(key, NOW) is None
-    assert (await revoke_client("fixmystreet"))[1] is False
+def test_a_submission_without_coordinates_has_no_location() -> None:
+    assert Submission("c", "p", "d").location is None
 
 
 # Filing
-
-
-async def filed(client: Open311Client, **fields: str | list[str]) -> Filed:
-    return await file_request(client, parse_submission(form(**fields)), await context())
 
 
 async def test_a_request_becomes_a_routed_case_with_the_chosen_category(db: str) -> None:
@@ -290,28 +195,6 @@ async def test_a_repeat_is_merged_and_says_so(db: str) -> None:
     assert view["status"] == "closed" and first.case.number in view["status_notes"]
 
 
-async def test_what_a_get_shows_is_public(db: str) -> None:
-    await load_demo_district()
-    client, _ = await create_client("app", NOW)
-    result = await filed(
-        client,
-        description="政通路240号门口路灯坏了，请联系我 13912345678",
-        phone="13800138000",
-        email="li@example.org",
-        first_name="三",
-        last_name="张",
-    )
-    (view,) = await one_request(result.case.number)
-    shown = repr(view)
-    for secret in ("13912345678", "13800138000", "li@example.org", "张三", "张"):
-        assert secret not in shown
-    assert "139****5678" in view["description"]
-    assert view["requested_datetime"].endswith("+08:00") and view["status"] == "open"
-    assert view["expected_datetime"].endswith("+08:00") and view["agency_responsible"]
-    with pytest.raises(Open311Error):
-        await one_request("2603109999")
-
-
 async def test_report_case_keeps_the_understood_category_without_a_choice(db: str) -> None:
     await load_demo_district()
     ctx = await context()
@@ -320,7 +203,3 @@ async def test_report_case_keeps_the_understood_category_without_a_choice(db: st
     assert plain.case.category == "城乡建设/市政设施"
     with pytest.raises(ValueError):
         await report_case(resident, LAMP, ctx, category="不存在/的类")
-
-
-def test_a_submission_without_coordinates_has_no_location() -> None:
-    assert Submission("c", "p", "d").location is None
