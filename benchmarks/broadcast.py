@@ -37,13 +37,10 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,9 +49,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import asyncpg  # noqa: E402
+from benchmarks.databases import bench_database, db_rows  # noqa: E402
+from benchmarks.figures import peak_mb  # noqa: E402
+from benchmarks.servers import fake_json, fake_wechat  # noqa: E402
 
-PG_URL = "postgres://postgres@127.0.0.1:5432"
 STREET = "五角场街道"
 OPENID = "o-bench-{:06d}"
 SEED_CHUNK = 5000
@@ -117,7 +115,7 @@ async def run_sender(args: argparse.Namespace) -> None:
         await draining
     await close_orm()
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec from the forking process.
-    line = {"peak_mb": peak_of(os.getpid()), "seconds": round(time.monotonic() - started, 2)}
+    line = {"peak_mb": peak_mb(os.getpid()), "seconds": round(time.monotonic() - started, 2)}
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
 
@@ -172,6 +170,7 @@ async def seed(database_url: str, recipients: int, channel: str) -> tuple[int, l
     )
     approver = StaffActor.of(await create_user("approver", "admin", "bench password 2", now))
     settings = make_settings(database_url)
+    content: dict[str, Any]
     if channel == "mass":
         kind, outbox_channel, content = "text", "mp_mass", {"text": "明日9:00-15:00停水，请储水。"}
     else:
@@ -196,7 +195,7 @@ async def seed(database_url: str, recipients: int, channel: str) -> tuple[int, l
 async def delivery_summary(database_url: str, notice_id: int) -> dict[str, Any]:
     """Delivery counts, and what became of template sends cut off by the kill."""
     from config import broadcasts as texts
-    from handlers.broadcasts.delivery import RESEND_SUFFIX
+    from handlers.broadcasts.sending import RESEND_SUFFIX
     from models import Notice, NoticeDelivery, OutboxMessage
     from models.database import close_orm, init_orm
 
@@ -225,7 +224,7 @@ async def push_template_reports(database_url: str, api: str, notice_id: int) -> 
     """Play WeChat's part: a TEMPLATESENDJOBFINISH for each template message the fake accepted
     whose delivery still waits for one (as /wechat/mp would record it). Those the fake never got
     get no report, and the sender's sweep sends them once more when the wait is over."""
-    from handlers.broadcasts.delivery import record_template_job_finish
+    from handlers.broadcasts.sending import record_template_job_finish
     from models import NoticeDelivery
     from models.database import close_orm, init_orm
 
@@ -245,55 +244,15 @@ async def push_template_reports(database_url: str, api: str, notice_id: int) -> 
         await close_orm()
 
 
-async def count_rows(database_url: str, notice_id: int, status: str | None = None) -> int:
+def count_rows(database_url: str, notice_id: int, status: str | None = None) -> int:
     """Delivery rows of the notice (in one status), read beside the sender, not through it."""
-    where = "notice_id = {0}" + (" AND status = {1}" if status else "")
+    where = "notice_id = $1" + (" AND status = $2" if status else "")
     values: tuple[Any, ...] = (notice_id, status) if status else (notice_id,)
-    if database_url.startswith("sqlite"):
-        import sqlite3
-
-        path = database_url.removeprefix("sqlite://")
-        with sqlite3.connect(path, timeout=5) as conn:
-            sql = "SELECT count(*) FROM notice_deliveries WHERE " + where.format("?", "?")
-            row = conn.execute(sql, values).fetchone()
-        return int(row[0])
-    conn = await asyncpg.connect(database_url)
-    try:
-        sql = "SELECT count(*) FROM notice_deliveries WHERE " + where.format("$1", "$2")
-        return int(await conn.fetchval(sql, *values))
-    finally:
-        await conn.close()
+    rows = db_rows(database_url, "SELECT count(*) FROM notice_deliveries WHERE " + where, values)
+    return int(rows[0][0])
 
 
 # Processes
-
-
-def start_fake(answer_delay: float) -> tuple[subprocess.Popen[str], str]:
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fake_wechat",
-            "--port",
-            "0",
-            "--answer-delay",
-            str(answer_delay),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdout is not None
-    url = fake.stdout.readline().strip()
-    if not url.startswith("http"):
-        raise SystemExit(f"the fake WeChat server did not start: {url!r}")
-    return fake, url
-
-
-def fake_json(url: str, path: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url + path, timeout=30) as answer:
-        result: dict[str, Any] = json.loads(answer.read())
-        return result
 
 
 def start_sender(args: argparse.Namespace, db: str, api: str, notice: int) -> subprocess.Popen[str]:
@@ -317,17 +276,6 @@ def start_sender(args: argparse.Namespace, db: str, api: str, notice: int) -> su
     ]
     env = {**os.environ, "JIESU_LOG_LEVEL": "WARNING"}
     return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True, env=env)
-
-
-def peak_of(pid: int) -> float:
-    """VmHWM (peak resident set) of a live process, in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return 0.0
 
 
 @dataclass
@@ -371,21 +319,21 @@ def watch(
         count = fake_json(api, "/_fake/received?summary=1")["deliveries"]
         if count > start_count or window.first is not None:
             window.saw(count, now)
-        peak = max(peak, peak_of(sender.pid))
+        peak = max(peak, peak_mb(sender.pid))
         if kill_when is not None:
             if args.kill_in == "sending":
                 reached = count
             else:
-                reached = asyncio.run(count_rows(db, notice))
+                reached = count_rows(db, notice)
             if reached >= kill_when and armed_at is None:
                 armed_at = now
             # Sending: wait (a few seconds at most) for a moment with sends in flight, the
             # ambiguous case: a request WeChat may have taken that the sender never heard of.
             in_flight = armed_at is not None and (
-                args.kill_in != "sending" or asyncio.run(count_rows(db, notice, "sending")) > 0
+                args.kill_in != "sending" or count_rows(db, notice, "sending") > 0
             )
             if armed_at is not None and (in_flight or now - armed_at > 5.0):
-                peak = max(peak, peak_of(sender.pid))
+                peak = max(peak, peak_mb(sender.pid))
                 sender.send_signal(signal.SIGKILL)
                 sender.wait()
                 return window, peak, True
@@ -429,16 +377,15 @@ def run(args: argparse.Namespace, db: str, backend: str) -> Result:
     answer_delay = args.answer_delay
     if answer_delay is None:
         answer_delay = 0.5 if args.channel == "mass" else 0.02
-    fake, api = start_fake(answer_delay)
     result = Result(backend, args.channel, args.recipients, args.rate, answer_delay, args.kill_in)
-    try:
+    with fake_wechat("--answer-delay", str(answer_delay)) as api:
         began = time.monotonic()
         first = start_sender(args, db, api, notice)
         share = int(args.recipients * args.kill_at)
         w1, peak1, killed = watch(first, api, args, kill_when=share, db=db, notice=notice)
         t1 = time.monotonic() - began
         result.killed_at = share if killed else 0
-        result.in_flight_at_kill = asyncio.run(count_rows(db, notice, "sending")) if killed else 0
+        result.in_flight_at_kill = count_rows(db, notice, "sending") if killed else 0
         result.first_run_seconds, result.peak_mb_killed = round(t1, 2), peak1
         restart = time.monotonic()
         second = start_sender(args, db, api, notice)
@@ -461,9 +408,6 @@ def run(args: argparse.Namespace, db: str, backend: str) -> Result:
         result.notice_status = summary["status"]
         result.cut_off, result.resent = summary["cut_off"], summary["resent"]
         result.given_up = summary["given_up"]
-    finally:
-        fake.terminate()
-        fake.wait()
     return result
 
 
@@ -517,27 +461,8 @@ def main() -> None:
     if args.role == "sender":
         asyncio.run(run_sender(args))
         return
-    if args.backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            result = run(args, f"sqlite://{folder}/bench.sqlite3", "sqlite")
-    else:
-        name = f"jiesu_bench_{secrets.token_hex(4)}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(f"{PG_URL}/test")
-            await conn.execute(f'CREATE DATABASE "{name}"')
-            await conn.close()
-
-        async def drop() -> None:
-            conn = await asyncpg.connect(f"{PG_URL}/test")
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
-
-        asyncio.run(create())
-        try:
-            result = run(args, f"{PG_URL}/{name}", "postgres")
-        finally:
-            asyncio.run(drop())
+    with bench_database(args.backend) as (db, _):
+        result = run(args, db, args.backend)
     if args.json:
         sys.stdout.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
     else:

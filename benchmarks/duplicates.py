@@ -17,7 +17,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,15 +24,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.databases import bench_database  # noqa: E402
+from benchmarks.seeding import demo_district  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.context import HandlerContext  # noqa: E402
 from handlers.district.gazetteer import load_gazetteer  # noqa: E402
-from handlers.district.setup import load_demo_district  # noqa: E402
 from handlers.intake import duplicates  # noqa: E402
 from handlers.intake.report import report_case  # noqa: E402
 from handlers.workflow.routing import load_routing_table  # noqa: E402
 from models import Case, CaseStatus, Resident  # noqa: E402
-from models.database import migrate, orm  # noqa: E402
 from tests.handlers.intake.duplicate_corpus import run_corpus  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -58,8 +57,7 @@ async def context(now: datetime) -> HandlerContext:
 
 
 async def corpus(url: str) -> dict[str, object]:
-    async with orm(url):
-        await load_demo_district()
+    async with demo_district(url):
         result = await run_corpus(await context(NOW))
     return {
         "repeats": result.repeats,
@@ -72,8 +70,7 @@ async def corpus(url: str) -> dict[str, object]:
 
 
 async def load(url: str, open_cases: int, probes: int) -> dict[str, object]:
-    async with orm(url):
-        await load_demo_district()
+    async with demo_district(url):
         ctx = await context(NOW)
         rows = [
             Case(
@@ -128,11 +125,7 @@ async def main() -> None:
     parser.add_argument("--probes", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        first = f"sqlite://{Path(folder) / 'corpus.sqlite3'}"
-        second = f"sqlite://{Path(folder) / 'load.sqlite3'}"
-        await migrate(first)
-        await migrate(second)
+    with bench_database("sqlite") as (first, _), bench_database("sqlite") as (second, _):
         figures = {"corpus": await corpus(first)}
         figures["load"] = await load(second, args.open_cases, args.probes)
     if args.json:

@@ -13,65 +13,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
-import re
-import secrets
-import shutil
-import socket
-import sqlite3
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import asyncpg
 from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.wechat.signing import message_xml, signed_query  # noqa: E402
+from benchmarks.chat_load import SERVICE_ENV, Load, run_load  # noqa: E402
+from benchmarks.databases import bench_database, db_rows  # noqa: E402
+from benchmarks.seeding import jiesu_migrate_demo  # noqa: E402
+from benchmarks.servers import free_port, jiesu_command, running  # noqa: E402
 
-TOKEN = "benchtoken123"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-WARMUP_SECONDS = 1.0
 TARGET_RATIO, TARGET_P99_MS = 0.20, 100.0
-CASE_NUMBER = re.compile(r"编号 (\d{10,})")
-TEMPLATES = (
-    "国权路小区{n}号楼楼道灯坏了，晚上上下楼看不见",
-    "开鲁新村{n}号门口垃圾没人清运，已经堆了三天",
-    "凤城新村{n}号楼下水道堵了，污水漫到路上",
-    "长白二村{n}号楼前有人违章搭建，占了消防通道",
-)
-SERVICE_ENV = {
-    "JIESU_MP_TOKEN": TOKEN,
-    "JIESU_MP_APPID": "wxbench0000000000",
-    "JIESU_MP_SECRET": "benchsecret",
-    "JIESU_OUTBOUND_MODE": "sandbox",
-    "JIESU_LOG_LEVEL": "WARNING",
-}
-
-
-@dataclass
-class Load:
-    sent: int = 0  # every request, warm-up included
-    measured: int = 0
-    rate: float = 0.0
-    p50_ms: float = 0.0
-    p99_ms: float = 0.0
-    errors: int = 0
-    first_ms: float = 0.0  # the very first request, before warm-up
-    without_number: int = 0  # 200 answers with no case number in them
-    numbers: dict[str, str] = field(default_factory=dict, repr=False)  # openid -> case number
 
 
 def bare_app() -> web.Application:
@@ -88,96 +47,6 @@ def bare_app() -> web.Application:
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
-
-
-async def run_load(url: str, seconds: float, concurrency: int, tag: str) -> Load:
-    serial = itertools.count()
-    samples: list[tuple[float, float, bool]] = []  # (started, latency, ok)
-    result = Load()
-    msg_base = int(time.time() * 1000) * 1000
-
-    async def send(session: aiohttp.ClientSession) -> tuple[float, float, bool]:
-        i = next(serial)
-        openid = f"o-bench-{tag}-{i}"
-        text = TEMPLATES[i % len(TEMPLATES)].format(n=i % 40 + 1)
-        body = message_xml(openid, "text", {"Content": text, "MsgId": msg_base + i})
-        ok, reply, begin = False, "", time.perf_counter()
-        try:
-            query = signed_query(TOKEN)
-            headers = {"Content-Type": "text/xml"}
-            async with session.post(url, params=query, data=body.encode(), headers=headers) as r:
-                reply = await r.text()
-                ok = r.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            pass
-        if ok and (match := CASE_NUMBER.search(reply)):
-            result.numbers[openid] = match.group(1)
-        elif ok and reply != "success":
-            result.without_number += 1
-        return begin, time.perf_counter() - begin, ok
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        while time.perf_counter() < stop:
-            samples.append(await send(session))
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        first = await send(session)  # the first message may load lazy state; then warm up
-        samples.append(first)
-        measure_from = time.perf_counter() + WARMUP_SECONDS
-        stop = measure_from + seconds
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-    latencies = [lat * 1000 for begin, lat, ok in samples if begin >= measure_from and ok]
-    result.first_ms = first[1] * 1000
-    result.sent = len(samples)
-    result.errors = sum(1 for _, _, ok in samples if not ok)
-    result.measured = sum(1 for begin, _, _ in samples if begin >= measure_from)
-    result.rate = len(latencies) / seconds
-    result.p50_ms, result.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
-    return result
-
-
-@contextmanager
-def running(cmd: list[str], env: dict[str, str], cwd: Path, log: Path, port: int) -> Iterator[None]:
-    """Start a server process, wait for GET /healthz, and always stop it."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[:3]} exited {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{cmd[:3]} not healthy after 60 s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def measure(
     cmd: list[str], env: dict[str, str], log: Path, args: argparse.Namespace, tag: str
 ) -> Load:
@@ -186,29 +55,6 @@ def measure(
     with running([*cmd, str(port)], env, log.parent, log, port):
         url = f"http://127.0.0.1:{port}/wechat/mp"
         return asyncio.run(run_load(url, args.seconds, args.concurrency, tag))
-
-
-async def pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(f"{PG_URL}/test")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = await asyncpg.connect(url)
-    try:
-        return [tuple(row) for row in await conn.fetch(sql)]
-    finally:
-        await conn.close()
-
-
-def db_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite://"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            return list(conn.execute(sql).fetchall())
-    return asyncio.run(pg_rows(url, sql))
 
 
 def check_cases(url: str, load: Load) -> dict[str, Any]:
@@ -237,37 +83,11 @@ def log_problems(log: Path) -> list[str]:
     return [line for line in lines if any(word in line for word in words)]
 
 
-@contextmanager
-def bench_database(backend: str) -> Iterator[tuple[str, Path]]:
-    """A fresh database of ``backend`` (a throwaway PostgreSQL one is dropped afterwards) and
-    a temporary working folder: (database URL, folder)."""
-    db_name = f"jiesu_bench_{secrets.token_hex(4)}"
-    created_db = False
-    with tempfile.TemporaryDirectory(prefix="jiesu-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        try:
-            if backend == "postgres":
-                asyncio.run(pg_admin(f'CREATE DATABASE "{db_name}"'))
-                created_db = True
-                url = f"{PG_URL}/{db_name}"
-            else:
-                url = f"sqlite://{tmp / 'jiesu.sqlite3'}"
-            yield url, tmp
-        finally:
-            if created_db:
-                asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-
-def jiesu_command() -> str:
-    return shutil.which("jiesu", path=str(Path(sys.executable).parent)) or "jiesu"
-
-
 def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     jiesu = jiesu_command()
     with bench_database(backend) as (url, tmp):
         env = {**os.environ, **SERVICE_ENV, "JIESU_DATABASE_URL": url}
-        migrate = [jiesu, "migrate", "--demo"]
-        subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        jiesu_migrate_demo(env, tmp)
         bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server"]
         bare = measure(bare_cmd, env, tmp / "bare.log", args, "bare")
         log = tmp / "serve.log"

@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared/data/complaints-dev.csv"
 sys.path.insert(0, str(REPO))
 
+from benchmarks.figures import verdict  # noqa: E402
 from nlu import TrainedModel, understand, warm_up  # noqa: E402
 from nlu.evaluation import Evaluation, evaluate, measure, percentile  # noqa: E402
 from nlu.examples import read_csv  # noqa: E402
@@ -167,9 +168,6 @@ def run(seeds: list[int]) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
-    def mark(ok: bool) -> str:
-        return "ok" if ok else "MISSED"
-
     default, cv = results["default"], results["cross_validation"]
     latency, fresh = results["latency_ms"]["understand_with_model"], results["fresh_process"]
     alone, base = (
@@ -181,7 +179,7 @@ def report(results: dict[str, Any]) -> str:
         "",
         f"(a) built-in keyword scorer: accuracy {default['accuracy']:.4f}, "
         f"macro-F1 {default['macro_f1']:.4f}  "
-        f"[>= {TARGETS['default_macro_f1']:.2f} {mark(default['macro_f1'] >= 0.80)}]",
+        f"[>= {TARGETS['default_macro_f1']:.2f} {verdict(default['macro_f1'] >= 0.80)}]",
     ]
     for seed, figures in cv["by_seed"].items():
         lines.append(
@@ -190,7 +188,8 @@ def report(results: dict[str, Any]) -> str:
         )
     lines.append(
         f"    mean macro-F1 over {len(cv['by_seed'])} seed(s) {cv['macro_f1_mean']:.4f}  "
-        f"[>= {TARGETS['cv_macro_f1']:.2f} {mark(cv['macro_f1_mean'] >= TARGETS['cv_macro_f1'])}]"
+        f"[>= {TARGETS['cv_macro_f1']:.2f} "
+        f"{verdict(cv['macro_f1_mean'] >= TARGETS['cv_macro_f1'])}]"
     )
     first = next(iter(cv["by_seed"].values()))
     lines.append(
@@ -201,14 +200,14 @@ def report(results: dict[str, Any]) -> str:
         f"(c) understand() with the trained model, one thread: p50 {latency['p50']:.2f} ms, "
         f"p99 {latency['p99']:.2f} ms (single runs: {latency['p99_single_run']:.2f} ms), "
         f"max {latency['max']:.2f} ms  "
-        f"[p99 <= {TARGETS['p99_ms']:.0f} ms {mark(latency['p99'] <= TARGETS['p99_ms'])}]",
+        f"[p99 <= {TARGETS['p99_ms']:.0f} ms {verdict(latency['p99'] <= TARGETS['p99_ms'])}]",
         f"    the model alone (predict): p50 {alone['p50']:.2f} ms, p99 {alone['p99']:.2f} ms; "
         f"understand() without a model: p50 {base['p50']:.2f} ms, p99 {base['p99']:.2f} ms",
         f"(d) fresh process: import nlu {fresh['import_s']:.3f} s, "
         f"model load {fresh['load_s']:.3f} s"
-        f"  [load <= {TARGETS['load_s']:.0f} s {mark(fresh['load_s'] <= TARGETS['load_s'])}]",
+        f"  [load <= {TARGETS['load_s']:.0f} s {verdict(fresh['load_s'] <= TARGETS['load_s'])}]",
         f"(e) peak resident set with the model, all messages classified: {fresh['rss_mb']:.0f} MB"
-        f"  [<= {TARGETS['rss_mb']} MB {mark(fresh['rss_mb'] <= TARGETS['rss_mb'])}]",
+        f"  [<= {TARGETS['rss_mb']} MB {verdict(fresh['rss_mb'] <= TARGETS['rss_mb'])}]",
         f"    model file {results['model_bytes'] / 1e6:.1f} MB, "
         f"trained on all rows in {results['train_seconds']:.0f} s",
     ]

@@ -25,7 +25,6 @@ import itertools
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,21 +34,19 @@ from typing import Any
 import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO))
 
-from intake import (  # noqa: E402  (the chat's load generator and helpers)
+from benchmarks.chat_load import (  # noqa: E402  (the chat's load, as intake.py sends it)
     SERVICE_ENV,
     TEMPLATES,
     WARMUP_SECONDS,
     Load,
-    bench_database,
-    db_rows,
-    free_port,
-    jiesu_command,
-    percentile,
     run_load,
-    running,
 )
+from benchmarks.databases import bench_database, db_rows  # noqa: E402
+from benchmarks.figures import Sample, Throughput  # noqa: E402
+from benchmarks.seeding import jiesu_migrate_demo  # noqa: E402
+from benchmarks.servers import free_port, jiesu_command, running  # noqa: E402
 
 LIFTED = {
     "JIESU_RESIDENT_CASES_PER_HOUR": "100000000",
@@ -59,13 +56,7 @@ LIFTED = {
 
 
 @dataclass
-class ApiLoad:
-    sent: int = 0
-    measured: int = 0
-    rate: float = 0.0
-    p50_ms: float = 0.0
-    p99_ms: float = 0.0
-    errors: int = 0
+class ApiLoad(Throughput):
     numbers: dict[str, str] = field(default_factory=dict, repr=False)  # request_id -> number
 
 
@@ -88,7 +79,7 @@ async def submit_load(
 ) -> tuple[ApiLoad, dict[str, tuple[str, str]]]:
     """Submit for ``seconds`` (new request_ids), or send every submission of ``replay`` again."""
     serial = itertools.count()
-    samples: list[tuple[float, float, bool]] = []
+    samples: list[Sample] = []
     result = ApiLoad()
     made: dict[str, tuple[str, str]] = {}  # request_id -> (token, text)
     queue = list(replay.items()) if replay is not None else []
@@ -137,12 +128,7 @@ async def submit_load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - max(measure_from, started)
-    latencies = [lat * 1000 for begin, lat, ok in samples if begin >= measure_from and ok]
-    result.sent = len(samples)
-    result.errors = sum(1 for _, _, ok in samples if not ok)
-    result.measured = sum(1 for begin, _, _ in samples if begin >= measure_from)
-    result.rate = len(latencies) / (seconds if replay is None else max(elapsed, 1e-9))
-    result.p50_ms, result.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
+    result.count(samples, measure_from, seconds if replay is None else max(elapsed, 1e-9))
     return result, made
 
 
@@ -180,8 +166,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "JIESU_DATABASE_URL": url,
             "JIESU_UPLOAD_DIR": str(tmp / "uploads"),
         }
-        migrate = [jiesu, "migrate", "--demo"]
-        subprocess.run(migrate, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        jiesu_migrate_demo(env, tmp)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [jiesu, "serve", "--demo", "--port", str(port)]

@@ -1,8 +1,9 @@
 """When a survey round goes out: after 办结, by day, never at night.
 
-Kept apart from ``handlers.followup.surveys`` because 办结 (``handlers.workflow.actions``) schedules
-the round in its own transaction, and the survey answers reopen cases through
-``handlers.workflow.actions``.
+Kept apart from the survey sweep and the answers because 办结 (``handlers.workflow.actions``)
+schedules the round in its own transaction, and the answers (``handlers.followup.answers``)
+reopen cases through ``handlers.workflow.actions``: one module imported both ways would be a
+circle.
 """
 
 from __future__ import annotations
