@@ -24,6 +24,7 @@ from bot.api.openapi import (
     all_operations,
     error,
     openapi_document,
+    schema_qualifier,
 )
 from bot.app import create_app
 from tests.bot.conftest import ClientFactory
@@ -226,3 +227,17 @@ def test_models_of_the_same_name_do_not_hide_each_other() -> None:
     names = [ref["$ref"].rsplit("/", 1)[-1] for ref in refs]
     assert set(schemas[names[0]]["properties"]) == {"approve"}
     assert set(schemas[names[1]]["properties"]) == {"verdict"}
+
+
+def test_component_names_do_not_follow_the_modules_around() -> None:
+    """Clients generate code from the component names: moving a module into a package (as
+    ``bot/worker_api.py`` became ``bot/api/worker.py``) must not rename a schema."""
+    assert schema_qualifier("bot.api.worker") == "worker_api"
+    assert schema_qualifier("bot.worker_api") == "worker_api"
+    assert schema_qualifier("bot.api.admin_cases") == "admin_cases_api"
+    schemas = openapi_document()["components"]["schemas"]
+    # The resident API's ContactIn came first; the worker API's, its namesake, is qualified.
+    assert set(schemas["ContactIn"]["properties"]) == {"name", "phone"}
+    assert "worker_api.ContactIn" in schemas
+    assert not any(name.startswith(("worker.", "api.", "bot.")) for name in schemas)
+
