@@ -240,4 +240,3 @@ def test_component_names_do_not_follow_the_modules_around() -> None:
     assert set(schemas["ContactIn"]["properties"]) == {"name", "phone"}
     assert "worker_api.ContactIn" in schemas
     assert not any(name.startswith(("worker.", "api.", "bot.")) for name in schemas)
-
