@@ -36,6 +36,7 @@ from models.resident_access import (
     Open311Request,
     ResidentSession,
 )
+from models.security import ReplayNonce, SignInFailure
 from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
 from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
 
@@ -68,10 +69,12 @@ __all__ = [
     "Open311Request",
     "OutboxMessage",
     "OutboxStatus",
+    "ReplayNonce",
     "Resident",
     "ResidentApp",
     "ResidentSession",
     "RoutingRule",
+    "SignInFailure",
     "SlaRule",
     "StaffRole",
     "StaffSession",

@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "models.workflow",
     "models.staff",
     "models.resident_access",
+    "models.security",
 ]
 
 

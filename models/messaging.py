@@ -58,6 +58,9 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after max attempts, or a permanent error
     SKIPPED = "skipped"  # could not be sent at all (no channel open); last_error says why
+    # Handed to WeChat, but no answer came (a timeout after the request left): it may or may not
+    # have arrived, so it is not sent again blindly (bot.wechat.outbox_drainer decides by purpose).
+    UNKNOWN = "unknown"
 
 
 class OutboxMessage(Model):
