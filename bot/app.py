@@ -42,8 +42,10 @@ from bot.keys import (
     SWEEP_MONITOR,
     WORK_ENDPOINT,
 )
+from bot.ops.headers import response_headers
 from bot.ops.health import add_health_route
 from bot.ops.metrics import install_metrics
+from bot.ops.slow_clients import install_slow_client_limits
 from bot.wechat.client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
 from bot.wechat.mini_endpoint import MiniEndpoint
 from bot.wechat.mp_endpoint import MpEndpoint
@@ -55,7 +57,8 @@ from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.district.gazetteer import gazetteer_cache
-from handlers.workflow.deadlines import apply_calendar_overrides
+from handlers.workflow.calendar import install_calendar
+from handlers.workflow.calendar_file import load_calendar_file
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
 from scheduler.jobs import sweep_jobs
@@ -77,8 +80,9 @@ async def orm_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    if settings.calendar_overrides:
-        apply_calendar_overrides(settings.calendar_overrides)
+    # The district's calendar file (a broken one stops the start, naming its line) and overrides.
+    calendar = load_calendar_file(settings.calendar_file) if settings.calendar_file else None
+    install_calendar(calendar, settings.calendar_overrides)
     intake = IntakeService(settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT))
     if settings.llm_enabled:
         # Its own session: the outbound one closes before the intake drains its refinements.
@@ -182,6 +186,10 @@ def create_worker_app(settings: Settings, clock: Clock | None = None) -> web.App
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """The service: WeChat endpoints, APIs and, unless ``serve_sweeps`` is off, the sweeps."""
     app = _background_app(settings, clock, runs_sweeps=settings.serve_sweeps)
+    # Outermost but for the metrics: nosniff and no-store on every answer, then the body's
+    # deadline (the head's is jiesu serve's runner, bot.ops.slow_clients).
+    app.middlewares.append(response_headers)
+    install_slow_client_limits(app, settings)
 
     add_wechat_routes(app)
     add_health_route(app)

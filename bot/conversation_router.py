@@ -315,6 +315,10 @@ async def on_attachment(
         )
         return Outcome(replies.VOICE_UNRECOGNISED.format(number=result.case.number), result.case.id)
     held = dict(conversation.data) if conversation.state == DialogueState.HOLDING else {}
+    limit = ctx.settings.case_attachments_max  # the case they will join takes no more
+    if len(held.get("attachments", [])) >= limit:
+        what = replies.ATTACHMENT_WORDS.get(message.msg_type, "附件")
+        return Outcome(replies.HELD_FILES_FULL.format(limit=limit, what=what))
     held["attachments"] = [*held.get("attachments", []), item]
     await conversations.set_state(
         conversation, DialogueState.HOLDING, ctx.now, ctx.conversation_ttl, data=held

@@ -21,6 +21,7 @@ from config.settings import Settings
 from handlers.clock import Clock
 from handlers.intake.rate_limits import RequestWindow
 from handlers.residents.media_store import MediaStore
+from handlers.staff.sign_in import SignInGuard
 from scheduler.monitor import SweepMonitor
 
 # What the factory sets up for every app (``bot.app``).
@@ -42,3 +43,4 @@ METRICS = web.AppKey("metrics", Metrics)
 REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident_auth
 MEDIA_STORE = web.AppKey("media_store", MediaStore)  # bot.api.resident_photos
 DASHBOARD_JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)  # bot.dashboard
+SIGN_IN_GUARD = web.AppKey("sign_in_guard", SignInGuard)  # bot.api.staff_auth

@@ -138,3 +138,29 @@ RATE_LIMITED = (
     "您的留言已保存；已提交的诉求可回复“我的诉求”查看进度。"
 )
 RATE_LIMIT_WINDOWS = {"hour": "1小时", "day": "24小时"}
+
+# A case must not grow without limit (handlers.intake.case_limits): what residents are told when
+# their words or files are kept out of a case. The whole message is always kept for staff.
+MESSAGE_CUT = (
+    "\n提示：这条留言共{sent}字，超过每条{limit}字的上限，诉求中只录入了前面部分；"
+    "原文已完整保存，工作人员可以查看。要点没写进去的，请分几条简短补充。"
+)
+CASE_WORDS_NEARLY_FULL = (
+    "\n提示：诉求 {number} 的补充文字已达上限，这条只录入了前面部分；"
+    "原文已完整保存，工作人员可以查看。"
+)
+CASE_WORDS_FULL = (
+    "诉求 {number} 的补充文字已达上限，这条没有并入诉求，但已完整保存，工作人员可以查看。"
+    "如有新情况，请等工作人员联系您；另一件事请以“新诉求”开头发送。"
+)
+CASE_FILES_FULL = (
+    "诉求 {number} 的照片等附件已达上限（{limit}个），这次的{what}没有并入诉求，"
+    "但已保存，工作人员可以查看。"
+)
+CASE_FILES_CUT = (
+    "\n提示：附件已达上限（每件诉求{limit}个），多出的{extra}个没有并入诉求，但已保存。"
+)
+HELD_FILES_FULL = (
+    "已收到{limit}个附件，已达上限，这个{what}没有收进来。"
+    "请用文字说说遇到的问题和地点，我们会一起登记。"
+)

@@ -38,6 +38,14 @@ NOT_FOUND = "没有找到这个编号的诉求"
 PHOTO_NOT_YOURS = "照片 {key} 不存在或不是您上传的，请重新上传"
 CASE_CLOSED = "诉求 {number} 目前{status}，不能再补充。如有新问题，请提交新的诉求"
 NOTHING_TO_ADD = "请填写补充内容或选择照片"
+# A case must not grow without limit (handlers.intake.case_limits): the API refuses, the words
+# stay in the resident's form.
+TEXT_TOO_LONG = "文字太长：每次最多{limit}字，请精简后再提交，或分几次补充"
+CASE_WORDS_FULL = (
+    "诉求 {number} 的补充文字已达上限：还能补充{left}字，这次有{size}字，未能补充。"
+    "请精简后再试；如有新情况，请提交新的诉求"
+)
+CASE_PHOTOS_FULL = "诉求 {number} 的照片已达上限：还能补充{left}张照片，这次选了{size}张，未能补充"
 NO_SURVEY = "诉求 {number} 尚未办结，暂时不能评价"
 BUSY = "上一次提交还在处理中，请稍后用同一个 request_id 重试"
 FAILED = "系统繁忙，您的提交已保存，请稍后用同一个 request_id 重试"
@@ -51,4 +59,10 @@ UPLOAD_TOO_LARGE = "照片不能超过 {limit}，请压缩后再上传"
 UPLOAD_WRONG_TYPE = "只能上传 {types} 格式的照片"
 UPLOAD_MALFORMED = "请用 multipart/form-data 上传，文件放在名为 file 的字段中"
 UPLOAD_EMPTY = "文件是空的，请重新选择照片"
+# Hostile uploads (bot.api.resident_photos, handlers.residents.images)
+UPLOAD_BROKEN = "上传的内容不完整或格式有误，请重新上传（multipart/form-data，照片放在 file 字段）"
+UPLOAD_ONE_FILE = "一次只能上传一张照片：名为 file 的字段只能有一个"
+UPLOAD_TOO_MANY_FIELDS = "上传的表单字段太多或太长：只需名为 file 的照片字段"
+UPLOAD_UNREADABLE = "照片无法读取（文件不完整或已损坏），请重新选择照片"
+UPLOAD_TOO_MANY_PIXELS = "照片像素太多（最多{limit}万像素），请缩小后再上传"
 MEDIA_NOT_FOUND = "没有这张照片"

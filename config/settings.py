@@ -119,6 +119,19 @@ class Settings(BaseSettings):
         "judges risky is held for a dispatcher instead of being routed",
     )
 
+    # Signed WeChat callbacks (/wechat/mp, /wechat/mini): with an EncodingAESKey set, only
+    # encrypted bodies are accepted unless the switch between modes is allowed explicitly
+    mp_compatible_mode: bool = Field(
+        default=False,
+        description="with JIESU_MP_AES_KEY set, also accept plaintext deliveries (plain "
+        "signature, recent timestamp, each URL used once), while the account's 服务器配置 is "
+        "switched between plaintext and compatible or safe mode; false = encrypted only",
+    )
+    mini_compatible_mode: bool = Field(
+        default=False,
+        description="the same for the mini-program's message push and JIESU_MINI_AES_KEY",
+    )
+
     # Photos residents and workers upload
     upload_dir: Path = Field(
         default=Path("./var/uploads"), description="where uploaded photos are stored"
@@ -129,6 +142,16 @@ class Settings(BaseSettings):
         description="content types accepted (checked against the file's first bytes)",
     )
 
+    # Hostile uploads: every photo is decoded and encoded again (metadata and anything riding
+    # on the image dropped); the pixel count is checked before decoding
+    upload_max_pixels: int = Field(
+        default=40_000_000,
+        gt=0,
+        le=178_956_970,  # Pillow refuses more than twice its MAX_IMAGE_PIXELS by itself
+        description="largest photo decoded, in pixels (width x height; 40 million is about "
+        "7700 x 5200); a larger one is refused with 413 before it is decoded",
+    )
+
     # Per-resident limits (mini-program, official account and Open311 alike)
     resident_cases_per_hour: int = Field(default=5, gt=0)
     resident_cases_per_day: int = Field(default=20, gt=0)
@@ -136,10 +159,79 @@ class Settings(BaseSettings):
         default=60, gt=0, description="resident API calls per minute, per resident and process"
     )
 
+    # Case size (a case must not grow without limit): one message's words, and what residents
+    # may add to one case. Whatever is kept out stays whole in inbound_messages.
+    message_max_chars: int = Field(
+        default=2000,
+        ge=200,
+        le=2500,
+        description="words of one chat message, mini-program report or addition (WeChat's own "
+        "text limit is 2048; msgSecCheck reads 2500): the chat keeps the first part on the case "
+        "with a visible mark and tells the resident, the resident API refuses longer text",
+    )
+    case_added_max_chars: int = Field(
+        default=10_000,
+        ge=0,
+        description="characters residents may add to one case after reporting it (each "
+        "addition with its time stamp); past it words are kept out of the case, the resident "
+        "is told and the case's timeline notes it",
+    )
+    case_attachments_max: int = Field(
+        default=30,
+        ge=1,
+        description="photos, voices, videos and locations one case may hold; past it they are "
+        "kept out of the case, the resident is told and the timeline notes it",
+    )
+
     # Open311 GeoReport v2 (/open311/v2)
     open311_jurisdiction: str = Field(
         default="", description="jurisdiction_id this endpoint serves; empty = any is accepted"
     )
+
+    # Staff sign-in (dashboard and admin API): hashing off the event loop, limits, the cookie
+    sign_in_hash_concurrency: int = Field(
+        default=2, gt=0, description="password hashes (argon2) at once per process, in threads"
+    )
+    sign_in_queue: int = Field(
+        default=16,
+        ge=0,
+        description="sign-ins that may wait for a hash per process; more at once get 503",
+    )
+    sign_in_failures_per_address: int = Field(
+        default=20,
+        gt=0,
+        description="failed sign-ins one client address may make per window, whatever the "
+        "account; then 429 until the window ends",
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, gt=0, description="the window of sign_in_failures_per_address"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For is believed; empty = the client is the peer address",
+    )
+    staff_max_sessions: int = Field(
+        default=10,
+        gt=0,
+        description="live dashboard sessions per staff account; a new sign-in ends the oldest",
+    )
+    insecure_http: bool = Field(
+        default=False,
+        description="send the session cookie without Secure, for plain-HTTP development only "
+        "(jiesu serve --demo turns it on unless told otherwise)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        import ipaddress
+
+        networks = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            return ",".join(str(ipaddress.ip_network(n, strict=False)) for n in networks)
+        except ValueError as problem:
+            raise ValueError(f"JIESU_TRUSTED_PROXIES: {problem}") from None
 
     # Request handling
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
@@ -162,11 +254,27 @@ class Settings(BaseSettings):
         default="wechat",
         description="sandbox keeps outgoing messages in the database instead of calling WeChat",
     )
-    http_timeout_seconds: float = 10.0
     outbound_rate_per_second: float = Field(
         default=50.0,
         gt=0,
         description="sends per second per account (official account, WeCom app) per process",
+    )
+
+    # Outbox, sends whose outcome is unknown (area: sending at most once when WeChat answers
+    # late; bot/wechat/outbox_drainer.py, handlers/outbox_unclear.py)
+    http_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one call to the WeChat or WeCom API may take. WeChat usually "
+        "answers within a second; a message that gets no answer in time may still have "
+        "arrived, so it is recorded as unknown and not repeated blindly: keep this at 10-15 s",
+    )
+    outbox_resend_wait_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="A survey (or a worker's task template) whose send may or may not have "
+        "arrived is sent once more after this long, unless it was answered (or the case "
+        "signed) meanwhile; surveys never at night",
     )
 
     # Background work in this process (sweeps, outbox drain)
@@ -258,6 +366,44 @@ class Settings(BaseSettings):
         description="Working-calendar days the library does not know yet, as JSON: "
         '{"2027-10-09": true, "2027-10-04": false} (true = a working day)',
     )
+
+    # Area: response headers, slow clients, working-day calendar (bot/ops/slow_clients.py,
+    # bot/ops/headers.py, handlers/workflow/calendar.py and calendar_file.py)
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="a connection must deliver a whole request head (request line and headers) "
+        "within this long of opening, or of the first byte of its next request; else it is closed",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a request's whole body must arrive within this long of its head; else 408 "
+        "and the connection is closed (a 5 MB photo in 30 s needs about 1.4 Mbit/s)",
+    )
+    keepalive_timeout_seconds: float = Field(
+        default=75.0,
+        gt=0,
+        description="an idle kept-alive connection is closed after this long; keep it above the "
+        "reverse proxy's idle timeout for its upstream connections",
+    )
+    calendar_file: Path | None = Field(
+        default=None,
+        description="the district's working-calendar file (CSV, one line per holiday or make-up "
+        "working day, from the State Council's yearly notice; config/holidays.example.csv); "
+        "empty = chinese-calendar only",
+    )
+    calendar_horizon_days: int = Field(
+        default=60,
+        ge=1,
+        description="warn (/healthz, the dashboard, the log) while the working calendar does "
+        "not reach this many days ahead",
+    )
+
+    @field_validator("calendar_file", mode="before")
+    @classmethod
+    def _no_calendar_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     # Optional LLM extraction: refines a new case after the reply, never delays it
     llm_url: str = Field(

@@ -149,6 +149,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "run_background": False,
         "outbound_mode": "sandbox",
         "wechat_api_base": "http://127.0.0.1:9",
+        "insecure_http": True,  # the tests talk plain HTTP: a Secure cookie would not come back
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

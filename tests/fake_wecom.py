@@ -57,6 +57,8 @@ class FakeWeCom(FakeApiServer):
         # enable_duplicate_check: the same request body again within the interval is answered
         # like the first and delivered to nobody (WeCom's rule for app messages).
         self.duplicates_dropped = 0
+        # Seconds to hold the answer to a message already accepted and recorded (as FakeWeChat).
+        self.answer_delay = 0.0
         self._recent_bodies: dict[str, tuple[float, str]] = {}  # body -> (accepted at, msgid)
         self.app.router.add_get(GETTOKEN, self._gettoken)
         self.app.router.add_post(MESSAGE_SEND, self._send)
@@ -155,6 +157,8 @@ class FakeWeCom(FakeApiServer):
         msgid = f"msg-{self._next_msgid}"
         if duplicate_key:
             self._recent_bodies[duplicate_key] = (time.monotonic(), msgid)
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return _ok(invaliduser="", msgid=msgid, **extra)
 
     async def _update_card(self, request: web.Request) -> web.Response:

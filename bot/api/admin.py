@@ -1,9 +1,15 @@
 """The admin API's front door, under ``/api/admin/``: who am I, sign in, sign out.
 
-Sign-in (``POST session`` with ``{"username", "password"}``) sets the dashboard's session
-cookie and answers the CSRF token that every later unsafe request with that cookie must send
-(``X-CSRF-Token``). Machines skip all this and send ``Authorization: Bearer jsa_...``.
-Every sign-in, failed sign-in and sign-out is an audit event.
+Sign-in (``POST session`` with ``{"username", "password"}`` as ``application/json``) sets the
+dashboard's session cookie and answers the CSRF token that every later unsafe request with that
+cookie must send (``X-CSRF-Token``). Machines skip all this and send
+``Authorization: Bearer jsa_...``. Every sign-in, failed sign-in and sign-out is an audit event.
+
+Sign-in is guarded (``handlers.staff.sign_in``): the password is hashed off the event loop, a few
+at a time (503 ``busy`` with ``Retry-After: 1`` beyond the queue), failures are limited per client
+address (429 ``too_many_attempts`` with ``Retry-After``) and per account (the lockout, which
+answers exactly as a wrong password does). A request from another site's page is refused (403
+``cross_origin``, ``bot.api.staff_auth``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pydantic import Field
 
 from bot.api.json_api import ApiError, Payload, error_response, read_payload
 from bot.api.openapi import (
+    INTEGER,
     STAFF_AUTH,
     STRING,
     Operation,
@@ -26,11 +33,20 @@ from bot.api.openapi import (
     one_of_values,
     too_large,
 )
-from bot.api.staff_auth import SESSION_COOKIE, client_ip, error_json, require_staff
-from bot.keys import CLOCK, SETTINGS
-from handlers.staff.accounts import LoginFailed, authenticate, end_session, start_session
+from bot.api.staff_auth import (
+    SESSION_COOKIE,
+    client_ip,
+    cookie_is_secure,
+    error_json,
+    install_sign_in,
+    require_staff,
+)
+from bot.keys import CLOCK, SETTINGS, SIGN_IN_GUARD
+from handlers.staff.accounts import SESSION_LIFETIME, LoginFailed, end_session, start_session
 from handlers.staff.audit import StaffActor, audit
+from handlers.staff.passwords import PasswordWorkBusy
 from handlers.staff.permissions import CAPABILITIES, can
+from handlers.staff.sign_in import SignInRefused
 from models import StaffRole, StaffUser
 
 
@@ -56,6 +72,10 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
+TOO_MANY = "登录尝试过于频繁，请稍后再试"
+BUSY = "登录的人较多，请稍后再试"
+
+
 async def sign_in(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     try:
@@ -64,13 +84,19 @@ async def sign_in(request: web.Request) -> web.Response:
         return error_response(refused.status, refused.code, refused.message, **refused.extra)
     username, password = body.username, body.password
     ip, agent = client_ip(request), request.headers.get("User-Agent", "")
+    guard = request.app[SIGN_IN_GUARD]
     try:
-        user = await authenticate(username, password, now)
+        user = await guard.sign_in(username, password, ip, now)
+    except SignInRefused as limited:
+        headers = {"Retry-After": str(limited.retry_after)}
+        return error_response(429, "too_many_attempts", TOO_MANY, headers=headers)
+    except PasswordWorkBusy:
+        return error_response(503, "busy", BUSY, headers={"Retry-After": "1"})
     except LoginFailed:
         who = StaffActor(None, username[:64], "", ip, agent[:255], "api")
         await audit(who, "session.failed", now, target_type="user", target_id=username[:64])
         raise error_json(web.HTTPUnauthorized, "login_failed", "用户名或密码不正确") from None
-    new = await start_session(user, now, ip=ip, user_agent=agent)
+    new = await start_session(user, now, ip=ip, user_agent=agent, max_sessions=guard.max_sessions)
     await audit(StaffActor.of(user, ip=ip, user_agent=agent, via="dashboard"), "session.start", now)
     response = web.json_response({"user": user_json(user), "csrf_token": new.csrf_token})
     set_session_cookie(request, response, new.token)
@@ -78,15 +104,14 @@ async def sign_in(request: web.Request) -> web.Response:
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    secure = request.app[SETTINGS].public_url.startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="Lax",
-        secure=secure,
+        secure=cookie_is_secure(request.app[SETTINGS]),
         path="/",
-        max_age=12 * 3600,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
     )
 
 
@@ -146,7 +171,20 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             400: error("invalid_json or invalid_payload: username and password are needed"),
             401: error("login_failed: wrong name or password, or a locked account (one message)"),
+            403: error("cross_origin: sent from another site's page (Origin or Referer)"),
             413: too_large(),
+            415: error("unsupported_media_type: the body is not application/json"),
+            429: Response(
+                "too_many_attempts: too many failed sign-ins from this address; no password "
+                "was checked",
+                {"$ref": "#/components/schemas/Error"},
+                headers={"Retry-After": INTEGER},
+            ),
+            503: Response(
+                "busy: as many sign-ins as the service takes at once are being checked",
+                {"$ref": "#/components/schemas/Error"},
+                headers={"Retry-After": INTEGER},
+            ),
         },
         body=SignInIn,
     ),
@@ -166,6 +204,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def add_admin_routes(app: web.Application) -> None:
+    install_sign_in(app)
     app.router.add_get("/api/admin/me", me)
     app.router.add_post("/api/admin/session", sign_in)
     app.router.add_delete("/api/admin/session", sign_out)

@@ -5,7 +5,11 @@ JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer
   20 a page, newest first, the same filters and search as the dashboard
   (``handlers.workflow.search``); ``status`` is a status, ``open`` or empty for all; ``urgency``
   急, 一般 or 难; ``q`` words, a case number or a phone's digits.
-- ``GET cases/{number}``: the case, its timeline and extension requests.
+- ``GET cases/{number}?full=&timeline_page=``: the case, its timeline and extension requests.
+  Long words are folded (``text_folded``, each event's ``note_folded``) and the timeline comes
+  50 events a page, the latest first (``timeline_total``, ``timeline_pages``): ``full=1`` unfolds
+  them, ``timeline_page=2`` is the page before (``handlers.case_pages``). Actions answer the
+  case as the first page shows it.
 - ``POST cases/{number}/recategorise`` ``{"category": "城乡建设/物业管理", "reason": ""}``
 - ``POST cases/{number}/reassign`` ``{"unit": "ST-WJC", "worker_id": null, "reason": ""}``
 - ``POST cases/{number}/supervise`` ``{"reason": ""}``
@@ -51,7 +55,18 @@ from bot.api.openapi import (
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK, INTAKE
+from handlers.case_pages import (
+    FLAG_VALUES,
+    MAX_TIMELINE_PAGE,
+    BadView,
+    CaseView,
+    fold_note,
+    fold_text,
+    shown_attachments,
+    timeline_page,
+)
 from handlers.clock import iso
+from handlers.digits import finite_or_none
 from handlers.workflow.actions import MAX_TEXT
 from handlers.workflow.search import (
     MAX_PAGE,
@@ -142,20 +157,25 @@ def case_json(
     }
 
 
-async def case_detail(case: Case, now: datetime) -> dict[str, Any]:
+async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -> dict[str, Any]:
+    view = view or CaseView()
     units, grids, workers = await related_names([case])
-    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+    page = await timeline_page(CaseEvent.filter(case_id=case.id), view)
     extensions = await ExtensionRequest.filter(case_id=case.id).order_by("created_at", "id")
     body = case_json(case, now, units, grids, workers)
+    text = fold_text(case.text, view)
     body.update(
         {
-            "text": mask_phones_in_text(case.text),
-            "attachments": case.attachments,
+            "text": text.text,
+            "text_length": text.length,
+            "text_folded": text.folded,
+            "attachments": shown_attachments(case.attachments, view),
+            "attachments_total": len(case.attachments or []),
             "street": case.street,
             "compound": case.compound,
             "address": case.address,
-            "lng": case.lng,
-            "lat": case.lat,
+            "lng": finite_or_none(case.lng),  # a row from before the checks may hold NaN
+            "lat": finite_or_none(case.lat),
             "signed_at": iso(case.signed_at),
             "first_contact_at": iso(case.first_contact_at),
             "completed_at": iso(case.completed_at),
@@ -169,10 +189,12 @@ async def case_detail(case: Case, now: datetime) -> dict[str, Any]:
                     "actor_id": e.actor_id if e.actor_type in ("staff", "worker") else "",
                     "from_status": e.from_status,
                     "to_status": e.to_status,
-                    "note": mask_phones_in_text(e.note),
+                    "note": (note := fold_note(e.note, view)).text,
+                    "note_folded": note.folded,
                 }
-                for e in events
+                for e in page.events
             ],
+            **page.fields(),
             "extensions": [
                 {
                     "id": x.id,
@@ -246,10 +268,14 @@ async def list_cases(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     staff = await require_staff(request, "cases.read")
     try:
+        view = CaseView.of(request.query)
+    except BadView as problem:
+        raise error_json(web.HTTPBadRequest, "invalid_request", str(problem)) from None
+    try:
         case = await visible_case(staff.user, request.match_info["number"])
     except CaseHidden:
         raise error_json(web.HTTPNotFound, "not_found", NOT_FOUND) from None
-    return web.json_response({"case": await case_detail(case, request.app[CLOCK].now())})
+    return web.json_response({"case": await case_detail(case, request.app[CLOCK].now(), view)})
 
 
 async def _recategorise(request: web.Request, staff: StaffContext, case: Case) -> None:
@@ -305,7 +331,10 @@ ADMIN_CASE_DETAIL = Component(
             obj(
                 {
                     "text": STRING,
+                    "text_length": INTEGER,
+                    "text_folded": BOOLEAN,
                     "attachments": array({"type": "object"}),
+                    "attachments_total": INTEGER,
                     "street": nullable(STRING),
                     "compound": nullable(STRING),
                     "address": nullable(STRING),
@@ -326,9 +355,13 @@ ADMIN_CASE_DETAIL = Component(
                                 "from_status": nullable(STRING),
                                 "to_status": nullable(STRING),
                                 "note": STRING,
+                                "note_folded": BOOLEAN,
                             }
                         )
                     ),
+                    "timeline_total": INTEGER,
+                    "timeline_page": INTEGER,
+                    "timeline_pages": INTEGER,
                     "extensions": array(
                         obj(
                             {
@@ -428,11 +461,31 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         f"{PREFIX}/{{number}}",
-        "A case with its timeline and extension requests; phones masked",
+        "A case with its timeline (50 events a page, the latest first) and extension requests; "
+        "long words folded, phones masked",
         _TAG,
-        {200: Response("the case", obj({"case": ADMIN_CASE_DETAIL})), 401: _401, 404: _404},
+        {
+            200: Response("the case", obj({"case": ADMIN_CASE_DETAIL})),
+            400: error("invalid_request: full or timeline_page cannot be used"),
+            401: _401,
+            404: _404,
+        },
         auth=STAFF_AUTH,
-        params=(NUMBER_PARAM,),
+        params=(
+            NUMBER_PARAM,
+            Param(
+                "full",
+                "query",
+                {"type": "string", "enum": list(FLAG_VALUES)},
+                description="1: the whole text and the whole notes of the page shown",
+            ),
+            Param(
+                "timeline_page",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
+                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
+            ),
+        ),
     ),
     _action("recategorise", "改类: correct the category", RecategoriseIn),
     _action("reassign", "改派: send the case to another unit (or worker)", ReassignIn),

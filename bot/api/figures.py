@@ -43,6 +43,7 @@ from bot.api.openapi import (
 from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK
 from config import figures as config
+from handlers.digits import whole_number
 from handlers.figures.compute import compute_figures
 from handlers.figures.filters import (
     FigureFilterError,
@@ -88,11 +89,8 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     value = request.query.get(name, "").strip()
     if not value:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
+    number = whole_number(value, 9)  # ASCII digits only: int() also takes "１" and "1_0"
+    if number is None or not low <= number <= high:
         raise bad_request("invalid_parameter", f"参数 {name} 须为 {low} 到 {high} 之间的整数")
     return number
 

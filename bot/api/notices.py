@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from bot.api.json_api import ApiError, error_response, read_payload
 from bot.api.openapi import (
@@ -59,8 +59,10 @@ from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK, SETTINGS
 from config import broadcasts as texts
 from handlers.broadcasts import notices as broadcasts
+from handlers.broadcasts import rules
 from handlers.broadcasts.rules import NoticeError, NoticeNotFound
 from handlers.clock import local
+from handlers.digits import whole_number
 from handlers.staff.permissions import can
 from models import Notice, NoticeStatus
 
@@ -79,12 +81,65 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# The audience and the content are checked by handlers.broadcasts.rules (the dashboard's forms
+# go the same way); their schemas publish the same limits, so that clients and schemathesis see
+# them.
+
+
+def _text(limit: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit}
+
+
+def _names(limit: int) -> dict[str, Any]:
+    return {"type": "array", "maxItems": rules.MAX_PLACES, "items": _text(limit)}
+
+
+AUDIENCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "all: every follower; tag: one WeChat tag; residents: people who reported "
+    "a case in the streets, compounds or grids (codes); workers: of the units or grids (codes)",
+    "required": ["kind"],
+    "properties": {
+        "kind": {"type": "string", "enum": list(rules.AUDIENCE_KINDS)},
+        "tag_id": {"type": "integer", "minimum": 0, "maximum": rules.MAX_TAG_ID},
+        "tag_name": _text(rules.TAG_NAME_LIMIT),
+        "streets": _names(rules.PLACE_NAME_LIMIT),
+        "compounds": _names(rules.PLACE_NAME_LIMIT),
+        "grids": _names(rules.CODE_LIMIT),
+        "units": _names(rules.CODE_LIMIT),
+    },
+}
+CONTENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "text: {text}; news: {media_id} (mp_mass) or {title, description, url, "
+    "picurl}; template: {template_id, data, url (mp_template) or page (mp_subscribe)}",
+    "properties": {
+        "text": _text(texts.TEXT_LIMIT),
+        "media_id": _text(rules.MEDIA_ID_LIMIT),
+        "title": _text(rules.NEWS_TITLE_LIMIT),
+        "description": _text(rules.NEWS_DESCRIPTION_LIMIT),
+        "url": _text(rules.URL_LIMIT),
+        "picurl": _text(rules.URL_LIMIT),
+        "template_id": _text(rules.TEMPLATE_ID_LIMIT),
+        "page": _text(rules.PAGE_LIMIT),
+        "data": {
+            "type": "object",
+            "maxProperties": rules.MAX_TEMPLATE_FIELDS,
+            "propertyNames": {"maxLength": rules.TEMPLATE_NAME_LIMIT},
+            "additionalProperties": _text(texts.TEMPLATE_FIELD_LIMIT),
+        },
+    },
+}
+AudienceBody = Annotated[dict[str, Any], WithJsonSchema(AUDIENCE_SCHEMA)]
+ContentBody = Annotated[dict[str, Any], WithJsonSchema(CONTENT_SCHEMA)]
+
+
 class NoticeIn(Payload):
     title: str = Field(min_length=1, max_length=texts.TITLE_LIMIT)
     kind: Kind
     channel: Channel
-    audience: dict[str, Any]
-    content: dict[str, Any]
+    audience: AudienceBody
+    content: ContentBody
     scheduled_at: AwareDatetime | None = None
 
 
@@ -92,8 +147,8 @@ class NoticeChange(Payload):
     title: str | None = Field(default=None, min_length=1, max_length=texts.TITLE_LIMIT)
     kind: Kind | None = None
     channel: Channel | None = None
-    audience: dict[str, Any] | None = None
-    content: dict[str, Any] | None = None
+    audience: AudienceBody | None = None
+    content: ContentBody | None = None
     scheduled_at: AwareDatetime | None = None
     clear_schedule: bool = False
 
@@ -101,8 +156,8 @@ class NoticeChange(Payload):
 class AudienceIn(Payload):
     kind: Kind
     channel: Channel
-    audience: dict[str, Any]
-    content: dict[str, Any] = Field(default_factory=dict)
+    audience: AudienceBody
+    content: ContentBody = Field(default_factory=dict)
     scheduled_at: AwareDatetime | None = None
 
 
@@ -193,8 +248,8 @@ async def list_notices(request: web.Request) -> web.Response:
     wanted = [s for s in request.query.get("status", "").split(",") if s]
     try:
         statuses = [NoticeStatus(s) for s in wanted]
-        page = int(request.query.get("page", "1"))
-        if not 1 <= page <= MAX_PAGE:
+        page = whole_number(request.query.get("page", "1"), 6)  # ASCII digits only ("１" is not)
+        if page is None or not 1 <= page <= MAX_PAGE:
             raise ValueError(page)
     except ValueError:
         known = ", ".join(s.value for s in NoticeStatus)
@@ -393,7 +448,7 @@ AUDIENCE = Component(
     ),
 )
 _TAG = "notices"
-_ID = (Param("id", "path", {"type": "integer", "minimum": 0}),)
+_ID = (Param("id", "path", {"type": "integer", "minimum": 0, "maximum": 10**MAX_ID_DIGITS - 1}),)
 _400 = error("invalid_json, invalid_payload (with problems) or invalid_notice")
 _401 = error("unauthorized: not signed in, and no valid API token")
 _403 = error("forbidden: the role may not, or not on this notice; csrf: no X-CSRF-Token")

@@ -347,18 +347,28 @@ DISCOVERY = _object(
     },
 )
 ERRORS = _list_of("errors", _object("error", {"code": {"type": "integer"}, "description": STRING}))
+# A form field is text: a coordinate is written as a plain ASCII decimal ("31.2", "-121.5").
+COORDINATE: dict[str, Any] = {
+    "type": "number",
+    "description": "WGS84 degrees in ASCII digits with an optional sign and decimal point; "
+    "no exponent, no NaN or Infinity, at most 32 characters",
+}
 FORM = {
     "type": "object",
     "required": ["service_code", "description"],
     "description": "A location is required: lat and long, address_string or address_id. "
     "attribute[...] is refused: no service has attributes.",
     "properties": {
-        "api_key": {**STRING, "description": "the client's key (or the api_key query parameter)"},
-        "jurisdiction_id": STRING,
-        "service_code": STRING,
+        "api_key": {
+            **STRING,
+            "maxLength": spec.MAX_SHORT_FIELD,
+            "description": "the client's key (or the api_key query parameter)",
+        },
+        "jurisdiction_id": {**STRING, "maxLength": spec.MAX_SHORT_FIELD},
+        "service_code": {**STRING, "maxLength": spec.MAX_SHORT_FIELD},
         "description": {**STRING, "maxLength": spec.MAX_DESCRIPTION},
-        "lat": {"type": "number", "minimum": -90, "maximum": 90},
-        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "lat": {**COORDINATE, "minimum": -90, "maximum": 90},
+        "long": {**COORDINATE, "minimum": -180, "maximum": 180},
         "address_string": {**STRING, "maxLength": spec.MAX_ADDRESS},
         "address_id": {
             **STRING,

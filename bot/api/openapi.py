@@ -320,12 +320,15 @@ def _operation(operation: Operation, components: _Components) -> dict[str, Any]:
             }
             for p in operation.params
         ]
+    responses = dict(operation.responses)
     if operation.body is not None:
         body["requestBody"] = {
             "required": operation.body_required,
             "content": {operation.body_content_type: {"schema": components.schema(operation.body)}},
         }
-    for status, response in sorted(operation.responses.items()):
+        if operation.path.startswith("/api/admin/"):  # bot.api.staff_auth.same_origin_only
+            responses.setdefault(415, error("unsupported_media_type: not application/json"))
+    for status, response in sorted(responses.items()):
         entry: dict[str, Any] = {"description": response.description}
         if response.schema is not None:
             schema = components.schema(response.schema)
@@ -422,6 +425,16 @@ HEALTH = obj(
                 "problems": array(STRING),
                 "sweeps": ANY_OBJECT,
             },
+        ),
+        # bot/ops/health.py: how far the working calendar reaches; a warning keeps status 200
+        "calendar": obj(
+            {
+                "status": one_of_values(["ok", "warning"]),
+                "covered_until": DATE,
+                "library_last_year": INTEGER,
+                "file_years": array(INTEGER),
+            },
+            {"warning": STRING},
         ),
     }
 )

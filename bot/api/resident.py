@@ -39,7 +39,7 @@ in are ``bot.api.resident_auth``; uploads and ``/media`` are ``bot.api.resident_
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import Field, field_validator, model_validator
@@ -53,6 +53,7 @@ from bot.wechat.client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
 from config.taxonomy import categories_by_path, is_valid_path
+from handlers.case_pages import BadView, CaseView
 from handlers.clock import iso
 from handlers.context import HandlerContext
 from handlers.followup.answers import answer_survey
@@ -98,8 +99,9 @@ class PhoneIn(Payload):
 
 
 class LocationIn(Payload):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    # Finite, on the globe (json.loads reads NaN and Infinity; NaN is no JSON to answer with).
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
     address: str | None = Field(default=None, max_length=128, pattern=NO_NUL)
 
 
@@ -165,6 +167,26 @@ class SubscriptionsIn(Payload):
 
 class EmptyIn(Payload):
     pass
+
+
+Worded = TypeVar("Worded", CaseIn, InfoIn)
+
+
+async def read_words(request: web.Request, model: type[Worded]) -> Worded:
+    """The payload, with words over JIESU_MESSAGE_MAX_CHARS (at most MAX_TEXT) refused plainly."""
+    limit = min(texts.MAX_TEXT, request.app[SETTINGS].message_max_chars)
+    refused = texts.TEXT_TOO_LONG.format(limit=limit)
+    try:
+        body = await read_payload(request, model)
+    except ApiError as error:
+        problems = error.extra.get("problems", [])
+        if any(p["field"] == "text" and "at most" in p["problem"] for p in problems):
+            raise ApiError(400, error.code, refused, **error.extra) from None
+        raise
+    if len(body.text) > limit:
+        problem = {"field": "text", "problem": f"String should have at most {limit} characters"}
+        raise ApiError(400, "invalid_payload", refused, problems=[problem])
+    return body
 
 
 # What every endpoint may ask of its request (signing in and the wrapper: bot.api.resident_auth)
@@ -293,7 +315,7 @@ async def subscriptions(request: web.Request, signed: Signed) -> web.Response:
 
 
 async def submit(request: web.Request, signed: Signed) -> web.Response:
-    body = await read_payload(request, CaseIn)
+    body = await read_words(request, CaseIn)
     data = body.model_dump(exclude_none=True, exclude={"request_id"})
     intake = request.app[INTAKE]
     ctx = await intake.context()
@@ -339,12 +361,16 @@ async def my_cases(request: web.Request, signed: Signed) -> web.Response:
 
 
 async def one_case(request: web.Request, signed: Signed) -> web.Response:
+    try:
+        view = CaseView.of(request.query)
+    except BadView as problem:
+        raise ApiError(400, "invalid_request", str(problem)) from None
     case = await own_case(request, signed.resident)
-    return web.json_response(await case_detail(case))
+    return web.json_response(await case_detail(case, view))
 
 
 async def add_info(request: web.Request, signed: Signed) -> web.Response:
-    body = await read_payload(request, InfoIn)
+    body = await read_words(request, InfoIn)
     case = await own_case(request, signed.resident)
     addition = additions.Addition(
         text=body.text,
@@ -367,6 +393,8 @@ async def add_info(request: web.Request, signed: Signed) -> web.Response:
         raise ApiError(
             409, "conflict", texts.CASE_CLOSED.format(number=case.number, status=status.label)
         ) from None
+    except additions.CaseFull as full:
+        raise ApiError(409, "conflict", str(full)) from None
     await case.refresh_from_db()
     return web.json_response(
         {"reply": reply, "held": held, "case": await case_detail(case)}, status=202 if held else 200

@@ -35,6 +35,7 @@ from bot.api.resident import (
     SurveyIn,
 )
 from config import resident_api as texts
+from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import CaseStatus, SurveyStatus
 
 _TAG = "resident"
@@ -79,6 +80,7 @@ RESIDENT_EVENT = obj(
         "status": nullable(STRING),
         "status_label": nullable(STRING),
         "note": STRING,
+        "note_folded": BOOLEAN,
         "by": one_of_values(["resident", "staff", "system"]),
     }
 )
@@ -90,7 +92,10 @@ RESIDENT_CASE_DETAIL = Component(
             obj(
                 {
                     "text": STRING,
+                    "text_length": INTEGER,
+                    "text_folded": BOOLEAN,
                     "attachments": array({"type": "object"}),
+                    "attachments_total": INTEGER,
                     "contact_phone": nullable(STRING),
                     "anonymous": BOOLEAN,
                     "location": nullable(obj({"lng": NUMBER, "lat": NUMBER})),
@@ -108,6 +113,9 @@ RESIDENT_CASE_DETAIL = Component(
                         )
                     ),
                     "timeline": array(RESIDENT_EVENT),
+                    "timeline_total": INTEGER,
+                    "timeline_page": INTEGER,
+                    "timeline_pages": INTEGER,
                 }
             ),
         ]
@@ -247,9 +255,15 @@ OPERATIONS: tuple[Operation, ...] = (
                 "stored; send its key with the case",
                 obj({"key": STRING, "url": STRING, "content_type": STRING, "size": INTEGER}),
             ),
-            400: error("invalid_upload: not multipart, no field named file, or an empty file"),
+            400: error(
+                "invalid_upload: not multipart/form-data, a broken or cut-off body, no field "
+                "named file or two, an empty file, or a photo that does not decode"
+            ),
             401: _401,
-            413: error("too_large: the photo is larger than JIESU_UPLOAD_MAX_BYTES"),
+            413: error(
+                "too_large: the photo is larger than JIESU_UPLOAD_MAX_BYTES, or has more "
+                "pixels than JIESU_UPLOAD_MAX_PIXELS"
+            ),
             415: error("unsupported_type: the bytes are no JPEG, PNG or WebP"),
             429: _429,
         },
@@ -306,11 +320,32 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         f"{PREFIX}/cases/{{number}}",
-        "One of the resident's cases with its timeline, the result and its photos",
+        "One of the resident's cases with its timeline (50 events a page, the latest first; "
+        "long words folded), the result and its photos",
         _TAG,
-        {200: Response("the case", RESIDENT_CASE_DETAIL), 401: _401, 404: _404, 429: _429},
+        {
+            200: Response("the case", RESIDENT_CASE_DETAIL),
+            400: error("invalid_request: full or timeline_page cannot be used"),
+            401: _401,
+            404: _404,
+            429: _429,
+        },
         auth=_AUTH,
-        params=(NUMBER_PARAM,),
+        params=(
+            NUMBER_PARAM,
+            Param(
+                "full",
+                "query",
+                {"type": "string", "enum": list(FLAG_VALUES)},
+                description="1: the whole text and the whole notes of the page shown",
+            ),
+            Param(
+                "timeline_page",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
+                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
+            ),
+        ),
     ),
     _case_action(
         "info",

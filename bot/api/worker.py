@@ -51,6 +51,7 @@ from bot.api.worker_views import (
     extension_json,
     overdue_filter,
     scope_filter,
+    view_of,
 )
 from bot.keys import CLOCK, INTAKE
 from handlers.clock import iso
@@ -318,8 +319,9 @@ async def tasks(request: web.Request, worker: Worker) -> web.Response:
 
 
 async def detail(request: web.Request, worker: Worker) -> web.Response:
+    view = view_of(request.query)
     case = await visible_case(request, worker)
-    return web.json_response(await case_detail(case, worker, now_of(request)))
+    return web.json_response(await case_detail(case, worker, now_of(request), view))
 
 
 async def _acted(case: Case, worker: Worker, event: CaseEvent, now: datetime) -> web.Response:

@@ -37,6 +37,7 @@ from bot.api.worker import (
     ReturnIn,
 )
 from bot.api.worker_views import WORKER_ACTIONS
+from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import ExtensionStatus, WorkerRole
 
 WORKER_CASE = Component(
@@ -86,6 +87,7 @@ TIMELINE_EVENT = obj(
         "from_status": nullable(STRING),
         "to_status": nullable(STRING),
         "note": STRING,
+        "note_folded": BOOLEAN,
         "data": {"type": "object"},
     }
 )
@@ -97,7 +99,10 @@ WORKER_CASE_DETAIL = Component(
             obj(
                 {
                     "text": STRING,
+                    "text_length": INTEGER,
+                    "text_folded": BOOLEAN,
                     "attachments": array({"type": "object"}),
+                    "attachments_total": INTEGER,
                     "contact_phone": nullable(STRING),
                     "contact_phone_masked": BOOLEAN,
                     "address": nullable(STRING),
@@ -116,6 +121,9 @@ WORKER_CASE_DETAIL = Component(
                         one_of_values([*(a.value for a in WORKER_ACTIONS), "extension"])
                     ),
                     "timeline": array(TIMELINE_EVENT),
+                    "timeline_total": INTEGER,
+                    "timeline_page": INTEGER,
+                    "timeline_pages": INTEGER,
                 }
             ),
         ]
@@ -226,11 +234,32 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         f"{PREFIX}/cases/{{number}}",
-        "A case with its timeline and the actions the worker may take now",
+        "A case with its timeline (50 events a page, the latest first; long words folded) and "
+        "the actions the worker may take now",
         _TAG,
-        {200: Response("the case", WORKER_CASE_DETAIL), 401: _401, 403: _403, 404: _404},
+        {
+            200: Response("the case", WORKER_CASE_DETAIL),
+            400: error("invalid_request: full or timeline_page cannot be used"),
+            401: _401,
+            403: _403,
+            404: _404,
+        },
         auth=_AUTH,
-        params=(NUMBER_PARAM,),
+        params=(
+            NUMBER_PARAM,
+            Param(
+                "full",
+                "query",
+                {"type": "string", "enum": list(FLAG_VALUES)},
+                description="1: the whole text and the whole notes of the page shown",
+            ),
+            Param(
+                "timeline_page",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
+                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
+            ),
+        ),
     ),
     _action("sign", "签收: take the case on", EmptyIn, required=False),
     _action("contact", "先行联系: the first contact with the resident", ContactIn),

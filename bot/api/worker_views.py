@@ -1,13 +1,27 @@
 """What workers read: which cases a worker sees and the JSON their cases, events and extension
-requests are shown as, apart from the endpoints of ``bot.api.worker`` that answer with them."""
+requests are shown as, apart from the endpoints of ``bot.api.worker`` that answer with them.
+
+A case's detail stays bounded however long the case grew (``handlers.case_pages``): long words
+folded, the timeline 50 events a page with the latest first; ``full=1`` and ``timeline_page``
+(:func:`view_of`) ask for more."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
 
+from bot.api.json_api import ApiError
+from handlers.case_pages import (
+    BadView,
+    CaseView,
+    fold_note,
+    fold_text,
+    shown_attachments,
+    timeline_page,
+)
 from handlers.clock import LOCAL_TZ, iso, local
 from handlers.workflow.actions import HANDLING, may_handle
 from handlers.workflow.search import case_basics, is_overdue, related_names
@@ -24,7 +38,7 @@ from models import (
     WorkerRole,
 )
 from models.case_status import OPEN_STATUSES, allowed_actions
-from nlu import mask_phone, mask_phones_in_text
+from nlu import mask_phone
 
 # What a worker may do to a case (asking for an extension aside).
 WORKER_ACTIONS = (
@@ -123,7 +137,17 @@ def shows_contact(worker: Worker, case: Case) -> bool:
     return worker.role == WorkerRole.DISPATCHER or may_handle(worker, case)
 
 
-def event_json(event: CaseEvent, reveal: bool, workers: dict[int, Worker]) -> dict[str, Any]:
+def view_of(query: Mapping[str, str]) -> CaseView:
+    """The case view a request asks for; ApiError 400 if it cannot be used."""
+    try:
+        return CaseView.of(query)
+    except BadView as problem:
+        raise ApiError(400, "invalid_request", str(problem)) from None
+
+
+def event_json(
+    event: CaseEvent, reveal: bool, workers: dict[int, Worker], view: CaseView | None = None
+) -> dict[str, Any]:
     data = {k: v for k, v in (event.data or {}).items() if k in SHOWN_EVENT_DATA}
     actor = event.actor_type
     if event.actor_type == "worker" and event.actor_id.isdigit():
@@ -137,6 +161,7 @@ def event_json(event: CaseEvent, reveal: bool, workers: dict[int, Worker]) -> di
         label = CaseAction(event.action).label
     except ValueError:
         label = event.action
+    note = fold_note(event.note, view or CaseView(), mask=not reveal)
     return {
         "id": event.id,
         "at": iso(event.at),
@@ -146,7 +171,8 @@ def event_json(event: CaseEvent, reveal: bool, workers: dict[int, Worker]) -> di
         "actor": actor,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "note": event.note if reveal else mask_phones_in_text(event.note),
+        "note": note.text,
+        "note_folded": note.folded,
         "data": data,
     }
 
@@ -161,8 +187,12 @@ def actions_for(worker: Worker, case: Case) -> list[str]:
     return actions
 
 
-async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, Any]:
-    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+async def case_detail(
+    case: Case, worker: Worker, now: datetime, view: CaseView | None = None
+) -> dict[str, Any]:
+    view = view or CaseView()
+    page = await timeline_page(CaseEvent.filter(case_id=case.id), view)
+    events = page.events
     actor_ids = {
         int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
     }
@@ -173,10 +203,14 @@ async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, An
     phone = case.contact_phone
     pending = await ExtensionRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
     detail = case_summary(case, now, units, grids, workers)
+    text = fold_text(case.text, view, mask=not reveal)
     detail.update(
         {
-            "text": case.text if reveal else mask_phones_in_text(case.text),
-            "attachments": case.attachments,
+            "text": text.text,
+            "text_length": text.length,
+            "text_folded": text.folded,
+            "attachments": shown_attachments(case.attachments, view),
+            "attachments_total": len(case.attachments or []),
             "contact_phone": (phone if reveal else mask_phone(phone)) if phone else None,
             "contact_phone_masked": bool(phone) and not reveal,
             "address": case.address,
@@ -192,7 +226,8 @@ async def case_detail(case: Case, worker: Worker, now: datetime) -> dict[str, An
             "result_attachments": case.result_attachments,
             "pending_extension": extension_json(pending) if pending else None,
             "actions": actions_for(worker, case),
-            "timeline": [event_json(e, reveal, workers) for e in events],
+            "timeline": [event_json(e, reveal, workers, view) for e in events],
+            **page.fields(),
         }
     )
     return detail

@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ def development_token(settings: Settings) -> str:
 def trial_settings(settings: Settings) -> Settings:
     """Fill in what a local trial lacks: a dev token, sandbox outbound, the demo district."""
     updates: dict[str, Any] = {"demo": True}
+    if "insecure_http" not in settings.model_fields_set:  # a trial is plain http://127.0.0.1
+        updates["insecure_http"] = True
     if secret_problems(settings):
         updates.update(
             mp_token=development_token(settings),
@@ -69,10 +72,35 @@ async def _prepare_database(settings: Settings) -> None:
             await load_demo_district()
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from aiohttp import web
+def check_calendar(settings: Settings, today: date | None = None) -> bool:
+    """Load the working calendar now: a broken file is refused naming its line, and the log says
+    how far the calendar reaches (and warns while that is within calendar_horizon_days)."""
+    from handlers.clock import SystemClock
+    from handlers.workflow.calendar import coverage, install_calendar
+    from handlers.workflow.calendar_file import CalendarFileError, load_calendar_file
 
+    try:
+        calendar = load_calendar_file(settings.calendar_file) if settings.calendar_file else None
+    except CalendarFileError as problem:
+        sys.stderr.write(f"jiesu: {problem}\n")
+        return False
+    try:
+        install_calendar(calendar, settings.calendar_overrides)
+    except ValueError as problem:
+        sys.stderr.write(f"jiesu: JIESU_CALENDAR_OVERRIDES: {problem}\n")
+        return False
+    known = coverage()
+    logger.info("%s", known.summary())
+    today = today or local(SystemClock().now()).date()
+    warning = known.warning(today, settings.calendar_horizon_days)
+    if warning is not None:
+        logger.warning("%s", warning)
+    return True
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, freeze_startup_objects
+    from bot.ops.slow_clients import serve
 
     if args.demo:
         settings = trial_settings(settings)
@@ -84,6 +112,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             "jiesu: refusing to start without the official account's secrets. "
             "To try jiesu locally, run: jiesu serve --demo\n"
         )
+        return 2
+    if not check_calendar(settings):
         return 2
     asyncio.run(_prepare_database(settings))
     host = args.host or settings.host
@@ -98,7 +128,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings)
     # After every cleanup_ctx has started: aiohttp runs them first, then later startup hooks.
     app.on_startup.append(freeze_startup_objects)
-    web.run_app(app, host=host, port=port, print=lambda line: logger.info(line))
+    try:  # like web.run_app, with the slow-client timeouts (bot.ops.slow_clients)
+        # The access log masks signed callback URLs (bot.ops.log_privacy).
+        access_log = log_privacy.PrivateAccessLogger
+        asyncio.run(serve(app, settings, host, port, access_log_class=access_log))
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
+        pass
     return 0
 
 
@@ -136,6 +171,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if not settings.run_background:
         sys.stderr.write("jiesu: JIESU_RUN_BACKGROUND=false leaves a worker nothing to do\n")
+        return 2
+    if not check_calendar(settings):
         return 2
     asyncio.run(_prepare_database(settings))
     asyncio.run(_run_worker(settings))

@@ -2,9 +2,11 @@
 
 The sign-in form itself is protected against login CSRF (a foreign page signing the browser
 in as someone else) by a double-submit token: a random value in a short-lived cookie and the
-same value in the form's hidden ``csrf_token`` field. After sign-in every form carries the
-session's own CSRF token (``bot.api.staff_auth``). Every sign-in, failed sign-in and sign-out is
-an audit event, as on the admin API.
+same value in the form's hidden ``csrf_token`` field, and by the same-origin rule of every
+unsafe request (``bot.api.staff_auth``). After sign-in every form carries the session's own CSRF
+token. Signing in goes through the same guard as the admin API (``handlers.staff.sign_in``):
+too many failures from one address get the page with 429 and ``Retry-After``, a full queue 503.
+Every sign-in, failed sign-in and sign-out is an audit event, as on the admin API.
 """
 
 from __future__ import annotations
@@ -19,18 +21,29 @@ from bot.api.staff_auth import (
     SESSION_COOKIE,
     NotSignedIn,
     client_ip,
+    cookie_is_secure,
+    install_sign_in,
     require_staff,
     staff_for,
 )
 from bot.dashboard.web import LOGIN_PATH, PREFIX, protect, redirect, refuse, render, safe_next
-from bot.keys import CLOCK, SETTINGS
-from handlers.staff.accounts import LoginFailed, authenticate, end_session, start_session
+from bot.keys import CLOCK, SETTINGS, SIGN_IN_GUARD
+from handlers.staff.accounts import LoginFailed, end_session, start_session
 from handlers.staff.audit import StaffActor, audit
+from handlers.staff.passwords import PasswordWorkBusy
+from handlers.staff.sign_in import SignInRefused
 
 LOGIN_CSRF_COOKIE = "jiesu_login_csrf"
 
 
-def _login_page(request: web.Request, error: str = "", username: str = "") -> web.Response:
+def _login_page(
+    request: web.Request,
+    error: str = "",
+    username: str = "",
+    *,
+    status: int = 401,
+    retry_after: int | None = None,
+) -> web.Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(
         request,
@@ -43,14 +56,16 @@ def _login_page(request: web.Request, error: str = "", username: str = "") -> we
             "error": error,
             "username": username,
         },
-        status=401 if error else 200,
+        status=status if error else 200,
     )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.app[SETTINGS].public_url.startswith("https://"),
+        secure=cookie_is_secure(request.app[SETTINGS]),
         path=LOGIN_PATH,
         max_age=3600,
     )
@@ -73,13 +88,21 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, "页面已过期，请重新输入后登录", username)
     now = request.app[CLOCK].now()
     ip, agent = client_ip(request), request.headers.get("User-Agent", "")
+    guard = request.app[SIGN_IN_GUARD]
     try:
-        user = await authenticate(username, password, now)
+        user = await guard.sign_in(username, password, ip, now)
+    except SignInRefused as limited:
+        minutes = -(-limited.retry_after // 60)
+        message = f"登录尝试过于频繁，请{minutes}分钟后再试"
+        return _login_page(request, message, username, status=429, retry_after=limited.retry_after)
+    except PasswordWorkBusy:
+        message = "登录的人较多，请稍后再试"
+        return _login_page(request, message, username, status=503, retry_after=1)
     except LoginFailed:
         who = StaffActor(None, username[:64], "", ip, agent[:255], "dashboard")
         await audit(who, "session.failed", now, target_type="user", target_id=username[:64])
         return _login_page(request, "用户名或密码不正确（连续输错5次将锁定15分钟）", username)
-    new = await start_session(user, now, ip=ip, user_agent=agent)
+    new = await start_session(user, now, ip=ip, user_agent=agent, max_sessions=guard.max_sessions)
     await audit(StaffActor.of(user, ip=ip, user_agent=agent, via="dashboard"), "session.start", now)
     target = safe_next(str(form.get("next", "")))
     response = web.HTTPSeeOther(target)
@@ -106,6 +129,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    install_sign_in(app)
     app.router.add_get(LOGIN_PATH, login_form)
     app.router.add_post(LOGIN_PATH, login)
     app.router.add_post(f"{PREFIX}/logout", logout)

@@ -1,6 +1,11 @@
 """The case list (filters, search, pages) and the case page (timeline, photos, map point, and
 the staff actions: 改类, 派单/改派, 督办, 延期审批).
 
+The case page stays small however long the case grew (``handlers.case_pages``): its words and
+each note folded to a preview, the timeline 50 events a page with the latest first;
+``?full=1`` unfolds them, ``?timeline_page=2`` shows the page before. The resident's own
+messages behind the case, whole, are ``bot.dashboard.case_messages``.
+
 An account sees only the cases ``handlers.staff.permissions.may_see_case`` allows; any other number
 gets the same 404 as a number that does not exist. Phones are masked everywhere here.
 Actions post a form with the session's CSRF token, run ``handlers.workflow.staff_actions`` (which
@@ -15,6 +20,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
+from bot.dashboard.case_messages import add_routes as add_message_routes
+from bot.dashboard.case_messages import messages_link
 from bot.dashboard.charts import Area, map_point
 from bot.dashboard.web import (
     PREFIX,
@@ -28,6 +35,15 @@ from bot.dashboard.web import (
 from bot.keys import CLOCK, INTAKE
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
+from handlers.case_pages import (
+    BadView,
+    CaseView,
+    TimelinePage,
+    fold_note,
+    fold_text,
+    shown_attachments,
+    timeline_page,
+)
 from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
 from handlers.workflow.search import (
@@ -183,8 +199,30 @@ def photos_of(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
     return shown
 
 
-async def case_context(case: Case, staff: StaffContext, now: Any) -> dict[str, Any]:
-    events = list(await CaseEvent.filter(case_id=case.id).order_by("at", "id"))
+def view_links(case: Case, view: CaseView, page: TimelinePage) -> dict[str, str]:
+    """Links to the rest of a folded, paged case: its whole words, older and newer events."""
+    path = f"{PREFIX}/cases/{case.number}"
+
+    def link(**query: Any) -> str:
+        items = {k: v for k, v in query.items() if v not in (None, 1, False)}
+        return path + (f"?{urlencode(items)}" if items else "")
+
+    full = "1" if view.full else None
+    return {
+        "full_link": link(full="1", timeline_page=view.timeline_page),
+        "folded_link": link(timeline_page=view.timeline_page),
+        "older_link": link(full=full, timeline_page=page.page + 1) if page.has_older else "",
+        "newer_link": link(full=full, timeline_page=page.page - 1) if page.has_newer else "",
+        "messages_link": messages_link(case),
+    }
+
+
+async def case_context(
+    case: Case, staff: StaffContext, now: Any, view: CaseView | None = None
+) -> dict[str, Any]:
+    view = view or CaseView()
+    page = await timeline_page(CaseEvent.filter(case_id=case.id), view)
+    events = page.events
     units, grids, workers = await related_names([case])
     actor_ids = {
         int(e.actor_id) for e in events if e.actor_type == "worker" and e.actor_id.isdigit()
@@ -196,7 +234,8 @@ async def case_context(case: Case, staff: StaffContext, now: Any) -> dict[str, A
             "at": e.at,
             "action": e.action,
             "actor": actor_name(e, workers),
-            "note": mask_phones_in_text(e.note),
+            "note": (note := fold_note(e.note, view)).text,
+            "note_folded": note.folded,
             "to_status": e.to_status,
             "photos": photos_of((e.data or {}).get("attachments")),
             "warning": (e.data or {}).get("kind") == "deadline_warning",
@@ -224,15 +263,22 @@ async def case_context(case: Case, staff: StaffContext, now: Any) -> dict[str, A
         "supervise": can(user, "cases.supervise") and row["open"] and not case.supervised,
     }
     original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
+    text = fold_text(case.text, view)
     return {
         "actions": actions,
         "any_action": any(actions.values()),
         "original": original if original and may_see_case(user, original) else None,
         "case": case,
         "row": row,
-        "text": mask_phones_in_text(case.text),
+        "text": text.text,
+        "text_length": text.length,
+        "text_folded": text.folded,
+        "view": view,
         "timeline": timeline,
-        "photos": photos_of(case.attachments),
+        "timeline_page": page,
+        **view_links(case, view, page),
+        "photos": photos_of(shown_attachments(case.attachments, view)),
+        "photos_total": len(case.attachments or []),
         "result_photos": photos_of(case.result_attachments),
         "extensions": [
             {
@@ -263,8 +309,12 @@ async def _show_case(
         case = await visible_case(staff.user, request.match_info["number"])
     except CaseHidden:
         return refuse(request, staff, 404, NOT_FOUND)
+    try:
+        view = CaseView.of(request.query)
+    except BadView as problem:
+        return refuse(request, staff, 400, str(problem))
     now = request.app[CLOCK].now()
-    context = await case_context(case, staff, now)
+    context = await case_context(case, staff, now, view)
     context.update(title=f"诉求 {case.number}", error=error)
     return render(request, staff, "case.html", context, status=status)
 
@@ -345,3 +395,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/reassign", reassign)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/supervise", supervise)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)
+    add_message_routes(app)

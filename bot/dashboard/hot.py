@@ -15,6 +15,7 @@ from bot.dashboard.charts import Bar, hbar_chart
 from bot.dashboard.web import PREFIX, page, render
 from bot.keys import CLOCK
 from config.taxonomy import first_level_names
+from handlers.digits import whole_number
 from handlers.figures.hot_issues import hot_issues
 from handlers.staff.permissions import sees_every_case
 from nlu import mask_phones_in_text
@@ -23,7 +24,8 @@ PERIODS = (7, 30, 90, 365)
 
 
 def _choice(raw: str, allowed: tuple[int, ...], default: int) -> int:
-    return int(raw) if raw.isdigit() and int(raw) in allowed else default
+    number = whole_number(raw, 4)
+    return number if number in allowed else default
 
 
 @page("hot.read")

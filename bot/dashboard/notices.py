@@ -30,6 +30,7 @@ from handlers.broadcasts.rules import (
 )
 from handlers.broadcasts.rules import KIND_LABELS as NOTICE_KIND_LABELS
 from handlers.clock import LOCAL_TZ, local
+from handlers.digits import whole_number
 from handlers.staff.permissions import can
 from models import Grid, Notice, NoticeStatus, Unit
 
@@ -62,7 +63,8 @@ def audience_of(form: MultiDictProxy[Any]) -> dict[str, Any]:
         return {"kind": "all"}
     if kind == "tag":
         raw = str(form.get("tag_id", "")).strip()
-        tag: dict[str, Any] = {"kind": "tag", "tag_id": int(raw) if raw.isdigit() else raw}
+        number = whole_number(raw)  # ASCII digits only: "²" is a digit to str.isdigit
+        tag: dict[str, Any] = {"kind": "tag", "tag_id": raw if number is None else number}
         name = str(form.get("tag_name", "")).strip()
         if name:
             tag["tag_name"] = name

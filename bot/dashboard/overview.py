@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.api.staff_auth import StaffContext
 from bot.dashboard.charts import Bar, Point, bar_chart, hbar_chart, line_chart, percent, sparkline
 from bot.dashboard.web import PREFIX, page, render
-from bot.keys import CLOCK
+from bot.keys import CLOCK, SETTINGS
 from config import figures as targets
 from config.taxonomy import first_level_names
 from handlers.clock import local
@@ -25,6 +25,7 @@ from handlers.figures.compute import compute_figures
 from handlers.figures.filters import FigureFilterError, default_period, resolve_filters
 from handlers.figures.results import DayFigures, Figures, Rate, empty_rate
 from handlers.staff.permissions import can, sees_every_case
+from handlers.workflow.calendar import coverage
 from handlers.workflow.search import overdue_q, scope_of
 from models import Case, ExtensionRequest, ExtensionStatus, Grid, StaffUser, Unit
 from models.case_status import OPEN_STATUSES
@@ -144,6 +145,21 @@ async def now_counts(user: StaffUser, unit_id: int | None, now: datetime) -> dic
     }
 
 
+def calendar_warning(user: StaffUser, today: date, horizon_days: int) -> dict[str, Any] | None:
+    """For an admin (who can have the deployment fixed), while the working calendar does not
+    reach ``horizon_days`` ahead: until when it is known, and in how many days that is."""
+    if not can(user, "sla.edit"):
+        return None
+    known = coverage()
+    if known.warning(today, horizon_days) is None:
+        return None
+    return {
+        "covered_until": known.covered_until.isoformat(),
+        "days_left": known.days_left(today),
+        "next_year": known.covered_until.year + 1,
+    }
+
+
 @page("cases.read")
 async def overview(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     if not can(staff.user, "figures.read"):
@@ -214,6 +230,9 @@ async def overview(request: web.Request, staff: StaffContext) -> web.StreamRespo
             "percent": percent,
             "rate_keys": targets.RATE_KEYS,
             "cases_link": f"{PREFIX}/cases",
+            "calendar_warning": calendar_warning(
+                staff.user, today, request.app[SETTINGS].calendar_horizon_days
+            ),
         },
     )
 

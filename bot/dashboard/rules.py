@@ -17,6 +17,7 @@ from bot.keys import CLOCK, INTAKE
 from config import sla
 from config.lexicon import KIND_LABELS
 from config.taxonomy import all_paths, first_level_names
+from handlers.digits import decimal_number, whole_number
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import load_routing_table
 from handlers.workflow.rule_editing import (
@@ -57,10 +58,9 @@ async def _routing_choices() -> dict[str, Any]:
 
 def _rule_in(form: dict[str, str]) -> RoutingRuleIn:
     raw = form.get("priority", "")
-    try:
-        priority = int(raw)
-    except ValueError:
-        raise RuleRejected("优先级须为整数（小的先匹配）") from None
+    priority = whole_number(raw.strip(), 9)
+    if priority is None:
+        raise RuleRejected("优先级须为整数（小的先匹配）")
     return RoutingRuleIn(
         priority=priority,
         category_prefix=form.get("category_prefix", ""),
@@ -328,10 +328,10 @@ def _amount(form: dict[str, str], name: str) -> LimitIn:
     unit = form.get(f"{name}_unit", "hours")
     if not raw:
         return LimitIn(0, unit)
-    try:
-        return LimitIn(float(raw), unit)
-    except ValueError:
-        raise RuleRejected(f"{LIMIT_LABELS[name]}须为数字") from None
+    amount = decimal_number(raw)
+    if amount is None:
+        raise RuleRejected(f"{LIMIT_LABELS[name]}须为数字")
+    return LimitIn(amount, unit)
 
 
 @page("sla.edit")

@@ -25,6 +25,7 @@ from bot.api.staff_auth import CSRF_FIELD, NotSignedIn, StaffContext, csrf_token
 from bot.keys import CLOCK, DASHBOARD_JINJA
 from config.lexicon import KIND_LABELS
 from handlers.clock import local
+from handlers.digits import whole_number
 from handlers.staff.permissions import can
 from models import CaseAction, CaseStatus, StaffRole
 from nlu import mask_phone, mask_phones_in_text
@@ -253,5 +254,4 @@ async def form_of(request: web.Request) -> dict[str, str]:
 
 
 def int_or_none(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() else None
+    return whole_number(value.strip())

@@ -1,14 +1,73 @@
-"""Logs never show a resident's phone number: every record is masked before it is written.
+"""Logs never show a resident's phone number, nor a signed callback URL.
 
-Handlers already keep resident text out of log lines; this filter is the second line of
+Handlers already keep resident text out of log lines; the phone filter is the second line of
 defence for anything that slips through (an exception message quoting a value, say).
+
+The access log (aiohttp's, one line per request) shows each request's path and query. A
+WeChat callback's query is a signed URL: ``signature`` (or ``msg_signature``) with its
+``timestamp`` and ``nonce`` would let anyone who reads the logs post to the callback within the
+timestamp tolerance, ``echostr`` is the URL check's secret, and ``openid`` names a resident.
+:class:`PrivateAccessLogger` writes aiohttp's line with those values masked (``***``), the
+parameter names kept, on every path.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote_plus
+
+from aiohttp.abc import BaseRequest, StreamResponse
+from aiohttp.web_log import AccessLogger
 
 from nlu import mask_phones_in_text
+
+SECRET_PARAMETERS = frozenset(
+    {"signature", "msg_signature", "echostr", "nonce", "timestamp", "openid"}
+)
+MASK = "***"
+_SEPARATORS = re.compile(r"([&;])")
+
+
+def mask_query(target: str) -> str:
+    """``target`` (a path with its query, or a whole URL) with the values of
+    :data:`SECRET_PARAMETERS` replaced by ``***``; names are compared decoded and in any case."""
+    path, mark, query = target.partition("?")
+    if not mark or not query:
+        return target
+    parts = _SEPARATORS.split(query)
+    for index in range(0, len(parts), 2):
+        name, equals, value = parts[index].partition("=")
+        if equals and value and unquote_plus(name).strip().lower() in SECRET_PARAMETERS:
+            parts[index] = f"{name}={MASK}"
+    return f"{path}?{''.join(parts)}"
+
+
+class PrivateAccessLogger(AccessLogger):
+    """aiohttp's access log line (same format, same ``extra``), signed-URL values masked in the
+    request line (``%r``) and the Referer header."""
+
+    def _format_line(
+        self, request: BaseRequest, response: StreamResponse, time: float
+    ) -> Iterable[tuple[str | tuple[str, str], str]]:
+        return [
+            (key, _masked(key, value))
+            for key, value in super()._format_line(request, response, time)
+        ]
+
+
+def _masked(key: str | tuple[str, str], value: str) -> str:
+    if key == "first_request_line" or key == ("request_header", "Referer"):
+        if isinstance(value, str):
+            method, space, rest = value.partition(" ")
+            if key == "first_request_line" and space:
+                target, space2, version = rest.rpartition(" ")
+                if space2:
+                    return f"{method} {mask_query(target)} {version}"
+                return f"{method} {mask_query(rest)}"
+            return mask_query(value)
+    return value
 
 
 class MaskPhones(logging.Filter):

@@ -14,8 +14,11 @@ metric                                          what
 ``jiesu_sweep_failures_total``                  failed sweep runs by ``job``
 ``jiesu_sweep_last_success_timestamp_seconds``  by ``job``, in processes that run the sweeps
 ``jiesu_cases``                                 cases by ``status``
-``jiesu_outbox_messages``                       outbox rows waiting (pending, sending) or given
-                                                up (failed), by ``channel`` and ``status``
+``jiesu_outbox_messages``                       outbox rows waiting (pending, sending), given
+                                                up (failed) or handed over without a clear
+                                                answer (unknown: they may have arrived and
+                                                are not sent again), by ``channel`` and
+                                                ``status``
 ``jiesu_inbound_backlog``                       inbound messages being processed or failed, by
                                                 ``status``
 ``jiesu_database_up``                           1 when the database gauges could be read
@@ -51,7 +54,12 @@ CACHE_SECONDS = 5.0
 UNMATCHED = "<unmatched>"
 # POST routes that receive WeChat's messages and events, and the channel each is.
 INBOUND_ROUTES = {"/wechat/mp": "mp", "/wechat/work": "work"}
-OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+OUTBOX_STATUSES = (
+    OutboxStatus.PENDING,
+    OutboxStatus.SENDING,
+    OutboxStatus.FAILED,
+    OutboxStatus.UNKNOWN,
+)
 BACKLOG_STATUSES = (InboundStatus.PROCESSING, InboundStatus.FAILED)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -191,7 +199,8 @@ class _StateCollector(Collector):
             yield cases
             outbox = GaugeMetricFamily(
                 "jiesu_outbox_messages",
-                "Outbox rows waiting to be sent or given up, by channel and status",
+                "Outbox rows waiting to be sent, given up, or of unknown outcome, by channel "
+                "and status",
                 labels=["channel", "status"],
             )
             for channel in sorted(self.metrics.channels):

@@ -79,6 +79,9 @@ MASS_SENDALL = "/cgi-bin/message/mass/sendall"
 MASS_SEND = "/cgi-bin/message/mass/send"
 MASS_PREVIEW = "/cgi-bin/message/mass/preview"
 
+# Connecting may take this long (at most half of JIESU_HTTP_TIMEOUT_SECONDS), sending the rest.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
 
 class WeChatApiError(Exception):
     """WeChat answered with a non-zero errcode; ``retryable`` tells the outbox what to do next.
@@ -104,10 +107,15 @@ class WeChatApiError(Exception):
 
 
 class WeChatUnavailable(WeChatApiError):
-    """No usable answer at all (timeout, connection error, HTTP error, not JSON): try again later.
+    """No usable answer at all (timeout, connection error, HTTP error, not JSON).
 
     It carries errcode -1, WeChat's own "system busy", so callers handle both the same way.
-    ``service`` names the API (WeChat or WeCom) in the message.
+    ``service`` names the API (WeChat or WeCom) in the message. ``maybe_delivered`` says whether
+    the API may have acted on the request: False only when it surely never got it (no
+    connection was made, the access token could not be had so the call never left, or an HTTP
+    4xx refused it); True after the request left and no clear answer came (a timeout, a reset
+    connection, an HTTP 5xx, an answer that is not JSON). The outbox repeats only the first
+    kind blindly (``bot.wechat.outbox_drainer``).
     """
 
     def __init__(
@@ -120,11 +128,9 @@ class WeChatUnavailable(WeChatApiError):
         maybe_delivered: bool = True,
     ) -> None:
         self.status = status
-        # False only when the request surely never reached the API (no connection was made);
-        # after a timeout or a broken answer the API may have acted on it.
         self.maybe_delivered = maybe_delivered
         super().__init__(-1, reason, path)
-        self.args = (f"{service} API {path} unavailable: {reason}; the call is retried later",)
+        self.args = (f"{service} API {path} unavailable: {reason}",)
 
     @property
     def retryable(self) -> bool:
@@ -293,7 +299,9 @@ class AccessTokenStore:
 class JsonApi:
     """HTTP to one API of the WeChat family: JSON in and out, every failure a WeChatUnavailable.
 
-    The access token goes in the query string; the URL is never logged, only the path.
+    The access token goes in the query string; the URL is never logged, only the path. Making
+    the connection has a timeout of its own, shorter than the whole call's, so a timeout before
+    anything was sent is told apart from one after the request left (``maybe_delivered``).
     """
 
     def __init__(
@@ -307,7 +315,9 @@ class JsonApi:
     ) -> None:
         self._session = session
         self._base = base.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.timeout = aiohttp.ClientTimeout(
+            total=timeout_seconds, connect=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds / 2)
+        )
         self._service = service
         self._base_setting = base_setting
 
@@ -343,18 +353,30 @@ class JsonApi:
             ) as response:
                 text = await response.text(encoding="utf-8", errors="replace")
                 status = response.status
-        except TimeoutError as exc:
-            raise self.unavailable(
-                path, f"no answer within {self.timeout.total} s (JIESU_HTTP_TIMEOUT_SECONDS)"
-            ) from exc
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Refused, unknown host, TLS handshake, no connection in time: nothing was sent.
             raise self.unavailable(
                 path,
                 f"{type(exc).__name__}: {exc}; check {self._base_setting} and the network",
-                maybe_delivered=not isinstance(exc, aiohttp.ClientConnectorError),
+                maybe_delivered=False,
+            ) from exc
+        except TimeoutError as exc:
+            raise self.unavailable(
+                path,
+                f"request sent, no answer within {self.timeout.total} s "
+                "(JIESU_HTTP_TIMEOUT_SECONDS)",
+            ) from exc
+        except aiohttp.ClientError as exc:
+            # Connected, then reset or cut off mid-way: the request may have been read.
+            raise self.unavailable(
+                path,
+                f"{type(exc).__name__}: {exc}; the connection broke after it was made",
             ) from exc
         if status >= 400:
-            raise self.unavailable(path, f"HTTP {status}: {text[:200]}", status)
+            # A 4xx refused the request as it came; after a 5xx it may have been acted on.
+            raise self.unavailable(
+                path, f"HTTP {status}: {text[:200]}", status, maybe_delivered=status >= 500
+            )
         try:
             result = json.loads(text)
         except ValueError as exc:
@@ -362,6 +384,16 @@ class JsonApi:
         if not isinstance(result, dict):
             raise self.unavailable(path, f"answer is not a JSON object: {text[:200]!r}", status)
         return result
+
+
+async def token_before_call(getting: Awaitable[str]) -> str:
+    """The access token for a call that has not been made yet: if it cannot be had, the call
+    never left, whatever happened to the token request itself."""
+    try:
+        return await getting
+    except WeChatUnavailable as exc:
+        exc.maybe_delivered = False
+        raise
 
 
 class WeChatClient:
@@ -384,12 +416,12 @@ class WeChatClient:
 
         An errcode in ``accept`` is an answer, not an error: the result is returned as it came.
         """
-        token = await self._tokens.get(self._token_name, self._fetch_token)
+        token = await token_before_call(self._tokens.get(self._token_name, self._fetch_token))
         result = await self._post(path, body, token)
         if result.get("errcode") in TOKEN_ERRCODES:
             logger.info("WeChat rejected the access token on %s; refreshing it once", path)
-            token = await self._tokens.get(
-                self._token_name, self._fetch_token_forced, invalid=token
+            token = await token_before_call(
+                self._tokens.get(self._token_name, self._fetch_token_forced, invalid=token)
             )
             result = await self._post(path, body, token)
         errcode = int(result.get("errcode") or 0)

@@ -6,10 +6,12 @@ the body's first character (the Content-Type only breaks a tie). The rules are t
 account's (:mod:`bot.wechat.mp_endpoint`), whose refusals and limits this module shares:
 
 - GET verifies the URL: ``signature`` over token, timestamp and nonce, ``echostr`` echoed.
-- POST plaintext: the same ``signature``, which does not cover the body, so the timestamp must be
-  recent (JIESU_MP_TIMESTAMP_TOLERANCE applies here too). Safe and compatible mode
+- POST plaintext (no JIESU_MINI_AES_KEY): the same ``signature``, which does not cover the body,
+  so the timestamp must be recent (JIESU_MP_TIMESTAMP_TOLERANCE applies here too) and each
+  signed URL carries one message (:mod:`bot.wechat.replay`). Safe and compatible mode
   (``encrypt_type=aes``): ``msg_signature`` covers the ciphertext of the ``Encrypt`` field,
-  decrypted with wechatpy's WeChatCrypto exactly as for the official account.
+  decrypted with wechatpy's WeChatCrypto exactly as for the official account. With a key set,
+  plaintext is refused unless JIESU_MINI_COMPATIBLE_MODE allows it (the switch between modes).
 - Every refusal is a 4xx with a one-line reason and stores nothing: 403 for a signature that
   does not match (or no JIESU_MINI_TOKEN), 413 for a body over JIESU_MAX_BODY_BYTES, 400 for a
   body that is not a message (malformed, hostile XML, JSON nested too deep or of wrong types).
@@ -27,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot.api.openapi import Operation, Param, Response
@@ -51,16 +52,24 @@ NOT_CONFIGURED = (
 
 @dataclass
 class MiniEndpoint(SignedEndpoint):
-    def __post_init__(self) -> None:
-        self.crypto: WeChatCrypto | None = None
-        if self.settings.mini_aes_key:
-            self.crypto = WeChatCrypto(
-                self.settings.mini_token, self.settings.mini_aes_key, self.settings.mini_appid
-            )
+    channel = "mini"
+    setting_prefix = "JIESU_MINI"
 
     @property
     def token(self) -> str:
         return self.settings.mini_token
+
+    @property
+    def aes_key(self) -> str:
+        return self.settings.mini_aes_key
+
+    @property
+    def appid(self) -> str:
+        return self.settings.mini_appid
+
+    @property
+    def compatible_mode(self) -> bool:
+        return self.settings.mini_compatible_mode
 
     def check_query(self, request: web.Request) -> tuple[str, str]:
         if not self.settings.mini_token:
@@ -98,7 +107,7 @@ class MiniEndpoint(SignedEndpoint):
     async def receive(self, request: web.Request) -> web.Response:
         """POST: a message or event, checked and stored before any work; always "success"."""
         timestamp, nonce = self.check_query(request)
-        encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
+        encrypted = self.is_encrypted(request)
         if not encrypted:
             self.check_plain_signature(request, timestamp, nonce)
         body = await self.read_body(request)
@@ -110,6 +119,7 @@ class MiniEndpoint(SignedEndpoint):
             message = parse_mini_message(text, request.content_type if not encrypted else "")
         except BadMessage as exc:
             raise Refused(400, str(exc)) from None
+        await self.check_replay(encrypted, timestamp, nonce, text)
         await self.intake.receive_pushed(message, mini_dedup_key(message), text)
         return web.Response(text="success")
 
@@ -197,7 +207,8 @@ _REFUSED = {
     ),
     403: Response(
         "the signature does not match, the timestamp is too far from now, the message is for "
-        "another AppID, or JIESU_MINI_TOKEN is not set; nothing is stored",
+        "another AppID, a plaintext message while JIESU_MINI_AES_KEY is set, a signed URL "
+        "already used for another message, or JIESU_MINI_TOKEN is not set; nothing is stored",
         _STRING,
         _PLAIN,
     ),

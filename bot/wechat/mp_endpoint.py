@@ -1,10 +1,14 @@
 """The official account's server URL (/wechat/mp): verification, messages, passive replies.
 
 Modes, as configured in the account's 服务器配置:
-- plaintext: ``signature`` covers token, timestamp and nonce only (not the body), so the
-  timestamp must be recent (JIESU_MP_TIMESTAMP_TOLERANCE) or a captured URL would stay valid;
-- compatible and safe: ``encrypt_type=aes`` and ``msg_signature`` cover the encrypted body; the
-  reply is encrypted too.
+- plaintext (no JIESU_MP_AES_KEY): ``signature`` covers token, timestamp and nonce only (not
+  the body), so the timestamp must be recent (JIESU_MP_TIMESTAMP_TOLERANCE) and each signed
+  URL carries one message (:mod:`bot.wechat.replay`);
+- compatible and safe (JIESU_MP_AES_KEY set): ``encrypt_type=aes`` and ``msg_signature`` cover
+  the encrypted body, which alone is read (compatible mode's plaintext copy is ignored); the
+  reply is encrypted too. Plaintext deliveries are refused, unless JIESU_MP_COMPATIBLE_MODE
+  allows them while the account is switched between modes.
+The URL check (GET with ``echostr``) is signed by ``signature`` in every mode.
 Every refusal is a 4xx with a one-line reason and changes nothing.
 """
 
@@ -15,7 +19,6 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
-from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import random_string
@@ -34,16 +37,24 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class MpEndpoint(SignedEndpoint):
-    def __post_init__(self) -> None:
-        self.crypto: WeChatCrypto | None = None
-        if self.settings.mp_aes_key:
-            self.crypto = WeChatCrypto(
-                self.settings.mp_token, self.settings.mp_aes_key, self.settings.mp_appid
-            )
+    channel = "mp"
+    setting_prefix = "JIESU_MP"
 
     @property
     def token(self) -> str:
         return self.settings.mp_token
+
+    @property
+    def aes_key(self) -> str:
+        return self.settings.mp_aes_key
+
+    @property
+    def appid(self) -> str:
+        return self.settings.mp_appid
+
+    @property
+    def compatible_mode(self) -> bool:
+        return self.settings.mp_compatible_mode
 
     def decrypt(self, request: web.Request, text: str, timestamp: str, nonce: str) -> str:
         crypto = self.crypto
@@ -73,7 +84,7 @@ class MpEndpoint(SignedEndpoint):
     async def receive(self, request: web.Request) -> web.Response:
         """POST: a message or event. Checked and stored before any work is done."""
         timestamp, nonce = self.check_query(request)
-        encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
+        encrypted = self.is_encrypted(request)
         if not encrypted:
             self.check_plain_signature(request, timestamp, nonce)
         body = await self.read_body(request)
@@ -84,6 +95,7 @@ class MpEndpoint(SignedEndpoint):
             message, wechat_message = parse_wechat_message(text)
         except BadMessage as exc:
             raise Refused(400, str(exc)) from None
+        await self.check_replay(encrypted, timestamp, nonce, text)
         reply_text = await self.intake.answer(message, dedup_key(message), text)
         if not reply_text:
             return web.Response(text="success")

@@ -1,13 +1,20 @@
-"""Sends what the outbox holds, in every process at once, without sending any row twice.
+"""Sends what the outbox holds, in every process at once, never sending a row twice blindly.
 
 A drainer claims due rows with a conditional UPDATE (on PostgreSQL after picking them with
 ``FOR UPDATE SKIP LOCKED`` so drainers do not fight over the same rows), sends them, and records
 the result only if the row is still claimed by this very claim. A drainer that dies mid-send
-leaves rows SENDING until ``claimed_until``; after that any drainer takes them up again.
+leaves rows SENDING until ``claimed_until``; after that any drainer takes them up again, and
+one that finds the dead drainer's hand-over mark on a row treats its send as unclear (below).
 
-Failures: an error the API calls transient (busy, quota, HTTP 5xx, timeout) puts the row back
-with exponential backoff and jitter until ``outbox_max_attempts``; a permanent one (unfollowed,
-wrong openid or userid, no consent) fails the row at once with the API's words and a hint.
+Failures that surely did not reach the API (no connection: refused, unknown host, TLS; the
+access token could not be had; an HTTP 4xx; an errcode the API calls transient: busy, quota)
+put the row back with exponential backoff and jitter until ``outbox_max_attempts``; a permanent
+errcode (unfollowed, wrong openid or userid, no consent) fails the row at once with the API's
+words and a hint. A send whose outcome is unclear (the request left, then a timeout, a reset
+connection or an HTTP 5xx; or the drainer died after handing it over, which the mark written
+just before each send reveals: :mod:`bot.wechat.outbox_handover`) may have arrived: it is
+repeated only where the API recognises a repeat, else recorded ``unknown``, and a survey or a
+worker's task template gets one more copy after a wait (:mod:`handlers.outbox_unclear`).
 Sends to each account (the official account, the mini-program, the WeCom app) pass a token
 bucket of ``outbound_rate_per_second`` per process, so a burst after a broadcast stays under
 the API's frequency limits instead of collecting 45009s.
@@ -26,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import secrets
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -36,22 +42,25 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.wechat.client import MiniProgramClient, WeChatApiError, WeChatClient, WeChatUnavailable
+from bot.wechat.outbox_handover import SendHistory
+from bot.wechat.outbox_pacing import MINI_CHANNELS, TokenBucket, account_of, retry_delay
 from bot.wechat.wecom_client import WeComClient
 from config.settings import Settings
+from handlers import outbox_unclear as unclear
 from handlers.broadcasts import sending as notices
 from handlers.broadcasts.rules import MASS_API_KEY
 from handlers.clock import Clock
+from handlers.outbox_unclear import Unclear
 from handlers.workflow.tasks import UPDATE_CARD
 from models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 16
-BACKOFF_BASE_SECONDS = 30.0
-BACKOFF_CAP_SECONDS = 3600.0
 CLAIM_TRIES = 3
+# Below this, answers WeChat is merely slow to give are taken for unclear outcomes.
+SENSIBLE_HTTP_TIMEOUT_SECONDS = 5.0
 
-MINI_CHANNELS = frozenset({"mini_custom", "mini_subscribe"})
 KNOWN_CHANNELS = frozenset(
     {"mp_custom", "mp_template", "mp_subscribe", "mp_mass", "work_app", *MINI_CHANNELS}
 )
@@ -67,49 +76,6 @@ MINI_NOT_CONFIGURED = (
 
 class PermanentSendError(Exception):
     """The row can never be sent as it is; retrying would only repeat the failure."""
-
-
-class TokenBucket:
-    """At most ``rate`` acquisitions a second on average, bursts of up to ``burst``.
-
-    Waiters are served in order (one lock), so one busy account cannot starve anybody.
-    """
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, burst if burst is not None else rate)
-        self._tokens = self.capacity
-        self._updated: float | None = None
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            while True:
-                now = loop.time()
-                if self._updated is not None:
-                    elapsed = now - self._updated
-                    self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
-                self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
-
-
-def account_of(channel: str) -> str:
-    """Which API account a channel spends: the WeCom app, the mini-program, or the official
-    account."""
-    if channel == "work_app":
-        return "work"
-    return "mini" if channel in MINI_CHANNELS else "mp"
-
-
-def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    factor = (rng or random).uniform(0.5, 1.0)
-    return timedelta(seconds=ceiling * factor)
 
 
 def short_text(payload: dict[str, Any], limit: int = 60) -> str:
@@ -150,6 +116,13 @@ class OutboxDrainer:
                 claim_seconds,
                 settings.http_timeout_seconds,
                 claim.total_seconds(),
+            )
+        if settings.http_timeout_seconds < SENSIBLE_HTTP_TIMEOUT_SECONDS:
+            logger.warning(
+                "JIESU_HTTP_TIMEOUT_SECONDS=%s is short: WeChat usually answers within a second, "
+                "but a send that gets no answer in time is recorded as unknown and not repeated; "
+                "allow 10-15 s",
+                settings.http_timeout_seconds,
             )
         self._client = client
         self._wecom = wecom
@@ -281,30 +254,89 @@ class OutboxDrainer:
         if not await self._keep_claim(row, claim_id):
             logger.warning("outbox %s: claim ran out before sending; left to others", row.id)
             return
-        if row.purpose == notices.NOTICE_PURPOSE:
+        history = SendHistory.of(row)
+        notice = row.purpose == notices.NOTICE_PURPOSE
+        if notice:
             plan, reason = await notices.before_send(row, self._now())
             if plan is notices.SendPlan.SKIP:
                 await self._record_skipped(row, claim_id, reason)
                 return
             if plan is notices.SendPlan.UNKNOWN:
-                await self._record_failure(row, claim_id, reason, retryable=False)
+                await self._record_failure(row, claim_id, reason, False, unknown=True)
                 return
+        elif not self._sandbox and not await self._settle_unclear(row, claim_id, history):
+            return
+        if not self._sandbox and not await self._hand_over(row, claim_id, history):
+            logger.warning("outbox %s: claim lost before sending; left to others", row.id)
+            return
         try:
             response = await self._send(row)
         except PermanentSendError as exc:
-            await self._record_failure(row, claim_id, str(exc), retryable=False)
+            await self._record_failure(row, claim_id, str(exc), False, history=history)
         except WeChatApiError as exc:
             maybe = isinstance(exc, WeChatUnavailable) and exc.maybe_delivered
+            if maybe and not notice:
+                await self._record_unclear(row, claim_id, str(exc), history)
+                return
             await self._record_failure(
-                row, claim_id, str(exc), retryable=exc.retryable, maybe_delivered=maybe
+                row, claim_id, str(exc), exc.retryable, maybe_delivered=maybe, history=history
             )
         except Exception as exc:
             logger.exception("outbox %s: unexpected error while sending", row.id)
-            await self._record_failure(
-                row, claim_id, f"{type(exc).__name__}: {exc}", True, maybe_delivered=True
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            if not notice and not self._sandbox:
+                await self._record_unclear(row, claim_id, error, history)
+                return
+            await self._record_failure(row, claim_id, error, True, maybe_delivered=True)
         else:
             await self._record_sent(row, claim_id, response)
+
+    async def _settle_unclear(
+        self, row: OutboxMessage, claim_id: str, history: SendHistory
+    ) -> bool:
+        """Before a send: may this row go? Not if an earlier attempt may have arrived and a
+        repeat is not harmless (recorded unknown), nor if it is the extra copy of an unclear
+        send that is no longer wanted (recorded skipped)."""
+        now = self._now()
+        error = ""
+        if history.handed_over_at is not None:
+            error = history.died_in_flight()  # its drainer died after handing it over
+            history.unclear(history.handed_over_at)
+        if history.unclear_attempts:
+            first = history.first_unclear_at or now
+            decision = unclear.after_unclear(row, first, now, self._send_budget)
+            if decision is not Unclear.RESEND:
+                if not error:
+                    error = (
+                        f"an attempt since {first.isoformat()} may have arrived and a repeat "
+                        "now would fall outside WeCom's duplicate check"
+                    )
+                await self._record_unknown(row, claim_id, error, history, decision)
+                return False
+            if error:
+                logger.warning(
+                    "outbox %s: %s; sent again: %s", row.id, error, unclear.why_harmless(row)
+                )
+        if unclear.is_resend(row):
+            reason = await unclear.still_wanted(row, now)
+            if reason:
+                await self._record_skipped(row, claim_id, reason)
+                return False
+        return True
+
+    async def _hand_over(self, row: OutboxMessage, claim_id: str, history: SendHistory) -> bool:
+        """Mark the row as on its way (a drainer that finds the mark after this one died knows
+        the request may have left) and renew the claim, if this claim still holds it."""
+        now = self._now()
+        until = now + self._claim
+        won = (
+            await self._mine(row, claim_id)
+            .filter(claimed_until__gt=now)
+            .update(claimed_until=until, response=history.marked(now, claim_id))
+        )
+        row.claimed_until = until
+        history.handed_over_at = now
+        return bool(won)
 
     async def _keep_claim(self, row: OutboxMessage, claim_id: str) -> bool:
         """Renew the claim of a row that waited for its turn until too little time was left.
@@ -342,6 +374,8 @@ class OutboxDrainer:
             )
             return {"sandbox": True}
         if channel == "work_app":
+            if unclear.duplicate_checked(row):
+                payload = unclear.with_duplicate_check(payload)
             return await self._send_work(row.recipient, payload)
         if channel in MINI_CHANNELS:
             return await self._send_mini(channel, row.recipient, payload)
@@ -427,10 +461,15 @@ class OutboxDrainer:
         retryable: bool,
         *,
         maybe_delivered: bool = False,
+        unknown: bool = False,
+        history: SendHistory | None = None,
     ) -> None:
+        """A failed send; ``unknown``: the row ends unknown rather than failed. ``history``: the
+        row's unclear attempts so far (a row that may have arrived before never ends failed)."""
         attempts = row.attempts + 1
         now = self._now()
         final = not (retryable and attempts < self._settings.outbox_max_attempts)
+        stored = history.stored() if history is not None else None
         if not final:
             delay = retry_delay(attempts)
             logger.warning(
@@ -450,6 +489,9 @@ class OutboxDrainer:
         else:
             if retryable:
                 error = f"gave up after {attempts} attempts: {error}"
+            if retryable and stored is not None:
+                unknown = True
+                error = f"outcome unknown: an earlier attempt may have arrived; {error}"
             logger.error(
                 "outbox %s (%s to %s) failed for good: %s",
                 row.id,
@@ -457,10 +499,10 @@ class OutboxDrainer:
                 row.recipient,
                 error,
             )
-            changes = {"status": OutboxStatus.FAILED}
+            changes = {"status": OutboxStatus.UNKNOWN if unknown else OutboxStatus.FAILED}
         async with self._atomic(row):
             updated = await self._mine(row, claim_id).update(
-                attempts=attempts, last_error=error, claimed_until=None, **changes
+                attempts=attempts, last_error=error, claimed_until=None, response=stored, **changes
             )
             if updated:
                 await notices.after_failure(
@@ -470,6 +512,57 @@ class OutboxDrainer:
             logger.warning(
                 "outbox %s: its claim passed to another drainer; result not recorded", row.id
             )
+
+    async def _record_unclear(
+        self, row: OutboxMessage, claim_id: str, error: str, history: SendHistory
+    ) -> None:
+        """The request left and no clear answer came: repeat it only if that is harmless."""
+        now = self._now()
+        first = history.unclear(history.handed_over_at or now)
+        decision = unclear.after_unclear(row, first, now, self._send_budget)
+        if decision is Unclear.RESEND:
+            error = f"{error}; sent again: {unclear.why_harmless(row)}"
+            await self._record_failure(row, claim_id, error, True, history=history)
+            return
+        await self._record_unknown(row, claim_id, error, history, decision)
+
+    async def _record_unknown(
+        self,
+        row: OutboxMessage,
+        claim_id: str,
+        error: str,
+        history: SendHistory,
+        decision: Unclear,
+    ) -> None:
+        """Unknown for good, or (surveys, a worker's task template) until one more copy goes."""
+        now = self._now()
+        resend = None
+        if decision is Unclear.ONCE_LATER:
+            resend = unclear.resend_at(row, now, self._settings)
+        text = f"outcome unknown: {error}; {unclear.unknown_note(decision, resend)}"
+        async with in_transaction():
+            updated = await self._mine(row, claim_id).update(
+                status=OutboxStatus.UNKNOWN,
+                attempts=row.attempts + 1,
+                last_error=text,
+                claimed_until=None,
+                response=history.stored(),
+            )
+            again = await unclear.queue_once_more(row, resend) if updated and resend else None
+        if not updated:
+            logger.warning(
+                "outbox %s: its claim passed to another drainer; result not recorded", row.id
+            )
+            return
+        logger.warning(
+            "outbox %s (%s %s to %s): %s%s",
+            row.id,
+            row.purpose or "message",
+            row.channel,
+            row.recipient,
+            text,
+            f" (outbox {again.id})" if again is not None else "",
+        )
 
     @staticmethod
     def _atomic(row: OutboxMessage) -> AbstractAsyncContextManager[Any]:

@@ -8,12 +8,17 @@ The mini-program's message push (/wechat/mini) may be configured for JSON instea
 has no entities, but a parser can be sent into deep recursion, so nesting is measured before
 ``json.loads`` runs, duplicate keys and non-finite numbers are refused, and the fields we read
 are type-checked. Both formats become the same :class:`IncomingMessage`.
+
+A signature proves who sent a message, not that its values fit: ids and names longer than
+their columns, and coordinates that are not finite or not on the globe, are refused (a 400)
+rather than cut, stored, or left to fail in the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -22,12 +27,21 @@ import xmltodict
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage
 
-from handlers.digits import whole_number
+from handlers.digits import decimal_number, whole_number
 from handlers.intake.incoming import IncomingMessage
 
 _MARKUP_DECLARATION = re.compile(r"<!(?!\[CDATA\[)")
 _PROCESSING_INSTRUCTION = re.compile(r"<\?(?!xml[\s?])", re.IGNORECASE)
 MAX_FIELD_CHARS = 20_000
+# What the columns a message is stored in can hold; longer is refused, never cut.
+MAX_OPENID_CHARS = 64  # residents.openid, inbound_messages.openid
+MAX_MSG_ID_CHARS = 32  # inbound_messages.msg_id
+MAX_EVENT_CHARS = 64  # inbound_messages.event
+MAX_MSG_TYPE_CHARS = 32  # inbound_messages.msg_type
+MAX_DEDUP_KEY_CHARS = 160  # inbound_messages.dedup_key
+# Coordinates: a latitude within ±90, a longitude within ±180; NaN and infinities are refused
+# (they would be stored, and no JSON document can carry them back out).
+COORDINATE_LIMITS = {"Location_X": 90.0, "Latitude": 90.0, "Location_Y": 180.0, "Longitude": 180.0}
 
 
 class BadMessage(ValueError):
@@ -77,14 +91,39 @@ def _text(fields: dict[str, Any], name: str) -> str | None:
     return str(value)[:MAX_FIELD_CHARS]
 
 
-def _float(fields: dict[str, Any], name: str) -> float | None:
+def _bounded(fields: dict[str, Any], name: str, limit: int) -> str | None:
+    value = _text(fields, name)
+    if value is not None and len(value) > limit:
+        raise BadMessage(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _coordinate(fields: dict[str, Any], name: str) -> float | None:
     value = _text(fields, name)
     if value is None:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        raise BadMessage(f"{name} must be a number") from None
+    number = decimal_number(value.strip())
+    if number is None:
+        raise BadMessage(f"{name} must be a plain decimal number")
+    limit = COORDINATE_LIMITS[name]
+    if not math.isfinite(number) or abs(number) > limit:
+        raise BadMessage(f"{name} must be a finite number between -{limit:g} and {limit:g}")
+    return number
+
+
+def check_stored_fields(fields: dict[str, Any]) -> None:
+    """Refuse values the inbound log cannot hold (over-long names and ids, coordinates that
+    are not on the globe), whichever message type carries them."""
+    for name, limit in (
+        ("FromUserName", MAX_OPENID_CHARS),
+        ("MsgId", MAX_MSG_ID_CHARS),
+        ("MsgID", MAX_MSG_ID_CHARS),
+        ("MsgType", MAX_MSG_TYPE_CHARS),
+        ("Event", MAX_EVENT_CHARS),
+    ):
+        _bounded(fields, name, limit)
+    for name in COORDINATE_LIMITS:
+        _coordinate(fields, name)
 
 
 def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
@@ -93,6 +132,7 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
     for required in ("ToUserName", "FromUserName", "MsgType"):
         if not _text(fields, required):
             raise BadMessage(f"missing <{required}>")
+    check_stored_fields(fields)
     create_time = _text(fields, "CreateTime") or "0"
     if whole_number(create_time) is None:
         raise BadMessage("CreateTime must be a Unix timestamp")
@@ -102,8 +142,9 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
         raise BadMessage(f"unreadable message: {exc}") from None
     msg_type = (_text(fields, "MsgType") or "").lower()
     event = _text(fields, "Event")
-    lng = _float(fields, "Location_Y") if msg_type == "location" else _float(fields, "Longitude")
-    lat = _float(fields, "Location_X") if msg_type == "location" else _float(fields, "Latitude")
+    location = msg_type == "location"
+    lng = _coordinate(fields, "Location_Y" if location else "Longitude")
+    lat = _coordinate(fields, "Location_X" if location else "Latitude")
     content = _text(fields, "Content") or ""
     if msg_type == "link":
         content = "\n".join(
@@ -157,16 +198,24 @@ def parse_wechat_message(text: str) -> tuple[IncomingMessage, BaseMessage]:
     return incoming, wechat_message
 
 
-def dedup_key(message: IncomingMessage) -> str:
-    """WeChat's own rule: messages by MsgId, events by FromUserName + CreateTime (+ event).
-
-    Job reports (MASSSENDJOBFINISH, TEMPLATESENDJOBFINISH) also carry the job's MsgID: two
-    batches of a broadcast may finish within the same second, from the same sender.
-    """
+def _wechat_key(message: IncomingMessage) -> str:
     if message.msg_id and not message.is_event:
         return f"msg:{message.msg_id}"
     key = f"evt:{message.openid}:{message.create_time}:{message.event or message.msg_type}"
     return f"{key}:{message.msg_id}" if message.msg_id else key
+
+
+def dedup_key(message: IncomingMessage) -> str:
+    """WeChat's own rule: messages by MsgId, events by FromUserName + CreateTime (+ event).
+
+    Job reports (MASSSENDJOBFINISH, TEMPLATESENDJOBFINISH) also carry the job's MsgID: two
+    batches of a broadcast may finish within the same second, from the same sender. A key
+    longer than the column (an event whose names are all at their limits) becomes a digest.
+    """
+    key = _wechat_key(message)
+    if len(key) <= MAX_DEDUP_KEY_CHARS:
+        return key
+    return f"evt:{hashlib.sha1(key.encode('utf-8')).hexdigest()}"
 
 
 # --- the mini-program's message push: JSON or XML ---------------------------------------------
@@ -176,11 +225,6 @@ BodyFormat = Literal["json", "xml"]
 MINI_KEY_PREFIX = "mini:"  # its dedup keys: MsgIds of the two apps are separate sequences
 MINI_PAGE = "miniprogrampage"  # a mini-program card the resident sent into the chat
 MAX_JSON_DEPTH = 5  # {"List": [{...}]} is 3 deep; WeChat nests no further
-MAX_OPENID_CHARS = 64  # residents.openid
-MAX_MSG_ID_CHARS = 32  # inbound_messages.msg_id
-MAX_EVENT_CHARS = 64  # inbound_messages.event
-MAX_MSG_TYPE_CHARS = 32  # inbound_messages.msg_type
-MAX_DEDUP_KEY_CHARS = 160  # inbound_messages.dedup_key
 MAX_SUBSCRIPTION_ITEMS = 20  # a popup asks for at most 3 templates; the settings page lists more
 
 # A JSON string (escapes included) as one match, so brackets inside strings are not counted.
@@ -357,13 +401,6 @@ def consent_status(status: str) -> str:
     return "accept" if status.startswith("accept") else status
 
 
-def _bounded(fields: dict[str, Any], name: str, limit: int) -> str | None:
-    value = _text(fields, name)
-    if value is not None and len(value) > limit:
-        raise BadMessage(f"{name} is longer than {limit} characters")
-    return value
-
-
 def mini_message_from_fields(fields: dict[str, Any]) -> IncomingMessage:
     """A mini-program push (text, image, miniprogrampage, events) as our plain message.
 
@@ -374,6 +411,7 @@ def mini_message_from_fields(fields: dict[str, Any]) -> IncomingMessage:
     for required in ("ToUserName", "FromUserName", "MsgType"):
         if not _text(fields, required):
             raise BadMessage(f"missing {required}")
+    check_stored_fields(fields)
     openid = _bounded(fields, "FromUserName", MAX_OPENID_CHARS) or ""
     create_time = _text(fields, "CreateTime") or "0"
     if whole_number(create_time) is None:
@@ -430,7 +468,7 @@ def parse_mini_message(text: str, content_type: str = "") -> IncomingMessage:
 
 def mini_dedup_key(message: IncomingMessage) -> str:
     """WeChat's rule (:func:`dedup_key`) under the mini-program's own prefix."""
-    key = MINI_KEY_PREFIX + dedup_key(message)
+    key = MINI_KEY_PREFIX + _wechat_key(message)
     if len(key) <= MAX_DEDUP_KEY_CHARS:
         return key
     return f"{MINI_KEY_PREFIX}evt:{hashlib.sha1(key.encode('utf-8')).hexdigest()}"

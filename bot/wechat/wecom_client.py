@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.wechat.client import AccessTokenStore, JsonApi, WeChatApiError
+from bot.wechat.client import AccessTokenStore, JsonApi, WeChatApiError, token_before_call
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -91,11 +91,13 @@ class WeComClient:
 
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``path``; a rejected token is fetched once more, the call repeated."""
-        token = await self._tokens.get(self.token_name, self._fetch_token)
+        token = await token_before_call(self._tokens.get(self.token_name, self._fetch_token))
         result = await self._post(path, body, token)
         if result.get("errcode") in TOKEN_ERRCODES:
             logger.info("WeCom rejected the access token on %s; fetching it again once", path)
-            token = await self._tokens.get(self.token_name, self._fetch_token, invalid=token)
+            token = await token_before_call(
+                self._tokens.get(self.token_name, self._fetch_token, invalid=token)
+            )
             result = await self._post(path, body, token)
         errcode = int(result.get("errcode") or 0)
         if errcode:

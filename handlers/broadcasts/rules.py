@@ -17,6 +17,12 @@ work_app       workers of chosen units or grids               one WeCom app mess
 
 One tag per notice, not several: WeChat sends to one tag per call, and a follower in two tags
 would get the notice twice.
+
+Every string and list is bounded, so that whatever is accepted can be stored, looked up and
+shown: place names as long as a case's street or compound, codes as long as a grid's or unit's
+code (a longer one would fail the lookup of the audience preview), at most :data:`MAX_PLACES`
+of each, a tag id WeChat could have, and template data of :data:`MAX_TEMPLATE_FIELDS` short
+fields. ``bot.api.notices`` publishes the same limits in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -30,6 +36,24 @@ CHANNELS = ("mp_mass", "mp_template", "mp_subscribe", "work_app")
 KINDS = ("text", "news", "template")
 AUDIENCE_KINDS = ("all", "tag", "residents", "workers")
 MAX_PLACES = 200
+PLACE_NAME_LIMIT = 64  # models.Case.street and .compound
+CODE_LIMIT = 32  # models.Grid.code and models.Unit.code
+NAME_LIMITS = {
+    "streets": PLACE_NAME_LIMIT,
+    "compounds": PLACE_NAME_LIMIT,
+    "grids": CODE_LIMIT,
+    "units": CODE_LIMIT,
+}
+MAX_TAG_ID = 2**31 - 1  # WeChat's tag ids are 32-bit
+TAG_NAME_LIMIT = 64
+MAX_TEMPLATE_FIELDS = 20
+TEMPLATE_NAME_LIMIT = 32  # "thing1", "keyword2", "time3"
+MEDIA_ID_LIMIT = 256
+TEMPLATE_ID_LIMIT = 128
+NEWS_TITLE_LIMIT = 128
+NEWS_DESCRIPTION_LIMIT = 512
+URL_LIMIT = 1024
+PAGE_LIMIT = 256
 MASS_API_KEY = "mass_api"  # in an mp_mass outbox payload: which API the drainer calls
 
 
@@ -96,10 +120,28 @@ def _names(data: dict[str, Any], key: str) -> tuple[str, ...]:
     value = data.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidNotice(f"受众的 {key} 应为名称列表")
-    names = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-    if len(names) > MAX_PLACES:
+    if len(value) > MAX_PLACES:
         raise InvalidNotice(f"受众的 {key} 最多{MAX_PLACES}项")
+    names = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+    limit = NAME_LIMITS[key]
+    for name in names:
+        if len(name) > limit:
+            raise InvalidNotice(f"受众的 {key} 每项最多{limit}个字：{name[:16]}…")
     return names
+
+
+def _tag(data: dict[str, Any]) -> Audience:
+    tag_id = data.get("tag_id")
+    if isinstance(data.get("tags"), list):
+        raise InvalidNotice("每条通知只能选一个微信标签：同在两个标签的关注者会收到两次")
+    if not isinstance(tag_id, int) or isinstance(tag_id, bool) or not 0 <= tag_id <= MAX_TAG_ID:
+        raise InvalidNotice(f"按标签群发需要 tag_id（微信标签编号，0 到 {MAX_TAG_ID}）")
+    name = data.get("tag_name") or ""
+    if not isinstance(name, str):
+        raise InvalidNotice("标签名称 tag_name 应为文字")
+    if len(name.strip()) > TAG_NAME_LIMIT:
+        raise InvalidNotice(f"标签名称 tag_name 最多{TAG_NAME_LIMIT}个字")
+    return Audience("tag", tag_id=tag_id, tag_name=name.strip())
 
 
 def parse_audience(data: dict[str, Any]) -> Audience:
@@ -114,13 +156,7 @@ def parse_audience(data: dict[str, Any]) -> Audience:
     if kind == "all":
         return Audience("all")
     if kind == "tag":
-        tag_id = data.get("tag_id")
-        if isinstance(data.get("tags"), list):
-            raise InvalidNotice("每条通知只能选一个微信标签：同在两个标签的关注者会收到两次")
-        if not isinstance(tag_id, int) or isinstance(tag_id, bool) or tag_id < 0:
-            raise InvalidNotice("按标签群发需要 tag_id（微信标签编号）")
-        name = data.get("tag_name") or ""
-        return Audience("tag", tag_id=tag_id, tag_name=str(name)[:64])
+        return _tag(data)
     if kind == "residents":
         audience = Audience(
             "residents",
@@ -185,7 +221,7 @@ def _text(content: dict[str, Any], key: str, limit: int, *, required: bool = Tru
 
 
 def _url(content: dict[str, Any], key: str, *, required: bool = False) -> str:
-    value = _text(content, key, 1024, required=required)
+    value = _text(content, key, URL_LIMIT, required=required)
     if value and not value.startswith(("https://", "http://")):
         raise InvalidNotice(f"内容的 {key} 应为 http(s) 链接")
     return value
@@ -200,10 +236,10 @@ def check_content(kind: str, channel: str, content: dict[str, Any]) -> dict[str,
     if kind == "news":
         if channel == "mp_mass":
             # Mass sends carry an article from the account's drafts (草稿箱), by its media_id.
-            return {"media_id": _text(content, "media_id", 256)}
+            return {"media_id": _text(content, "media_id", MEDIA_ID_LIMIT)}
         article = {
-            "title": _text(content, "title", 128),
-            "description": _text(content, "description", 512, required=False),
+            "title": _text(content, "title", NEWS_TITLE_LIMIT),
+            "description": _text(content, "description", NEWS_DESCRIPTION_LIMIT, required=False),
             "url": _url(content, "url", required=True),
             "picurl": _url(content, "picurl"),
         }
@@ -211,16 +247,21 @@ def check_content(kind: str, channel: str, content: dict[str, Any]) -> dict[str,
     data = content.get("data")
     if not isinstance(data, dict) or not data:
         raise InvalidNotice('模板消息需要 data：各字段的内容，例如 {"thing1": "停水通知"}')
+    if len(data) > MAX_TEMPLATE_FIELDS:
+        raise InvalidNotice(f"模板消息 data 最多{MAX_TEMPLATE_FIELDS}个字段")
     fields: dict[str, str] = {}
     for name, value in data.items():
         if not isinstance(name, str) or not name.strip() or not isinstance(value, str):
             raise InvalidNotice("模板消息 data 的每个字段应为文字")
+        if len(name.strip()) > TEMPLATE_NAME_LIMIT:
+            raise InvalidNotice(f"模板字段名最多{TEMPLATE_NAME_LIMIT}个字符：{name[:16]}…")
         if len(value) > texts.TEMPLATE_FIELD_LIMIT:
             raise InvalidNotice(f"模板字段 {name} 最多{texts.TEMPLATE_FIELD_LIMIT}个字")
         fields[name.strip()] = value.strip()
-    checked: dict[str, Any] = {"template_id": _text(content, "template_id", 128), "data": fields}
+    template_id = _text(content, "template_id", TEMPLATE_ID_LIMIT)
+    checked: dict[str, Any] = {"template_id": template_id, "data": fields}
     link = _url(content, "url") if channel == "mp_template" else ""
-    page = _text(content, "page", 256, required=False) if channel == "mp_subscribe" else ""
+    page = _text(content, "page", PAGE_LIMIT, required=False) if channel == "mp_subscribe" else ""
     if link:
         checked["url"] = link
     if page:

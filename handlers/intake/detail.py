@@ -7,6 +7,14 @@ from typing import Any
 from config import replies
 from handlers.clock import format_local
 from handlers.context import HandlerContext
+from handlers.intake.case_limits import (
+    addition_start,
+    clip,
+    note_kept_out,
+    room_of,
+    take_case,
+    words_room,
+)
 from handlers.intake.report import dispatch_if_possible, merge_if_duplicate
 from handlers.places import place_columns, place_summary
 from handlers.timeline import Actor, record_event
@@ -31,23 +39,67 @@ async def resident_annotates(
 
 
 async def add_text(case: Case, resident: Resident, text: str, ctx: HandlerContext) -> str:
-    stamp = format_local(ctx.now)
-    case.text = f"{case.text}\n[{stamp} 补充] {text}" if case.text else text
+    """The resident's words onto the case, as far as its caps allow. Call in a transaction.
+
+    One message keeps at most ``message_max_chars``, a case takes ``case_added_max_chars`` of
+    additions; past either the words end with a mark, and a case with no room left takes none
+    (the timeline's note counts them). The reply tells the resident which
+    (``handlers.intake.case_limits``).
+    """
+    await take_case(case, ctx.now)
+    settings = ctx.settings
+    room = words_room(room_of(case, settings), ctx.now)
+    if room == 0:
+        await note_kept_out(case, ctx, chars=len(text))
+        return replies.CASE_WORDS_FULL.format(number=case.number)
+    limit = min(settings.message_max_chars, room)
+    words = clip(text, limit)
+    case.text = f"{case.text}{addition_start(ctx.now)}{words.text}" if case.text else words.text
     await Case.filter(id=case.id).update(text=case.text, updated_at=ctx.now)
-    await resident_annotates(case, resident, ctx, text, {"kind": "detail"})
-    return replies.DETAIL_ADDED.format(number=case.number)
+    await resident_annotates(case, resident, ctx, words.text, {"kind": "detail"})
+    reply = replies.DETAIL_ADDED.format(number=case.number)
+    if words.cut and limit < settings.message_max_chars:
+        return reply + replies.CASE_WORDS_NEARLY_FULL.format(number=case.number)
+    if words.cut:
+        return reply + replies.MESSAGE_CUT.format(sent=words.sent, limit=limit)
+    return reply
+
+
+def attachment_words(attachments: list[dict[str, Any]]) -> str:
+    return "、".join(replies.ATTACHMENT_WORDS.get(a.get("type", ""), "附件") for a in attachments)
 
 
 async def add_attachments(
     case: Case, resident: Resident, attachments: list[dict[str, Any]], ctx: HandlerContext
 ) -> str:
-    case.attachments = [*case.attachments, *attachments]
+    """Photos, voices, videos or a location onto the case, up to ``case_attachments_max``.
+
+    Those past the cap are counted on the timeline's note and the resident is told; the
+    messages that brought them are kept whole. Call in a transaction.
+    """
+    await take_case(case, ctx.now)
+    limit = ctx.settings.case_attachments_max
+    room = room_of(case, ctx.settings).attachments
+    taken, extra = attachments[:room], attachments[room:]
+    if extra:
+        await note_kept_out(case, ctx, attachments=len(extra))
+    if not taken:
+        return replies.CASE_FILES_FULL.format(
+            number=case.number, limit=limit, what=attachment_words(extra)
+        )
+    case.attachments = [*case.attachments, *taken]
     await Case.filter(id=case.id).update(attachments=case.attachments, updated_at=ctx.now)
-    words = "、".join(replies.ATTACHMENT_WORDS.get(a["type"], "附件") for a in attachments)
     await resident_annotates(
-        case, resident, ctx, f"补充{words}", {"kind": "attachments", "attachments": attachments}
+        case,
+        resident,
+        ctx,
+        f"补充{attachment_words(taken)}",
+        {"kind": "attachments", "attachments": taken},
     )
-    return replies.DETAIL_ADDED.format(number=case.number)
+    reply = replies.DETAIL_ADDED.format(number=case.number)
+    if extra:
+        reply += replies.CASE_FILES_CUT.format(limit=limit, extra=len(extra))
+    return reply
 
 
 async def set_place(

@@ -8,11 +8,13 @@ from typing import Any
 
 from config import replies
 from config.lexicon import KIND_LABELS
+from config.open311 import MAX_DESCRIPTION as OPEN311_MAX_DESCRIPTION
 from config.resident_api import ANONYMOUS_MARK
 from config.taxonomy import is_valid_path
 from handlers.case_numbers import next_case_number
 from handlers.clock import format_local
 from handlers.context import HandlerContext
+from handlers.intake.case_limits import Clipped, clip, note_kept_out
 from handlers.intake.duplicates import (
     Match,
     Probe,
@@ -21,6 +23,7 @@ from handlers.intake.duplicates import (
     merge_into,
     split_case,
 )
+from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, apply_action, record_event
@@ -181,7 +184,46 @@ async def report_case(
     wins over the understood one, which is kept as the runner-up for dispatchers to see.
     ``anonymous``: no phone on the case and its title marked 【匿名】, from the worker's first
     task card on (the case still belongs to the resident, who follows it).
+
+    The case keeps at most ``message_max_chars`` of the words (Open311: the spec's description
+    limit) and ``case_attachments_max`` attachments; past them the words end with a mark, the
+    attachments left out are noted on the timeline, and the reply says so
+    (``handlers.intake.case_limits``). The caller keeps the message whole.
     """
+    limit = ctx.settings.message_max_chars
+    if channel == OPEN311_CHANNEL:
+        limit = OPEN311_MAX_DESCRIPTION
+    words = clip(text, limit)
+    text = words.text
+    attachments = list(attachments or [])
+    extra = attachments[ctx.settings.case_attachments_max :]
+    attachments = attachments[: ctx.settings.case_attachments_max]
+    report = await _report(resident, text, ctx, attachments, location, channel, category, anonymous)
+    if extra:
+        await note_kept_out(report.case, ctx, attachments=len(extra))
+    notice = cut_notice(words, limit, len(extra), ctx)
+    return replace(report, reply=report.reply + notice) if notice else report
+
+
+def cut_notice(words: Clipped, limit: int, extra: int, ctx: HandlerContext) -> str:
+    """What the reply adds when the case could not keep everything the resident sent."""
+    notice = replies.MESSAGE_CUT.format(sent=words.sent, limit=limit) if words.cut else ""
+    if extra:
+        limit = ctx.settings.case_attachments_max
+        notice += replies.CASE_FILES_CUT.format(limit=limit, extra=extra)
+    return notice
+
+
+async def _report(
+    resident: Resident,
+    text: str,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]],
+    location: tuple[float, float] | None,
+    channel: str,
+    category: str | None,
+    anonymous: bool,
+) -> Report:
     understanding: Understanding = understand(
         text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
     )
@@ -241,7 +283,7 @@ async def report_case(
         title=title[:64],
         keywords=list(understanding.keywords),
         text=text,
-        attachments=attachments or [],
+        attachments=attachments,
         contact_phone=phone,
         grid_id=grid.id if grid else None,
         unit_id=route.unit.id if route.unit else None,

@@ -18,6 +18,7 @@ from typing import Any
 from config import open311 as spec
 from config.taxonomy import category_for_path
 from handlers.clock import format_local, local
+from handlers.digits import finite_or_none
 from handlers.open311.common import CHANNEL, Open311Error
 from handlers.open311.services import path_for_code, service_code_for
 from models import Case, CaseAction, CaseEvent, CaseStatus, Grid, Open311Request, Unit
@@ -127,8 +128,8 @@ def request_json(case: Case, related: _Related) -> dict[str, Any]:
         "address": public_address(case),
         "address_id": grid.code if grid else None,
         "zipcode": None,
-        "lat": case.lat,
-        "long": case.lng,
+        "lat": finite_or_none(case.lat),  # a row from before the checks may hold NaN
+        "long": finite_or_none(case.lng),
         "media_url": _media_url(case),
     }
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from config import open311 as spec
 from handlers.context import HandlerContext
+from handlers.digits import DECIMAL_CHARS, decimal_number
 from handlers.intake.detail import set_place
 from handlers.intake.rate_limits import case_limit
 from handlers.intake.report import report_case
@@ -115,15 +115,17 @@ class _Fields:
         return value
 
     def number(self, name: str, bound: float) -> float | None:
-        raw = self.text(name, 32)
+        """A plain ASCII decimal within ``bound``: ``float`` would also take "nan", "1e1",
+        "3_1" and full-width digits (handlers.digits)."""
+        raw = self.text(name, DECIMAL_CHARS)
         if raw is None:
             return None
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or not -bound <= value <= bound:
-            self.problems.append(f"{name} must be a number from -{bound:g} to {bound:g} (WGS84)")
+        value = decimal_number(raw)
+        if value is None or not -bound <= value <= bound:
+            self.problems.append(
+                f"{name} must be a number from -{bound:g} to {bound:g} (WGS84), "
+                "in ASCII digits with an optional decimal point"
+            )
             return None
         return value
 

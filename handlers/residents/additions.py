@@ -4,6 +4,10 @@
 (``handlers.intake.detail``), unless the sender is blocked or the content check holds the words:
 then it is kept as a ``models.HeldMessage`` (``handlers.residents.cases.keep_held``) and the
 resident gets the same neutral answer. A case that is closed takes no more (:class:`CaseClosed`).
+
+A case takes only so much (``handlers.intake.case_limits``): an addition whose words or photos
+do not fit is refused whole (:class:`CaseFull`, saying how much still fits), the resident's form
+still holds it, and the case's timeline counts the attempt for staff.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from config import resident_api as texts
 from handlers.context import HandlerContext
+from handlers.intake.case_limits import note_kept_out, room_of, take_case, words_room
 from handlers.intake.content_check import CheckOutcome, TextChecker, check_words, words_of
 from handlers.intake.detail import add_attachments, add_text, set_place
 from handlers.residents.cases import CHANNEL, keep_held
@@ -23,6 +29,10 @@ from models import Case, CaseStatus, HeldReason, Resident
 
 class CaseClosed(ValueError):
     """The case no longer takes additions."""
+
+
+class CaseFull(ValueError):
+    """The addition does not fit the case's caps; the message tells the resident what does."""
 
 
 @dataclass(frozen=True)
@@ -128,4 +138,29 @@ async def add_to_case(
                 check_result=check.result if check is not None else None,
             )
             return held_reply, True
-        return await apply_addition(case, current, addition, ctx), False
+        refused = await refusal(case, addition, ctx)
+        if refused is None:
+            return await apply_addition(case, current, addition, ctx), False
+    raise refused
+
+
+async def refusal(case: Case, addition: Addition, ctx: HandlerContext) -> CaseFull | None:
+    """Whether ``addition`` fits the case; if not, the attempt is counted on its timeline.
+
+    Call in the transaction that would add it (the case's row is held until it ends).
+    """
+    await take_case(case, ctx.now)
+    room = room_of(case, ctx.settings)
+    words = words_room(room, ctx.now)
+    if addition.text and len(addition.text) > words:
+        message = texts.CASE_WORDS_FULL.format(
+            number=case.number, left=words, size=len(addition.text)
+        )
+    elif len(addition.photos) > room.attachments:
+        message = texts.CASE_PHOTOS_FULL.format(
+            number=case.number, left=room.attachments, size=len(addition.photos)
+        )
+    else:
+        return None
+    await note_kept_out(case, ctx, chars=len(addition.text), attachments=len(addition.photos))
+    return CaseFull(message)

@@ -4,7 +4,11 @@ A photo is named by a random key (:func:`new_media_key`), which is also its capa
 has ``/media/<key>`` may see it, and nobody can guess one. The bytes are stored under a path we
 make from the key and the type we detected; nothing the client sent (file name, declared type)
 ever reaches the filesystem. The type is read from the file's first bytes (JPEG, PNG and WebP
-signatures), never taken from the upload's headers.
+signatures), never taken from the upload's headers, and the photo is then decoded and encoded
+again (``handlers.residents.images``): what is kept and served is a new file of that type holding
+only pixels, never the bytes the client sent. That work runs in a small pool of its own threads,
+off the event loop, two photos at a time, so that a burst of large uploads cannot take all the
+memory or starve the default executor.
 
 Another store (an object store, say) implements :class:`MediaStore` and records its own name in
 ``MediaFile.storage``.
@@ -13,16 +17,19 @@ Another store (an object store, say) implements :class:`MediaStore` and records 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from config.settings import Settings
+from handlers.residents.images import clean_image
 from models import MediaFile
 
 logger = logging.getLogger(__name__)
@@ -30,6 +37,8 @@ logger = logging.getLogger(__name__)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 SNIFF_BYTES = 12
+IMAGE_THREADS = 2  # photos decoded at once, each up to JIESU_UPLOAD_MAX_PIXELS
+_IMAGE_WORK = ThreadPoolExecutor(max_workers=IMAGE_THREADS, thread_name_prefix="jiesu-image")
 
 
 class MediaStore(Protocol):
@@ -136,13 +145,20 @@ async def store_photo(
     now: datetime,
     settings: Settings,
 ) -> MediaFile:
-    """Check the bytes' real type, store them under a new key and record the MediaFile.
+    """Check the bytes' real type, keep a clean copy under a new key and record the MediaFile.
 
-    If the row cannot be written the stored file is removed again.
+    Raises :class:`UnsupportedType` for a type the settings do not accept, and (from
+    ``handlers.residents.images``) ``TooManyPixels`` or ``UnreadableImage``: nothing is kept
+    then. If the row cannot be written the stored file is removed again.
     """
     content_type = sniff_image_type(data[:SNIFF_BYTES])
     if content_type is None or content_type not in settings.upload_types:
         raise UnsupportedType(content_type or "unknown")
+    sent = len(data)
+    data = await asyncio.get_running_loop().run_in_executor(
+        _IMAGE_WORK,
+        functools.partial(clean_image, data, content_type, max_pixels=settings.upload_max_pixels),
+    )
     key = new_media_key()
     path = await store.save(key, data, content_type)
     try:
@@ -160,5 +176,7 @@ async def store_photo(
     except BaseException:
         await store.delete(path)
         raise
-    logger.info("%s %s uploaded %s (%d bytes)", owner_type, owner_id, content_type, len(data))
+    logger.info(
+        "%s %s uploaded %s (%d bytes, %d kept)", owner_type, owner_id, content_type, sent, len(data)
+    )
     return row

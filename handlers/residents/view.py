@@ -1,13 +1,27 @@
 """A case as its resident may read it: in a list (what, where, who handles it, by when) and in
 full with its status changes and public notes, never a worker's name or phone, a staff remark or
-internal data. Used by the mini-program's resident API."""
+internal data. Used by the mini-program's resident API.
+
+In full it stays bounded however long the case grew (``handlers.case_pages``): the words folded,
+each note too, the timeline 50 events a page with the latest first."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tortoise.expressions import Q
+
 from config import replies
 from config.lexicon import KIND_LABELS
+from config.resident_api import ANONYMOUS_NOTE
+from handlers.case_pages import (
+    NOTE_PREVIEW_CHARS,
+    CaseView,
+    fold,
+    fold_text,
+    shown_attachments,
+    timeline_page,
+)
 from handlers.clock import iso
 from handlers.followup.answers import ANSWERABLE
 from handlers.places import place_summary
@@ -94,6 +108,9 @@ PUBLIC_ACTIONS = frozenset(
     }
 )
 PUBLIC_NOTE_KINDS = frozenset({"survey_answer", "survey_late_answer"})
+# The notes of PUBLIC_NOTE_KINDS begin so (handlers.followup.answers), whoever recorded them: the
+# timeline's pages are counted over these and the public actions, then _public_note decides.
+PUBLIC_NOTE_STARTS = ("居民评价", "回访结束后居民评价")
 CONTACT_LABELS = replies.CONTACT_METHOD_LABELS
 
 
@@ -130,15 +147,17 @@ def _public_note(event: CaseEvent, units: dict[str, str]) -> str | None:
     return ""
 
 
-def event_json(event: CaseEvent, note: str) -> dict[str, Any]:
+def event_json(event: CaseEvent, note: str, view: CaseView | None = None) -> dict[str, Any]:
     status = CaseStatus(event.to_status) if event.to_status else None
+    shown = fold(note, NOTE_PREVIEW_CHARS, (view or CaseView()).full)
     return {
         "at": iso(event.at),
         "action": event.action,
         "action_label": CaseAction(event.action).label,
         "status": status.value if status else None,
         "status_label": status.label if status else None,
-        "note": note,
+        "note": shown.text,
+        "note_folded": shown.folded,
         "by": {"resident": "resident", "system": "system"}.get(event.actor_type, "staff"),
     }
 
@@ -158,23 +177,43 @@ async def survey_json(case: Case) -> dict[str, Any] | None:
     }
 
 
-async def case_detail(case: Case) -> dict[str, Any]:
-    events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
+def public_events(case: Case) -> Any:
+    """The case's events a resident may see, and a few more that ``_public_note`` leaves out."""
+    annotations = Q(action=CaseAction.ANNOTATE.value) & (
+        Q(actor_type="resident")
+        | Q(note__startswith=PUBLIC_NOTE_STARTS[0])
+        | Q(note__startswith=PUBLIC_NOTE_STARTS[1])
+    )
+    public = Q(action__in=[a.value for a in PUBLIC_ACTIONS])
+    return CaseEvent.filter(case_id=case.id).filter(public | annotations)
+
+
+async def case_detail(case: Case, view: CaseView | None = None) -> dict[str, Any]:
+    view = view or CaseView()
+    page = await timeline_page(public_events(case), view)
+    events = page.events
     codes = {str((e.data or {}).get("unit")) for e in events if (e.data or {}).get("unit")}
     units = {u.code: u.name for u in await Unit.filter(code__in=codes)} if codes else {}
     timeline = []
-    anonymous = False
     for event in events:
-        if (event.data or {}).get("kind") == "anonymous":
-            anonymous = True
         note = _public_note(event, units)
         if note is not None:
-            timeline.append(event_json(event, note))
+            timeline.append(event_json(event, note, view))
+    anonymous = await CaseEvent.filter(
+        case_id=case.id,
+        action=CaseAction.ANNOTATE.value,
+        actor_type="resident",
+        note=ANONYMOUS_NOTE,
+    ).exists()
+    text = fold_text(case.text, view, mask=False)
     body = await case_summary(case)
     body.update(
         {
-            "text": case.text,
-            "attachments": case.attachments,
+            "text": text.text,
+            "text_length": text.length,
+            "text_folded": text.folded,
+            "attachments": shown_attachments(case.attachments, view),
+            "attachments_total": len(case.attachments or []),
             "contact_phone": masked(case.contact_phone),
             "anonymous": anonymous,
             "location": {"lng": case.lng, "lat": case.lat}
@@ -184,6 +223,7 @@ async def case_detail(case: Case) -> dict[str, Any]:
             "result_photos": case.result_attachments,
             "survey": await survey_json(case),
             "timeline": timeline,
+            **page.fields(),
         }
     )
     return body

@@ -1,8 +1,12 @@
 """Staff accounts: passwords (argon2id), dashboard sessions with CSRF tokens, API tokens.
 
 Only hashes are stored: argon2id for passwords, SHA-256 for session and API tokens (they are
-long random strings, so a fast hash is enough and lookups stay indexed). Five failed sign-ins in
-a row lock the account for 15 minutes; the message never says whether the name exists.
+long random strings, so a fast hash is enough and lookups stay indexed). Password hashing runs off
+the event loop (``handlers.staff.passwords``). Five failed sign-ins lock the account for 15
+minutes; each failure is counted by one atomic update, so parallel guesses are all counted. The
+answer never says whether the name exists, nor does its timing: an unknown name, an inactive or
+locked account are refused only after a password hash has been checked, as a wrong password is.
+An account keeps at most ``max_sessions`` live sessions; a new one ends the oldest beyond.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
+from handlers.staff.passwords import (
+    DEFAULT_HASHER,
+    Hasher,
+    PasswordWork,
+    new_hash,
+    verify_password,
+)
 from models import ApiToken, StaffRole, StaffSession, StaffUser
 
 logger = logging.getLogger(__name__)
@@ -24,10 +32,11 @@ SESSION_LIFETIME = timedelta(hours=12)
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_LIVE_SESSIONS = 10
 MIN_PASSWORD_LENGTH = 10
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
-_hasher = PasswordHasher()  # argon2id with the library's current defaults; stateless
+_hasher: Hasher = DEFAULT_HASHER  # looked up at each call (tests wrap it)
 
 
 class AccountError(ValueError):
@@ -42,19 +51,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def hash_password(password: str) -> str:
+def checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码至少需要{MIN_PASSWORD_LENGTH}个字符")
-    return _hasher.hash(password)
-
-
-def check_password(password_hash: str, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    return password
 
 
 def clean_username(username: str) -> str:
@@ -86,7 +86,7 @@ async def create_user(
         username=name,
         display_name=display_name or name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await new_hash(_hasher, checked_password(password)),
         unit_id=unit_id,
         worker_id=worker_id,
         created_at=now,
@@ -94,39 +94,65 @@ async def create_user(
 
 
 async def set_password(user: StaffUser, password: str) -> None:
-    user.password_hash = hash_password(password)
+    user.password_hash = await new_hash(_hasher, checked_password(password))
     await StaffUser.filter(id=user.id).update(
         password_hash=user.password_hash, failed_logins=0, locked_until=None
     )
 
 
-async def authenticate(username: str, password: str, now: datetime) -> StaffUser:
-    """The active account with this name and password, or LoginFailed."""
+async def authenticate(
+    username: str, password: str, now: datetime, work: PasswordWork | None = None
+) -> StaffUser:
+    """The active account with this name and password, or LoginFailed.
+
+    Every path checks one password hash (the account's, or a dummy one for a name no account
+    has) before answering, so all refusals take the same time."""
+    user: StaffUser | None = None
     try:
-        name = clean_username(username)
+        user = await StaffUser.get_or_none(username=clean_username(username))
     except AccountError:
-        raise LoginFailed() from None
-    user = await StaffUser.get_or_none(username=name)
+        pass
     if user is None:
-        _hasher.hash(password or "x")  # the same work whether or not the name exists
+        await verify_password(_hasher, "", password, work)  # the dummy hash: the same work
         raise LoginFailed()
-    if not user.active or (user.locked_until is not None and user.locked_until > now):
+    matches = await verify_password(_hasher, user.password_hash, password, work)
+    locked = user.locked_until is not None and user.locked_until > now
+    if not user.active or locked:
         raise LoginFailed()
-    if not check_password(user.password_hash, password):
-        failed = user.failed_logins + 1
-        locked = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None
-        await StaffUser.filter(id=user.id).update(
-            failed_logins=0 if locked else failed, locked_until=locked
-        )
-        if locked:
-            logger.warning("staff account %s locked after %d failed sign-ins", name, failed)
+    if not matches:
+        await _count_failure(user, now)
         raise LoginFailed()
     updates: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if _hasher.check_needs_rehash(user.password_hash):
-        updates["password_hash"] = _hasher.hash(password)
+        updates["password_hash"] = await new_hash(_hasher, password, work)
     await StaffUser.filter(id=user.id).update(**updates)
     user.last_login_at = now
     return user
+
+
+async def _count_failure(user: StaffUser, now: datetime) -> None:
+    """Count one failed sign-in atomically; the one that reaches the limit locks the account.
+
+    A lock that has run out is cleared by the first failure after it (compare-and-set on the
+    lock's time), which then starts a new count."""
+    if user.locked_until is not None:
+        await StaffUser.filter(id=user.id, locked_until=user.locked_until).update(
+            failed_logins=0, locked_until=None
+        )
+    conn = StaffUser._meta.db
+    placeholder = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(
+        "UPDATE staff_users SET failed_logins = failed_logins + 1 "
+        f"WHERE id = {placeholder} RETURNING failed_logins",
+        [user.id],
+    )
+    failed = int(rows[0]["failed_logins"]) if rows else 0
+    if failed >= MAX_FAILED_LOGINS:
+        await StaffUser.filter(id=user.id).update(locked_until=now + LOCKOUT)
+        if failed == MAX_FAILED_LOGINS:
+            logger.warning(
+                "staff account %s locked after %d failed sign-ins", user.username, failed
+            )
 
 
 @dataclass(frozen=True)
@@ -137,8 +163,15 @@ class NewSession:
 
 
 async def start_session(
-    user: StaffUser, now: datetime, *, ip: str = "", user_agent: str = ""
+    user: StaffUser,
+    now: datetime,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+    max_sessions: int = MAX_LIVE_SESSIONS,
 ) -> NewSession:
+    """A new session for ``user``; the account's live sessions beyond the newest
+    ``max_sessions`` (this one counted) are ended."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     session = await StaffSession.create(
@@ -151,6 +184,15 @@ async def start_session(
         ip=ip[:64],
         user_agent=user_agent[:255],
     )
+    older = await (
+        StaffSession.filter(user_id=user.id, revoked_at=None, expires_at__gt=now)
+        .order_by("-created_at", "-id")
+        .offset(max(1, max_sessions))
+        .values_list("id", flat=True)
+    )
+    if older:
+        await StaffSession.filter(id__in=list(older)).update(revoked_at=now)
+        logger.info("ended %d older sessions of staff account %s", len(older), user.username)
     return NewSession(token, csrf, session)
 
 

@@ -1,23 +1,30 @@
 """Deadlines from the SLA policy, counting working days on the Chinese calendar.
 
 The policy is ``config/sla.py`` with the deployment's own rows (edited on the dashboard) over
-it: handlers pass ``ctx.sla``, a cached :class:`handlers.workflow.sla_table.SlaTable`.
+it: handlers pass ``ctx.sla``, a cached :class:`handlers.workflow.sla_table.SlaTable`. Which days
+are working days is :mod:`handlers.workflow.calendar` (the library, the district's file, the
+overrides); ``is_working_day`` and ``apply_calendar_overrides`` are still importable from here.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-
-import chinese_calendar
+from datetime import datetime, time, timedelta
 
 from config import sla
 from handlers.clock import LOCAL_TZ, local
+from handlers.workflow.calendar import apply_calendar_overrides, is_working_day
 from handlers.workflow.sla_table import SlaTable, config_policy
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "Deadlines",
+    "add_working_days",
+    "apply_calendar_overrides",
+    "apply_limit",
+    "deadlines_for",
+    "is_working_day",
+    "policy_for",
+]
 
 END_OF_WORKING_DAY = time(17, 30)
 
@@ -27,33 +34,6 @@ class Deadlines:
     sign: datetime
     first_contact: datetime
     completion: datetime
-
-
-@functools.lru_cache(maxsize=4096)
-def is_working_day(day: date) -> bool:
-    override = sla.CALENDAR_OVERRIDES.get(day.isoformat())
-    if override is not None:
-        return override
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        # The library does not know this year yet: fall back to Monday-Friday and say so once.
-        logger.warning(
-            "no holiday data for %s; counting Monday-Friday (set JIESU_CALENDAR_OVERRIDES)",
-            day.year,
-        )
-        return day.weekday() < 5
-
-
-def apply_calendar_overrides(overrides: dict[str, bool]) -> None:
-    """Add the deployment's own calendar days (``JIESU_CALENDAR_OVERRIDES``) to the policy's.
-
-    Called once at start; the days count for every deadline and digest from then on.
-    """
-    for day, working in overrides.items():
-        date.fromisoformat(day)  # a clear error at start for a malformed day
-        sla.CALENDAR_OVERRIDES[day] = bool(working)
-    is_working_day.cache_clear()
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

@@ -9,6 +9,7 @@ other processes reload within a minute (``RefreshingCache``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +174,9 @@ LIMIT_LABELS = {"sign": "签收时限", "first_contact": "先行联系时限", "
 
 def _limit_columns(name: str, limit: LimitIn) -> dict[str, Any]:
     label = LIMIT_LABELS[name]
+    if not math.isfinite(limit.amount):
+        # NaN passes every comparison below and would make every deadline of the grade fail.
+        raise RuleRejected(f"{label}须为数字")
     if limit.amount < 0:
         raise RuleRejected(f"{label}不能为负数")
     if limit.unit == "working_days":

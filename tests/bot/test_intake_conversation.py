@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from models import Case, CaseEvent, CaseStatus, Conversation, Grid, Unit
-from tests.bot.conftest import Resident, reply_content
+from models import Case, CaseEvent, CaseStatus, Conversation, Grid, InboundMessage, Unit
+from tests.bot.conftest import ClientFactory, Resident, reply_content
 
 
 async def test_report_with_place_is_routed_and_answered(resident: Resident) -> None:
@@ -135,3 +135,77 @@ async def test_cannot_cancel_after_signing(resident: Resident) -> None:
 
 async def test_help(resident: Resident) -> None:
     assert "我的诉求" in await resident.say("帮助")
+
+
+# A case must not grow without limit (per message, per case; the inbound rows keep everything)
+
+REPORT = "五角场街道国权路小区3号楼楼道里堆满杂物，物业一直不管"
+
+
+async def test_an_over_long_message_is_cut_with_a_mark_and_the_resident_told(
+    resident: Resident,
+) -> None:
+    words = REPORT + "。" + "楼道里的情况是这样的" * 1800  # 18,000 characters and more
+    answer = await resident.say(words)
+    case = await Case.get()
+    assert len(case.text) <= 2000, len(case.text)
+    assert case.text.startswith(REPORT) and "未录入" in case.text
+    assert case.number in answer and "2000字" in answer
+    row = await InboundMessage.get(msg_type="text")
+    assert words in row.body and row.case_id == case.id
+
+
+async def test_fifty_long_messages_leave_the_case_within_its_cap(resident: Resident) -> None:
+    await resident.say(REPORT)
+    case = await Case.get()
+    first = len(case.text)
+    answers = [await resident.say(f"{i:02d}" + "补充情况" * 1250) for i in range(50)]
+    await case.refresh_from_db()
+    assert len(case.text) <= first + 10_000, len(case.text)
+    assert "上限" in answers[-1] and case.number in answers[-1]
+    # Nothing the resident sent is lost: each message is kept whole, linked to the case.
+    rows = await InboundMessage.filter(msg_type="text").order_by("id")
+    assert len(rows) == 51
+    assert all("补充情况" * 1250 in row.body and row.case_id == case.id for row in rows[1:])
+    # Staff see that more came: one note, counting every message that was kept out.
+    kept_out = sum("没有并入" in answer for answer in answers)
+    assert kept_out >= 40
+    notes = await CaseEvent.filter(case_id=case.id, actor_type="system", note__contains="未并入")
+    assert len(notes) == 1 and notes[0].data["count"] == kept_out
+    assert await CaseEvent.filter(case_id=case.id).count() < 15
+
+
+async def test_photos_past_the_case_cap_are_kept_out_and_noted(
+    make_client: ClientFactory,
+) -> None:
+    client = await make_client(case_attachments_max=3)
+    resident = Resident(client, "o-photos")
+    await resident.say(REPORT)
+    case = await Case.get()
+    answers = []
+    for i in range(5):
+        fields = {"PicUrl": f"http://mmbiz.example/{i}.jpg", "MediaId": f"m{i}"}
+        status, body = await resident.send("image", {**fields, "MsgId": resident.msg_id()})
+        assert status == 200
+        answers.append(reply_content(body))
+    await case.refresh_from_db()
+    assert [a["media_id"] for a in case.attachments] == ["m0", "m1", "m2"]
+    assert "上限" not in answers[2] and all("上限" in a for a in answers[3:])
+    assert await InboundMessage.filter(msg_type="image", case_id=case.id).count() == 5
+    note = await CaseEvent.get(case_id=case.id, actor_type="system", note__contains="未并入")
+    assert note.data["attachments"] == 2
+
+
+async def test_photos_before_the_words_are_held_up_to_the_cap(make_client: ClientFactory) -> None:
+    client = await make_client(case_attachments_max=3)
+    resident = Resident(client, "o-early-photos")
+    answers = []
+    for i in range(5):
+        fields = {"PicUrl": f"http://mmbiz.example/{i}.jpg", "MediaId": f"e{i}"}
+        _, body = await resident.send("image", {**fields, "MsgId": resident.msg_id()})
+        answers.append(reply_content(body))
+    assert all("上限" in a for a in answers[3:])
+    await resident.say(REPORT)
+    case = await Case.get()
+    assert [a["media_id"] for a in case.attachments] == ["e0", "e1", "e2"]
+    assert await InboundMessage.filter(msg_type="image").count() == 5

@@ -42,6 +42,7 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/logout"),
         ("GET", "/dashboard/cases"),
         ("GET", "/dashboard/cases/{number}"),
+        ("GET", "/dashboard/cases/{number}/messages"),
         ("POST", "/dashboard/cases/{number}/recategorise"),
         ("POST", "/dashboard/cases/{number}/reassign"),
         ("POST", "/dashboard/cases/{number}/supervise"),

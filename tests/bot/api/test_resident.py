@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import secrets
 import struct
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
 from bot.app import create_app
 from bot.keys import INTAKE
@@ -89,8 +91,10 @@ def jpeg_bytes() -> bytes:
 
 
 def webp_bytes() -> bytes:
-    body = b"WEBP" + b"VP8L" + struct.pack("<I", 5) + b"\x2f\x00\x00\x00\x00" + b"\x00"
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    """A 2x2 lossless WebP (made with Pillow: uploads are decoded, so it must be a real one)."""
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (255, 0, 0)).save(out, "WEBP", lossless=True)
+    return out.getvalue()
 
 
 # The app, the fake WeChat, and a resident holding the mini-program

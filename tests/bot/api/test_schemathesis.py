@@ -18,7 +18,13 @@ content type is documented, the body conforms to the documented schema. Determin
 boundary cases), one worker: about a minute on two cores. Nothing is excluded: signing out with
 an API token ends nothing, and the destructive actions only change the throwaway data.
 
-Then :data:`WEIRD`: inputs that once answered 500, each pinned to its documented 4xx.
+The payload limits the endpoints enforce are declared in the document (``maxLength``,
+``maxItems``, ``minimum``/``maximum``, ...), so that generated values reach the limits and go
+past them: :func:`test_request_bodies_declare_their_limits` keeps every body of the resident
+API, the notices API and Open311's POST requests bounded.
+
+Then :data:`WEIRD`: inputs that once answered 500 (or were taken when they should not have been),
+each pinned to its documented 4xx.
 
 Reproduce a failure by hand: the report prints ``curl`` commands for each failure; start
 ``jiesu serve --demo`` and run ``schemathesis --config-file schemathesis.toml run
@@ -407,9 +413,23 @@ def test_schemathesis_finds_nothing(target: Target) -> None:
 # Inputs fuzzing found answering 500 once: each must stay a documented 4xx with a JSON error.
 
 SUPERSCRIPT_TWO = "%C2%B2"  # "²": a digit to str.isdigit(), not to int()
+FULL_WIDTH_ONE = "%EF%BC%91"  # "１": a digit to int(), not to us
 TOO_BIG = "9" * 20  # no BIGINT holds it
 NUL = "%00"  # no PostgreSQL text holds it
 APPROVE = {"approve": True}
+# Codes longer than any grid's or unit's: once stored, the notice's audience answered 500.
+LONG_GRID_NOTICE = {
+    "title": "停水通知",
+    "kind": "text",
+    "channel": "mp_mass",
+    "audience": {"kind": "residents", "grids": ["G" * 5000]},
+    "content": {"text": "明日停水"},
+}
+LONG_UNIT_AUDIENCE = {
+    "kind": "text",
+    "channel": "work_app",
+    "audience": {"kind": "workers", "units": ["U" * 33]},
+}
 CASE = "/api/admin/cases/{number}"
 WEIRD = [
     ("worker", "GET", f"/api/worker/tasks?page={SUPERSCRIPT_TWO}", None, 400),
@@ -429,6 +449,11 @@ WEIRD = [
     ("staff", "GET", f"/api/admin/notices/{TOO_BIG}", None, 404),
     ("staff", "GET", "/api/admin/notices/-1", None, 404),
     ("staff", "POST", f"/api/admin/notices/{SUPERSCRIPT_TWO}/cancel", {}, 404),
+    ("staff", "GET", f"/api/admin/notices?page={FULL_WIDTH_ONE}", None, 400),
+    ("staff", "GET", "/api/admin/notices?page=1_0", None, 400),
+    ("staff", "GET", f"/api/admin/hot?limit={FULL_WIDTH_ONE}", None, 400),
+    ("staff", "POST", "/api/admin/notices", LONG_GRID_NOTICE, 400),
+    ("staff", "POST", "/api/admin/notices/audience", LONG_UNIT_AUDIENCE, 400),
     ("staff", "POST", "/api/admin/session", {"username": "a", "password": 5}, 400),
 ]
 
@@ -450,3 +475,58 @@ def test_a_superscript_timestamp_is_refused_by_the_official_account_callback(
     for path in ("/wechat/mp", "/wechat/mini", "/wechat/work"):
         got, _, text = call(f"{target.url}{path}?timestamp=%C2%B2&nonce=x&echostr=y")
         assert got in (400, 403, 404), (path, got, text)
+
+
+# The limits in the document
+
+
+BOUNDED_BODIES = ("/api/resident/", "/api/admin/notices", "/open311/v2/requests.")
+
+
+def unbounded(schema: Any, schemas: dict[str, Any], where: str, seen: set[str]) -> Iterator[str]:
+    """Where a request body lets a value grow without a declared limit."""
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            yield from unbounded(schemas[name], schemas, name, seen)
+        return
+    if {"enum", "const", "pattern", "format"} & set(schema):
+        return  # a value from a list, or of a shape
+    kinds = schema.get("type", [])
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    limits = set(schema)
+    if "string" in kinds and "maxLength" not in limits:
+        yield f"{where}: a string without maxLength"
+    if {"number", "integer"} & set(kinds) and not {"minimum", "maximum"} <= limits:
+        yield f"{where}: a number without minimum and maximum"
+    if "array" in kinds and "maxItems" not in limits:
+        yield f"{where}: an array without maxItems"
+    if "object" in kinds and "properties" not in limits and "maxProperties" not in limits:
+        yield f"{where}: an object without maxProperties"
+    for name, value in schema.get("properties", {}).items():
+        yield from unbounded(value, schemas, f"{where}.{name}", seen)
+    for key in ("items", "additionalProperties"):
+        yield from unbounded(schema.get(key), schemas, f"{where}[]", seen)
+    for value in schema.get("patternProperties", {}).values():
+        yield from unbounded(value, schemas, f"{where}[]", seen)
+    for value in schema.get("anyOf", []) + schema.get("oneOf", []):
+        yield from unbounded(value, schemas, where, seen)
+
+
+def test_request_bodies_declare_their_limits() -> None:
+    """Schemathesis generates values at a declared limit and past it; a limit the handler
+    enforces but the document keeps quiet about is never tried."""
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    problems = []
+    for path, methods in document["paths"].items():
+        if not path.startswith(BOUNDED_BODIES):
+            continue
+        for method, operation in methods.items():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                where = f"{method.upper()} {path}"
+                problems += unbounded(content["schema"], schemas, where, set())
+    assert not problems, "\n".join(problems)

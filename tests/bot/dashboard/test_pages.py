@@ -194,6 +194,56 @@ async def test_forms_without_the_csrf_token_are_refused(make_client: ClientFacto
     assert status == 200  # still signed in
 
 
+async def test_forms_posted_from_a_foreign_page_are_refused(make_client: ClientFactory) -> None:
+    """Even with the right tokens, an unsafe request whose Origin (or Referer) is another site's
+    is refused, the sign-in form included; the dashboard's own origin is welcome."""
+    client = await make_client()
+    case = await report(client, "o-1", "政通路路灯坏了")
+    browser = await admin(client)
+    path = f"/dashboard/cases/{case.number}/supervise"
+    form = {"reason": "x", "csrf_token": browser.csrf}
+    evil = "https://evil.example"
+    for headers in ({"Origin": evil}, {"Referer": f"{evil}/page"}, {"Origin": "null"}):
+        response = await client.post(path, data=form, headers=headers, allow_redirects=False)
+        assert response.status == 403, headers
+        assert "其他网站" in await response.text()
+    assert not (await Case.get(id=case.id)).supervised
+    await create_user("mallory", "admin", PASSWORD, NOW)
+    login = Browser(client)
+    await login.get("/dashboard/login")
+    given = {"username": "mallory", "password": PASSWORD, "csrf_token": login.csrf}
+    response = await client.post(
+        "/dashboard/login", data=given, headers={"Origin": evil}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert not await AuditEvent.filter(action="session.start", username="mallory").exists()
+    own = str(client.make_url("")).rstrip("/")
+    response = await client.post(path, data=form, headers={"Origin": own}, allow_redirects=False)
+    assert response.status == 303 and (await Case.get(id=case.id)).supervised
+
+
+async def test_the_sign_in_page_stops_guessing_from_one_address(
+    make_client: ClientFactory,
+) -> None:
+    client = await make_client(demo=False, sign_in_failures_per_address=2)
+    await create_user("admin", "admin", PASSWORD, NOW)
+    browser = Browser(client)
+    await browser.get("/dashboard/login")
+    for name in ("alice", "bob"):
+        status, _, text = await browser.post(
+            "/dashboard/login", {"username": name, "password": "wrong wrong"}
+        )
+        assert status == 401 and "用户名或密码不正确" in text
+    response = await client.post(
+        "/dashboard/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": browser.csrf},
+        allow_redirects=False,
+    )
+    assert response.status == 429 and int(response.headers["Retry-After"]) > 0
+    assert "登录尝试过于频繁" in await response.text()
+    assert "jiesu_session" not in response.cookies
+
+
 async def test_recategorise_supervise_and_reassign_from_the_case_page(
     make_client: ClientFactory,
 ) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
@@ -13,6 +16,7 @@ from bot.keys import SCHEDULER, SWEEP_MONITOR
 from handlers.clock import ManualClock
 from scheduler.jobs import DEADLINE_SWEEP_JOB
 from tests.conftest import make_settings
+from tests.handlers.workflow.calendar_fixture import write_made_up_2027
 
 
 async def started(db_url: str, aiohttp_client: Any, clock: ManualClock) -> TestClient:
@@ -82,3 +86,53 @@ async def test_a_failing_sweep_says_why(db_url: str, aiohttp_client: Any) -> Non
     line = next(p for p in body["scheduler"]["problems"] if DEADLINE_SWEEP_JOB in p)
     assert "OperationalError" in line and "13812345678" not in line and "138****5678" in line
     assert body["scheduler"]["sweeps"][DEADLINE_SWEEP_JOB]["failures"] == 1
+
+
+# The working calendar: reported, and a warning (not an outage) when it ends within 60 days.
+
+DECEMBER_7 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+async def test_health_warns_when_the_calendar_ends_within_60_days(
+    db_url: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """2026-12-07 + 60 days is in 2027, which chinese-calendar does not know: the body says so
+    and a line is logged (once a day), but the status stays 200 - a load balancer taking every
+    process out for a calendar that ends in three weeks would turn a warning into an outage."""
+    clock = ManualClock(DECEMBER_7)
+    client: TestClient = await aiohttp_client(create_app(make_settings(db_url), clock))
+    with caplog.at_level(logging.WARNING, logger="bot.ops.health"):
+        first = await client.get("/healthz")
+        again = await client.get("/healthz")
+    body = await first.json()
+    assert first.status == 200 and again.status == 200, body
+    assert body["status"] == "ok"
+    calendar = body["calendar"]
+    assert calendar["status"] == "warning" and calendar["covered_until"] == "2026-12-31"
+    assert "JIESU_CALENDAR_FILE" in calendar["warning"]
+    logged = [r for r in caplog.records if "calendar" in r.getMessage()]
+    assert len(logged) == 1, [r.getMessage() for r in logged]
+    # The next day it is said again.
+    clock.advance(timedelta(days=1))
+    with caplog.at_level(logging.WARNING, logger="bot.ops.health"):
+        await client.get("/healthz")
+    assert len([r for r in caplog.records if "calendar" in r.getMessage()]) == 2
+
+
+async def test_health_is_quiet_when_a_calendar_file_covers_the_next_60_days(
+    db_url: str, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(db_url, calendar_file=write_made_up_2027(tmp_path))
+    client: TestClient = await aiohttp_client(create_app(settings, ManualClock(DECEMBER_7)))
+    try:
+        response = await client.get("/healthz")
+        body = await response.json()
+    finally:
+        await client.close()
+        from handlers.workflow.calendar import install_calendar  # not left to the next test
+
+        install_calendar(None)
+    assert response.status == 200 and body["status"] == "ok"
+    assert body["calendar"]["status"] == "ok" and body["calendar"]["covered_until"] == "2027-12-31"
+    assert body["calendar"]["file_years"] == [2027]
+    assert "warning" not in body["calendar"]

@@ -7,6 +7,7 @@ SQLite and on PostgreSQL); test_outbox_drainer imports them. They can move to te
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -320,3 +321,63 @@ async def test_a_follower_gets_at_most_the_monthly_quota_of_mass_sends(
     assert fake.received == {"o-1": 4, "o-2": 4}
     last = max(fake.jobs.values(), key=lambda job: job.msg_id)
     assert last.total == 2 and last.sent == 0
+
+
+def closed_port() -> int:
+    """A local port nobody listens on: a connection to it is refused before anything is sent."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("failure", "maybe_delivered"),
+    [
+        ("connection refused", False),
+        ("unknown host", False),
+        ("token request timed out", False),
+        ("HTTP 400", False),
+        ("HTTP 502", True),
+        ("answer after the timeout", True),
+    ],
+)
+async def test_failures_say_whether_the_message_may_have_arrived(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    fake: FakeWeChat,
+    clock: ManualClock,
+    failure: str,
+    maybe_delivered: bool,
+) -> None:
+    """The outbox may repeat a send only when the request surely never reached WeChat: no
+    connection (refused, DNS), the token request failing before the message left, or a 4xx.
+    A 5xx or an answer that came too late leaves it open whether WeChat acted on it."""
+    base = {
+        "connection refused": f"http://127.0.0.1:{closed_port()}",
+        "unknown host": "http://api.jiesu-test.invalid",
+    }.get(failure, wechat_base)
+    settings = outbound_settings(outbound_db, base, http_timeout_seconds=0.3)
+    client = WeChatClient(session, settings, AccessTokenStore(clock, "proc-a"))
+    if base == wechat_base and failure != "token request timed out":
+        await client.send_custom_message("o-warm", TEXT)  # the token is at hand
+    if failure == "token request timed out":
+        fake.delay = 0.6
+    elif failure == "HTTP 400":
+        fake.fail_http_next(CUSTOM_SEND, 400)
+    elif failure == "HTTP 502":
+        fake.fail_http_next(CUSTOM_SEND, 502)
+    elif failure == "answer after the timeout":
+        fake.answer_delay = 0.6
+
+    with pytest.raises(WeChatUnavailable) as info:
+        await client.send_custom_message("o-1", TEXT)
+
+    assert info.value.retryable
+    assert info.value.maybe_delivered is maybe_delivered, str(info.value)
+    if failure == "token request timed out":
+        assert STABLE_TOKEN in str(info.value)
+        await asyncio.sleep(0.4)  # the fake answers the token request to nobody
+        assert fake.messages_to("o-1") == []
+    if failure == "answer after the timeout":
+        assert fake.messages_to("o-1") == [{"touser": "o-1", **TEXT}]

@@ -566,6 +566,14 @@ HOSTILE_JSON: dict[str, str] = {
     "nul": _json(Content="x", MsgId=7).replace('"x"', '"a\\u0000b"'),
     "missing-fields": '{"MsgType": "text", "Content": "路灯坏了"}',
     "long-openid": _json(FromUserName="o" * 65, Content="x", MsgId=8),
+    "long-msgid": _json(Content="x", MsgId="1" * 33),
+    "long-msgtype": _json(MsgType="t" * 33, Content="x", MsgId=9),
+    "long-event": _json(MsgType="event", Event="E" * 65),
+    "nan-location-string": _json(MsgType="location", Location_X="nan", Location_Y="121.5"),
+    "inf-latitude-string": _json(MsgType="event", Event="LOCATION", Latitude="inf"),
+    "infinity-literal": _json(MsgType="event", Event="LOCATION", Latitude=31.3).replace(
+        "31.3", "Infinity"
+    ),
 }
 
 

@@ -14,7 +14,8 @@ from tortoise.transactions import in_transaction
 from bot.keys import DRAINER, INTAKE, MINI_CLIENT
 from bot.wechat import outbox_drainer
 from bot.wechat.client import AccessTokenStore, MiniProgramClient, WeChatClient
-from bot.wechat.outbox_drainer import OutboxDrainer, account_of
+from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.outbox_pacing import account_of
 from config.settings import Settings
 from handlers.clock import ManualClock
 from handlers.outbox import enqueue
@@ -225,6 +226,47 @@ async def test_the_fake_refuses_what_the_mini_program_cannot_carry(
         await row.refresh_from_db()
         assert row.status == OutboxStatus.FAILED and f"errcode {errcode}" in row.last_error
     assert mini_fake.sent == []
+
+
+async def test_replies_to_mini_program_residents_answered_too_late_go_once(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    mini_base: str,
+    clock: ManualClock,
+    mini_fake: FakeMiniProgram,
+) -> None:
+    """The attack: the mini-program's API takes each customer-service message and answers
+    after our timeout. Each resident gets their reply once; the rows say the outcome is
+    unknown, and later passes do not send them again."""
+    settings = outbound_settings(
+        outbound_db,
+        wechat_base,
+        mini_appid=mini_fake.appid,
+        mini_secret=mini_fake.secret,
+        mini_api_base=mini_base,
+        http_timeout_seconds=0.3,
+    )
+    drainer = drainer_for(session, settings, clock)
+    residents = [f"o-mini-{i}" for i in range(3)]
+    rows = [
+        await enqueue(
+            "mini_custom", openid, text("已受理，编号2603100001"), clock.now(), purpose="reply"
+        )
+        for openid in residents
+    ]
+    mini_fake.answer_delay = 1.0
+
+    assert await drainer.drain_once() == 3
+    mini_fake.answer_delay = 0.0
+    for _ in range(4):
+        clock.advance(timedelta(hours=1))
+        assert await drainer.drain_once() == 0
+
+    assert [len(mini_fake.custom_messages_to(openid)) for openid in residents] == [1, 1, 1]
+    for row in rows:
+        await row.refresh_from_db()
+        assert row.status == OutboxStatus.UNKNOWN and "no answer within" in row.last_error
 
 
 # The whole way, through the app

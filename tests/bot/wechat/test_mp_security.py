@@ -91,6 +91,42 @@ HOSTILE = {
     "internal-entity-lowercase": '<!doctype xml [<!entity a "b">]><xml></xml>',
     "processing-instruction": '<?xml-stylesheet href="x"?>' + TEXT,
     "bad-create-time": TEXT.replace("<CreateTime>", "<CreateTime>abc"),
+    # Signed, well-formed, but values no column or JSON document can hold (inbound_messages:
+    # openid 64, msg_id 32, msg_type 32, event 64; coordinates are finite and on the globe).
+    "long-openid": message_xml("o" * 65, "text", {"Content": "路灯坏了", "MsgId": 11}),
+    "long-msgid": message_xml("o-x", "text", {"Content": "路灯坏了", "MsgId": "1" * 33}),
+    "long-msgtype": message_xml("o-x", "t" * 33, {"Content": "路灯坏了", "MsgId": 12}),
+    "long-event": message_xml("o-x", "event", {"Event": "E" * 65}),
+    "nan-location": message_xml(
+        "o-x",
+        "location",
+        {"Location_X": "nan", "Location_Y": 121.5, "Scale": 15, "Label": "国权路", "MsgId": 13},
+    ),
+    "inf-location": message_xml(
+        "o-x",
+        "location",
+        {"Location_X": 31.3, "Location_Y": "inf", "Scale": 15, "Label": "国权路", "MsgId": 14},
+    ),
+    "off-the-globe-location": message_xml(
+        "o-x",
+        "location",
+        {"Location_X": 1e300, "Location_Y": 121.5, "Scale": 15, "Label": "国权路", "MsgId": 15},
+    ),
+    "full-width-location": message_xml(
+        "o-x",
+        "location",
+        {"Location_X": "３１.３", "Location_Y": "121_5", "Scale": 15, "Label": "路", "MsgId": 16},
+    ),
+    "nan-location-event": message_xml(
+        "o-x",
+        "event",
+        {"Event": "LOCATION", "Latitude": "NaN", "Longitude": 121.5, "Precision": 30.0},
+    ),
+    "inf-location-event": message_xml(
+        "o-x",
+        "event",
+        {"Event": "LOCATION", "Latitude": 31.3, "Longitude": "-Infinity", "Precision": 30.0},
+    ),
 }
 
 
@@ -122,3 +158,30 @@ async def test_encrypted_request_without_aes_key_configured(client: TestClient) 
     status, body = await post(client, "<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>", query)
     assert status == 400 and "JIESU_MP_AES_KEY" in body
     await assert_nothing_stored()
+
+
+async def test_the_longest_values_that_fit_are_stored(client: TestClient) -> None:
+    """At the limits (openid 64, Event 64, MsgID 32, an 18-digit CreateTime) an event's dedup
+    key would pass its 160 characters: it is shortened to a digest, not refused or a 500."""
+    xml = message_xml(
+        "o" * 64,
+        "event",
+        {"Event": "E" * 64, "MsgID": "9" * 32, "Status": "send success"},
+        create_time=10**17,
+    )
+    status, body = await post(client, xml)
+    assert status == 200, body
+    row = await InboundMessage.get()
+    assert row.openid == "o" * 64 and row.msg_id == "9" * 32 and len(row.dedup_key) <= 160
+    assert (await post(client, xml))[0] == 200  # a retry finds the same row
+    assert await InboundMessage.all().count() == 1
+
+
+async def test_finite_coordinates_on_the_globe_are_kept(client: TestClient) -> None:
+    xml = message_xml(
+        "o-edge",
+        "location",
+        {"Location_X": -90.0, "Location_Y": 180.0, "Scale": 15, "Label": "极点", "MsgId": 16},
+    )
+    status, body = await post(client, xml)
+    assert status == 200, body

@@ -13,16 +13,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.wechat import outbox_drainer
+from bot.wechat import outbox_drainer, outbox_pacing
 from bot.wechat.client import AccessTokenStore, WeChatClient
-from bot.wechat.outbox_drainer import OutboxDrainer, TokenBucket, retry_delay
+from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.outbox_pacing import TokenBucket, retry_delay
 from bot.wechat.wecom_client import WeComClient
 from config.settings import Settings
 from handlers.clock import ManualClock
 from handlers.outbox import enqueue
-from models import OutboxMessage, OutboxStatus
+from models import OutboxMessage, OutboxStatus, Worker
 from tests.bot.wechat import test_client as shared
-from tests.bot.wechat.test_client import outbound_settings
+from tests.bot.wechat.test_client import closed_port, outbound_settings
 from tests.bot.wechat.test_wecom_client import wecom_settings
 from tests.fake_wechat import CUSTOM_SEND, SUBSCRIBE_SEND, FakeWeChat
 from tests.fake_wecom import MESSAGE_SEND, FakeWeCom
@@ -108,14 +109,14 @@ async def test_retryable_error_backs_off_then_sends(
     if failure == "errcode":
         fake.fail_next(CUSTOM_SEND, -1, "system error")
     else:
-        fake.fail_http_next(CUSTOM_SEND, 500)
+        fake.fail_http_next(CUSTOM_SEND, 429)  # refused as it came: surely not delivered
 
     assert await drainer.drain_once() == 1
     await row.refresh_from_db()
     assert row.status == OutboxStatus.PENDING and row.attempts == 1
     assert row.next_attempt_at > clock.now()
     assert row.claimed_until is None
-    assert ("errcode -1" if failure == "errcode" else "HTTP 500") in row.last_error
+    assert ("errcode -1" if failure == "errcode" else "HTTP 429") in row.last_error
 
     assert await drainer.drain_once() == 0  # not due yet
     clock.advance(timedelta(hours=1, seconds=1))
@@ -362,7 +363,7 @@ async def test_permanent_errors_end_the_delivery_with_a_hint(
     assert fake.requests.count(SUBSCRIBE_SEND) == 1
 
 
-@pytest.mark.parametrize("failure", ["-1", "45009", "http 503", "timeout"])
+@pytest.mark.parametrize("failure", ["-1", "45009", "http 429", "token timeout"])
 async def test_transient_failures_come_back_after_a_jittered_backoff(
     session: aiohttp.ClientSession,
     outbound_db: str,
@@ -373,12 +374,13 @@ async def test_transient_failures_come_back_after_a_jittered_backoff(
 ) -> None:
     settings = outbound_settings(outbound_db, wechat_base, http_timeout_seconds=0.3)
     drainer = make_drainer(session, settings, clock, "proc-a")
-    await drainer._client.send_custom_message("o-warm", text("先取令牌"))  # type: ignore[union-attr]
+    if failure != "token timeout":
+        await drainer._client.send_custom_message("o-warm", text("先取令牌"))  # type: ignore[union-attr]
     (row,) = await queue_custom(clock, 1)
-    if failure == "http 503":
-        fake.fail_http_next(CUSTOM_SEND, 503)
-    elif failure == "timeout":
-        fake.delay = 0.6
+    if failure == "http 429":
+        fake.fail_http_next(CUSTOM_SEND, 429)
+    elif failure == "token timeout":
+        fake.delay = 0.6  # the token request gets no answer: the message never left
     else:
         fake.fail_next(CUSTOM_SEND, int(failure))
 
@@ -388,7 +390,7 @@ async def test_transient_failures_come_back_after_a_jittered_backoff(
     await row.refresh_from_db()
     assert row.status == OutboxStatus.PENDING and row.attempts == 1
     wait = (row.next_attempt_at - clock.now()).total_seconds()
-    base = outbox_drainer.BACKOFF_BASE_SECONDS
+    base = outbox_pacing.BACKOFF_BASE_SECONDS
     assert base / 2 <= wait <= base  # first retry: half to all of the base, never at once
     clock.advance(timedelta(seconds=base + 1))
     assert await drainer.drain_once() == 1
@@ -398,7 +400,7 @@ async def test_transient_failures_come_back_after_a_jittered_backoff(
 
 def test_backoff_grows_is_capped_and_is_jittered() -> None:
     rng = random.Random(7)
-    base, cap = outbox_drainer.BACKOFF_BASE_SECONDS, outbox_drainer.BACKOFF_CAP_SECONDS
+    base, cap = outbox_pacing.BACKOFF_BASE_SECONDS, outbox_pacing.BACKOFF_CAP_SECONDS
     for attempts in range(1, 15):
         ceiling = min(cap, base * 2 ** (attempts - 1))
         delays = {retry_delay(attempts, rng).total_seconds() for _ in range(20)}
@@ -481,8 +483,11 @@ async def test_work_app_rows_reach_wecom(
 
     assert await drainer.drain_once() == 3
 
+    # App messages ask for WeCom's duplicate check: a resend after an unclear attempt is
+    # dropped if the first arrived. Card updates have no such check.
+    checked = {"enable_duplicate_check": 1, "duplicate_check_interval": 4 * 3600}
     assert fake_wecom.messages_to("wangfang") == [
-        {"touser": "wangfang", "agentid": 1000002, **text("新工单")}
+        {"touser": "wangfang", "agentid": 1000002, **text("新工单"), **checked}
     ]
     assert fake_wecom.cards_to("liqiang") == [card["template_card"]]
     assert fake_wecom.card_updates() == [
@@ -555,3 +560,291 @@ async def test_a_long_wait_for_the_rate_limit_never_sends_on_a_lapsed_claim(
     clock.advance(timedelta(seconds=1))
     assert await drainer.drain_once() == 1
     assert len(fake.sent) == 1
+
+
+# Sends whose outcome is unknown: at most once, unless a repeat is harmless
+
+
+def slow_settings(database_url: str, base: str, **overrides: Any) -> Settings:
+    """A client that gives up after 0.3 s, so a fake answering after 1 s answers too late."""
+    return outbound_settings(database_url, base, http_timeout_seconds=0.3, **overrides)
+
+
+@pytest.mark.parametrize("failure", ["answer after the timeout", "HTTP 500"])
+async def test_a_reply_answered_too_late_is_sent_once_and_left_unknown(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    failure: str,
+) -> None:
+    drainer = make_drainer(session, slow_settings(outbound_db, wechat_base), clock, "proc-a")
+    row = await enqueue("mp_custom", "o-1", text("您的诉求已受理"), clock.now(), purpose="reply")
+    if failure == "HTTP 500":
+        fake.fail_http_next(CUSTOM_SEND, 500)
+    else:
+        fake.answer_delay = 1.0  # WeChat takes it, then answers after our timeout
+
+    assert await drainer.drain_once() == 1
+    fake.answer_delay = 0.0
+
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.UNKNOWN and row.attempts == 1
+    assert ("no answer within" if failure != "HTTP 500" else "HTTP 500") in row.last_error
+    assert "not sent again" in row.last_error
+    for _ in range(3):  # later passes, long after any backoff
+        clock.advance(timedelta(hours=2))
+        assert await drainer.drain_once() == 0
+    assert len(fake.messages_to("o-1")) == (0 if failure == "HTTP 500" else 1)
+    assert await OutboxMessage.all().count() == 1
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.UNKNOWN
+
+
+async def test_a_reply_in_flight_when_its_drainer_died_is_not_sent_again(
+    session: aiohttp.ClientSession, settings: Settings, clock: ManualClock, fake: FakeWeChat
+) -> None:
+    """WeChat took the message; the process died before the answer came (SIGKILL): once its
+    claim lapses, the next drainer finds the row was handed over and does not send it again."""
+    row = await enqueue("mp_custom", "o-1", text("您的诉求已受理"), clock.now(), purpose="reply")
+    dying = make_drainer(session, settings, clock, "proc-dead")
+    fake.answer_delay = 5.0
+    task = asyncio.create_task(dying.drain_once())
+    for _ in range(500):
+        if fake.messages_to("o-1"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    fake.answer_delay = 0.0
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.SENDING and len(fake.messages_to("o-1")) == 1
+
+    clock.advance(timedelta(minutes=5))  # the dead drainer's claim runs out
+    survivor = make_drainer(session, settings, clock, "proc-b")
+    assert await survivor.drain_once() == 1
+    clock.advance(timedelta(hours=2))
+    assert await survivor.drain_once() == 0
+
+    assert len(fake.messages_to("o-1")) == 1
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.UNKNOWN and "not sent again" in row.last_error
+
+
+async def asked_survey(session: aiohttp.ClientSession, settings: Settings) -> tuple[Any, ...]:
+    """A finished case whose survey round has just been queued (a menu in the 48-hour window),
+    a drainer on a clock at that moment, and the round."""
+    from handlers.followup.surveys import sweep_due_surveys
+    from models import Survey
+    from tests.handlers.followup.test_surveys import NEXT_MORNING, finished_case
+    from tests.handlers.workflow.test_actions import context, make_world
+
+    world = await make_world()
+    case = await finished_case(world, await context())
+    world.resident.last_message_at = NEXT_MORNING - timedelta(hours=2)
+    await world.resident.save()
+    assert (await sweep_due_surveys(await context(NEXT_MORNING))).asked == 1
+    # The resident was told of 办结 earlier: only the survey is left to send.
+    await OutboxMessage.exclude(purpose="survey").update(status=OutboxStatus.SENT)
+    clock = ManualClock(NEXT_MORNING)
+    survey = await Survey.get(case_id=case.id)
+    return make_drainer(session, settings, clock, "proc-a"), clock, survey
+
+
+async def test_a_survey_answered_too_late_is_asked_again_once_after_the_wait(
+    session: aiohttp.ClientSession, outbound_db: str, wechat_base: str, fake: FakeWeChat
+) -> None:
+    """Asking twice is harmless, never asking is not: a survey whose send is unclear goes once
+    more after JIESU_OUTBOX_RESEND_WAIT_SECONDS, and never a third time."""
+    settings = slow_settings(outbound_db, wechat_base, outbox_resend_wait_seconds=1800)
+    drainer, clock, _ = await asked_survey(session, settings)
+    fake.answer_delay = 1.0  # every answer comes too late, the resend's too
+
+    assert await drainer.drain_once() == 1
+    first = await OutboxMessage.get(purpose="survey", status=OutboxStatus.UNKNOWN)
+    assert "no answer within" in first.last_error and "one more copy goes at" in first.last_error
+    assert len(fake.messages_to("o-resident")) == 1
+
+    clock.advance(timedelta(minutes=29))
+    assert await drainer.drain_once() == 0  # not before the wait
+    assert len(fake.messages_to("o-resident")) == 1
+    clock.advance(timedelta(minutes=1))
+    assert await drainer.drain_once() == 1
+    assert len(fake.messages_to("o-resident")) == 2
+
+    for _ in range(3):
+        clock.advance(timedelta(hours=3))
+        assert await drainer.drain_once() == 0
+    fake.answer_delay = 0.0
+    assert len(fake.messages_to("o-resident")) == 2
+    rows = await OutboxMessage.filter(purpose="survey")
+    assert {row.status for row in rows} == {OutboxStatus.UNKNOWN}
+
+
+async def test_a_survey_answered_during_the_wait_is_not_asked_again(
+    session: aiohttp.ClientSession, outbound_db: str, wechat_base: str, fake: FakeWeChat
+) -> None:
+    from models import Survey, SurveyStatus
+
+    settings = slow_settings(outbound_db, wechat_base, outbox_resend_wait_seconds=1800)
+    drainer, clock, survey = await asked_survey(session, settings)
+    fake.answer_delay = 1.0
+    assert await drainer.drain_once() == 1
+    fake.answer_delay = 0.0
+    # The resident tapped 满意: the first one arrived after all.
+    await Survey.filter(id=survey.id).update(status=SurveyStatus.ANSWERED)
+
+    clock.advance(timedelta(hours=1))
+    await drainer.drain_once()
+    clock.advance(timedelta(hours=1))
+    assert await drainer.drain_once() == 0
+
+    assert len(fake.messages_to("o-resident")) == 1
+    statuses = {row.status for row in await OutboxMessage.filter(purpose="survey")}
+    assert OutboxStatus.PENDING not in statuses and OutboxStatus.SENDING not in statuses
+
+
+async def test_a_refused_connection_is_retried_and_sent_once_when_wechat_is_back(
+    session: aiohttp.ClientSession, outbound_db: str, clock: ManualClock
+) -> None:
+    """Nothing left this machine: the row is retried with backoff as before, and sent once."""
+    port = closed_port()
+    settings = outbound_settings(outbound_db, f"http://127.0.0.1:{port}")
+    drainer = make_drainer(session, settings, clock, "proc-a")
+    row = await enqueue("mp_custom", "o-1", text("您的诉求已受理"), clock.now(), purpose="reply")
+
+    assert await drainer.drain_once() == 1
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.PENDING and row.attempts == 1
+    assert "ClientConnectorError" in row.last_error
+
+    back = FakeWeChat(appid="wxfake", secret="fakesecret")
+    async with back.running(port=port):
+        clock.advance(timedelta(hours=1))
+        assert await drainer.drain_once() == 1
+        clock.advance(timedelta(days=1))
+        assert await drainer.drain_once() == 0
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT and row.attempts == 2 and row.last_error == ""
+    assert back.messages_to("o-1") == [{"touser": "o-1", **text("您的诉求已受理")}]
+
+
+async def test_a_task_card_answered_too_late_reaches_the_worker_once(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wecom_base: str,
+    clock: ManualClock,
+    fake_wecom: FakeWeCom,
+) -> None:
+    """WeCom's duplicate check makes the resend of a card harmless: it is sent again at once
+    and WeCom drops it if the first arrived."""
+    settings = wecom_settings(outbound_db, wecom_base, http_timeout_seconds=0.3)
+    tokens = AccessTokenStore(clock, "proc-a")
+    drainer = OutboxDrainer(
+        None, settings, clock, "proc-a", wecom=WeComClient(session, settings, tokens)
+    )
+    await drainer._wecom.send_message("liqiang", text("先取令牌"))  # type: ignore[union-attr]
+    card = {
+        "msgtype": "template_card",
+        "template_card": {"card_type": "button_interaction", "task_id": "2603100001-3"},
+    }
+    row = await enqueue(
+        "work_app", "wangfang", card, clock.now(), purpose="task", dedup_key="task:2603100001:3"
+    )
+    fake_wecom.answer_delay = 1.0  # WeCom takes the card, then answers after our timeout
+
+    assert await drainer.drain_once() == 1
+    fake_wecom.answer_delay = 0.0
+    clock.advance(timedelta(minutes=1))
+    assert await drainer.drain_once() == 1
+
+    assert len(fake_wecom.cards_to("wangfang")) == 1
+    await row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT and row.attempts == 2
+
+
+async def test_unknown_rows_are_counted_in_the_metrics(
+    clock: ManualClock, outbound_db: str
+) -> None:
+    from bot.ops.metrics import read_snapshot
+
+    row = await enqueue("mini_custom", "o-1", text("x"), clock.now(), purpose="reply")
+    await OutboxMessage.filter(id=row.id).update(status=OutboxStatus.UNKNOWN)
+    snapshot = await read_snapshot()
+    assert snapshot.outbox[("mini_custom", "unknown")] == 1
+
+
+@pytest.mark.parametrize("signed_meanwhile", [False, True])
+async def test_a_task_template_answered_too_late_goes_once_more_while_unsigned(
+    session: aiohttp.ClientSession,
+    outbound_db: str,
+    wechat_base: str,
+    clock: ManualClock,
+    fake: FakeWeChat,
+    signed_meanwhile: bool,
+) -> None:
+    """Without WeCom a worker's task is an official-account template, which WeChat cannot
+    recognise when repeated: it goes once more after the wait only if the case still waits
+    for that worker to sign."""
+    from models import Case, CaseStatus
+    from tests.handlers.workflow.test_actions import make_case, make_world
+
+    world = await make_world()
+    await Worker.filter(id=world.grid_worker.id).update(openid="o-worker")
+    case = await make_case(world, CaseStatus.DISPATCHED)
+    template = {"template_id": "WORKER-TASK", "data": {"keyword1": {"value": case.number}}}
+    await enqueue("mp_template", "o-worker", template, clock.now(), purpose="task", case_id=case.id)
+    settings = slow_settings(outbound_db, wechat_base, outbox_resend_wait_seconds=600)
+    drainer = make_drainer(session, settings, clock, "proc-a")
+    fake.answer_delay = 1.0
+    assert await drainer.drain_once() == 1
+    fake.answer_delay = 0.0
+    if signed_meanwhile:
+        await Case.filter(id=case.id).update(status=CaseStatus.SIGNED)
+
+    clock.advance(timedelta(minutes=10))
+    assert await drainer.drain_once() == 1
+    clock.advance(timedelta(hours=2))
+    assert await drainer.drain_once() == 0
+
+    assert len(fake.messages_to("o-worker")) == (1 if signed_meanwhile else 2)
+    first, again = await OutboxMessage.filter(purpose="task").order_by("id")
+    assert first.status == OutboxStatus.UNKNOWN
+    assert again.status == (OutboxStatus.SKIPPED if signed_meanwhile else OutboxStatus.SENT)
+
+
+def test_what_each_message_does_when_its_outcome_is_unclear() -> None:
+    """The per-purpose promise (handlers/outbox_unclear.py), row by row."""
+    from handlers.outbox_unclear import Unclear, after_unclear
+
+    now = clock_start = shared.START
+    margin = timedelta(seconds=40)
+
+    def decide(
+        channel: str, purpose: str, payload: dict[str, Any] | None = None, **row: Any
+    ) -> Unclear:
+        message = OutboxMessage(
+            channel=channel, recipient="x", payload=payload or text("x"), purpose=purpose, **row
+        )
+        return after_unclear(message, clock_start, now, margin)
+
+    keep, later, resend = Unclear.KEEP_UNKNOWN, Unclear.ONCE_LATER, Unclear.RESEND
+    assert decide("mp_custom", "reply") is keep
+    assert decide("mini_custom", "reply") is keep
+    assert decide("mp_template", "case_finished") is keep
+    assert decide("mini_subscribe", "case_contacted") is keep
+    assert decide("mp_template", "deadline_warning") is keep
+    assert decide("mp_mass", "notice_preview", {"msgtype": "text"}) is keep
+    assert decide("mp_custom", "survey") is later
+    assert decide("mini_subscribe", "survey_reminder") is later
+    assert decide("mp_template", "task") is later
+    assert decide("mp_custom", "survey", dedup_key="survey:1:ask:again") is keep  # never thrice
+    assert decide("mp_mass", "", {"msgtype": "text", "clientmsgid": "k"}) is resend
+    assert decide("work_app", "task") is resend  # WeCom's duplicate check
+    assert decide("work_app", "digest") is resend
+    assert decide("work_app", "task_card", {"kind": "update_card"}) is resend
+    assert decide("work_app", "notice_preview") is keep  # previews go without the check
+    now = clock_start + timedelta(hours=4)  # past WeCom's window: a repeat could double it
+    assert decide("work_app", "task") is keep

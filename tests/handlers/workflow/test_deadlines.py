@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from config import sla
 from handlers.clock import LOCAL_TZ, local
+from handlers.workflow.calendar import install_calendar
+from handlers.workflow.calendar_file import load_calendar_file
 from handlers.workflow.deadlines import add_working_days, deadlines_for, is_working_day
+from tests.handlers.workflow.calendar_fixture import write_made_up_2027
 
 
 def at(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -56,3 +60,20 @@ def test_calendar_override_wins(monkeypatch: pytest.MonkeyPatch) -> None:
         assert not is_working_day(date(2026, 11, 24))
     finally:
         is_working_day.cache_clear()
+
+
+def test_a_calendar_file_keeps_the_spring_festival_out_of_deadlines(tmp_path: Path) -> None:
+    """2027 is past the library's data: without a file, Monday-Friday would count the Spring
+    Festival as working days. With the district's file (made-up dates here) it does not."""
+    install_calendar(load_calendar_file(write_made_up_2027(tmp_path)))
+    try:
+        start = at(2027, 2, 5)  # a Friday, the day before the (made-up) holiday
+        deadlines = deadlines_for("complaint", "一般", False, start)
+        # 6-13 February off; the 14th (a Sunday) and the 20th (a Saturday) are make-up days:
+        # 14, 15, 16, 17, 18, 19, 20 are the seven working days.
+        assert local(deadlines.completion).date() == date(2027, 2, 20)
+    finally:
+        install_calendar(None)
+    # The fallback it replaces: Monday-Friday would have ended on the 16th, mid-holiday.
+    fallback = add_working_days(at(2027, 2, 5), 7)
+    assert local(fallback).date() == date(2027, 2, 16)

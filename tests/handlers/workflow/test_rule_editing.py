@@ -71,6 +71,9 @@ async def test_sla_rows_are_saved_replaced_and_removed(db: str) -> None:
         )
     with pytest.raises(RuleRejected, match="负数"):
         await save_sla_rule(SlaRuleIn(kind="", grade="急", sign=LimitIn(-1)), ADMIN, NOW)
+    for amount in (float("nan"), float("inf")):  # NaN would make every deadline fail
+        with pytest.raises(RuleRejected, match=r"数字|超过"):
+            await save_sla_rule(SlaRuleIn(kind="", grade="急", sign=LimitIn(amount)), ADMIN, NOW)
     first = await save_sla_rule(
         SlaRuleIn(kind="question", grade="一般", completion=LimitIn(1, "working_days")),
         ADMIN,
