@@ -6,9 +6,9 @@ every other request of the process for that long, so it runs in a small thread p
 ``concurrency`` hashes at once plus ``queue`` waiting sign-ins; one more is turned away at once
 (:class:`PasswordWorkBusy`) instead of piling up behind the others.
 
-The pool's threads run at a lower CPU priority (nice +10 on Linux; the threads libargon2 starts
-for its lanes inherit it): when the CPU is short, the event loop answering WeChat and everyone
-else comes first and sign-ins wait, not the other way round.
+The pool's threads run at the lowest CPU priority (nice 19 on Linux; the threads libargon2
+starts for its lanes inherit it): when the CPU is short, the event loop answering WeChat comes
+first and sign-ins wait, not the other way round.
 
 Without a :class:`PasswordWork` (the command line, tests), :func:`verify_password` and
 :func:`new_hash` still leave the loop, through its default executor, without a cap.
@@ -31,7 +31,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-HASH_THREAD_NICENESS = 10
+HASH_THREAD_NICENESS = 19
 
 
 class Hasher(Protocol):
