@@ -36,6 +36,7 @@ from bot.api.json_api import read_payload as read_json_payload
 from bot.api.openapi import (
     BOOLEAN,
     CASE_BASICS,
+    CASE_VIEW_PARAMS,
     DATETIME,
     INTEGER,
     NUMBER,
@@ -56,8 +57,6 @@ from bot.api.openapi import (
 from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK, INTAKE
 from handlers.case_pages import (
-    FLAG_VALUES,
-    MAX_TIMELINE_PAGE,
     BadView,
     CaseView,
     fold_note,
@@ -471,21 +470,7 @@ OPERATIONS: tuple[Operation, ...] = (
             404: _404,
         },
         auth=STAFF_AUTH,
-        params=(
-            NUMBER_PARAM,
-            Param(
-                "full",
-                "query",
-                {"type": "string", "enum": list(FLAG_VALUES)},
-                description="1: the whole text and the whole notes of the page shown",
-            ),
-            Param(
-                "timeline_page",
-                "query",
-                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
-                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
-            ),
-        ),
+        params=(NUMBER_PARAM, *CASE_VIEW_PARAMS),
     ),
     _action("recategorise", "改类: correct the category", RecategoriseIn),
     _action("reassign", "改派: send the case to another unit (or worker)", ReassignIn),

@@ -29,6 +29,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
+from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import CaseStatus
 
 OPENAPI_VERSION = "3.1.0"
@@ -408,6 +409,21 @@ CASE_BASICS: dict[str, Any] = {
 }
 NUMBER_PARAM = Param(
     "number", "path", {"type": "string", "minLength": 1}, description="case number"
+)
+# How much of a case its page shows (handlers.case_pages): the same on every API that shows one.
+CASE_VIEW_PARAMS = (
+    Param(
+        "full",
+        "query",
+        {"type": "string", "enum": list(FLAG_VALUES)},
+        description="1: the whole text and the whole notes of the page shown",
+    ),
+    Param(
+        "timeline_page",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
+        description="1 (default): the latest 50 events; 2: the 50 before them; ...",
+    ),
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.api.json_api import Payload
 from bot.api.openapi import (
     BOOLEAN,
+    CASE_VIEW_PARAMS,
     DATETIME,
     INTEGER,
     NUMBER,
@@ -35,7 +36,6 @@ from bot.api.resident import (
     SurveyIn,
 )
 from config import resident_api as texts
-from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import CaseStatus, SurveyStatus
 
 _TAG = "resident"
@@ -331,21 +331,7 @@ OPERATIONS: tuple[Operation, ...] = (
             429: _429,
         },
         auth=_AUTH,
-        params=(
-            NUMBER_PARAM,
-            Param(
-                "full",
-                "query",
-                {"type": "string", "enum": list(FLAG_VALUES)},
-                description="1: the whole text and the whole notes of the page shown",
-            ),
-            Param(
-                "timeline_page",
-                "query",
-                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
-                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
-            ),
-        ),
+        params=(NUMBER_PARAM, *CASE_VIEW_PARAMS),
     ),
     _case_action(
         "info",

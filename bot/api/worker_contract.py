@@ -7,6 +7,7 @@ from bot.api.json_api import Payload
 from bot.api.openapi import (
     BOOLEAN,
     CASE_BASICS,
+    CASE_VIEW_PARAMS,
     DATETIME,
     INTEGER,
     NAMED,
@@ -37,7 +38,6 @@ from bot.api.worker import (
     ReturnIn,
 )
 from bot.api.worker_views import WORKER_ACTIONS
-from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import ExtensionStatus, WorkerRole
 
 WORKER_CASE = Component(
@@ -245,21 +245,7 @@ OPERATIONS: tuple[Operation, ...] = (
             404: _404,
         },
         auth=_AUTH,
-        params=(
-            NUMBER_PARAM,
-            Param(
-                "full",
-                "query",
-                {"type": "string", "enum": list(FLAG_VALUES)},
-                description="1: the whole text and the whole notes of the page shown",
-            ),
-            Param(
-                "timeline_page",
-                "query",
-                {"type": "integer", "minimum": 1, "maximum": MAX_TIMELINE_PAGE},
-                description="1 (default): the latest 50 events; 2: the 50 before them; ...",
-            ),
-        ),
+        params=(NUMBER_PARAM, *CASE_VIEW_PARAMS),
     ),
     _action("sign", "签收: take the case on", EmptyIn, required=False),
     _action("contact", "先行联系: the first contact with the resident", ContactIn),
