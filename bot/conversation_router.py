@@ -44,17 +44,6 @@ def normalise_command(text: str) -> str:
     return _PUNCTUATION.sub("", text).lower()
 
 
-def attachment_of(message: IncomingMessage) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": message.msg_type, "media_id": message.media_id}
-    if message.picture_url:
-        item["url"] = message.picture_url
-    if message.recognition:
-        item["recognition"] = message.recognition
-    if message.msg_id:
-        item["msg_id"] = message.msg_id
-    return item
-
-
 def chat_channel(resident: Resident) -> str:
     """The case's channel for a chat message: the official account's or the mini-program's."""
     return "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"
@@ -281,7 +270,7 @@ async def on_words(
 async def on_attachment(
     message: IncomingMessage, resident: Resident, conversation: Conversation, ctx: HandlerContext
 ) -> Outcome:
-    item = attachment_of(message)
+    item = message.attachment()
     if message.msg_type == "voice" and message.recognition:
         return await on_words(message.recognition, resident, conversation, ctx, [item])
     case = await _case_of(conversation)

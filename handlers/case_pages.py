@@ -84,6 +84,21 @@ def shown_attachments(items: list[dict[str, Any]] | None, view: CaseView) -> lis
     return items if view.full else items[:ATTACHMENTS_SHOWN]
 
 
+def content_fields(
+    text: str | None, attachments: list[dict[str, Any]] | None, view: CaseView, *, mask: bool = True
+) -> dict[str, Any]:
+    """A case's words and attachments as every JSON view of a case shows them: folded or whole,
+    with what was left out counted."""
+    words = fold_text(text, view, mask=mask)
+    return {
+        "text": words.text,
+        "text_length": words.length,
+        "text_folded": words.folded,
+        "attachments": shown_attachments(attachments, view),
+        "attachments_total": len(attachments or []),
+    }
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     events: list[CaseEvent]  # oldest first within the page

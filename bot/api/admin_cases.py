@@ -59,9 +59,8 @@ from bot.keys import CLOCK, INTAKE
 from handlers.case_pages import (
     BadView,
     CaseView,
+    content_fields,
     fold_note,
-    fold_text,
-    shown_attachments,
     timeline_page,
 )
 from handlers.clock import iso
@@ -162,14 +161,9 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
     page = await timeline_page(CaseEvent.filter(case_id=case.id), view)
     extensions = await ExtensionRequest.filter(case_id=case.id).order_by("created_at", "id")
     body = case_json(case, now, units, grids, workers)
-    text = fold_text(case.text, view)
     body.update(
         {
-            "text": text.text,
-            "text_length": text.length,
-            "text_folded": text.folded,
-            "attachments": shown_attachments(case.attachments, view),
-            "attachments_total": len(case.attachments or []),
+            **content_fields(case.text, case.attachments, view),
             "street": case.street,
             "compound": case.compound,
             "address": case.address,

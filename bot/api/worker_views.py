@@ -17,9 +17,8 @@ from bot.api.json_api import ApiError
 from handlers.case_pages import (
     BadView,
     CaseView,
+    content_fields,
     fold_note,
-    fold_text,
-    shown_attachments,
     timeline_page,
 )
 from handlers.clock import LOCAL_TZ, iso, local
@@ -203,14 +202,9 @@ async def case_detail(
     phone = case.contact_phone
     pending = await ExtensionRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
     detail = case_summary(case, now, units, grids, workers)
-    text = fold_text(case.text, view, mask=not reveal)
     detail.update(
         {
-            "text": text.text,
-            "text_length": text.length,
-            "text_folded": text.folded,
-            "attachments": shown_attachments(case.attachments, view),
-            "attachments_total": len(case.attachments or []),
+            **content_fields(case.text, case.attachments, view, mask=not reveal),
             "contact_phone": (phone if reveal else mask_phone(phone)) if phone else None,
             "contact_phone_masked": bool(phone) and not reveal,
             "address": case.address,

@@ -44,6 +44,16 @@ def too_large(limit: int) -> web.HTTPClientError:
     )
 
 
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to be longer than ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise too_large(limit)
+    return body
+
+
 def Refused(status: int, reason: str) -> web.HTTPClientError:
     """A 4xx with a plain-text reason, raised before anything is stored."""
     logger.info("refused request: %s %s", status, reason)
@@ -155,10 +165,4 @@ class SignedEndpoint(ABC):
         return web.Response(text=echostr)
 
     async def read_body(self, request: web.Request) -> bytes:
-        limit = self.settings.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise too_large(limit)
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
-            raise too_large(limit)
-        return body
+        return await read_limited(request, self.settings.max_body_bytes)

@@ -32,7 +32,7 @@ from wechatpy.work.exceptions import InvalidCorpIdException
 
 from bot.intake import IntakeService
 from bot.wechat.parsing import MAX_FIELD_CHARS, BadMessage, decode_body, parse_xml_fields
-from bot.wechat.signed_endpoint import Refused, too_large
+from bot.wechat.signed_endpoint import Refused, read_limited
 from bot.wechat.signing import signature
 from config.settings import Settings
 from handlers.digits import whole_number
@@ -190,13 +190,7 @@ class WecomEndpoint:
     # POST: messages and events
 
     async def read_body(self, request: web.Request) -> bytes:
-        limit = self.settings.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise too_large(limit)
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
-            raise too_large(limit)
-        return body
+        return await read_limited(request, self.settings.max_body_bytes)
 
     async def receive(self, request: web.Request) -> web.Response:
         given, timestamp, nonce = self._params(request)

@@ -117,14 +117,7 @@ def chat_submission(message: IncomingMessage) -> tuple[Submission, list[dict[str
     """What a released chat message reports: its words, media and place."""
     attachments: list[dict[str, Any]] = []
     if message.msg_type in CHAT_ATTACHMENT_TYPES:
-        item: dict[str, Any] = {"type": message.msg_type, "media_id": message.media_id}
-        if message.picture_url:
-            item["url"] = message.picture_url
-        if message.recognition:
-            item["recognition"] = message.recognition
-        if message.msg_id:
-            item["msg_id"] = message.msg_id
-        attachments.append(item)
+        attachments.append(message.attachment())
     submission = Submission(
         text=chat_words(message),
         lng=message.lng if message.msg_type == "location" else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,14 @@ class IncomingMessage:
     @property
     def is_event(self) -> bool:
         return self.msg_type == "event"
+
+    def attachment(self) -> dict[str, Any]:
+        """The message as an entry of a case's attachments (photo, voice, video, location)."""
+        item: dict[str, Any] = {"type": self.msg_type, "media_id": self.media_id}
+        if self.picture_url:
+            item["url"] = self.picture_url
+        if self.recognition:
+            item["recognition"] = self.recognition
+        if self.msg_id:
+            item["msg_id"] = self.msg_id
+        return item

@@ -17,9 +17,8 @@ from config.resident_api import ANONYMOUS_NOTE
 from handlers.case_pages import (
     NOTE_PREVIEW_CHARS,
     CaseView,
+    content_fields,
     fold,
-    fold_text,
-    shown_attachments,
     timeline_page,
 )
 from handlers.clock import iso
@@ -205,15 +204,10 @@ async def case_detail(case: Case, view: CaseView | None = None) -> dict[str, Any
         actor_type="resident",
         note=ANONYMOUS_NOTE,
     ).exists()
-    text = fold_text(case.text, view, mask=False)
     body = await case_summary(case)
     body.update(
         {
-            "text": text.text,
-            "text_length": text.length,
-            "text_folded": text.folded,
-            "attachments": shown_attachments(case.attachments, view),
-            "attachments_total": len(case.attachments or []),
+            **content_fields(case.text, case.attachments, view, mask=False),
             "contact_phone": masked(case.contact_phone),
             "anonymous": anonymous,
             "location": {"lng": case.lng, "lat": case.lat}
