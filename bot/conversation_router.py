@@ -25,12 +25,23 @@ from handlers.followup import answers
 from handlers.intake import conversations, detail, held_messages, rate_limits, report
 from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
+from handlers.intake.safety import with_advice
 from handlers.residents import cancel, follow, queries
 from handlers.residents.records import note_message, resident_for
-from models import Case, CaseStatus, Conversation, Resident, ResidentApp
+from models import Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
+from nlu import sameness
+from nlu.chatter import read_chatter
+from nlu.language import detect_language
+from nlu.normalise import normalise
+from nlu.understanding import locate
+from nlu.urgency import life_safety
 
 _PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")
 ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
+# Dialogue states with a case that photos and locations join.
+WITH_CASE = frozenset(
+    {DialogueState.AWAITING_PLACE, DialogueState.COLLECTING, DialogueState.CHOOSING}
+)
 
 
 @dataclass(frozen=True)
@@ -171,10 +182,41 @@ def is_lookup(text: str) -> bool:
     return bool(number) and command in (number, f"查询{number}", f"查{number}", f"编号{number}")
 
 
-async def limit_reached(resident: Resident, ctx: HandlerContext) -> Outcome | None:
-    """The answer instead of a new case when the resident has made too many lately."""
-    limited = await rate_limits.case_limit(resident.id, ctx.now, ctx.settings)
-    return Outcome(limited.text) if limited is not None else None
+async def limit_reached(
+    resident: Resident,
+    ctx: HandlerContext,
+    text: str,
+    message: IncomingMessage | None = None,
+) -> Outcome | None:
+    """The answer instead of a new case when the resident has made too many lately.
+
+    Urgent words pass every limit. A message over the limit is held for a dispatcher
+    (``/dashboard/held``), never only refused: it may still be a real problem.
+    """
+    limited = await rate_limits.case_limit(resident.id, ctx.now, ctx.settings, text=text)
+    if limited is None:
+        return None
+    held = message or IncomingMessage(openid=resident.openid, msg_type="text", content=text)
+    await held_messages.hold_chat_message(
+        resident, held, chat_channel(resident), ctx, reason=HeldReason.RATE_LIMITED
+    )
+    return Outcome(limited.held_text)
+
+
+def chatter_reply(kind: str, text: str) -> str:
+    """What the service can do, for a message that is no report (nlu.chatter)."""
+    language = detect_language(text)
+    if language != "zh" and kind in ("greeting", "test", "thanks", "emoji"):
+        return replies.FOREIGN_HELLO.get(language, replies.FOREIGN_HELLO["en"])
+    if kind == "filler":
+        return replies.CHATTER_FILLER
+    if kind == "test":
+        return replies.CHATTER_TEST
+    if kind == "ad":
+        return replies.CHATTER_AD
+    if kind == "thanks":
+        return replies.YOU_ARE_WELCOME
+    return replies.CHATTER_GREETING.format(service=replies.SERVICE_NAME)
 
 
 # --- the dialogue -----------------------------------------------------------------------------
@@ -210,6 +252,118 @@ async def _new_report(
     return Outcome(result.reply, result.case.id, created_case=True)
 
 
+async def _another_problem(
+    text: str,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None,
+    message: IncomingMessage | None,
+) -> Outcome:
+    """A follow-up about another problem: a case of its own (limits apply)."""
+    refused = await limit_reached(resident, ctx, text, message)
+    if refused is not None:
+        return refused  # the dialogue stays as it is: detail may still come
+    await conversations.reset(conversation, ctx.now)
+    return await _new_report(text, resident, conversation, ctx, attachments)
+
+
+async def _add_detail(
+    case: Case,
+    text: str,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None,
+) -> Outcome:
+    reply = await detail.add_text(case, resident, text, ctx)
+    if attachments:
+        await detail.add_attachments(case, resident, attachments, ctx)
+    await conversations.set_state(
+        conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
+    )
+    return Outcome(reply, case.id)
+
+
+def choice_menu_id(case: Case, choice: str) -> str:
+    return f"{replies.CHOOSE_MENU_PREFIX}:{case.id}:{choice}"
+
+
+def choice_question(case: Case) -> str:
+    """Ask whether a follow-up joins ``case`` or is a new problem; both options can be tapped."""
+    join = replies.CHOOSE_JOIN_LABEL.format(number=case.number)
+    link = replies.CHOOSE_LINK
+    return replies.CHOOSE_CASE.format(
+        number=case.number,
+        title=case.title[:20],
+        join_link=link.format(label=join, menu_id=choice_menu_id(case, "join")),
+        new_link=link.format(label=replies.CHOOSE_NEW_LABEL, menu_id=choice_menu_id(case, "new")),
+    )
+
+
+def read_choice(text: str, menu: str | None, case: Case) -> str | None:
+    """ "join" or "new" from a tapped option or typed words; None if it is neither."""
+    for choice in ("join", "new"):
+        if menu == choice_menu_id(case, choice):
+            return choice
+    command = normalise_command(text)
+    if command in replies.CHOOSE_JOIN_WORDS or command == normalise_command(
+        replies.CHOOSE_JOIN_LABEL.format(number=case.number)
+    ):
+        return "join"
+    if command in replies.CHOOSE_NEW_WORDS:
+        return "new"
+    return None
+
+
+async def _ask_which(
+    case: Case,
+    text: str,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None,
+    message: IncomingMessage | None,
+) -> Outcome:
+    pending: dict[str, Any] = {"text": text, "attachments": attachments or []}
+    if message is not None:
+        pending["message"] = held_messages.message_dict(message)
+    await conversations.set_state(
+        conversation,
+        DialogueState.CHOOSING,
+        ctx.now,
+        ctx.conversation_ttl,
+        case_id=case.id,
+        data=pending,
+    )
+    return Outcome(choice_question(case), case.id)
+
+
+async def _on_choice(
+    text: str,
+    menu: str | None,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+) -> Outcome | None:
+    """The resident's answer to :func:`choice_question`; None when the words are something else
+    (then the pending words join the case as detail and the new words are read as usual)."""
+    case = await _case_of(conversation)
+    pending = dict(conversation.data)
+    if case is None or not pending.get("text"):
+        return None
+    choice = read_choice(text, menu, case)
+    words, attachments = str(pending["text"]), list(pending.get("attachments") or [])
+    held = pending.get("message")
+    message = held_messages.message_of(held) if isinstance(held, dict) else None
+    if choice == "new":
+        return await _another_problem(words, resident, conversation, ctx, attachments, message)
+    if choice == "join" and (case.status.is_open or case.status is CaseStatus.MERGED):
+        return await _add_detail(case, words, resident, conversation, ctx, attachments)
+    if choice == "join":
+        return await _another_problem(words, resident, conversation, ctx, attachments, message)
+    return None
+
+
 async def on_words(
     text: str,
     resident: Resident,
@@ -217,6 +371,7 @@ async def on_words(
     ctx: HandlerContext,
     attachments: list[dict[str, Any]] | None = None,
     menu: str | None = None,
+    message: IncomingMessage | None = None,
 ) -> Outcome:
     text = text.strip()
     if not text:
@@ -225,23 +380,36 @@ async def on_words(
         answer = await command_reply(text, resident, ctx)
         if answer is not None:
             return Outcome(answer)
-        # While a survey round is open, "1" or "不满意，还是不亮" answers it (回访).
+        if conversation.state == DialogueState.CHOOSING:
+            chosen = await _on_choice(text, menu, resident, conversation, ctx)
+            if chosen is not None:
+                return chosen
+        # "1" or "不满意，还是不亮" answers a survey round, also one not yet asked (回访).
         answer = await answers.reply_as_answer(resident, text, ctx, menu=menu)
         if answer is not None:
             return Outcome(answer)
         if normalise_command(text) in replies.PLEASANTRY_WORDS:
             return Outcome(replies.YOU_ARE_WELCOME)
+        chatter = read_chatter(text)
+        if chatter is not None:
+            return Outcome(chatter_reply(chatter, text))
     for prefix in replies.NEW_CASE_PREFIXES:
         if text.startswith(prefix):
             stripped = text.removeprefix(prefix).lstrip("：:，, ")
             if stripped:
-                refused = await limit_reached(resident, ctx)
-                if refused is not None:
-                    return refused  # the dialogue stays as it is: detail may still come
-                await conversations.reset(conversation, ctx.now)
-                return await _new_report(stripped, resident, conversation, ctx, attachments)
+                return await _another_problem(
+                    stripped, resident, conversation, ctx, attachments, message
+                )
     case = await _case_of(conversation)
+    if case is not None and conversation.state == DialogueState.CHOOSING:
+        # Words that answer neither option: the pending words were detail after all.
+        pending = dict(conversation.data)
+        if pending.get("text"):
+            await detail.add_text(case, resident, str(pending["text"]), ctx)
+        conversation.state = DialogueState.COLLECTING
     if case is not None and conversation.state == DialogueState.AWAITING_PLACE:
+        if not _names_place(text, ctx) and _verdict(case, text, ctx) == "different":
+            return await _another_problem(text, resident, conversation, ctx, attachments, message)
         reply = await detail.set_place(case, resident, ctx, text=text)
         if attachments:
             await detail.add_attachments(case, resident, attachments, ctx)
@@ -254,17 +422,29 @@ async def on_words(
         and conversation.state == DialogueState.COLLECTING
         and (case.status.is_open or case.status is CaseStatus.MERGED)
     ):
-        reply = await detail.add_text(case, resident, text, ctx)
-        if attachments:
-            await detail.add_attachments(case, resident, attachments, ctx)
-        await conversations.set_state(
-            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
-        )
-        return Outcome(reply, case.id)
-    refused = await limit_reached(resident, ctx)
+        verdict = _verdict(case, text, ctx)
+        if verdict == "different":
+            return await _another_problem(text, resident, conversation, ctx, attachments, message)
+        if verdict == "unclear":
+            return await _ask_which(case, text, conversation, ctx, attachments, message)
+        return await _add_detail(case, text, resident, conversation, ctx, attachments)
+    refused = await limit_reached(resident, ctx, text, message)
     if refused is not None:
         return refused
     return await _new_report(text, resident, conversation, ctx, attachments)
+
+
+def _verdict(case: Case, text: str, ctx: HandlerContext) -> str:
+    """Whether ``text`` is about ``case``'s matter (nlu.sameness): same, different or unclear."""
+    earlier = case.text or case.title
+    if not earlier:
+        return "same"
+    found = sameness.compare(earlier, text, gazetteer=ctx.gazetteer, model=ctx.model)
+    return found.verdict
+
+
+def _names_place(text: str, ctx: HandlerContext) -> bool:
+    return locate(text, gazetteer=ctx.gazetteer).found
 
 
 async def on_attachment(
@@ -272,12 +452,11 @@ async def on_attachment(
 ) -> Outcome:
     item = message.attachment()
     if message.msg_type == "voice" and message.recognition:
-        return await on_words(message.recognition, resident, conversation, ctx, [item])
+        return await on_words(
+            message.recognition, resident, conversation, ctx, [item], message=message
+        )
     case = await _case_of(conversation)
-    if case is not None and conversation.state in (
-        DialogueState.AWAITING_PLACE,
-        DialogueState.COLLECTING,
-    ):
+    if case is not None and conversation.state in WITH_CASE:
         reply = await detail.add_attachments(case, resident, [item], ctx)
         await conversations.set_state(
             conversation,
@@ -285,10 +464,11 @@ async def on_attachment(
             ctx.now,
             ctx.conversation_ttl,
             case_id=case.id,
+            data=conversation.data if conversation.state == DialogueState.CHOOSING else None,
         )
         return Outcome(reply, case.id)
     if message.msg_type == "voice":
-        refused = await limit_reached(resident, ctx)
+        refused = await limit_reached(resident, ctx, "", message)
         if refused is not None:
             return refused
         # No recognition: the case still gets a number; staff listen to the voice.
@@ -323,10 +503,7 @@ async def on_location(
     assert message.lng is not None and message.lat is not None
     point = (message.lng, message.lat)
     case = await _case_of(conversation)
-    if case is not None and conversation.state in (
-        DialogueState.AWAITING_PLACE,
-        DialogueState.COLLECTING,
-    ):
+    if case is not None and conversation.state in WITH_CASE:
         if conversation.state == DialogueState.AWAITING_PLACE or not report.has_place(case):
             reply = await detail.set_place(case, resident, ctx, location=point, label=message.label)
         else:
@@ -338,8 +515,14 @@ async def on_location(
                 "label": message.label,
             }
             reply = await detail.add_attachments(case, resident, [item], ctx)
+        choosing = conversation.state == DialogueState.CHOOSING
         await conversations.set_state(
-            conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
+            conversation,
+            DialogueState.CHOOSING if choosing else DialogueState.COLLECTING,
+            ctx.now,
+            ctx.conversation_ttl,
+            case_id=case.id,
+            data=conversation.data if choosing else None,
         )
         return Outcome(reply, case.id)
     held = dict(conversation.data) if conversation.state == DialogueState.HOLDING else {}
@@ -362,14 +545,18 @@ async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
         if not (message.msg_type == "text" and is_lookup(message.content)):
             channel = "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"
             await held_messages.hold_chat_message(resident, message, channel, ctx)
-            return Outcome(replies.HELD_RECEIVED)
+            # Held or not, a danger to life is answered with what to do now.
+            hazards = life_safety(normalise(held_messages.chat_words(message)))
+            return Outcome(with_advice(replies.HELD_RECEIVED, hazards, ctx.settings))
     conversation = await conversations.current(resident, ctx.now)
     if message.msg_type == "text":
         menu = dict(message.extra).get("bizmsgmenuid")
-        return await on_words(message.content, resident, conversation, ctx, menu=menu)
+        return await on_words(
+            message.content, resident, conversation, ctx, menu=menu, message=message
+        )
     if message.msg_type == "link":
         words = "\n".join(p for p in (message.content, message.url or "") if p)
-        return await on_words(words, resident, conversation, ctx)
+        return await on_words(words, resident, conversation, ctx, message=message)
     if message.msg_type in ATTACHMENT_TYPES:
         return await on_attachment(message, resident, conversation, ctx)
     if message.msg_type == "location" and message.lng is not None and message.lat is not None:

@@ -10,8 +10,12 @@ SERVICE_NAME = "杨浦区接诉即办"
 USAGE = (
     "直接用文字或语音告诉我们遇到的问题、建议或想咨询的事，请说清地点（小区、路名门牌、楼号），"
     "也可以发照片和位置。\n"
-    "回复“我的诉求”查看进度；回复诉求编号查看办理过程；回复“撤销 编号”撤回尚未办理的诉求；"
-    "回复“帮助”再看本说明。"
+    "· 补充：30分钟内接着发的文字、照片、位置会补充到刚提交的诉求；\n"
+    "· 新诉求：另一件事请以“新诉求”开头发送，例如“新诉求 小区门口烧烤店油烟很大”；\n"
+    "· 照片：先发照片再发文字也可以，会一起登记；\n"
+    "· 回复“我的诉求”查看进度，回复诉求编号查看办理过程；\n"
+    "· 回复“撤销 编号”撤回尚未办理的诉求；回复“帮助”再看本说明。\n"
+    "遇到燃气泄漏、火情、有人受伤等紧急情况，请先拨打110、119、120。"
 )
 
 # Greeting a resident who opens the mini-program's customer-service chat.
@@ -26,16 +30,30 @@ ACCEPTED = (
     "如需补充，直接发送文字或照片。"
 )
 ACCEPTED_URGENT = "已按紧急件处理（{reasons}）。"
+# Praise goes to the unit praised; no deadlines to tell.
+ACCEPTED_PRAISE = (
+    "感谢您的表扬！已登记，编号 {number}。\n我们的理解：{category}｜{place}\n您的肯定将转达{unit}。"
+)
+PRAISE_DISPATCH_QUEUE = "相关单位"
+# A question: the unit that answers it; it needs no place.
+ACCEPTED_QUESTION = (
+    "已受理您的咨询，编号 {number}。\n"
+    "我们的理解：{category}\n"
+    "由{unit}答复，{first_contact}，{deadline}前答复完毕。\n"
+    "如需补充，直接发送文字或照片。"
+)
 FIRST_CONTACT = "工作人员会在{deadline}前与您联系"
 DISPATCH_QUEUE = "区城市运行管理中心分派后"
 ASK_PLACE = (
     "已受理您的{kind}，编号 {number}。\n"
     "还差地点：请告诉我们具体位置（小区名、路名门牌或楼号），也可以发送位置。"
 )
-PLACE_SET = "地点已记录：{place}。\n{routing}"
+# A message sent while we waited for the place reads as a new problem, not a place.
+PLACE_STILL_NEEDED = (
+    "已补充到诉求 {number}。还差地点：请告诉我们具体位置（小区名、路名门牌或楼号），"
+    "也可以发送位置。如果是另一件事，请以“新诉求”开头发送。"
+)
 PLACE_NOTED = "地点已记录：{place}。"
-PLACE_UNCLEAR = "地点已记录：{place}。工作人员会核实具体位置后分派。"
-ROUTED = "由{unit}办理，{deadline}前办结。"
 MERGED = (
     "已收到，编号 {number}。\n"
     "{whose}诉求 {original}（{title}）是同一件事，目前{status}，由{unit}办理。"
@@ -50,6 +68,42 @@ NOT_SAME_WORDS = frozenset(
     {"不是同一件事", "不是同一个问题", "不是同一问题", "不是一回事", "单独办理", "分开办理"}
 )
 DETAIL_ADDED = "已补充到诉求 {number}。如果是另一件事，请以“新诉求”开头发送。"
+# A follow-up that may be another problem: the resident chooses (tap or type).
+CHOOSE_CASE = (
+    "这条是对诉求 {number}（{title}）的补充，还是另一件事？\n"
+    "回复“1”或点{join_link}\n回复“2”或点{new_link}"
+)
+CHOOSE_JOIN_LABEL = "补充到{number}"
+CHOOSE_NEW_LABEL = "作为新诉求"
+CHOOSE_LINK = '<a href="weixin://bizmsgmenu?msgmenucontent={label}&msgmenuid={menu_id}">{label}</a>'
+CHOOSE_MENU_PREFIX = "case-choice"
+CHOOSE_JOIN_WORDS = frozenset({"1", "补充", "是补充", "补充到诉求", "同一件事", "是同一件事"})
+CHOOSE_NEW_WORDS = frozenset({"2", "新诉求", "作为新诉求", "另一件事", "不是同一件事", "新的"})
+CHOOSE_AGAIN = "请回复“1”补充到诉求 {number}，或回复“2”作为新诉求。"
+# Greetings, fillers, tests, emoji: no case, what the service can do.
+CHATTER_GREETING = "您好，这里是{service}。\n" + USAGE
+CHATTER_FILLER = "好的，请直接说说遇到的问题和地点（小区、路名门牌、楼号），也可以发照片和位置。"
+CHATTER_TEST = "收到，服务正常。需要反映问题时，直接发送文字、语音或照片即可；回复“帮助”查看说明。"
+CHATTER_AD = "这条消息不像是反映问题，没有登记。需要反映问题时，直接发送文字、语音或照片即可。"
+# Messages not in Chinese: a polite note in their language, the Chinese reply after it.
+FOREIGN_NOTE = {
+    "en": (
+        "Thank you for your message. Our staff handle messages in Chinese best, so the reply "
+        "below is in Chinese; if you can, write in Chinese or add a phone number so that we can "
+        "call you."
+    ),
+    "ja": "メッセージありがとうございます。中国語での対応が中心のため、以下の返信は中国語です。",
+    "ko": "메시지 감사합니다. 중국어로 처리하는 것이 가장 정확하므로 아래 답변은 중국어입니다.",
+    "ru": "Спасибо за сообщение. Мы лучше всего работаем с сообщениями на китайском языке; "
+    "ниже ответ на китайском.",
+}
+FOREIGN_HELLO = {
+    "en": (
+        "Hello, this is the district's resident service. Tell us the problem and where it is "
+        "(road, number, compound or building); Chinese works best, English is fine too. In an "
+        "emergency call 110 (police), 119 (fire) or 120 (ambulance)."
+    ),
+}
 PHOTO_HELD = "收到{what}。请再用文字说说遇到的问题和地点，我们会一起登记。"
 LOCATION_HELD = "收到位置：{label}。请再用文字说说遇到的问题。"
 VOICE_UNRECOGNISED = (
@@ -123,7 +177,13 @@ ATTACHMENT_WORDS = {
 
 # Workflow: what residents are told as their case is handled.
 CONTACTED = "您的诉求 {number} 已由{unit}联系您（{method}），正在办理。"
-FINISHED = "诉求 {number} 已办结：{result}\n回复编号可查看办理过程。"
+FINISHED = (
+    "诉求 {number} 已办结：{result}\n"
+    "对办理结果满意吗？可直接回复“满意”“基本满意”或“不满意”（问题仍在请说明情况）。"
+    "回复编号可查看办理过程。"
+)
+# A case merged into the finished one (并案) is answered with it; its own resident is not surveyed.
+FINISHED_MERGED = "诉求 {number} 已办结：{result}\n回复编号可查看办理过程。"
 CONTACT_METHOD_LABELS = {"phone": "电话", "visit": "上门", "message": "留言"}
 
 # Held back from routing (a blocked sender, or words the content check holds for a person): the
@@ -136,6 +196,11 @@ HELD_INFO_RELEASED = "您之前为诉求 {number} 补充的内容已核实并加
 RATE_LIMITED = (
     "您{window}内已提交{limit}件诉求，暂时不能再提交新诉求，请于{until}后再试。"
     "您的留言已保存；已提交的诉求可回复“我的诉求”查看进度。"
+)
+# In the chat a message over the limit is held for a dispatcher (handlers.intake.held_messages).
+RATE_LIMITED_HELD = (
+    "您{window}内已提交{limit}件诉求，已达上限。这条留言已保存，工作人员核实后会处理；"
+    "{until}后可以再直接提交新诉求。已提交的诉求可回复“我的诉求”查看进度。"
 )
 RATE_LIMIT_WINDOWS = {"hour": "1小时", "day": "24小时"}
 

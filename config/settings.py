@@ -246,6 +246,18 @@ class Settings(BaseSettings):
         description="A resident's dialogue lasts this long after their last message",
     )
 
+    # Life-safety advice (handlers.intake.safety): the district's own utility lines, told to a
+    # resident whose message reports a gas leak, live electricity or water flooding a home.
+    gas_emergency_line: str = Field(
+        default="962777", max_length=32, description="gas emergency line told with gas advice"
+    )
+    power_emergency_line: str = Field(
+        default="95598", max_length=32, description="power repair line told with electric advice"
+    )
+    water_emergency_line: str = Field(
+        default="962626", max_length=32, description="water repair line told with flooding advice"
+    )
+
     # Outbox
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=100, gt=0)

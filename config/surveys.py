@@ -117,3 +117,26 @@ LEAD_WORDS: tuple[str, ...] = (
 )
 # A message longer than this that does not start with an answer is a new matter, not an answer.
 MAX_LOOSE_ANSWER = 12
+# After 办结, words saying the problem is still there ("群租还在", "路灯还是不亮") about the same
+# matter are a 不满意 answer, even without the word: the case reopens (重办).
+PERSISTS_WORDS: tuple[str, ...] = (
+    "还在",
+    "还是",
+    "仍然",
+    "仍旧",
+    "依然",
+    "依旧",
+    "照旧",
+    "没解决",
+    "没有解决",
+    "未解决",
+    "没修好",
+    "没有修好",
+    "没处理",
+    "没有处理",
+    "又坏",
+    "又开始",
+    "还没",
+    "根本没",
+)
+MAX_PERSISTS_ANSWER = 120  # longer messages are read as new reports

@@ -8,12 +8,38 @@ from typing import Any
 from models import Case
 from nlu import Place
 
+# In a question, these words mean the answer depends on where the resident is ("附近的…").
+LOCAL_WORDS: tuple[str, ...] = (
+    "附近",
+    "楼下",
+    "门口",
+    "路口",
+    "这里",
+    "这边",
+    "我们这",
+    "我们小区",
+    "本小区",
+    "我家",
+    "我们家",
+)
+
+
+def joined_place(parts: list[str | None]) -> str:
+    """The named parts in order, none repeated or contained in another: a lane that is also
+    the start of the address (控江路1000弄 / 控江路1000弄12号楼) is written once."""
+    out: list[str] = []
+    for part in parts:
+        if not part or any(part in kept for kept in out):
+            continue
+        out = [kept for kept in out if kept not in part]
+        out.append(part)
+    return "".join(out)
+
 
 def place_summary(case: Case) -> str:
-    parts = [case.street, case.compound, case.address]
-    named = [p for p in parts if p]
+    named = joined_place([case.street, case.compound, case.address])
     if named:
-        return "".join(dict.fromkeys(named))
+        return named
     if case.place_text:
         return case.place_text
     if case.lat is not None and case.lng is not None:

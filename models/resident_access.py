@@ -61,6 +61,7 @@ class MediaFile(Model):
 class HeldReason(StrEnum):
     CONTENT_CHECK = "content_check"  # msgSecCheck judged the words risky
     BLOCKED = "blocked"  # the sender is blocked by an admin
+    RATE_LIMITED = "rate_limited"  # the resident had reached a limit on new cases
 
 
 class HeldStatus(StrEnum):

@@ -43,6 +43,7 @@ from models import (
     Worker,
     WorkerRole,
 )
+from nlu.sameness import compare
 from nlu.satisfaction import SatisfactionReading, read_satisfaction
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,19 @@ ANSWERABLE = (*OPEN_ROUND, SurveyStatus.SCHEDULED, SurveyStatus.UNREACHABLE, Sur
 
 async def open_round_for(resident: Resident, now: datetime, settings: Settings) -> Survey | None:
     """The round a reply from ``resident`` would answer: the newest open one, else the newest
-    round that closed unanswered recently (a late answer is kept)."""
+    one scheduled but not yet asked (the resident answered the 办结 notice at once: the round is
+    then never sent), else the newest round that closed unanswered recently (a late answer is
+    kept)."""
     survey = (
         await Survey.filter(resident_id=resident.id, status__in=list(OPEN_ROUND))
         .order_by("-sent_at", "-id")
+        .first()
+    )
+    if survey is not None:
+        return survey
+    survey = (
+        await Survey.filter(resident_id=resident.id, status=SurveyStatus.SCHEDULED)
+        .order_by("-id")
         .first()
     )
     if survey is not None:
@@ -260,9 +270,24 @@ async def reply_as_answer(
         resident.survey_opt_out = False
         return texts.OPTED_IN
     reading: SatisfactionReading | None = read_satisfaction(text)
-    if reading is None:
-        return None
     survey = await open_round_for(resident, ctx.now, ctx.settings)
     if survey is None:
         return None
+    if reading is None:
+        if not await _says_it_persists(survey, text, ctx):
+            return None
+        reading = SatisfactionReading("unsatisfied", " ".join(text.split())[:500])
     return await answer_survey(survey, reading.answer, reading.comment, ctx, source="reply")
+
+
+async def _says_it_persists(survey: Survey, text: str, ctx: HandlerContext) -> bool:
+    """"群租还在": the finished case's problem is still there (same matter, persistence words)."""
+    if survey.status not in ANSWERABLE or len(text) > texts.MAX_PERSISTS_ANSWER:
+        return False
+    if not any(word in text for word in texts.PERSISTS_WORDS):
+        return False
+    case = await Case.get_or_none(id=survey.case_id)
+    if case is None or case.status != CaseStatus.COMPLETED:
+        return False
+    found = compare(case.text or case.title, text, gazetteer=ctx.gazetteer, model=ctx.model)
+    return found.verdict == "same"

@@ -14,6 +14,9 @@ class DialogueState(StrEnum):
     AWAITING_PLACE = "awaiting_place"  # a case was created without a place: we asked for it
     COLLECTING = "collecting"  # a case was just created: more text and photos join it
     HOLDING = "holding"  # photos or a location arrived before any words: kept until text comes
+    # A follow-up may be another problem: we asked whether it joins the case or starts a new one;
+    # ``data`` keeps the words (and attachments) until the resident answers.
+    CHOOSING = "choosing"
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:

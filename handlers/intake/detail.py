@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from config import replies
-from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.intake.case_limits import (
     addition_start,
@@ -15,7 +14,7 @@ from handlers.intake.case_limits import (
     take_case,
     words_room,
 )
-from handlers.intake.report import dispatch_if_possible, merge_if_duplicate
+from handlers.intake.report import accepted_reply, dispatch_if_possible, merge_if_duplicate
 from handlers.places import place_columns, place_summary
 from handlers.timeline import Actor, record_event
 from models import Case, CaseAction, CaseStatus, Resident
@@ -134,8 +133,5 @@ async def set_place(
     if merged is not None:
         return merged
     unit = await dispatch_if_possible(case, grid, ctx)
-    if unit is None:
-        return replies.PLACE_UNCLEAR.format(place=place_summary(case))
-    assert case.completion_due_at is not None
-    routing = replies.ROUTED.format(unit=unit.name, deadline=format_local(case.completion_due_at))
-    return replies.PLACE_SET.format(place=place_summary(case), routing=routing)
+    # The same full answer as a report that named its place at once.
+    return accepted_reply(case, unit)

@@ -23,6 +23,8 @@ from config import replies
 from config.settings import Settings
 from handlers.clock import format_local
 from models import Case, HeldMessage, HeldStatus, MediaFile
+from nlu.normalise import normalise
+from nlu.urgency import urgency_reasons
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -53,6 +55,11 @@ class Limited:
         """What the resident reads in the chat."""
         return self.describe(replies.RATE_LIMITED)
 
+    @property
+    def held_text(self) -> str:
+        """What the resident reads when the message over the limit is held for a dispatcher."""
+        return self.describe(replies.RATE_LIMITED_HELD)
+
 
 def _first_free(times: list[datetime], limit: int, window: timedelta) -> datetime | None:
     """When a slot frees up if ``times`` (inside the window) fill ``limit``; None: not full."""
@@ -76,8 +83,16 @@ async def _submission_times(resident_id: int, since: datetime) -> list[datetime]
     return [t for t in found if isinstance(t, datetime)]
 
 
-async def case_limit(resident_id: int, now: datetime, settings: Settings) -> Limited | None:
-    """The limit a new case by this resident would break now, or None if it may be made."""
+async def case_limit(
+    resident_id: int, now: datetime, settings: Settings, *, text: str = ""
+) -> Limited | None:
+    """The limit a new case by this resident would break now, or None if it may be made.
+
+    ``text``: the words of the new case. Words that read as urgent (a gas smell, someone fallen)
+    pass every limit: a missed emergency costs more than any abuse a limit prevents.
+    """
+    if text and urgency_reasons(normalise(text)):
+        return None
     times = await _submission_times(resident_id, now - DAY)
     for window, span, limit in (
         ("hour", HOUR, settings.resident_cases_per_hour),

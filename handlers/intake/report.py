@@ -23,8 +23,9 @@ from handlers.intake.duplicates import (
     merge_into,
     split_case,
 )
+from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
-from handlers.places import has_place, place_columns, place_summary
+from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.deadlines import deadlines_for
@@ -41,6 +42,20 @@ class Report:
     case: Case
     reply: str
     needs_place: bool
+    understanding: Understanding | None = None
+
+
+# Kinds whose answer rarely depends on where the resident is: they are not asked for a place.
+PLACELESS_KINDS = frozenset({"question", "praise"})
+
+
+def place_needed(kind: str, text: str) -> bool:
+    """Whether a case of ``kind`` saying ``text`` must have a place before it is dispatched.
+
+    A question (高龄津贴怎么申请) or praise is answered without one, unless it asks about the
+    resident's surroundings ("附近的垃圾站几点开门").
+    """
+    return kind not in PLACELESS_KINDS or any(word in text for word in LOCAL_WORDS)
 
 
 def dispatch_note(route: Route) -> tuple[str, dict[str, Any]]:
@@ -149,10 +164,27 @@ async def route_again(
 
 
 def accepted_reply(case: Case, unit: Unit | None) -> str:
+    """The full answer to a case that is accepted: what we understood, who handles it, when."""
+    if case.kind == "praise":
+        return replies.ACCEPTED_PRAISE.format(
+            number=case.number,
+            category=case.category,
+            place=place_summary(case),
+            unit=unit.name if unit else replies.PRAISE_DISPATCH_QUEUE,
+        )
+    assert case.completion_due_at is not None and case.first_contact_due_at is not None
+    first_contact = replies.FIRST_CONTACT.format(deadline=format_local(case.first_contact_due_at))
+    if case.kind == "question" and case.urgency != "急" and not has_place(case):
+        return replies.ACCEPTED_QUESTION.format(
+            number=case.number,
+            category=case.category,
+            unit=unit.name if unit else replies.DISPATCH_QUEUE,
+            deadline=format_local(case.completion_due_at),
+            first_contact=first_contact,
+        )
     urgent = ""
     if case.urgency == "急":
         urgent = replies.ACCEPTED_URGENT.format(reasons="、".join(case.urgency_reasons) or "紧急")
-    assert case.completion_due_at is not None and case.first_contact_due_at is not None
     return replies.ACCEPTED.format(
         kind=KIND_LABELS.get(case.kind, "诉求"),
         number=case.number,
@@ -161,9 +193,7 @@ def accepted_reply(case: Case, unit: Unit | None) -> str:
         urgent=urgent,
         unit=unit.name if unit else replies.DISPATCH_QUEUE,
         deadline=format_local(case.completion_due_at),
-        first_contact=replies.FIRST_CONTACT.format(
-            deadline=format_local(case.first_contact_due_at)
-        ),
+        first_contact=first_contact,
     )
 
 
@@ -201,8 +231,17 @@ async def report_case(
     report = await _report(resident, text, ctx, attachments, location, channel, category, anonymous)
     if extra:
         await note_kept_out(report.case, ctx, attachments=len(extra))
-    notice = cut_notice(words, limit, len(extra), ctx)
-    return replace(report, reply=report.reply + notice) if notice else report
+    reply = report.reply + cut_notice(words, limit, len(extra), ctx)
+    understood = report.understanding
+    if understood is not None:
+        # Danger first: what to do now and whom to call, then the case (handlers.intake.safety).
+        reply = with_advice(reply, understood.hazards, ctx.settings)
+        note = replies.FOREIGN_NOTE.get(understood.language)
+        if note is None and understood.language != "zh":
+            note = replies.FOREIGN_NOTE["en"]
+        if note:
+            reply = f"{note}\n\n{reply}"
+    return replace(report, reply=reply)
 
 
 def cut_notice(words: Clipped, limit: int, extra: int, ctx: HandlerContext) -> str:
@@ -256,9 +295,10 @@ async def _report(
         ctx.now,
     )
     # Route before writing, so that a routable case is created dispatched in one insert.
+    wants_place = place_needed(understanding.kind, text)
     route = (
         ctx.routing.route(understanding.category, understanding.kind, grid)
-        if place.found and match is None
+        if (place.found or not wants_place) and match is None
         else Route(unit=None, worker=None, rule=None)
     )
     status = CaseStatus.ACCEPTED
@@ -316,7 +356,8 @@ async def _report(
     )
     if match is not None:
         await merge_into(case, match, ctx)
-        return Report(case=case, reply=await merged_reply(case, match), needs_place=False)
+        reply = await merged_reply(case, match)
+        return Report(case, reply, needs_place=False, understanding=understanding)
     if route.unit is not None:
         note, data = dispatch_note(route)
         await record_event(
@@ -330,10 +371,12 @@ async def _report(
             data=data,
         )
         await push_task(case, ctx)
-        return Report(case=case, reply=accepted_reply(case, route.unit), needs_place=False)
-    if not place.found:
+        reply = accepted_reply(case, route.unit)
+        return Report(case, reply, needs_place=False, understanding=understanding)
+    if not place.found and wants_place:
         reply = replies.ASK_PLACE.format(
             kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number
         )
-        return Report(case=case, reply=reply, needs_place=True)
-    return Report(case=case, reply=accepted_reply(case, None), needs_place=False)
+        return Report(case, reply, needs_place=True, understanding=understanding)
+    reply = accepted_reply(case, None)
+    return Report(case, reply, needs_place=False, understanding=understanding)

@@ -300,7 +300,7 @@ async def _tell_merged(case: Case, result: str, ctx: HandlerContext) -> None:
             continue
         await notify_resident(
             resident,
-            replies.FINISHED.format(number=other.number, result=result),
+            replies.FINISHED_MERGED.format(number=other.number, result=result),
             ctx.now,
             purpose="case_finished",
             case_id=other.id,

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from config import replies
 from handlers.staff.accounts import create_user, issue_api_token
-from models import Case, HeldMessage, HeldReason, InboundMessage, OutboxMessage
+from models import Case, HeldMessage, HeldReason, HeldStatus, InboundMessage, OutboxMessage
 from models import Resident as ResidentRow
 from tests.bot.conftest import ClientFactory, Resident, reply_content
 
@@ -74,12 +74,27 @@ async def test_the_case_limit_in_the_chat(make_client: ClientFactory) -> None:
     client = await make_client(resident_cases_per_hour=1)
     resident = Resident(client, "o-busy-chat")
     assert "已受理" in await resident.say(LAMP)
-    answer = await resident.say("新诉求 市光一村停水了，已经两天")
-    assert "1小时内已提交1件诉求" in answer and "后再试" in answer
+    answer = await resident.say("新诉求 市光一村小区门口的垃圾桶满了没人清运")
+    assert "1小时内已提交1件诉求" in answer and "已保存" in answer and "后可以再" in answer
     assert await Case.all().count() == 1
-    # The message itself is kept as received.
+    # The message is stored as received and held where a dispatcher sees it, with why.
     stored = await InboundMessage.all().order_by("id")
-    assert len(stored) == 2 and "停水" in stored[1].body and stored[1].case_id is None
+    assert len(stored) == 2 and "垃圾桶" in stored[1].body and stored[1].case_id is None
+    held = await HeldMessage.get(resident__openid="o-busy-chat")
+    assert held.reason == HeldReason.RATE_LIMITED and held.status == HeldStatus.HELD
+    assert "垃圾桶" in held.text and held.payload["message"]["msg_type"] == "text"
     # Detail for the case just reported is still welcome.
     assert "已补充" in await resident.say("灯杆也歪了")
     assert not await OutboxMessage.filter(purpose="reply").exists()
+
+
+async def test_urgent_words_pass_the_case_limit(make_client: ClientFactory) -> None:
+    """Five cases in an hour, then a gas smell with an old person alone: never refused."""
+    client = await make_client(resident_cases_per_hour=1)
+    resident = Resident(client, "o-urgent-over-limit")
+    assert "已受理" in await resident.say(LAMP)
+    answer = await resident.say("新诉求 控江路1000弄12号楼煤气味很重，老人一个人在家")
+    assert "已受理" in answer and "已按紧急件处理" in answer
+    assert "1小时内已提交" not in answer
+    assert await Case.all().count() == 2
+    assert not await HeldMessage.exists()
