@@ -1,13 +1,21 @@
 """Which handler answers a resident's message, given what it is and where the dialogue stands.
 
 Events go by name. A blocked resident's messages are held (``handlers.intake.held_messages``) before
-anything else, lookups of their own cases excepted. Words the resident types as commands
-(我的诉求, a case number, 撤销, 帮助) come next. Then the dialogue state decides: a case waiting
-for its place takes the next text or location as the place; a case just reported takes further
-text and photos as detail; photos or a location sent before any words are held until the words
-come; anything else is a new report, unless the resident has reached their case limit
-(``handlers.intake.rate_limits``): then they are told when they may report again, and the message
-stays stored as the inbound row it is.
+anything else, lookups of their own cases excepted; a danger to life in them is still answered with
+what to do now. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
+come next, then an answer to a question the bot asked (补充 or 新诉求), then a survey
+answer (also right after the 办结 notice, before the round is sent), then pleasantries and
+chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue state decides:
+
+- a case waiting for its place takes the next text or location as the place, unless the text
+  names no place and reads as another problem;
+- a case just reported takes further photos as detail, and further text as detail when it is
+  about the same matter (``nlu.sameness``): another problem starts a case of its own, and when it
+  is unclear the bot asks, with both answers tappable;
+- photos or a location sent before any words are held until the words come;
+- anything else is a new report. Past the resident's case limit (``handlers.intake.rate_limits``)
+  the message is held for a dispatcher and they are told when they may report again; urgent words
+  pass every limit.
 """
 
 from __future__ import annotations
