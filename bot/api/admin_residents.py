@@ -1,8 +1,12 @@
 """The staff API for residents: held messages and blocking, for a staff session (with
 ``X-CSRF-Token`` on unsafe requests) or a bearer token.
 
-- ``GET /api/admin/held?status=held&page=``: held messages (``held``: the queue, oldest first;
-  ``released``, ``discarded`` or ``all``: newest first), 20 a page. Needs ``held.decide``.
+- ``GET /api/admin/held?status=held&reason=&page=``: held messages (``held``: the queue, oldest
+  first; ``released``, ``discarded`` or ``all``: newest first), 20 a page; ``reason``
+  (``blocked``, ``content_check``, ``rate_limited``) narrows them to one cause. Each says whether
+  its words read as urgent (``urgent``, ``urgency_reasons``, from ``nlu.urgency``): a limit never
+  holds an urgent report, but a blocked resident's may be, and it should be looked at first.
+  Needs ``held.decide``. The dashboard's page of the same list is ``bot.dashboard.held``.
 - ``POST /api/admin/held/{id}/release`` ``{"note": ""}``: the message goes through the same
   path as an unheld one and becomes a case (or joins the case it was added to); the resident is
   told, with the case number. ``held.decide``.
@@ -23,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import Field
+from tortoise.queryset import QuerySet
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.api.openapi import (
@@ -53,6 +58,7 @@ from handlers.residents.photos import PhotoProblem
 from handlers.residents.view import case_summary
 from models import Case, HeldMessage, HeldReason, HeldStatus, Resident, ResidentApp
 from nlu import mask_phone, mask_phones_in_text
+from nlu.urgency import urgency_reasons
 
 HELD_PREFIX = "/api/admin/held"
 RESIDENTS_PREFIX = "/api/admin/residents"
@@ -62,6 +68,27 @@ MAX_NOTE = 2000
 DECIDE = "held.decide"
 BLOCK = "residents.block"
 NO_NUL = r"^[^\x00]*$"
+STATUS_CHOICES = ("held", "released", "discarded", "all")
+
+
+class BadHeldFilter(ValueError):
+    """A status or reason the list does not know; the message says which values it takes."""
+
+
+def held_query(status: str, reason: str) -> QuerySet[HeldMessage]:
+    """Held messages with ``status`` (or ``all``) and ``reason`` ("" for any reason)."""
+    query = HeldMessage.all()
+    if status not in STATUS_CHOICES:
+        raise BadHeldFilter("status 只能是 held, released, discarded 或 all")
+    if status != "all":
+        query = query.filter(status=HeldStatus(status))
+    if reason:
+        try:
+            query = query.filter(reason=HeldReason(reason))
+        except ValueError:
+            choices = ", ".join(r.value for r in HeldReason)
+            raise BadHeldFilter(f"reason 只能是 {choices}") from None
+    return query
 
 
 class NoteIn(Payload):
@@ -93,10 +120,23 @@ def resident_json(resident: Resident) -> dict[str, Any]:
     }
 
 
+def masked(value: Any) -> Any:
+    """``value`` with every phone number in its strings masked (a held submission's contact,
+    a chat message's words): the list shows what was sent, not whom to call."""
+    if isinstance(value, str):
+        return mask_phones_in_text(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
 def held_json(
     held: HeldMessage, resident: Resident | None, case_number: str | None
 ) -> dict[str, Any]:
     payload = held.payload or {}
+    urgent_words = urgency_reasons(held.text)
     return {
         "id": held.id,
         "channel": held.channel,
@@ -104,7 +144,9 @@ def held_json(
         "status": HeldStatus(held.status).value,
         "kind": str(payload.get("kind", "")),
         "text": mask_phones_in_text(held.text),
-        "payload": payload,
+        "urgent": bool(urgent_words),
+        "urgency_reasons": list(urgent_words),
+        "payload": masked(payload),
         "check_result": held.check_result or {},
         "resident": resident_json(resident) if resident else None,
         "case": case_number,
@@ -157,14 +199,10 @@ def endpoint(capability: str, handler: Handler) -> Callable[[web.Request], Await
 
 async def list_held(request: web.Request, staff: StaffContext) -> web.Response:
     raw = request.query.get("status", "").strip() or "held"
-    query = HeldMessage.all()
-    if raw != "all":
-        try:
-            query = query.filter(status=HeldStatus(raw))
-        except ValueError:
-            raise ApiError(
-                400, "invalid_request", "status 只能是 held, released, discarded 或 all"
-            ) from None
+    try:
+        query = held_query(raw, request.query.get("reason", "").strip())
+    except BadHeldFilter as problem:
+        raise ApiError(400, "invalid_request", str(problem)) from None
     page = page_of(request, MAX_PAGE)
     total = await query.count()
     order = ("created_at", "id") if raw == "held" else ("-created_at", "-id")
@@ -284,6 +322,8 @@ HELD_MESSAGE = Component(
             "status": one_of_values(s.value for s in HeldStatus),
             "kind": STRING,
             "text": STRING,
+            "urgent": BOOLEAN,
+            "urgency_reasons": array(STRING),
             "payload": {"type": "object"},
             "check_result": {"type": "object"},
             "resident": nullable(ADMIN_RESIDENT),
@@ -341,13 +381,14 @@ OPERATIONS: tuple[Operation, ...] = (
                     }
                 ),
             ),
-            400: error("invalid_request: an unknown status or a bad page"),
+            400: error("invalid_request: an unknown status or reason, or a bad page"),
             401: _401,
             403: _403,
         },
         auth=STAFF_AUTH,
         params=(
-            Param("status", "query", one_of_values(["held", "released", "discarded", "all"])),
+            Param("status", "query", one_of_values(STATUS_CHOICES)),
+            Param("reason", "query", one_of_values(r.value for r in HeldReason)),
             Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ),
     ),

@@ -2,15 +2,16 @@
 charts, one stylesheet and a little vanilla JavaScript, all served from the app itself.
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
-(filters, search, the case page and its actions), hot issues, broadcast notices, and the
-routing-rule and SLA editors. Who may open which page is ``handlers.staff.permissions``.
+(filters, search, the case page and its actions), hot issues, broadcast notices, held messages
+(release or discard), and the routing-rule and SLA editors. Who may open which page is
+``handlers.staff.permissions``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import auth, cases, hot, notices, overview, rules
+from bot.dashboard import auth, cases, held, hot, notices, overview, rules
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
 
@@ -28,3 +29,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     hot.add_routes(app)
     notices.add_routes(app)
     rules.add_routes(app)
+    held.add_routes(app)

@@ -70,6 +70,9 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/dashboard/sla/edit"),
         ("POST", "/dashboard/sla"),
         ("POST", "/dashboard/sla/{rule_id}/delete"),
+        ("GET", "/dashboard/held"),
+        ("POST", "/dashboard/held/{held_id}/release"),
+        ("POST", "/dashboard/held/{held_id}/discard"),
     }
 )
 
