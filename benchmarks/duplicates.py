@@ -1,10 +1,14 @@
 """Duplicate detection: merges on the test corpus, and the cost of a check among many open cases.
 
-Run from the repository: ``python benchmarks/duplicates.py [--open-cases 5000] [--json]``.
+Run from the repository:
+``python benchmarks/duplicates.py [--open-cases 5000] [--corpus-only] [--json]``.
 
 1. The corpus of ``tests/handlers/intake/duplicate_corpus.py`` (repeats and look-alikes written for
    the demo district) is reported into a fresh SQLite database: prints repeats found, recall and
-   false merges (the target is 0 false merges and most repeats found).
+   false merges (the target is 0 false merges and most repeats found). The same for the
+   paraphrase set of ``tests/handlers/intake/duplicate_paraphrases.py`` (one problem at one
+   place in other words, which must join; other problems at the very same place, which must
+   not), in a database of its own.
 2. ``--open-cases`` open cases are spread over the demo district's places; then new messages are
    reported and the time of the duplicate check alone (``find_original``) is measured against
    the time of the whole ``report_case`` (a ratio, since these machines are shared).
@@ -33,7 +37,16 @@ from handlers.intake import duplicates  # noqa: E402
 from handlers.intake.report import report_case  # noqa: E402
 from handlers.workflow.routing import load_routing_table  # noqa: E402
 from models import Case, CaseStatus, Resident  # noqa: E402
-from tests.handlers.intake.duplicate_corpus import run_corpus  # noqa: E402
+from tests.handlers.intake.duplicate_corpus import (  # noqa: E402
+    LOOKALIKES,
+    REPEATS,
+    Pair,
+    run_corpus,
+)
+from tests.handlers.intake.duplicate_paraphrases import (  # noqa: E402
+    ONE_PLACE_OTHERS,
+    PARAPHRASES,
+)
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 PLACES = ["国权路小区", "复旦第九宿舍", "开鲁新村", "市光一村", "凤城新村", "创智坊", "政通路"]
@@ -56,9 +69,11 @@ async def context(now: datetime) -> HandlerContext:
     )
 
 
-async def corpus(url: str) -> dict[str, object]:
+async def corpus(
+    url: str, repeats: tuple[Pair, ...], lookalikes: tuple[Pair, ...]
+) -> dict[str, object]:
     async with demo_district(url):
-        result = await run_corpus(await context(NOW))
+        result = await run_corpus(await context(NOW), repeats, lookalikes)
     return {
         "repeats": result.repeats,
         "found": result.found,
@@ -123,23 +138,32 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--open-cases", type=int, default=5000)
     parser.add_argument("--probes", type=int, default=50)
+    parser.add_argument("--corpus-only", action="store_true", help="skip the timing part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with bench_database("sqlite") as (first, _), bench_database("sqlite") as (second, _):
-        figures = {"corpus": await corpus(first)}
-        figures["load"] = await load(second, args.open_cases, args.probes)
+    figures: dict[str, dict[str, object]] = {}
+    with bench_database("sqlite") as (url, _):
+        figures["corpus"] = await corpus(url, REPEATS, LOOKALIKES)
+    with bench_database("sqlite") as (url, _):
+        figures["paraphrases"] = await corpus(url, PARAPHRASES, ONE_PLACE_OTHERS)
+    if not args.corpus_only:
+        with bench_database("sqlite") as (url, _):
+            figures["load"] = await load(url, args.open_cases, args.probes)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    found = figures["corpus"]
-    print(
-        f"corpus: repeats found {found['found']}/{found['repeats']} "
-        f"(recall {found['recall']}), false merges {found['false_merges']}"
-    )
-    for text in found["missed"]:  # type: ignore[attr-defined]
-        print(f"  missed: {text}")
-    for text in found["false_merge_texts"]:  # type: ignore[attr-defined]
-        print(f"  FALSE MERGE: {text}")
+    for name in ("corpus", "paraphrases"):
+        found = figures[name]
+        print(
+            f"{name}: repeats found {found['found']}/{found['repeats']} "
+            f"(recall {found['recall']}), false merges {found['false_merges']}"
+        )
+        for text in found["missed"]:  # type: ignore[attr-defined]
+            print(f"  missed: {text}")
+        for text in found["false_merge_texts"]:  # type: ignore[attr-defined]
+            print(f"  FALSE MERGE: {text}")
+    if "load" not in figures:
+        return
     cost = figures["load"]
     print(
         f"with {cost['open_cases']} open cases: duplicate check p50 {cost['check_ms_p50']} ms, "

@@ -6,9 +6,13 @@ A wrong merge hides a resident's problem behind another one, so a merge needs al
 - the same first-level category, or words so alike that the categories must be a misreading;
 - the same resident writing again, or the same place: the same compound, the same road and
   number, or two points close together, and never two places that are named differently;
-- problem words alike: the character pairs of both texts, once place names, phone numbers and
-  words that appear in any complaint are taken out, have a cosine similarity above a threshold
-  (stricter across residents than for one resident).
+- problem words alike: the characters and character pairs of both texts, once place names,
+  phone numbers and words that appear in any complaint are taken out and equivalent words
+  (不亮/坏了, 渗水/漏水) spelt one way, have a cosine similarity above a threshold (stricter
+  across residents than for one resident); see :mod:`nlu.similarity`;
+- no two different things named as the problem (a 路灯 and a 电梯 at one building), nor two
+  different spots (a 小学 and a 菜市场 on one road); across residents, a building's problem is
+  not one at the compound as a whole (its gate, its lift without a building number).
 
 The merged case keeps its own number, text and resident; it is handled, answered and surveyed
 with the case it joined. Its resident is told so and can undo the merge by replying
@@ -19,11 +23,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from itertools import pairwise
 
 from tortoise.expressions import Q
 
@@ -33,13 +34,23 @@ from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.deadlines import deadlines_for
 from models import Case, CaseAction, CaseStatus
 from models.case_status import OPEN_STATUSES
-from nlu import mask_phones_in_text
-from nlu.tokens import rarity
+from nlu.similarity import conflicting, objects, problem_words, similarity, spots
 
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_FILLER = re.compile("|".join(sorted(map(re.escape, tuning.FILLER_WORDS), key=len, reverse=True)))
+__all__ = [
+    "Match",
+    "Probe",
+    "find_original",
+    "judge",
+    "latest_merged",
+    "merge_into",
+    "place_relation",
+    "problem_words",
+    "repeat_figures",
+    "similarity",
+    "split_case",
+]
+
 _EARTH_RADIUS_M = 6_371_000.0
-_UNKNOWN_RARITY = 15.0  # a character the dictionary does not know is rare
 
 
 @dataclass(frozen=True)
@@ -84,42 +95,6 @@ class Probe:
 
 
 _FIELDS = tuple(Probe.__dataclass_fields__)
-
-
-def problem_words(text: str, place_names: Iterable[str] = ()) -> dict[str, float]:
-    """The characters and character pairs that say what the problem is, with their weights.
-
-    Place names, phone numbers and words found in any complaint are taken out first. Single
-    characters let paraphrases meet ("灯坏了" and "灯不亮" share 灯), pairs keep the order.
-    Each is weighted by how rare it is in general Chinese (see :func:`nlu.tokens.rarity`), so
-    that 玻璃 counts for more than 上下.
-    """
-    text = mask_phones_in_text(text)
-    for name in sorted(place_names, key=len, reverse=True):
-        text = text.replace(name, " ")
-    text = _FILLER.sub(" ", text)
-    weights: dict[str, float] = {}
-    for run in _CJK_RUN.findall(text):
-        chars = [char for char in run if char not in tuning.FILLER_CHARS]
-        for char in chars:
-            weights[char] = _char_weight(char)
-        for a, b in pairwise(chars):
-            weights[a + b] = rarity(a + b) or (_char_weight(a) + _char_weight(b)) / 2
-    return weights
-
-
-@cache
-def _char_weight(char: str) -> float:
-    return rarity(char) or _UNKNOWN_RARITY
-
-
-def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Cosine similarity of two weighted sets of characters and pairs."""
-    if not a or not b:
-        return 0.0
-    shared = sum(a[gram] * b[gram] for gram in a.keys() & b.keys())
-    norms = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
-    return shared / norms
 
 
 def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -204,6 +179,13 @@ def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
     same_resident = new.resident_id is not None and new.resident_id == old.resident_id
     relation = place_relation(new, old)
     if relation == "different" or (relation == "unknown" and not same_resident):
+        return False, 0.0, same_resident
+    if not same_resident and bool(_building(new.address)) != bool(_building(old.address)):
+        return False, 0.0, same_resident  # a building's problem is not the compound's gate's
+    names_new, names_old = new.place_names, old.place_names
+    if conflicting(objects(new.text, names_new), objects(old.text, names_old)) or conflicting(
+        spots(new.text), spots(old.text)
+    ):
         return False, 0.0, same_resident
     score = similarity(
         problem_words(new.text, new.place_names), problem_words(old.text, old.place_names)

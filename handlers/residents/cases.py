@@ -11,7 +11,8 @@ Exactly once, nothing lost (:func:`submit`):
    ``api:<openid>:<request_id>``, the JSON as body), before any other work.
 2. A blocked resident's submission is held (``models.HeldMessage``, reason ``blocked``); too many
    cases lately is :class:`RateLimited` (the stored row is marked failed, so the same request_id
-   is tried afresh later; the app keeps the draft), unless the words read as urgent; the content check may hold it (``handlers.intake.content_check``).
+   is tried afresh later; the app keeps the draft), unless the words read as urgent; the
+   content check may hold it (``handlers.intake.content_check``).
 3. Otherwise the case is made and the row answered in one transaction; the answer (status and
    JSON body) is kept in the row. A retry with the same request_id gets that answer again and
    never a second case; a stored submission whose processing failed (or died) is run again.

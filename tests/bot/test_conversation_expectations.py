@@ -43,7 +43,7 @@ async def app_with_clock(db_url: str, aiohttp_client: Any) -> tuple[TestClient, 
     return client, clock
 
 
-# --- one problem, one case ---------------------------------------------------------------------
+# --- one problem, one case --------------------------------------------------------------------
 
 
 async def test_another_problem_within_the_half_hour_is_a_case_of_its_own(
@@ -128,7 +128,7 @@ async def test_when_unclear_a_photo_keeps_the_question_open(make_client: ClientF
     assert len(cases) == 2 and "垃圾桶" in cases[1].text, answer
 
 
-# --- the survey when the resident speaks ----------------------------------------------------------
+# --- the survey when the resident speaks ------------------------------------------------------
 
 
 async def finished_case(client: TestClient, clock: ManualClock, resident: Resident) -> Case:
@@ -188,7 +188,7 @@ async def test_the_problem_still_there_after_the_finish_reopens(
     assert case.status == CaseStatus.IN_PROGRESS and await Case.all().count() == 1
 
 
-# --- urgent never waits ----------------------------------------------------------------------------
+# --- urgent never waits -----------------------------------------------------------------------
 
 
 async def test_gas_smell_is_told_what_to_do_and_whom_to_call(make_client: ClientFactory) -> None:
@@ -205,7 +205,7 @@ async def test_the_utility_lines_come_from_settings(make_client: ClientFactory) 
     assert "12345-6" in await resident.say("楼道里一股很浓的燃气味，好像漏气了")
 
 
-# --- not a case, and no words lost ----------------------------------------------------------------
+# --- not a case, and no words lost ------------------------------------------------------------
 
 
 async def test_a_greeting_makes_no_case_and_the_report_after_it_keeps_its_words(
@@ -222,7 +222,7 @@ async def test_a_greeting_makes_no_case_and_the_report_after_it_keeps_its_words(
     assert "路灯" in case.text and case.place_text != LAMP
 
 
-# --- replies complete and clean -----------------------------------------------------------------
+# --- replies complete and clean ---------------------------------------------------------------
 
 
 async def test_the_place_in_a_second_message_gets_the_full_reply(

@@ -168,19 +168,29 @@ class CorpusResult:
         return self.found / self.repeats if self.repeats else 1.0
 
 
-async def run_corpus(ctx: HandlerContext) -> CorpusResult:
-    """Report every pair's first message, then every later one; compare the merges made."""
+async def run_corpus(
+    ctx: HandlerContext,
+    repeats: tuple[Pair, ...] = REPEATS,
+    lookalikes: tuple[Pair, ...] = LOOKALIKES,
+) -> CorpusResult:
+    """Report every pair's first message, then every later one; compare the merges made.
+
+    Pairs may share their first message (a paraphrase and a look-alike of one report): it is
+    reported once, by one resident.
+    """
     result = CorpusResult()
-    pairs = [(pair, True) for pair in REPEATS] + [(pair, False) for pair in LOOKALIKES]
-    firsts: list[tuple[Resident, Case]] = []
+    pairs = [(pair, True) for pair in repeats] + [(pair, False) for pair in lookalikes]
+    reported: dict[str, tuple[Resident, Case]] = {}
     for index, (pair, _) in enumerate(pairs):
+        if pair.first in reported:
+            continue
         resident = await Resident.create(openid=f"o-corpus-first-{index}")
         report = await report_case(resident, pair.first, ctx)
         if report.case.duplicate_of_id is not None:
             result.false_merges.append(f"first message {index} joined another: {pair.first}")
-        firsts.append((resident, report.case))
+        reported[pair.first] = (resident, report.case)
     for index, (pair, is_repeat) in enumerate(pairs):
-        first_resident, first_case = firsts[index]
+        first_resident, first_case = reported[pair.first]
         resident = (
             first_resident
             if pair.same_resident
