@@ -384,6 +384,9 @@ DETAIL_PATTERNS: tuple[str, ...] = (
     r"(?:联系)?(?:电话|手机|微信|方式)",
     r"姓[\u4e00-\u9fff]",
     r"往?[东南西北]边?",
+    # Pointing back at the thing reported: "靠近南门的那一盏", "就是门口那个".
+    r"(?:靠近|挨着|旁边|对面)?[^，。,]{0,8}的?那一?[盏个根处棵块台辆扇]",
+    r"(?:靠近|挨着|紧挨|对面|旁边的?)",
 )
 
 # Words by which a resident says the next message is about something else.

@@ -1,14 +1,17 @@
 """Words the understanding module looks for: kinds of request, urgency, difficulty, places.
 
-Data only. Weights are relative: a kind needs cues worth at least ``KIND_MIN_SCORE`` to beat the
-default (complaint). Urgency and difficulty triggers are reported back to dispatchers as reasons,
-so they are written the way residents write them.
+Data only. The kinds' cue words and weights are in :mod:`config.kinds`. Urgency and difficulty
+triggers are reported back to dispatchers as reasons, so they are written the way residents
+write them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+
+# The kind cue tables live in config.kinds; KIND_CUES is re-exported for the segmenter.
+from config.kinds import KIND_CUES as KIND_CUES
 
 KIND_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -22,147 +25,181 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType(
 )
 KIND_CODES: tuple[str, ...] = tuple(KIND_LABELS)
 DEFAULT_KIND = "complaint"
-KIND_MIN_SCORE = 1.0
-# Kinds that need more evidence: closing thanks and pleas for help are common in complaints.
-KIND_MIN_SCORES: Mapping[str, float] = MappingProxyType({"praise": 1.5, "help": 1.2})
-
-# (kind, cue, weight). Thanks at the end of a complaint ("谢谢") is politeness, hence the low
-# weight of the bare words; praise needs a stronger cue.
-KIND_CUES: tuple[tuple[str, str, float], ...] = (
-    ("complaint", "投诉", 2.0),
-    ("complaint", "扰民", 1.0),
-    ("complaint", "不作为", 1.0),
-    ("complaint", "没人管", 1.0),
-    ("complaint", "无人管", 1.0),
-    ("complaint", "不管", 0.6),
-    ("complaint", "太差", 0.8),
-    ("complaint", "不满", 0.8),
-    ("complaint", "严重影响", 0.8),
-    ("complaint", "乱收费", 1.0),
-    ("complaint", "要求整改", 0.8),
-    ("complaint", "强烈要求", 0.6),
-    ("complaint", "拖欠", 0.8),
-    ("complaint", "不满意", 1.0),
-    ("complaint", "没有得到解决", 1.0),
-    ("complaint", "未得到解决", 1.0),
-    ("complaint", "得不到解决", 1.0),
-    ("complaint", "没有解决", 0.8),
-    ("complaint", "不负责任", 1.0),
-    ("suggestion", "建议", 2.0),
-    ("suggestion", "提议", 2.0),
-    ("suggestion", "倡议", 1.5),
-    ("suggestion", "呼吁", 1.2),
-    ("suggestion", "能否增设", 2.0),
-    ("suggestion", "增设", 1.0),
-    ("suggestion", "希望能", 0.9),
-    ("suggestion", "希望增加", 1.2),
-    ("suggestion", "希望增设", 1.5),
-    ("suggestion", "希望加装", 1.5),
-    ("suggestion", "建议增加", 2.0),
-    ("suggestion", "加装", 0.6),
-    ("suggestion", "能否", 0.4),
-    ("suggestion", "希望", 0.5),
-    ("suggestion", "可否考虑", 1.5),
-    ("suggestion", "是否可以考虑", 1.5),
-    ("suggestion", "最好能", 0.8),
-    ("suggestion", "应该", 0.3),
-    ("suggestion", "献计", 1.5),
-    ("suggestion", "意见和建议", 1.0),
-    ("question", "请问", 2.0),
-    ("question", "咨询", 2.0),
-    ("question", "想问", 1.8),
-    ("question", "问一下", 1.8),
-    ("question", "怎么办理", 2.0),
-    ("question", "如何办理", 2.0),
-    ("question", "在哪里办理", 2.0),
-    ("question", "需要哪些材料", 2.0),
-    ("question", "需要什么材料", 2.0),
-    ("question", "是否可以", 1.0),
-    ("question", "想了解", 1.5),
-    ("question", "想知道", 1.5),
-    ("question", "怎么申请", 2.0),
-    ("question", "如何申请", 2.0),
-    ("question", "申请条件", 1.0),
-    ("question", "是什么", 0.6),
-    ("question", "想申请", 0.6),
-    ("question", "能不能", 0.6),
-    ("question", "可不可以", 0.8),
-    ("question", "有没有", 0.5),
-    ("question", "是否", 0.4),
-    ("question", "怎么办", 0.6),
-    ("question", "如何", 0.5),
-    ("question", "何时", 0.5),
-    ("question", "什么时候", 0.5),
-    ("question", "哪些", 0.4),
-    ("question", "多少钱", 0.8),
-    ("question", "政策", 0.3),
-    ("help", "求助", 2.5),
-    ("help", "帮帮", 2.0),
-    ("help", "帮帮我", 2.5),
-    ("help", "救救", 2.5),
-    ("help", "救命", 2.5),
-    ("help", "被困", 2.0),
-    ("help", "求救", 2.5),
-    ("help", "走投无路", 1.5),
-    ("help", "无依无靠", 1.5),
-    ("help", "求帮忙", 2.0),
-    ("help", "帮忙", 0.8),
-    ("help", "帮助", 0.5),
-    ("help", "生活困难", 0.8),
-    ("help", "无家可归", 1.5),
-    ("help", "出不来", 1.0),
-    ("report", "举报", 2.5),
-    ("report", "检举", 2.5),
-    ("report", "揭发", 2.0),
-    ("report", "偷排", 1.5),
-    ("report", "偷倒", 1.5),
-    ("report", "违法", 0.5),
-    ("report", "非法", 0.6),
-    ("report", "传销", 1.0),
-    ("report", "无证经营", 1.0),
-    ("report", "黑作坊", 1.2),
-    ("report", "贪污", 1.2),
-    ("report", "受贿", 1.2),
-    ("report", "赌博", 1.0),
-    ("report", "涉嫌", 0.6),
-    ("report", "窝点", 1.0),
-    ("report", "假冒", 0.6),
-    ("report", "严查", 0.8),
-    ("praise", "表扬", 2.5),
-    ("praise", "点赞", 2.0),
-    ("praise", "赞扬", 2.0),
-    ("praise", "称赞", 2.0),
-    ("praise", "锦旗", 2.0),
-    ("praise", "感谢信", 2.0),
-    ("praise", "非常感谢", 0.9),
-    ("praise", "衷心感谢", 0.8),
-    ("praise", "特别感谢", 1.0),
-    ("praise", "感谢", 0.4),
-    ("praise", "谢谢", 0.2),
-    ("praise", "辛苦了", 0.8),
-    ("praise", "为民办实事", 1.0),
-    ("praise", "及时解决", 0.6),
-    ("praise", "很快就", 0.4),
-    ("praise", "已经解决", 0.5),
-    ("praise", "得到解决", 0.5),
-    ("praise", "负责任", 0.5),
-    ("praise", "好评", 1.2),
-    ("praise", "满意", 0.4),
-)
-
-# A question mark (or a clause-final 吗) in a short message is itself a cue for "question".
-QUESTION_MARK_WEIGHT = 0.6
 
 # Urgency: words that make a case 急 (same-day handling). Each is reported as a reason.
 URGENCY_TRIGGERS: tuple[str, ...] = tuple(
     (
         "漏水 渗水 水漫 淹水 家里进水 水管爆裂 爆管 污水倒灌 倒灌 停水 断水 没水 "
         "没有水 停电 断电 没电 没有电 漏电 触电 电线裸露 电线起火 煤气味 燃气味 "
-        "燃气泄漏 煤气泄漏 漏气 天然气泄漏 火灾 着火 起火 失火 冒烟 爆炸 老人独居 "
-        "独居老人 孤老 空巢老人 消防通道堵塞 堵塞消防通道 占用消防通道 堵占消防通道 "
+        "燃气泄漏 煤气泄漏 漏气 天然气泄漏 火灾 着火 起火 失火 冒烟 爆炸 "
+        "消防通道堵塞 堵塞消防通道 占用消防通道 堵占消防通道 "
         "消防通道被堵 电梯困人 困在电梯 电梯里被困 被困 井盖缺失 井盖不见 井盖丢失 井盖被偷 "
         "没有井盖 井盖破损 倒塌 坍塌 塌陷 塌方 摇摇欲坠 随时可能掉下来 高空坠物 晕倒 "
         "昏迷 呼吸困难 救命 受伤 流血 溺水 落水 走失"
+    ).split()
+)
+
+# People who are at more risk. Named alone (a suggestion for 独居老人) they make nothing
+# urgent; they are reported as a reason beside another reason, or with a sign of need in the
+# same sentence ("独居老人发烧了没人管").
+VULNERABLE_WORDS: tuple[str, ...] = tuple(
+    "老人独居 独居老人 孤寡老人 孤老 空巢老人 老人一个人 独自在家".split()
+)
+VULNERABLE_NEEDS: tuple[str, ...] = tuple(
+    (
+        "发烧 生病 病了 不舒服 没饭吃 断粮 没人照顾 联系不上 没出门 没见人 没开门 敲门不应 "
+        "敲门没人 没人应 不接电话 求助 被困 出不来"
+    ).split()
+)
+
+# Life-safety hazards (codes of ``nlu.urgency.HAZARDS``): words that report one happening now.
+# Each is also an urgency reason. They pass the same checks as urgency triggers (negation,
+# defusers) and the hazard checks below (hypothetical, past, resolved, topic, nuisance).
+HAZARD_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "gas": tuple(
+            (
+                "煤气味 燃气味 天然气味 液化气味 煤气的味道 燃气的味道 天然气味道 煤气泄漏 "
+                "燃气泄漏 天然气泄漏 液化气泄漏 漏煤气 漏燃气 漏气 臭鸡蛋味 燃气管道被挖断 "
+                "燃气管破 燃气管子破 燃气管漏 燃气味道 气味很冲"
+            ).split()
+        ),
+        "fire": tuple(
+            (
+                "着火 起火 失火 火灾 烧起来 烧着了 着起来 火苗 火光 明火 大火 火势 火很大 "
+                "冒烟 冒黑烟 浓烟 黑烟 全是烟 都是烟 烟雾 焦糊味 烧焦味 爆炸 冒火 窜火 蹿火 "
+                "烧了起来 着了火 火烧 点着 烧着 焦味"
+            ).split()
+        ),
+        "medical": tuple(
+            (
+                "摔倒了起不来 起不来 跌倒 摔倒 晕倒 昏倒 昏迷 叫不醒 不省人事 没有意识 "
+                "失去意识 抽搐 口吐白沫 喘不上气 喘不过气 呼吸困难 嘴唇发紫 心脏病犯了 "
+                "胸口疼 胸口痛 中风 流血 出血 全是血 头破血流 受伤 骨折 摔下来 摔伤 撞伤 "
+                "被撞 烫伤 倒在地上 倒地不起 一动不动 溺水 触电 快不行了 没气了 滑倒 摔了一跤 "
+                "动不了 不能动 躺着不动 撞倒 说不出话 没力气 半边身子 休克 吐血 没有呼吸 "
+                "没呼吸 跳楼 轻生 割腕 自杀 想不开 晕过去 昏过去 口齿不清 没反应 没有反应 叫不应 "
+                "一直吐 昏昏沉沉 落水"
+            ).split()
+        ),
+        "electric": tuple(
+            (
+                "冒火花 打火花 电火花 火花 打火 漏电 触电 被电到 电到了 带电 麻手 电线掉 "
+                "电线断 电线垂 电线刮断 电线裸露 电线起火 线断了 配电箱冒烟 "
+                "电箱冒烟 电表箱冒烟 滋滋响 电线外露 电线露 线头裸露 冒火星 放电 电缆断"
+            ).split()
+        ),
+        "flood": tuple(
+            (
+                "水漫 漫到 水管爆 水管裂 爆管 管子爆 家里进水 屋里进水 房间进水 地下室进水 "
+                "进水了 被淹 淹了 全是水 都是水 满地是水 满地都是 倒灌 反水 冒水 喷水 喷了一屋 "
+                "溢水 往下淌水 暖气片爆裂 水管破 管道破裂 水哗哗 灌进 往我家流 往屋里流 "
+                "流进家里 水淹 流了一地 流到客厅 流到卧室 流进屋 进了水 一地的水"
+            ).split()
+        ),
+        "violence": tuple(
+            (
+                "打架 斗殴 打人 在打我 打老婆 打孩子 持刀 拿着刀 拿刀 动刀 砍人 捅人 家暴 "
+                "撬门 撬锁 入室 抢劫 抢东西 跟踪我 尾随 扭打 殴打 行凶 砸车 砸东西 "
+                "追着人打 打起来 动手打 打成一团 大打出手 抢钱 抢包 勒索 持械 拿棍子 打砸 "
+                "砸门 踹门 弄死 杀人 要杀 砍死 菜刀 抢了 动起手 动手了 猥亵 性骚扰 绑架 "
+                "抱走孩子"
+            ).split()
+        ),
+    }
+)
+# Two words in one sentence, the second within ``HAZARD_PAIR_SPAN`` characters after the
+# first, that together report a hazard no single word names ("有烟从门缝里冒出来").
+HAZARD_PAIRS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "gas": (
+            ("燃气", "漏"),
+            ("煤气", "漏"),
+            ("气", "往外冒"),
+            ("煤气", "很重"),
+            ("煤气", "气味"),
+            ("燃气", "气味"),
+            ("燃气", "脱落"),
+            ("燃气", "嘶嘶"),
+        ),
+        "fire": (("烟", "冒出来"), ("烟", "往外冒"), ("烟", "往上窜"), ("烟", "往楼上窜")),
+        "medical": (
+            ("没出门", "敲门"),
+            ("没见人", "不接"),
+            ("没见", "敲门"),
+            ("敲门", "没有人应"),
+            ("没见她", "敲门"),
+            ("没见他", "敲门"),
+            ("没露面", "敲门"),
+            ("没露面", "怪味"),
+            ("掉进", "河"),
+            ("掉进", "水"),
+            ("掉进", "井"),
+            ("掉到", "河"),
+        ),
+        "electric": (
+            ("电线", "掉"),
+            ("电线", "泡"),
+            ("电线", "耷拉"),
+            ("电线", "垂"),
+            ("电线杆", "倒"),
+            ("电线", "断"),
+            ("高压线", "掉"),
+            ("泡着", "电线"),
+        ),
+        "flood": (("水", "没过"), ("水", "流到楼道"), ("地漏", "冒水")),
+        "violence": (
+            ("喝醉", "打"),
+            ("醉汉", "砸"),
+            ("撬", "门"),
+            ("正在", "偷"),
+            ("小偷", "正在"),
+            ("围着", "要钱"),
+        ),
+    }
+)
+HAZARD_PAIR_SPAN = 24
+# Hazards are read in the opening of a message: a resident in danger says so first, while long
+# letters recount past fights and fires further on (their urgency triggers still count).
+HAZARD_LEAD_CHARS = 200
+# A fire word right after one of these is the electricity's hazard (配电箱冒烟, 电线起火).
+ELECTRIC_OBJECTS: tuple[str, ...] = tuple(
+    "电线 电缆 配电箱 配电房 电箱 电表箱 变压器 插座 充电桩 电闸 总闸 开关 线路".split()
+)
+# Smoke with one of these in the sentence is a nuisance, not a fire (烧烤冒烟, 烧纸烟很大).
+SMOKE_NUISANCES: tuple[str, ...] = tuple(
+    "烧烤 油烟 抽烟 吸烟 烧纸 烧香 烟囱 烟道 香烟 蚊香 炊烟 二手烟 焚烧 工厂 化工厂 "
+    "砖厂 水泥厂 垃圾场 污染".split()
+)
+# A hazard word after one of these (in its clause) is a risk or a supposition, not an event.
+HYPOTHETICAL_WORDS: tuple[str, ...] = tuple(
+    (
+        "万一 如果 假如 要是 一旦 以防 防止 预防 避免 担心 害怕 怕 容易 可能 会不会 "
+        "以免 防范 应对 哪天"
+    ).split()
+)
+# A hazard word after one of these (in its sentence) happened before, unless the sentence says
+# it goes on (``ONGOING_WORDS``).
+PAST_WORDS: tuple[str, ...] = tuple(
+    (
+        "上周 上个月 上月 去年 前年 前几天 前阵子 前段时间 之前 以前 上次 那次 曾经 当时 "
+        "年前 月前 昨天 前天 当天 那天 当晚 那晚 事发 几年前 多年前 发生过"
+    ).split()
+)
+ONGOING_WORDS: tuple[str, ...] = tuple(
+    "还在 仍在 仍然 一直 到现在还 现在还 又在 正在 越来越 还没灭 还有".split()
+)
+# A sentence that names a risk is about the risk, not an emergency ("消防栓没水，存在安全隐患").
+RISK_WORDS: tuple[str, ...] = ("隐患",)
+# Words in the sentence that say the hazard is over (火已经灭了, 已修好).
+RESOLVED_WORDS: tuple[str, ...] = tuple(
+    "灭了 扑灭 修好 修复 恢复 处理好 没事了 解决了 走了".split()
+)
+# A sentence with one of these is about a topic, the rules or a wish, not an event now.
+HAZARD_TOPIC_WORDS: tuple[str, ...] = tuple(
+    (
+        "知识 讲座 培训 演练 宣传 科普 规定 报警器 烟感 安检 改造 补贴 报销 保险 "
+        "赔偿 赔 建议 希望加装 加装 表扬 感谢 新闻 费用 收费"
     ).split()
 )
 
@@ -177,14 +214,45 @@ NEGATION_WORDS: tuple[str, ...] = tuple(
     "没有 没 无 未 不 不是 并非 并未 不再 已不 不会 未发现 未见".split()
 )
 # Words that may stand between a negation and the trigger ("没有再漏水", "未发生火灾").
-NEGATION_FILLERS: tuple[str, ...] = ("再", "有", "发生", "出现", "什么", "任何", "发现")
+NEGATION_FILLERS: tuple[str, ...] = (
+    "再",
+    "有",
+    "发生",
+    "出现",
+    "什么",
+    "任何",
+    "发现",
+    "人",
+    "有人",
+)
 # A trigger followed by one of these names a risk, not an emergency ("火灾隐患").
-URGENCY_DEFUSERS: tuple[str, ...] = ("隐患", "风险", "演练", "预案", "宣传")
+URGENCY_DEFUSERS: tuple[str, ...] = (
+    "隐患",
+    "风险",
+    "演练",
+    "预案",
+    "宣传",
+    "的话",
+    "报警器",
+    "保护",
+)
 # A trigger is ignored when the next character makes it part of another word, keyed by the
 # trigger's last character: 没有电梯, 没有水平, 被困扰, 落水管.
 URGENCY_BLOCKED_NEXT: Mapping[str, str] = MappingProxyType(
-    {"电": "梯话脑视动瓶车线表费", "水": "平费表果准管", "困": "扰难惑", "伤": "害心感", "失": "业"}
+    {
+        "电": "梯话脑视动瓶车线表费",
+        "水": "平费表果准管",
+        "困": "扰难惑",
+        "伤": "害心感",
+        "失": "业",
+        "火": "机石",
+        "踪": "处办落进回",
+    }
 )
+
+# A trigger is ignored when the character before it makes it part of another word, keyed by
+# the trigger's first character: 落水管 and 雨水管 are outdoor downpipes.
+URGENCY_BLOCKED_BEFORE: Mapping[str, str] = MappingProxyType({"水": "落雨"})
 
 # Difficulty (难): the case needs several units or has a long history.
 DIFFICULTY_TRIGGERS: tuple[str, ...] = tuple(
@@ -233,7 +301,16 @@ NOT_ROAD_NAMES: tuple[str, ...] = tuple(
         "农村公路 这条路 那条路 一条路 断头路 主干道"
     ).split()
 )
-COMPOUND_SUFFIXES: tuple[str, ...] = tuple("小区 新村 花园 家园 公寓 苑 村 坊 大厦 大楼".split())
+COMPOUND_SUFFIXES: tuple[str, ...] = tuple(
+    "小区 新村 花园 家园 公寓 苑 村 坊 大厦 大楼 华庭 豪庭 公馆 名邸 山庄 华府 别墅".split()
+)
+# Compounds whose names end in no suffix (五矿万境, 保利叶上海, 中凯城市之光) are recognised
+# by where they stand: after one of ``BARE_COMPOUND_AFTER`` (or at a clause start) and before a
+# building number (3号楼, 12栋, 2单元), or between "我是" and "的业主".
+BARE_COMPOUND_AFTER: tuple[str, ...] = tuple("住在 家住 住 在 位于 地址是 地址 是 叫".split())
+BARE_COMPOUND_UNITS: tuple[str, ...] = ("号楼", "栋", "幢", "单元")
+BARE_COMPOUND_OWNERS: tuple[str, ...] = tuple("业主 居民 住户 租户".split())
+BARE_COMPOUND_MAX = 8
 NOT_COMPOUND_BEFORE: str = "农乡中全本我该同邻渔假各每整个外两几某此作牌"
 POI_SUFFIXES: tuple[str, ...] = tuple(
     (
@@ -281,7 +358,8 @@ PLACE_STOP_WORDS: tuple[str, ...] = tuple(
     (
         "靠近 临近 附近 旁边 对面 隔壁 门口 楼下 位于 家住 地址 沿着 来自 前往 路过 "
         "经过 离开 周边 一带 办事处 咨询 督办 反映 投诉 举报 报名 政府 正好 请求 要求 "
-        "建议"
+        "建议 督促 催促 责令 协调 通知 联系 整治 整改 清理 查处 处理 取缔 制止 检查 "
+        "巡查 停止 禁止 尽快 麻烦 维修 施工 停工"
     ).split()
 )
 # Conjunctions dropped when they stand between two place names (国权路小区和政通路).

@@ -31,6 +31,13 @@ _MAX_NAME = 10
 _MIN_NAME = 2
 # How much each kind says about where exactly the problem is.
 _SPECIFICITY = {DISTRICT: 0, STREET: 1, ROAD: 3, COMMUNITY: 2, COMPOUND: 4, POI: 3, BUILDING: 2}
+# Kinds that say where a worker should go (a district or street alone does not).
+PRECISE = frozenset({ROAD, COMMUNITY, COMPOUND, POI, BUILDING})
+# Beyond the analysed head, text this far around a numbered address is read for places, in at
+# most this many stretches (a long letter's tail is read for its address, not for all it names).
+_TAIL_REACH = 16
+_TAIL_WINDOWS = 2
+_CLAUSE_CHARS = "，,。！？!?；;：:\n "
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"({name}){_next_is(lexicon.COMPOUND_SUFFIXES, '里')}(?:{compound}|里(?=[0-9]|弄|号))"
         ),
         POI: re.compile(rf"({name}){_next_is(lexicon.POI_SUFFIXES)}(?:{poi})(?![生卡舞监价经化])"),
-        BUILDING: re.compile(rf"(?:{part})+(?![线车文床令窗机年月日天元])"),
+        BUILDING: re.compile(rf"(?:{part})+(?![线车文床令窗机年月日天元口])"),
     }
 
 
@@ -107,7 +114,7 @@ def _name_start(text: str, start: int, suffix_at: int, boundaries: Iterable[int]
     """Where a name really begins inside ``text[start:suffix_at]``."""
     after_span = False
     for boundary in sorted(boundaries):
-        if start < boundary <= suffix_at:
+        if start <= boundary <= suffix_at:
             start, after_span = boundary, True
     segment = text[start:suffix_at]
     cut = 0
@@ -129,7 +136,11 @@ def _name_start(text: str, start: int, suffix_at: int, boundaries: Iterable[int]
     return start
 
 
-def _accept(kind: str, name: str, whole: str) -> bool:
+def _accept(kind: str, name: str, whole: str, numbered: bool = False) -> bool:
+    """Whether ``name`` (before its suffix; ``whole`` with it) is a place of ``kind``.
+
+    A numbered road is a road even when its name ends like a common word (三门路358弄).
+    """
     if len(name) < _MIN_NAME:
         return False
     if name[0] in lexicon.GENERIC_NAME_HEADS and name[1] in lexicon.GENERIC_NAME_MEASURES:
@@ -140,7 +151,9 @@ def _accept(kind: str, name: str, whole: str) -> bool:
     if kind == STREET:
         return not whole.endswith(lexicon.NOT_STREET_NAMES)
     if kind == ROAD:
-        return last not in lexicon.NOT_ROAD_BEFORE and not whole.endswith(lexicon.NOT_ROAD_NAMES)
+        return (numbered or last not in lexicon.NOT_ROAD_BEFORE) and not whole.endswith(
+            lexicon.NOT_ROAD_NAMES
+        )
     if kind == COMPOUND:
         return last not in lexicon.NOT_COMPOUND_BEFORE and name not in lexicon.NOT_POI_NAMES
     if kind == COMMUNITY:
@@ -172,15 +185,20 @@ def _find_named(text: str, kind: str, found: list[Span], cities: Sequence[int] =
         }
     )
     spans: list[Span] = []
+    previous_end = -1
     for match in _patterns()[kind].finditer(text):
         suffix_at = match.end(1)
-        inside = (span.end for span in found if span.start < match.start() < span.end)
+        inside = [span.end for span in found if span.start < match.start() < span.end]
+        if match.start() == previous_end:  # 开鲁新村和开鲁二村: the second starts after 和
+            inside.append(previous_end)
         start = _name_start(text, match.start(), suffix_at, [*boundaries, *inside])
         end = match.end()
         name = text[start:suffix_at]
         whole = text[start:end]
-        if not _accept(kind, name, whole):
+        numbered = kind == ROAD and match.group(2) is not None
+        if not _accept(kind, name, whole, numbered):
             continue
+        previous_end = match.end()
         if kind == COMMUNITY:
             spans.extend(_community(text, start, suffix_at, end, found))
             continue
@@ -258,10 +276,67 @@ def extract_spans(text: str, hits: Sequence[NameHit] = ()) -> list[Span]:
                 clashes = []
             if not clashes:
                 found.append(span)
+    found.extend(span for span in _bare_compounds(text, found) if not _overlaps(span, found))
     buildings = [span for span in _find_named_buildings(text, found) if not _overlaps(span, found)]
     found.extend(_keep_buildings(buildings, found))
     found.sort(key=lambda span: span.start)
     return _join_landmarks(found)
+
+
+@cache
+def _bare_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A building number (where a name may end), and a name after 我是 / after 小区是."""
+    name = rf"[{_CJK}]{{2,{lexicon.BARE_COMPOUND_MAX}}}?"
+    units = _alternatives(lexicon.BARE_COMPOUND_UNITS)
+    owners = _alternatives(lexicon.BARE_COMPOUND_OWNERS)
+    return (
+        re.compile(rf"(?<=[{_CJK}])(?:[0-9]{{1,4}}|[A-Za-z])(?:{units})"),
+        re.compile(rf"(?:我是|我们是|本人是)({name})(?=的(?:{owners}))"),
+        re.compile(rf"小区(?:是|叫)({name})(?=[，,。；;！!\s]|$)"),
+    )
+
+
+def _anchored(text: str, start: int) -> bool:
+    """A bare name must begin a clause or follow words that introduce an address (住在, 是)."""
+    return (
+        start == 0
+        or text[start - 1] in "，,。！？!?；;：: \n"
+        or text.endswith(lexicon.BARE_COMPOUND_AFTER, 0, start)
+    )
+
+
+def _bare_compounds(text: str, found: Sequence[Span]) -> list[Span]:
+    """Compounds named without a suffix, known by where they stand (see the lexicon).
+
+    Driven by the few places where such a name can end (a building number, 的业主), so the
+    cost stays with the messages that have them.
+    """
+    numbered, owner, named = _bare_patterns()
+    ends = [span.end for span in found]
+    candidates: list[tuple[int, int]] = []
+    for match in numbered.finditer(text):
+        end = match.start()
+        begin = end
+        while begin > max(0, end - lexicon.BARE_COMPOUND_MAX) and _is_cjk(text[begin - 1]):
+            begin -= 1
+        candidates.append((begin, end))
+    for pattern in (owner, named):
+        candidates.extend(match.span(1) for match in pattern.finditer(text))
+    spans: list[Span] = []
+    for begin, end in candidates:
+        start = _name_start(text, begin, end, ends)
+        name = text[start:end]
+        if (
+            _anchored(text, start)
+            and not name.endswith(lexicon.COMPOUND_SUFFIXES)
+            and _accept(COMPOUND, name, name)
+        ):
+            spans.append(Span(start, end, COMPOUND, name))
+    return spans
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
 
 
 def _find_named_buildings(text: str, found: Sequence[Span]) -> list[Span]:
@@ -320,6 +395,12 @@ def group_spans(spans: Sequence[Span], text: str) -> list[list[Span]]:
     return groups
 
 
+def _weight(span: Span) -> int:
+    """A road with its number (安图路88号) says more than a road (延吉东路) or a landmark."""
+    numbered = span.kind == ROAD and any(char.isdigit() for char in span.value)
+    return _SPECIFICITY[span.kind] + numbered
+
+
 def best_group(spans: Sequence[Span], text: str) -> list[Span]:
     """The run of spans that names the place most precisely (earliest on ties)."""
     groups = group_spans(spans, text)
@@ -327,7 +408,7 @@ def best_group(spans: Sequence[Span], text: str) -> list[Span]:
         return []
     return max(
         groups,
-        key=lambda group: (sum(_SPECIFICITY[span.kind] for span in group), -group[0].start),
+        key=lambda group: (sum(_weight(span) for span in group), -group[0].start),
     )
 
 
@@ -338,3 +419,79 @@ def span_text(group: Sequence[Span], text: str) -> str | None:
     precise = [span for span in group if span.kind not in (DISTRICT, STREET)]
     first = precise[0] if precise else group[-1]
     return text[first.start : group[-1].end]
+
+
+def address_texts(spans: Sequence[Span], text: str) -> tuple[str, ...]:
+    """The resident's words for every place named precisely enough to find, in text order.
+
+    Long letters name several (where they live, where the problem is, the office they went
+    to); the case keeps one place, and these keep the others for the dispatcher.
+    """
+    named = (
+        span_text(group, text)
+        for group in group_spans(spans, text)
+        if any(span.kind in PRECISE for span in group)
+    )
+    return tuple(dict.fromkeys(name for name in named if name))
+
+
+@cache
+def _address_hint() -> re.Pattern[str]:
+    """Something only addresses contain: a number with a unit (88号, 1000弄, 3栋, 602室)."""
+    return re.compile(r"(?<![0-9])[0-9]{1,5}(?:号|弄|栋|幢|单元|室)")
+
+
+def with_tail(spans: list[Span], text: str, start: int) -> list[Span]:
+    """``spans`` of the head ``text[:start]`` with those of the rest (:func:`tail_spans`); a
+    tail span read across the head's end replaces the head spans it overlaps."""
+    tail = tail_spans(text, start)
+    if not tail:
+        return spans
+    return [span for span in spans if not _overlaps(span, tail)] + tail
+
+
+def tail_spans(text: str, start: int) -> list[Span]:
+    """Place spans after ``start`` (the analysed head), read only around numbered addresses.
+
+    A 3,000-character letter that gives its address at the end must not lose it, but reading
+    the whole tail as the head is read would cost more than the rest of ``understand()``. At
+    most ``_TAIL_WINDOWS`` stretches are read, each from the start of its clause (so a name is
+    not cut in two) to a little after its number, all in one pass; positions are in ``text``.
+    """
+    if len(text) <= start:
+        return []
+    windows: list[list[int]] = []
+    for hint in _address_hint().finditer(text, max(0, start - _TAIL_REACH)):
+        if hint.end() <= start:
+            continue
+        begin = max(0, hint.start() - _TAIL_REACH)
+        clause = max(text.rfind(char, begin, hint.start()) for char in _CLAUSE_CHARS)
+        begin = clause + 1 if clause != -1 else begin
+        end = min(len(text), hint.end() + _TAIL_REACH)
+        if windows and begin <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        elif len(windows) == _TAIL_WINDOWS:
+            break
+        else:
+            windows.append([begin, end])
+    if not windows:
+        return []
+    # One pass over the stretches joined by a full stop, which no place name crosses.
+    joined = "。".join(text[begin:end] for begin, end in windows)
+    offsets: list[tuple[int, int, int]] = []  # (start in joined, end in joined, start in text)
+    at = 0
+    for begin, end in windows:
+        offsets.append((at, at + end - begin, begin))
+        at += end - begin + 1
+    spans: list[Span] = []
+    for span in extract_spans(joined):
+        for first, last, begin in offsets:
+            cut = last < len(joined) and span.end == last  # may run on past the stretch
+            if first <= span.start and span.end <= last and not cut:
+                spans.append(_shifted(span, begin - first))
+                break
+    return spans
+
+
+def _shifted(span: Span, offset: int) -> Span:
+    return Span(span.start + offset, span.end + offset, span.kind, span.value, span.road)

@@ -48,6 +48,9 @@ class Place:
     lat: float | None = None
     poi: str | None = None
     community: str | None = None
+    # Every place the message names precisely (road and number, lane, compound, building,
+    # landmark), in text order, the chosen ``text`` among them: long letters name several.
+    addresses: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -122,16 +125,20 @@ def _locate(
     """The place of a message (spans from the text, grid from the gazetteer) and its spans.
 
     A grid named in the text wins over the grid of the location: residents often send their
-    own position while writing about a place nearby, and the words are what they mean.
+    own position while writing about a place nearby, and the words are what they mean. The
+    head of the text is read whole; beyond it only the surroundings of address patterns are.
+    Road, compound, building and landmark all come from the one most specific run of spans,
+    so that a road named elsewhere is never joined to another place's building number.
     """
-    hits = gazetteer.find_names(text) if gazetteer else ()
-    spans = places.extract_spans(text, hits)
+    head = text[:ANALYSED_CHARS]
+    hits = gazetteer.find_names(head) if gazetteer else ()
+    spans = places.with_tail(places.extract_spans(head, hits), text, ANALYSED_CHARS)
     group = places.best_group(spans, text)
     entry: GazetteerEntry | None = gazetteer.resolve(hits) if gazetteer else None
     if entry is None and gazetteer and location:
         entry = gazetteer.match_point(*location)
-    lane = _first(group, places.COMPOUND) or _first(spans, places.COMPOUND)
-    road = _value(group, spans, places.ROAD) or (lane.value if lane and lane.road else None)
+    lane = _first(group, places.COMPOUND)
+    road = _value(group, group, places.ROAD) or (lane.value if lane and lane.road else None)
     district = _value(group, spans, places.DISTRICT)
     street = _value(group, spans, places.STREET) or next(
         (hit.street for hit in hits if hit.street), None
@@ -146,12 +153,13 @@ def _locate(
         street=street,
         compound=lane.value if lane else None,
         road=road,
-        building=_value(group, spans, places.BUILDING),
+        building=_value(group, group, places.BUILDING),
         grid_code=entry.grid_code if entry else None,
         lng=lng,
         lat=lat,
-        poi=_value(group, spans, places.POI),
+        poi=_value(group, group, places.POI),
         community=_value(group, spans, places.COMMUNITY),
+        addresses=places.address_texts(spans, text),
     )
     return place, spans
 
@@ -173,7 +181,7 @@ def understand(
     # would cost more time than it adds evidence. Cue words are still looked for everywhere.
     head = text[:ANALYSED_CHARS]
     lead = lead_length(head)
-    place, spans = _locate(head, location, gazetteer)
+    place, spans = _locate(text, location, gazetteer)
     positioned = cut_with_offsets(head)
     # Words inside place names neither classify nor summarise: 万达广场 is no square to mend.
     tokens = _outside(positioned, spans)

@@ -4,6 +4,7 @@ import pytest
 
 from config.lexicon import KIND_LABELS
 from nlu import KIND_CODES, understand
+from nlu.kind import detect_kind
 
 
 def test_kind_codes_and_labels() -> None:
@@ -38,3 +39,39 @@ def test_plain_statement_defaults_to_complaint() -> None:
     result = understand("楼道灯坏了")
     assert result.kind == "complaint"
     assert result.kind_confidence <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # Praise without the word 表扬, of a teacher and of a grid worker.
+        ("李老师对孩子们特别耐心，家长们都很感动，谢谢学校", "praise"),
+        ("感谢网格员小孙，周末还来帮我们把楼道的杂物清走了", "praise"),
+        ("之前投诉的油烟问题已经解决了，给城管的同志点个赞", "praise"),
+        # Help for oneself or for a neighbour, with or without 求助.
+        ("独居老人求助，家里没有人照顾，腿脚不便下不了楼", "help"),
+        ("隔壁的老爷爷摔倒了起不来，家里没人，需要帮助", "help"),
+        # Reports of wrongdoing by a third party.
+        ("有人在政立路的空地上偷倒渣土，已经好几个晚上了", "report"),
+        ("小区附近有家无证经营的黑诊所，医生没有资质", "report"),
+        # Suggestions that do not say 建议; questions that do not say 请问.
+        ("能不能在国权路小区门口增设一个公交站", "suggestion"),
+        ("如果社区食堂能开到晚上八点就好了", "suggestion"),
+        ("老年人免费乘车卡去哪里办", "question"),
+        ("租房提取公积金需要什么手续", "question"),
+        # Complaints that close with a wish, a suggestion, thanks or a rhetorical question.
+        ("楼下饭店的油烟太大了，严重影响生活，希望有关部门管一管", "complaint"),
+        ("小区门口的路面坑坑洼洼，下雨全是积水，建议尽快修复", "complaint"),
+        ("感谢你们的回复，但是楼道的灯还是没有修好", "complaint"),
+        ("楼道灯坏了三天了，非常感谢", "complaint"),
+    ],
+)
+def test_kinds_without_the_label_words(text: str, kind: str) -> None:
+    assert understand(text).kind == kind
+
+
+def test_a_weightless_phrase_claims_its_characters_but_is_not_reported() -> None:
+    guess = detect_kind("之前投诉的噪音问题已经解决了，给你们点个赞")
+    assert guess.kind == "praise"
+    assert "之前投诉" not in guess.cues and "投诉" not in guess.cues
+    assert "点个赞" in guess.cues
