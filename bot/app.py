@@ -25,6 +25,7 @@ from bot.api.notices import add_notice_routes
 from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
 from bot.api.resident import add_resident_routes
+from bot.api.sandbox import add_sandbox_routes
 from bot.api.worker import add_worker_routes
 from bot.dashboard import add_dashboard_routes
 from bot.intake import IntakeService
@@ -203,5 +204,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_resident_routes(app)
     add_admin_resident_routes(app)
     add_open311_routes(app)
+    add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)
     return app

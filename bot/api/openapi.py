@@ -57,6 +57,7 @@ API_MODULES = (
     "bot.api.figures",
     "bot.api.open311",
     "bot.wechat.mini_endpoint",
+    "bot.api.sandbox",
 )
 
 # How callers prove who they are (names used in Operation.auth).

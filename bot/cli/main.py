@@ -1,5 +1,5 @@
-"""The ``jiesu`` command line: serve, worker, migrate, chat, cases, nlu, hot, recategorise, assign,
-workers, users and open311."""
+"""The ``jiesu`` command line: serve, worker, migrate, chat, work, cases, nlu, hot, recategorise,
+assign, workers, users and open311."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from handlers.clock import local
 logger = logging.getLogger("jiesu")
 
 DEV_APPID = "wxdevelopment00000"
+DEMO_SURVEY_DELAY_HOURS = 0.0  # quiet hours (JIESU_SURVEY_MORNING/EVENING_HOUR) still apply
 
 
 def dev_token_path(settings: Settings) -> Path:
@@ -51,6 +52,12 @@ def trial_settings(settings: Settings) -> Settings:
     updates: dict[str, Any] = {"demo": True}
     if "insecure_http" not in settings.model_fields_set:  # a trial is plain http://127.0.0.1
         updates["insecure_http"] = True
+    if "survey_delay_hours" not in settings.model_fields_set:
+        # A trial sees the loop close: the survey follows 办结 at the next sweep, not tomorrow.
+        updates["survey_delay_hours"] = DEMO_SURVEY_DELAY_HOURS
+    # A trial at night need not wait for the morning either: no quiet hours unless set.
+    if not {"survey_morning_hour", "survey_evening_hour"} & settings.model_fields_set:
+        updates.update(survey_morning_hour=0, survey_evening_hour=24)
     if secret_problems(settings):
         updates.update(
             mp_token=development_token(settings),
@@ -257,6 +264,21 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.work import run_work
+
+    token = args.token or settings.mp_token
+    if not token and dev_token_path(settings).exists():
+        token = development_token(settings)
+    if not token and not args.worker_token:
+        sys.stderr.write(
+            "jiesu work: no token; pass --token or --worker-token, or start "
+            "`jiesu serve --demo` first\n"
+        )
+        return 2
+    return asyncio.run(run_work(args.url, token, args.who, worker_token=args.worker_token))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jiesu", description="接诉即办: resident feedback on WeChat"
@@ -289,6 +311,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--openid", default="o-trial-resident", help="who you are")
     chat.set_defaults(func=cmd_chat)
+
+    work = commands.add_parser(
+        "work", help="play a worker against a running service: sign, contact, finish"
+    )
+    work.add_argument("--url", default="http://127.0.0.1:8080", help="the service")
+    work.add_argument(
+        "--as",
+        dest="who",
+        default="wangfang",
+        help="the demo worker to play: name or WeCom userid (default: 王芳, grid WJC-01)",
+    )
+    work.add_argument(
+        "--token", default=None, help="the account token (default: settings or dev token)"
+    )
+    work.add_argument(
+        "--worker-token",
+        default="",
+        help="a worker-API token (jiesu workers token NAME) instead of a demo worker",
+    )
+    work.set_defaults(func=cmd_work)
 
     cases = commands.add_parser("cases", help="print stored cases")
     cases.add_argument("--json", action="store_true", help="a JSON array")
