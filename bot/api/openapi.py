@@ -89,6 +89,14 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "name": "api_key",
         "description": "an Open311 client's key from `jiesu open311 add NAME` (POST: a form field)",
     },
+    "sandboxProof": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "signature",
+        "description": "sandbox mode only: an HMAC-SHA256 of the action and the sorted query, "
+        "keyed with the official account's token, sent with timestamp and nonce "
+        "(bot/api/sandbox_proof.py)",
+    },
 }
 STAFF_AUTH = ("staffToken", "staffSession")
 

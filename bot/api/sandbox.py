@@ -378,6 +378,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         description="Only with JIESU_OUTBOUND_MODE=sandbox (jiesu serve --demo), for "
         "`jiesu chat`; signed with the official account's token.",
+        auth=("sandboxProof",),
     ),
     Operation(
         "POST",
@@ -407,5 +408,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         description="Only with JIESU_OUTBOUND_MODE=sandbox and the demo on (jiesu serve "
         "--demo), for `jiesu work`; signed with the official account's token.",
+        auth=("sandboxProof",),
     ),
 )

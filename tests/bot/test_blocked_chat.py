@@ -84,7 +84,7 @@ async def test_the_case_limit_in_the_chat(make_client: ClientFactory) -> None:
     assert held.reason == HeldReason.RATE_LIMITED and held.status == HeldStatus.HELD
     assert "垃圾桶" in held.text and held.payload["message"]["msg_type"] == "text"
     # Detail for the case just reported is still welcome.
-    assert "已补充" in await resident.say("灯杆也歪了")
+    assert "已补充" in await resident.say("那盏路灯的灯杆也歪了，怕砸到人")
     assert not await OutboxMessage.filter(purpose="reply").exists()
 
 

@@ -96,7 +96,7 @@ async def test_only_new_cases_are_sent_to_the_llm(
     resident = Resident(client, "o-detail")
     await resident.say(NOISE)
     await intake_of(client).drain_background()
-    await resident.say("另外饭店门口还堆了很多垃圾")  # detail for the same case
+    await resident.say("饭店每天营业到凌晨两点")  # detail for the same case
     await resident.say("我的诉求")  # a command
     await intake_of(client).drain_background()
     assert len(fake.requests) == 1 and await Case.all().count() == 1

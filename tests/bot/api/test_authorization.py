@@ -68,6 +68,7 @@ REALMS: tuple[tuple[str, str], ...] = (
     ("/api/admin/*", "staff"),
     ("/api/resident/*", "resident"),
     ("/open311/*", "open311"),
+    ("/api/sandbox/*", "sandbox"),  # only in sandbox mode; a proof in the query, no header
 )
 # The security schemes of the contract each realm's operations must name.
 SCHEMES = {
@@ -75,6 +76,7 @@ SCHEMES = {
     "staff": {"staffToken", "staffSession"},
     "resident": {"residentToken"},
     "open311": {"open311Key"},
+    "sandbox": {"sandboxProof"},
 }
 
 
