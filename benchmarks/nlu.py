@@ -1,20 +1,27 @@
 """Measure the category models on the shared development set.
 
-Run from the repository: ``python benchmarks/nlu.py [--seeds 0] [--json]``. It reads
+Run from the repository: ``python benchmarks/nlu.py [--seeds 0,1,2,3,4] [--json]``. It reads
 ``../shared/data/complaints-dev.csv`` in place (title + text of each message, first-level label)
 and prints:
 
-(a) the built-in keyword scorer (never trained on this data): first-level accuracy and macro-F1;
-(b) the trained model under stratified 5-fold cross-validation (shuffled with each seed given;
-    every message is predicted by a model fitted on the other four fifths only);
+(a) the built-in keyword scorer (never trained on this data): first-level accuracy and macro-F1
+    on the whole file, and on each half of a fixed stratified split. The keywords were written
+    for the file's classes by judgment, but whatever was checked against data since was checked
+    against the "tune" half only; the "held" half is the honest estimate of how the scorer does
+    on messages nobody looked at (the whole-file figure flatters it: older keywords were tuned
+    on the whole file);
+(b) the trained model under stratified 5-fold cross-validation, once per seed given (each
+    shuffles the folds differently; every message is predicted by a model fitted on the other
+    four fifths only), with the spread over seeds: min, mean, max and standard deviation.
+    Recipe choices were made on seeds 10 to 19, which this benchmark does not report;
 (c) latency per message of ``understand()`` with the model trained on all rows, one thread, the
 least of three runs of each message;
 (d) ``import nlu`` and model load time in a fresh process;
 (e) peak resident set of a fresh process that imports nlu, loads the model, warms up and
     classifies every message.
 
-Targets: (b) macro-F1 >= 0.90, (a) macro-F1 >= 0.80, (c) p99 <= 5 ms, (d) load <= 1 s,
-(e) <= 150 MB. It exits 0 whatever the result; timings vary on a shared machine.
+Targets: (b) mean macro-F1 >= 0.92, (a) macro-F1 >= 0.85 (on the held half), (c) p99 <= 5 ms,
+(d) load <= 1 s, (e) <= 150 MB. It exits 0 whatever the result; timings vary on a shared machine.
 """
 
 from __future__ import annotations
@@ -35,17 +42,21 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared/data/complaints-dev.csv"
 sys.path.insert(0, str(REPO))
 
+from sklearn.model_selection import train_test_split  # noqa: E402
+
 from benchmarks.figures import verdict  # noqa: E402
 from nlu import TrainedModel, understand, warm_up  # noqa: E402
 from nlu.evaluation import Evaluation, evaluate, measure, percentile  # noqa: E402
-from nlu.examples import read_csv  # noqa: E402
+from nlu.examples import Example, read_csv  # noqa: E402
 from nlu.training import cross_validate, train  # noqa: E402
 
 REPEATS = 3  # each message is timed this many times; its least time counts
+SPLIT_SEED = 2024  # the built-in's tune/held halves; fixed, so the held half stays unlooked-at
+DEFAULT_SEEDS = "0,1,2,3,4"
 
 TARGETS = {
-    "cv_macro_f1": 0.90,
-    "default_macro_f1": 0.80,
+    "cv_macro_f1": 0.92,
+    "default_macro_f1": 0.85,
     "p99_ms": 5.0,
     "load_s": 1.0,
     "rss_mb": 150,
@@ -98,6 +109,30 @@ def fresh_process(model_path: Path) -> dict[str, float]:
     return values
 
 
+def split_halves(labels: list[str]) -> tuple[list[int], list[int]]:
+    """A stratified half split of the file: (tune, held), the same in every run."""
+    tune, held = train_test_split(
+        list(range(len(labels))), test_size=0.5, stratify=labels, random_state=SPLIT_SEED
+    )
+    return sorted(tune), sorted(held)
+
+
+def built_in_halves(examples: list[Example]) -> dict[str, Any]:
+    """The built-in scorer's macro-F1 on the tune half and on the held half."""
+    labels = [example.label for example in examples]
+    tune, held = split_halves(labels)
+    predicted = [understand(example.text).category for example in examples]
+    return {
+        name: {
+            "messages": len(rows),
+            "macro_f1": round(
+                evaluate([labels[i] for i in rows], [predicted[i] for i in rows]).macro_f1, 4
+            ),
+        }
+        for name, rows in (("tune", tune), ("held", held))
+    }
+
+
 def run(seeds: list[int]) -> dict[str, Any]:
     examples = read_csv(DATA)
     warm_up()
@@ -105,6 +140,7 @@ def run(seeds: list[int]) -> dict[str, Any]:
     default = measure(examples, lambda text: understand(text).category, progress, every=500)
     results: dict[str, Any] = {"messages": len(examples), "default": figures(default)}
     results["default"]["latency_ms_p99"] = round(default.latency_ms_p99 or 0.0, 3)
+    results["default"]["halves"] = built_in_halves(examples)
 
     cv: dict[str, Any] = {}
     for seed in seeds:
@@ -115,11 +151,15 @@ def run(seeds: list[int]) -> dict[str, Any]:
             **figures(evaluate(folds.gold, folds.predicted)),
             "seconds": round(time.perf_counter() - started, 1),
         }
+    scores = [r["macro_f1"] for r in cv.values()]
     results["cross_validation"] = {
         "folds": 5,
         "stratified": True,
         "by_seed": cv,
-        "macro_f1_mean": round(statistics.mean(r["macro_f1"] for r in cv.values()), 4),
+        "macro_f1_mean": round(statistics.mean(scores), 4),
+        "macro_f1_min": min(scores),
+        "macro_f1_max": max(scores),
+        "macro_f1_std": round(statistics.stdev(scores), 4) if len(scores) > 1 else 0.0,
     }
 
     sys.stderr.write("benchmark: training on all rows\n")
@@ -169,6 +209,8 @@ def run(seeds: list[int]) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     default, cv = results["default"], results["cross_validation"]
+    halves = default["halves"]
+    held = halves["held"]["macro_f1"]
     latency, fresh = results["latency_ms"]["understand_with_model"], results["fresh_process"]
     alone, base = (
         results["latency_ms"]["model_predict"],
@@ -178,8 +220,11 @@ def report(results: dict[str, Any]) -> str:
         f"messages {results['messages']} ({DATA.name}), first-level labels",
         "",
         f"(a) built-in keyword scorer: accuracy {default['accuracy']:.4f}, "
-        f"macro-F1 {default['macro_f1']:.4f}  "
-        f"[>= {TARGETS['default_macro_f1']:.2f} {verdict(default['macro_f1'] >= 0.80)}]",
+        f"macro-F1 {default['macro_f1']:.4f} on the whole file",
+        f"    macro-F1 on the tune half {halves['tune']['macro_f1']:.4f}, "
+        f"on the held half {held:.4f} ({halves['held']['messages']} messages)  "
+        f"[held >= {TARGETS['default_macro_f1']:.2f} "
+        f"{verdict(held >= TARGETS['default_macro_f1'])}]",
     ]
     for seed, figures in cv["by_seed"].items():
         lines.append(
@@ -187,8 +232,10 @@ def report(results: dict[str, Any]) -> str:
             f"macro-F1 {figures['macro_f1']:.4f}  ({figures['seconds']:.0f}s)"
         )
     lines.append(
-        f"    mean macro-F1 over {len(cv['by_seed'])} seed(s) {cv['macro_f1_mean']:.4f}  "
-        f"[>= {TARGETS['cv_macro_f1']:.2f} "
+        f"    macro-F1 over {len(cv['by_seed'])} seed(s): mean {cv['macro_f1_mean']:.4f}, "
+        f"min {cv['macro_f1_min']:.4f}, max {cv['macro_f1_max']:.4f}, "
+        f"std {cv['macro_f1_std']:.4f}  "
+        f"[mean >= {TARGETS['cv_macro_f1']:.2f} "
         f"{verdict(cv['macro_f1_mean'] >= TARGETS['cv_macro_f1'])}]"
     )
     first = next(iter(cv["by_seed"].values()))
@@ -216,7 +263,7 @@ def report(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", default="0", help="comma-separated CV shuffle seeds")
+    parser.add_argument("--seeds", default=DEFAULT_SEEDS, help="comma-separated CV shuffle seeds")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")

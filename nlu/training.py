@@ -55,10 +55,12 @@ class Recipe:
     view_weights: tuple[tuple[str, float], ...] = ((CHARS, 1.0), (LEAD_CHARS, 0.8), (WORDS, 0.8))
     keyword_weight: float = 0.3
     C: float = 2.0
+    balanced: bool = False  # each class's SVM weighs its few positives as much as the rest
     ratio_share: float = 0.5  # 0: plain SVM; 1: features scaled by the full log-count ratio
     smoothing: float = 1.0
     neighbours: int = 5  # k of the nearest-neighbour vote; 0: none
     neighbour_weight: float = 0.7
+    neighbour_query: int = 128  # the vote compares this many heaviest features (0: all)
     max_neighbours: int = 10_000  # memory: the vote keeps at most this many messages
     min_df: int = 2  # features of a single message are noise and cost memory
     max_chars: int | None = ANALYSED_CHARS  # the opening of long letters, as understand() reads
@@ -133,7 +135,9 @@ def _fit(views: Sequence[MessageViews], labels: Sequence[str], recipe: Recipe) -
         out_counts = recipe.smoothing + np.asarray(present[~inside].sum(axis=0)).ravel()
         ratio = np.abs(np.log((in_counts / in_counts.sum()) / (out_counts / out_counts.sum())))
         scale = (1.0 - recipe.ratio_share) + recipe.ratio_share * ratio
-        svm = LinearSVC(C=recipe.C, max_iter=5000)
+        svm = LinearSVC(
+            C=recipe.C, max_iter=5000, class_weight="balanced" if recipe.balanced else None
+        )
         svm.fit(design @ sp.diags(scale), inside.astype(int))
         coef[:, column] = svm.coef_.ravel() * scale
         intercept[column] = float(svm.intercept_[0])
@@ -167,6 +171,7 @@ def _neighbours(
         rows=by_feature.indices.astype(np.int32),
         values=by_feature.data.astype(np.float32),
         labels=np.asarray([classes.index(label) for label in gold[rows]], dtype=np.int32),
+        query_features=recipe.neighbour_query,
     )
 
 
@@ -267,6 +272,7 @@ def train(
             "ratio_share": recipe.ratio_share,
             "neighbours": recipe.neighbours,
             "neighbour_weight": recipe.neighbour_weight,
+            "neighbour_query": recipe.neighbour_query,
             "min_df": recipe.min_df,
             "max_chars": recipe.max_chars,
         },

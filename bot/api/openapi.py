@@ -93,9 +93,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "apiKey",
         "in": "query",
         "name": "signature",
-        "description": "sandbox mode only: an HMAC-SHA256 of the action and the sorted query, "
-        "keyed with the official account's token, sent with timestamp and nonce "
-        "(bot/api/sandbox_proof.py)",
+        "description": "sandbox mode only: HMAC-SHA256 of the action and sorted query, keyed "
+        "with the official account's token, with timestamp and nonce (bot/api/sandbox_proof.py)",
     },
 }
 STAFF_AUTH = ("staffToken", "staffSession")

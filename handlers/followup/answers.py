@@ -281,7 +281,7 @@ async def reply_as_answer(
 
 
 async def _says_it_persists(survey: Survey, text: str, ctx: HandlerContext) -> bool:
-    """"群租还在": the finished case's problem is still there (same matter, persistence words)."""
+    """Whether the finished case's problem is still there ("群租还在"): same matter, persisting."""
     if survey.status not in ANSWERABLE or len(text) > texts.MAX_PERSISTS_ANSWER:
         return False
     if not any(word in text for word in texts.PERSISTS_WORDS):

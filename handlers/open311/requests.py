@@ -287,9 +287,7 @@ async def file_request(client: Open311Client, submission: Submission, ctx: Handl
     place = place_words(submission, ctx)
     resident = await reporter_for(client, submission)
     # Limits and blocking, as for every resident (a refusal rolls the new reporter back too).
-    limited = await case_limit(
-        resident.id, ctx.now, ctx.settings, text=submission.description
-    )
+    limited = await case_limit(resident.id, ctx.now, ctx.settings, text=submission.description)
     if limited is not None:
         raise Open311Error(
             429,

@@ -3,11 +3,10 @@ from __future__ import annotations
 import pytest
 
 from config.examples import EXAMPLES
+from config.keyword_weights import STRONG_KEYWORDS, WEAK_KEYWORDS
 from config.taxonomy import (
     FALLBACK_PATH,
-    STRONG_KEYWORDS,
     TAXONOMY,
-    WEAK_KEYWORDS,
     all_paths,
     first_level_names,
     is_valid_path,
@@ -156,3 +155,59 @@ def test_digits_inside_a_phone_number_are_no_keyword() -> None:
 
     result = understand("国权路小区3号楼楼道灯坏了一个星期，晚上很黑，电话13812345678")
     assert result.category == "城乡建设/物业管理"
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        # A parked car is a parking matter even when what it blocks is a fire lane: 违停 names
+        # the wrong, 消防通道 the place it harms.
+        ("小区门口违停车辆堵住消防通道", "交通运输/停车管理"),
+        ("消防通道上天天有人违章停车，救护车都开不进来", "交通运输/停车管理"),
+        ("我们楼下的消防通道被乱停乱放的私家车占满了", "交通运输/停车管理"),
+    ],
+)
+def test_parking_on_a_fire_lane(text: str, path: str) -> None:
+    assert understand(text).category == path
+
+
+def test_a_fire_lane_blocked_by_things_is_no_parking_matter() -> None:
+    # Without a car in it, a blocked fire lane stays with the estate or with safety.
+    category = understand("楼道里堆满纸箱和旧家具，把消防通道都堵死了").category
+    assert category in {"城乡建设/物业管理", "城乡建设/安全生产"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "网格员小王上门帮我修好了水管，特别感谢",
+        "感谢我们社区的网格员，停电那天挨家挨户来问有没有困难",
+    ],
+)
+def test_praise_of_a_grid_worker_follows_the_unit_praised(text: str) -> None:
+    # The message names a utility only as what the worker helped with; the unit praised is the
+    # community's grid, so the praise goes to community work, never to the utility's desk.
+    result = understand(text)
+    assert result.category == "民政/社区建设"
+    assert result.category_runner_up is None or is_valid_path(result.category_runner_up)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The street light outside building 5 is broken",
+        "Il y a un nid-de-poule devant l'école",
+        "🙂🙂🙂",
+    ],
+)
+def test_messages_without_chinese_cues_fall_back(text: str) -> None:
+    result = understand(text)
+    assert result.category == FALLBACK_PATH
+    assert result.category_confidence <= 0.1
+
+
+def test_added_cue_words_come_out_whole() -> None:
+    # Multi-character cues reach the segmenter's dictionary, so they vote as one word.
+    assert "网格员" in cut("网格员上门来了")
+    assert "违停" in keyword_votes()
+    assert all(0 < weight for votes in keyword_votes().values() for _, weight in votes)

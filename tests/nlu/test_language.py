@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nlu import understand
-from nlu.language import detect_language
+from nlu.language import CHINESE, ENGLISH, _counts, detect_language
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,15 @@ def test_understand_keeps_the_chinese_place_in_a_mixed_message() -> None:
     result = understand("The street lamp at 国权路39弄 is broken, please fix it")
     assert result.language == "en"
     assert result.place.text is not None and "国权路" in result.place.text
+
+
+def test_an_email_address_does_not_swallow_the_chinese_after_it() -> None:
+    # Python's \w matches Chinese: a pattern like \S+@\S+\.\w+ took the whole message with it.
+    counts = _counts("我的邮箱是 abc@qq.com，小区门口路灯坏了")
+    assert counts == {"han": 13}
+
+
+def test_a_long_letter_with_links_is_still_chinese() -> None:
+    text = "见 http://example.com/a?b=1 和 a.b@c.org。" + "小区门口路灯坏了，晚上很黑。" * 200
+    assert detect_language(text) == CHINESE
+    assert detect_language("My e-mail is tom@example.com, the street lamp is broken") == ENGLISH

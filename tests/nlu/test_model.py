@@ -14,7 +14,7 @@ import pytest
 from config.taxonomy import TAXONOMY, categories_by_path
 from nlu import ModelError, TrainedModel, load_model, understand
 from nlu.examples import DataError, label_examples, read_csv
-from nlu.model import message_views, resolve_label, second_level_by_keywords
+from nlu.model import Neighbours, message_views, resolve_label, second_level_by_keywords
 from nlu.training import train
 
 from .training_examples import EXAMPLES, write_csv
@@ -206,3 +206,57 @@ def test_understand_takes_its_category_from_the_model(model: TrainedModel) -> No
         without.title,
         without.place,
     )
+
+
+def _neighbours(dense: np.ndarray, query_features: int) -> Neighbours:
+    """Messages as rows of ``dense``, stored by feature as training stores them."""
+    by_feature = dense.T
+    indptr, rows, values = [0], [], []
+    for column in by_feature:
+        (found,) = np.nonzero(column)
+        rows += found.tolist()
+        values += column[found].tolist()
+        indptr.append(len(rows))
+    return Neighbours(
+        k=2,
+        weight=1.0,
+        indptr=np.asarray(indptr, dtype=np.int64),
+        rows=np.asarray(rows, dtype=np.int32),
+        values=np.asarray(values, dtype=np.float32),
+        labels=np.asarray([0, 1, 1, 0], dtype=np.int32),
+        query_features=query_features,
+    )
+
+
+def test_neighbour_similarity_is_a_dot_product_over_the_heaviest_features() -> None:
+    dense = np.asarray(
+        [[0.5, 0.0, 0.2, 0.0, 0.1], [0.0, 0.7, 0.0, 0.3, 0.0], [0.4, 0.4, 0.0, 0.0, 0.0], [0] * 5],
+        dtype=np.float32,
+    )
+    columns = np.asarray([0, 1, 3, 4])
+    weights = np.asarray([0.6, 0.05, 0.3, 0.2])
+    query = np.zeros(5)
+    query[columns] = weights
+    assert np.allclose(_neighbours(dense, 0).similarity(columns, weights), dense @ query)
+    heaviest = query.copy()
+    heaviest[[1, 4]] = 0.0  # only the two heaviest features, 0 and 3, count
+    assert np.allclose(_neighbours(dense, 2).similarity(columns, weights), dense @ heaviest)
+    votes = _neighbours(dense, 0).votes(columns, weights, classes=2)
+    assert np.isclose(votes.sum(), 1.0) and votes[0] > votes[1]
+    assert not _neighbours(dense, 0).votes(np.asarray([2]), np.asarray([0.0]), 2).any()
+
+
+def test_the_neighbour_setting_is_saved(model: TrainedModel, saved: Path) -> None:
+    assert model.neighbours is not None and model.neighbours.query_features > 0
+    loaded = TrainedModel.load(saved)
+    assert loaded.neighbours is not None
+    assert loaded.neighbours.query_features == model.neighbours.query_features
+
+
+@pytest.mark.parametrize(
+    "text", ["The street light outside building 5 is broken", "🙂", "", "123456"]
+)
+def test_messages_the_model_has_no_words_for(model: TrainedModel, text: str) -> None:
+    prediction = model.predict(text)
+    assert prediction.path in categories_by_path()
+    assert understand(text, model=model).category == prediction.path
