@@ -21,6 +21,7 @@ from bot.api.admin import add_admin_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
+from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
 from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
@@ -202,6 +203,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_case_routes(app)
     add_dashboard_routes(app)
     add_resident_routes(app)
+    add_media_routes(app)
     add_admin_resident_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need

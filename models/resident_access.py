@@ -52,6 +52,9 @@ class MediaFile(Model):
     path = fields.CharField(max_length=255, description="where the bytes are, storage-relative")
     case_id = fields.BigIntField(null=True, db_index=True, description="attached to this case")
     created_at = fields.DatetimeField()
+    thumbnail_path = fields.CharField(
+        max_length=255, default="", description="its thumbnail, storage-relative, once made"
+    )
 
     class Meta:
         table = "media_files"

@@ -50,6 +50,7 @@ API_MODULES = (
     "bot.api.openapi",
     "bot.api.resident_contract",
     "bot.api.worker_contract",
+    "bot.api.media",
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",

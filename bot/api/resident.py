@@ -16,8 +16,9 @@ Endpoints: ``GET me``; ``POST phone`` (wx.getPhoneNumber's encrypted data); ``PO
 as residents may see it); ``POST cases/{number}/info`` (more words, photos, or the place when
 the answer said ``needs_place``); ``POST cases/{number}/cancel`` (before 签收 only);
 ``POST cases/{number}/survey`` (满意度评价); ``POST subscriptions`` (what
-wx.requestSubscribeMessage answered). ``GET /media/{key}`` serves a photo to whoever has its
-key.
+wx.requestSubscribeMessage answered). ``GET /media/{key}`` (``bot.api.media``) serves a photo
+with the resident's token to the resident who uploaded it, and the result photos of their own
+case (``result_photos`` of the case detail).
 
 Errors are ``{"error": {"code", "message"}}``: 400 ``invalid_json`` / ``invalid_payload`` /
 ``invalid_request`` / ``invalid_upload``, 401 ``unauthorized`` / ``invalid_code``, 404
@@ -33,7 +34,7 @@ reaches a resident.
 
 Here: the payloads (their module names the OpenAPI components, ``bot.api.resident_contract``),
 the endpoints and :func:`add_resident_routes`. The token check and the wrapper every endpoint runs
-in are ``bot.api.resident_auth``; uploads and ``/media`` are ``bot.api.resident_photos``.
+in are ``bot.api.resident_auth``; uploads are ``bot.api.resident_photos``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ from tortoise.transactions import in_transaction
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.api.resident_auth import Signed, endpoint, now_of, refusal
-from bot.api.resident_photos import media, upload
-from bot.keys import INTAKE, MEDIA_STORE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
+from bot.api.resident_photos import upload
+from bot.keys import INTAKE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
 from bot.wechat.client import MiniChecker, WeChatApiError, WeChatUnavailable
 from config import replies
 from config import resident_api as texts
@@ -62,7 +63,7 @@ from handlers.intake.rate_limits import RequestWindow
 from handlers.residents import additions, follow
 from handlers.residents import cases as resident_cases
 from handlers.residents.cancel import cancel_case
-from handlers.residents.media_store import KEY_PATTERN, LocalMediaStore
+from handlers.residents.media_store import KEY_PATTERN
 from handlers.residents.photos import PhotoProblem
 from handlers.residents.sessions import UserDataError, demo_login, sign_in, sign_out, verify_phone
 from handlers.residents.view import case_detail, me_json, summaries
@@ -73,7 +74,6 @@ from nlu import mask_phone
 logger = logging.getLogger(__name__)
 
 PREFIX = "/api/resident"
-MEDIA_PATH = "/media/{key}"
 # jscode2session's answers for a code that is not (or no longer) good.
 BAD_CODE_ERRCODES = frozenset({40029, 40163, 40226})
 
@@ -443,7 +443,6 @@ async def survey(request: web.Request, signed: Signed) -> web.Response:
 def add_resident_routes(app: web.Application) -> None:
     settings = app[SETTINGS]
     app[REQUEST_WINDOW] = RequestWindow(settings.resident_requests_per_minute)
-    app[MEDIA_STORE] = LocalMediaStore(settings.upload_dir)
     router = app.router
     router.add_post(f"{PREFIX}/session", open_session)
     router.add_delete(f"{PREFIX}/session", endpoint(close_session))
@@ -457,4 +456,3 @@ def add_resident_routes(app: web.Application) -> None:
     router.add_post(f"{PREFIX}/cases/{{number}}/info", endpoint(add_info))
     router.add_post(f"{PREFIX}/cases/{{number}}/cancel", endpoint(cancel))
     router.add_post(f"{PREFIX}/cases/{{number}}/survey", endpoint(survey))
-    router.add_get(MEDIA_PATH, media)

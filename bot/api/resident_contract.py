@@ -25,7 +25,6 @@ from bot.api.openapi import (
     unauthorized,
 )
 from bot.api.resident import (
-    MEDIA_PATH,
     PREFIX,
     CaseIn,
     EmptyIn,
@@ -350,15 +349,4 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     _case_action("cancel", "撤销: withdraw the case before anyone signed for it", EmptyIn),
     _case_action("survey", "满意度评价: answer the case's survey", SurveyIn),
-    Operation(
-        "GET",
-        MEDIA_PATH,
-        "A photo by its key (the random key is the capability)",
-        "media",
-        {
-            200: Response("the photo", {"type": "string", "format": "binary"}, "image/*"),
-            404: error("not_found: no photo has this key"),
-        },
-        params=(Param("key", "path", {"type": "string", "minLength": 1}),),
-    ),
 )

@@ -1,11 +1,11 @@
-"""The resident API's photos: ``POST /api/resident/uploads`` takes one, ``/media/{key}`` serves it.
+"""The resident API's photos: ``POST /api/resident/uploads`` takes one (``bot.api.media`` serves).
 
 An upload is one multipart/form-data field ``file``, a JPEG, PNG or WebP photo (the type read
 from its bytes, ``handlers.residents.media_store``), limited in size, in pixels and in number an
 hour; its key then goes with a case or an addition. What is kept is the photo decoded and encoded
 again (``handlers.residents.images``): no metadata (EXIF GPS included), nothing riding on it. A
-photo is served to whoever has its key: the key is the capability. The routes are registered by
-``bot.api.resident.add_resident_routes``.
+photo is served only to those who may see it (``bot.api.media``). The route is registered by
+``bot.api.resident.add_resident_routes``; the worker API's upload reuses the reading and keeping.
 
 The body is read as a whole multipart document before anything is kept: up to
 :data:`MAX_PARTS` parts, each with a name, one ``file`` and a few small other fields (what
@@ -20,14 +20,14 @@ import logging
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from bot.api.json_api import ApiError, error_response
+from bot.api.json_api import ApiError
 from bot.api.resident_auth import Limit, Signed, now_of
-from bot.keys import MEDIA_STORE, SETTINGS
+from bot.keys import CLOCK, MEDIA_STORE, SETTINGS
 from config import resident_api as texts
 from handlers.clock import format_local
 from handlers.intake.rate_limits import upload_limit
 from handlers.residents.images import TooManyPixels, UnreadableImage
-from handlers.residents.media_store import KEY_PATTERN, UnsupportedType, media_url, store_photo
+from handlers.residents.media_store import UnsupportedType, media_url, store_photo
 from models import MediaFile
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def _the_file(reader: MultipartReader, limit: int, too_big: ApiError) -> b
     return found
 
 
-async def _read_file(request: web.Request, limit: int) -> bytes:
+async def read_multipart_file(request: web.Request, limit: int) -> bytes:
     """The bytes of the multipart field ``file``, refusing them past ``limit`` (nothing kept)."""
     if request.content_type != "multipart/form-data":
         raise _malformed()
@@ -93,21 +93,18 @@ async def _read_file(request: web.Request, limit: int) -> bytes:
         raise _malformed(texts.UPLOAD_BROKEN) from None
 
 
-async def upload(request: web.Request, signed: Signed) -> web.Response:
+async def keep_photo(
+    request: web.Request, data: bytes, owner_type: str, owner_id: int
+) -> MediaFile:
+    """Store an upload's bytes (``store_photo``), every refusal as its :class:`ApiError`."""
     settings = request.app[SETTINGS]
-    now = now_of(request)
-    resident = signed.resident
-    limited = await upload_limit("resident", resident.id, now, texts.UPLOADS_PER_HOUR)
-    if limited is not None:
-        raise Limit(limited, now, texts.TOO_MANY_UPLOADS.format(until=format_local(limited.until)))
-    data = await _read_file(request, settings.upload_max_bytes)
     try:
-        row = await store_photo(
+        return await store_photo(
             request.app[MEDIA_STORE],
             data,
-            owner_type="resident",
-            owner_id=resident.id,
-            now=now,
+            owner_type=owner_type,
+            owner_id=owner_id,
+            now=request.app[CLOCK].now(),
             settings=settings,
         )
     except UnsupportedType:
@@ -120,10 +117,14 @@ async def upload(request: web.Request, signed: Signed) -> web.Response:
         raise ApiError(413, "too_large", texts.UPLOAD_TOO_MANY_PIXELS.format(limit=limit)) from None
     except UnreadableImage:
         raise ApiError(400, "invalid_upload", texts.UPLOAD_UNREADABLE) from None
+
+
+def uploaded(request: web.Request, row: MediaFile) -> web.Response:
+    """The 201 answer to an upload: the key and where the photo is served."""
     return web.json_response(
         {
             "key": row.key,
-            "url": media_url(settings, row.key),
+            "url": media_url(request.app[SETTINGS], row.key),
             "content_type": row.content_type,
             "size": row.size,
         },
@@ -131,20 +132,12 @@ async def upload(request: web.Request, signed: Signed) -> web.Response:
     )
 
 
-async def media(request: web.Request) -> web.Response:
-    """A photo by its key: the key is the capability, so nothing else is asked."""
-    key = request.match_info["key"]
-    row = await MediaFile.get_or_none(key=key) if KEY_PATTERN.match(key) else None
-    store = request.app[MEDIA_STORE]
-    data = await store.read(row.path) if row is not None and row.storage == store.name else None
-    if row is None or data is None:
-        return error_response(404, "not_found", texts.MEDIA_NOT_FOUND)
-    return web.Response(
-        body=data,
-        content_type=row.content_type,
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=86400",
-            "Content-Disposition": "inline",
-        },
-    )
+async def upload(request: web.Request, signed: Signed) -> web.Response:
+    settings = request.app[SETTINGS]
+    now = now_of(request)
+    resident = signed.resident
+    limited = await upload_limit("resident", resident.id, now, texts.UPLOADS_PER_HOUR)
+    if limited is not None:
+        raise Limit(limited, now, texts.TOO_MANY_UPLOADS.format(until=format_local(limited.until)))
+    data = await read_multipart_file(request, settings.upload_max_bytes)
+    return uploaded(request, await keep_photo(request, data, "resident", resident.id))

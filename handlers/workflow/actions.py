@@ -31,6 +31,7 @@ from tortoise.transactions import in_transaction
 from config import replies
 from handlers.context import HandlerContext
 from handlers.followup.schedule import schedule_survey
+from handlers.media.worker_photos import NotYourPhoto, claim_photos, own_photos
 from handlers.notify import CaseUpdate, notify_resident
 from handlers.timeline import Actor, apply_action
 from handlers.workflow.deadlines import deadlines_for
@@ -145,15 +146,35 @@ def clean_attachments(attachments: list[dict[str, Any]] | None) -> list[dict[str
             raise InvalidRequest("附件只能是照片（type 为 image）")
         url = str(item.get("url") or "").strip()
         media_id = str(item.get("media_id") or "").strip()
-        if not url and not media_id:
-            raise InvalidRequest("每张照片需要 url 或 media_id")
+        media_key = str(item.get("media_key") or "").strip()
+        if not url and not media_id and not media_key:
+            raise InvalidRequest("每张照片需要 url、media_id 或 media_key")
         entry: dict[str, Any] = {"type": kind}
         if url:
             entry["url"] = url
         if media_id:
             entry["media_id"] = media_id
+        if media_key:
+            entry["media_key"] = media_key  # checked against the worker's uploads
         cleaned.append(entry)
     return cleaned
+
+
+async def _own_photos(
+    worker: Worker, case: Case, photos: list[dict[str, Any]], ctx: HandlerContext
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Photos from our store only as the worker's own uploads (``handlers.media.worker_photos``)."""
+    try:
+        return await own_photos(worker, case, photos, ctx.settings)
+    except NotYourPhoto as problem:
+        raise InvalidRequest(str(problem)) from None
+
+
+async def _claim(uploads: list[int], case: Case) -> None:
+    try:
+        await claim_photos(uploads, case)
+    except NotYourPhoto as problem:
+        raise InvalidRequest(str(problem)) from None
 
 
 async def _unit(unit_id: int | None) -> tuple[str, str | None]:
@@ -280,7 +301,9 @@ async def add_progress(
     if len(text) > MAX_TEXT:
         raise InvalidRequest(f"办理进展不能超过{MAX_TEXT}字")
     _check_handler(worker, case, "填写办理进展")
+    photos, uploads = await _own_photos(worker, case, photos, ctx)
     async with in_transaction():
+        await _claim(uploads, case)
         return await apply_action(
             case,
             CaseAction.PROGRESS,
@@ -322,7 +345,9 @@ async def finish_case(
     result = _required_text(result, "办理结果")
     photos = clean_attachments(attachments)
     _check_handler(worker, case, "办结")
+    photos, uploads = await _own_photos(worker, case, photos, ctx)
     async with in_transaction():
+        await _claim(uploads, case)
         event = await apply_action(
             case,
             CaseAction.FINISH,
