@@ -21,8 +21,9 @@ list of statuses, ``open`` or ``all``. ``overdue``: an unmet deadline has passed
 an unmet deadline falls today), ``GET cases/{number}`` (detail and timeline, with ``actions``
 the worker may take now), ``POST cases/{number}/sign | contact | progress | finish | return |
 extension``, and for supervisors and unit heads ``GET extensions?status=pending`` and
-``POST extensions/{id}/decide``. Photos are references (``{"type": "image", "url": ...}`` or
-``"media_id"``), at most 9.
+``POST extensions/{id}/decide``. Photos are references (``{"type": "image", "url": ...}``,
+``"media_id"``, or ``"media_key"`` / ``/media/<key>`` of the worker's own upload through
+``POST uploads``, ``bot.api.worker_uploads``), at most 9.
 
 Deadlines are judged against the app's clock, and "today" is the day in Asia/Shanghai.
 The resident's phone, and phone numbers in their words, are masked until the case is signed
@@ -43,6 +44,7 @@ from aiohttp import web
 from pydantic import ConfigDict, Field, model_validator
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
+from bot.api.worker_uploads import upload
 from bot.api.worker_views import (
     WORKER_ACTIONS,
     case_detail,
@@ -56,6 +58,7 @@ from bot.api.worker_views import (
 from bot.keys import CLOCK, INTAKE
 from handlers.clock import iso
 from handlers.context import HandlerContext
+from handlers.residents.media_store import KEY_PATTERN
 from handlers.timeline import ConcurrentChange
 from handlers.workflow.actions import (
     DECIDERS,
@@ -103,24 +106,27 @@ FORBIDDEN_MESSAGE = "您无权查看或办理此诉求"
 
 
 class Attachment(Payload):
-    # The contract says what the validator below checks: a url or a media_id.
+    # The contract says what the validator below checks: a url, a media_id or a media_key.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
                 {"required": ["url"], "properties": {"url": {"type": "string"}}},
                 {"required": ["media_id"], "properties": {"media_id": {"type": "string"}}},
+                {"required": ["media_key"], "properties": {"media_key": {"type": "string"}}},
             ]
         }
     )
 
     type: Literal["image"] = "image"
-    url: str | None = Field(default=None, max_length=1024, pattern=r"^https?://\S+$")
+    # http(s) links, or /media/<key> of the worker's own upload (POST /api/worker/uploads).
+    url: str | None = Field(default=None, max_length=1024, pattern=r"^(https?://|/media/)\S+$")
     media_id: str | None = Field(default=None, min_length=1, max_length=256)
+    media_key: str | None = Field(default=None, pattern=KEY_PATTERN.pattern)
 
     @model_validator(mode="after")
     def _one_reference(self) -> Attachment:
-        if not self.url and not self.media_id:
-            raise ValueError("an attachment needs a url or a media_id")
+        if not self.url and not self.media_id and not self.media_key:
+            raise ValueError("an attachment needs a url, a media_id or a media_key")
         return self
 
 
@@ -433,6 +439,7 @@ async def decide(request: web.Request, worker: Worker) -> web.Response:
 def add_worker_routes(app: web.Application) -> None:
     router = app.router
     router.add_get(f"{PREFIX}/me", endpoint(me))
+    router.add_post(f"{PREFIX}/uploads", endpoint(upload))
     router.add_get(f"{PREFIX}/tasks", endpoint(tasks))
     router.add_get(f"{PREFIX}/cases/{{number}}", endpoint(detail))
     router.add_post(f"{PREFIX}/cases/{{number}}/sign", endpoint(sign))

@@ -196,6 +196,37 @@ OPERATIONS: tuple[Operation, ...] = (
         auth=_AUTH,
     ),
     Operation(
+        "POST",
+        f"{PREFIX}/uploads",
+        "Upload one photo of progress or result (JPEG, PNG or WebP, checked by its bytes)",
+        _TAG,
+        {
+            201: Response(
+                "stored; name it in progress or finish by media_key or its /media/ url",
+                obj({"key": STRING, "url": STRING, "content_type": STRING, "size": INTEGER}),
+            ),
+            400: error(
+                "invalid_upload: a broken or cut-off body, no field named file or two, an empty "
+                "file, or a photo that does not decode"
+            ),
+            401: _401,
+            413: error(
+                "too_large: the photo is larger than JIESU_UPLOAD_MAX_BYTES, or has more "
+                "pixels than JIESU_UPLOAD_MAX_PIXELS"
+            ),
+            415: error(
+                "unsupported_type: the bytes are no JPEG, PNG or WebP, or the body is neither "
+                "multipart/form-data nor image/jpeg, image/png, image/webp"
+            ),
+            429: error("rate_limited: too many photos this hour"),
+        },
+        auth=_AUTH,
+        body=obj({"file": {"type": "string", "format": "binary"}}),
+        body_content_type="multipart/form-data",
+        description="The photo's bytes may also be the whole body, sent as image/jpeg, "
+        "image/png or image/webp.",
+    ),
+    Operation(
         "GET",
         f"{PREFIX}/tasks",
         "The cases the worker may see, by completion deadline, 20 a page",
