@@ -99,7 +99,10 @@ RESIDENT_CASE_DETAIL = Component(
                     "anonymous": BOOLEAN,
                     "location": nullable(obj({"lng": NUMBER, "lat": NUMBER})),
                     "result": STRING,
-                    "result_photos": array({"type": "object"}),
+                    # Links, and /media/<key> photos fetched with the resident's token.
+                    "result_photos": array(
+                        obj({"type": STRING, "url": STRING}, {"media_key": STRING})
+                    ),
                     "survey": nullable(
                         obj(
                             {

@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.api.staff_auth import StaffContext
 from bot.dashboard.case_messages import add_routes as add_message_routes
 from bot.dashboard.case_messages import messages_link
+from bot.dashboard.case_photos import photos_of
 from bot.dashboard.charts import Area, map_point
 from bot.dashboard.web import (
     PREFIX,
@@ -179,24 +180,6 @@ def actor_name(event: CaseEvent, workers: dict[int, Worker]) -> str:
         "system": "系统",
         "staff": f"{event.actor_id}（后台）",
     }.get(event.actor_type, event.actor_type)
-
-
-def photos_of(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
-    shown = []
-    for item in items or []:
-        if not isinstance(item, dict):
-            continue
-        url = str(item.get("url") or "")
-        if url and not url.startswith(("https://", "http://")):
-            url = ""
-        shown.append(
-            {
-                "type": str(item.get("type") or "image"),
-                "url": url,
-                "media_id": str(item.get("media_id") or ""),
-            }
-        )
-    return shown
 
 
 def view_links(case: Case, view: CaseView, page: TimelinePage) -> dict[str, str]:

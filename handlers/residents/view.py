@@ -146,6 +146,21 @@ def _public_note(event: CaseEvent, units: dict[str, str]) -> str | None:
     return ""
 
 
+def result_photos(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """The result's photos a resident can open: links, and photos in our store (``/media/<key>``,
+    fetched with the resident's token). A WeChat media_id alone opens nowhere, so it is left out.
+    """
+    shown = []
+    for item in items or []:
+        url = str(item.get("url") or "") if isinstance(item, dict) else ""
+        if url.startswith(("https://", "http://", "/media/")):
+            entry = {"type": "image", "url": url}
+            if isinstance(item.get("media_key"), str):
+                entry["media_key"] = item["media_key"]
+            shown.append(entry)
+    return shown
+
+
 def event_json(event: CaseEvent, note: str, view: CaseView | None = None) -> dict[str, Any]:
     status = CaseStatus(event.to_status) if event.to_status else None
     shown = fold(note, NOTE_PREVIEW_CHARS, (view or CaseView()).full)
@@ -214,7 +229,7 @@ async def case_detail(case: Case, view: CaseView | None = None) -> dict[str, Any
             if case.lng is not None and case.lat is not None
             else None,
             "result": mask_phones_in_text(case.result),
-            "result_photos": case.result_attachments,
+            "result_photos": result_photos(case.result_attachments),
             "survey": await survey_json(case),
             "timeline": timeline,
             **page.fields(),
