@@ -34,6 +34,7 @@ from bot.keys import (
     CLOCK,
     DRAINER,
     INTAKE,
+    MEDIA_STORE,
     METRICS,
     MINI_CLIENT,
     MINI_ENDPOINT,
@@ -55,6 +56,7 @@ from bot.wechat.outbox_drainer import OutboxDrainer
 from bot.wechat.routes import add_wechat_routes
 from bot.wechat.wecom_client import WeComClient
 from bot.wechat.wecom_endpoint import WecomEndpoint
+from bot.wechat.wecom_photos import WecomPhotos
 from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
@@ -132,6 +134,9 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             client = WeChatClient(session, settings, tokens)
             if settings.wecom_enabled:
                 wecom = WeComClient(session, settings, tokens)
+                store = app.get(MEDIA_STORE)
+                if store is not None:  # photos workers send the app go with their cases
+                    app[WORK_ENDPOINT].photos = WecomPhotos(wecom, store, settings, app[INTAKE])
             if settings.mini_enabled:
                 mini = app[MINI_CLIENT] = MiniProgramClient(session, settings, tokens)
                 # The mini-program chat's words go through the same content check.

@@ -30,6 +30,7 @@ from tests.fake_wechat import FakeApiServer, SentMessage, _error, _ok
 GETTOKEN = "/cgi-bin/gettoken"
 MESSAGE_SEND = "/cgi-bin/message/send"
 UPDATE_TEMPLATE_CARD = "/cgi-bin/message/update_template_card"
+MEDIA_GET = "/cgi-bin/media/get"
 
 # The fake's answer to a response code that was never issued or is used up (errcode of WeCom's
 # "invalid parameter"); real WeCom's exact code for this case is not documented.
@@ -63,6 +64,10 @@ class FakeWeCom(FakeApiServer):
         self.app.router.add_get(GETTOKEN, self._gettoken)
         self.app.router.add_post(MESSAGE_SEND, self._send)
         self.app.router.add_post(UPDATE_TEMPLATE_CARD, self._update_card)
+        # Temporary media (what a member sent the app): media_id -> (bytes, content type).
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_requests = 0
+        self.app.router.add_get(MEDIA_GET, self._media_get)
 
     # Controls and views for tests
 
@@ -71,6 +76,12 @@ class FakeWeCom(FakeApiServer):
         code = f"rc-{secrets.token_hex(6)}"
         self._response_codes[code] = True
         return code
+
+    def add_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Keep a file as WeCom does when a member sends the app a photo; its media_id."""
+        media_id = f"wm-{secrets.token_hex(8)}"
+        self.media[media_id] = (data, content_type)
+        return media_id
 
     def messages_to(self, userid: str) -> list[dict[str, Any]]:
         return [m.body for m in self.sent if m.path == MESSAGE_SEND and m.body["touser"] == userid]
@@ -172,6 +183,25 @@ class FakeWeCom(FakeApiServer):
         self.sent.append(SentMessage(request.path, body, token))
         return _ok(invaliduser=[])
 
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """The file itself, or JSON with 40007 for a media_id WeCom does not have (any more)."""
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        _, refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        self.media_requests += 1
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            return _error(40007, "invalid media_id")
+        data, content_type = found
+        return web.Response(
+            body=data,
+            content_type=content_type,
+            headers={"Content-Disposition": 'attachment; filename="photo.jpg"'},
+        )
+
 
 # What WeCom posts to the app's callback URL
 
@@ -207,6 +237,28 @@ def card_event_xml(
         f"<AgentID>{agent_id}</AgentID>"
         + (f"<SelectedItems>{items}</SelectedItems>" if items else "")
         + "</xml>"
+    )
+
+
+def image_message_xml(
+    userid: str,
+    media_id: str,
+    msg_id: str,
+    *,
+    corp_id: str = "wwfakecorp",
+    agent_id: int = 1000002,
+    create_time: int | None = None,
+) -> str:
+    """An image message a member sends the app (WeCom keeps the photo as temporary media)."""
+    return (
+        f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{userid}]]></FromUserName>"
+        f"<CreateTime>{create_time if create_time is not None else int(time.time())}</CreateTime>"
+        "<MsgType><![CDATA[image]]></MsgType>"
+        f"<PicUrl><![CDATA[https://wework.qpic.cn/fake/{media_id}]]></PicUrl>"
+        f"<MediaId><![CDATA[{media_id}]]></MediaId>"
+        f"<MsgId>{msg_id}</MsgId>"
+        f"<AgentID>{agent_id}</AgentID></xml>"
     )
 
 

@@ -13,6 +13,7 @@ with a hint for the operator.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 GETTOKEN = "/cgi-bin/gettoken"
 MESSAGE_SEND = "/cgi-bin/message/send"
 UPDATE_TEMPLATE_CARD = "/cgi-bin/message/update_template_card"
+MEDIA_GET = "/cgi-bin/media/get"
 
 TOKEN_ERRCODES = frozenset({40014, 42001})
 
@@ -86,6 +88,8 @@ class WeComClient:
             service="WeCom",
             base_setting="JIESU_WORK_API_BASE",
         )
+        self._session = session
+        self._base = settings.work_api_base.rstrip("/")
         self._agent_id = agent_id(settings)
         self.token_name = f"wecom:{settings.work_corp_id}:{settings.work_agent_id}"[:64]
 
@@ -122,6 +126,48 @@ class WeComClient:
         """Change a card the worker pressed, with the ``response_code`` of that press."""
         body = {"userids": [userid], "agentid": self._agent_id, **payload}
         return await self.call(UPDATE_TEMPLATE_CARD, body)
+
+    async def get_media(self, media_id: str, limit: int) -> bytes:
+        """The bytes of a temporary media file (a photo a worker sent the app), at most ``limit``.
+
+        WeCom answers the file itself, or JSON with an errcode; a rejected token is fetched again
+        once. Raises :class:`WeComApiError` (errcode 40007: an unknown or expired media id) or
+        ``WeChatUnavailable``; a file past ``limit`` is refused as errcode -2 before it is all read.
+        """
+        token = await token_before_call(self._tokens.get(self.token_name, self._fetch_token))
+        data, error = await self._download(media_id, token, limit)
+        if error is not None and int(error.get("errcode") or 0) in TOKEN_ERRCODES:
+            token = await token_before_call(
+                self._tokens.get(self.token_name, self._fetch_token, invalid=token)
+            )
+            data, error = await self._download(media_id, token, limit)
+        if error is not None:
+            raise WeComApiError(
+                int(error.get("errcode") or -1), str(error.get("errmsg")), MEDIA_GET
+            )
+        return data
+
+    async def _download(
+        self, media_id: str, token: str, limit: int
+    ) -> tuple[bytes, dict[str, Any] | None]:
+        params = {"access_token": token, "media_id": media_id}
+        try:
+            async with self._session.get(
+                f"{self._base}{MEDIA_GET}", params=params, timeout=self._api.timeout
+            ) as response:
+                if response.status >= 400:
+                    raise self._api.unavailable(
+                        MEDIA_GET, f"HTTP {response.status}", response.status
+                    )
+                if response.content_type in ("application/json", "text/plain"):
+                    answer = json.loads(await response.text(encoding="utf-8", errors="replace"))
+                    return b"", answer if isinstance(answer, dict) else {"errcode": -1}
+                data = await response.content.read(limit + 1)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise self._api.unavailable(MEDIA_GET, f"{type(exc).__name__}: {exc}") from exc
+        if len(data) > limit:
+            return b"", {"errcode": -2, "errmsg": f"the file is larger than {limit} bytes"}
+        return data, None
 
     async def _fetch_token(self) -> tuple[str, int]:
         params = {

@@ -7,8 +7,9 @@ the answer; every POST carries ``<Encrypt>``. There is no timestamp check: the s
 the ciphertext, a replayed echostr reveals nothing, and a replayed press is a duplicate that
 the inbound log answers without acting (WeCom itself retries a callback it had no answer to).
 
-A button press (``template_card_event``) is stored in ``inbound_messages`` (channel ``work``,
-unique by sender, CreateTime and key) in the same transaction as the transition and the card
+An image message from a worker is a photo of the case they are handling, fetched and attached
+when WeCom is called (``bot.wechat.wecom_photos``). A button press (``template_card_event``) is
+stored in ``inbound_messages`` (channel ``work``, unique by sender, CreateTime and key) in the same transaction as the transition and the card
 update it causes, so a retry by WeCom is recognised and never acts twice, and a failure leaves
 nothing behind for WeCom's retry to trip over. Other messages and events are acknowledged and
 dropped. Every refusal is a 4xx with a one-line reason and writes nothing.
@@ -34,6 +35,7 @@ from bot.intake import IntakeService
 from bot.wechat.parsing import MAX_FIELD_CHARS, BadMessage, decode_body, parse_xml_fields
 from bot.wechat.signed_endpoint import Refused, read_limited
 from bot.wechat.signing import signature
+from bot.wechat.wecom_photos import WecomPhotos
 from config.settings import Settings
 from handlers.digits import whole_number
 from handlers.workflow.tasks import ButtonPress, press_button
@@ -148,6 +150,8 @@ class WecomEndpoint:
         self._crypto: PrpCrypto | None = None
         if self.configured:
             self._crypto = PrpCrypto(aes_key(settings.work_aes_key))
+        # Set when WeCom is called (bot.app): photos workers send are then fetched and attached.
+        self.photos: WecomPhotos | None = None
 
     # Checks shared by GET and POST
 
@@ -206,6 +210,8 @@ class WecomEndpoint:
             event = parse_card_event(fields)
         except BadMessage as exc:
             raise Refused(400, str(exc)) from None
+        if event is None and self.photos is not None and _text(fields, "MsgType") == "image":
+            return await self._photo(fields, text)
         if event is None:
             logger.info(
                 "WeCom %s %s from %s acknowledged, not handled",
@@ -220,6 +226,19 @@ class WecomEndpoint:
             logger.exception("WeCom card event %s failed; WeCom will retry", event.dedup_key)
             raise web.HTTPServiceUnavailable(
                 text="card event failed; try again\n", content_type="text/plain"
+            ) from None
+        return web.Response(text="")
+
+    async def _photo(self, fields: dict[str, Any], text: str) -> web.Response:
+        assert self.photos is not None
+        try:
+            await self.photos.receive(fields, text)
+        except BadMessage as exc:
+            raise Refused(400, str(exc)) from None
+        except Exception:
+            logger.exception("WeCom image message failed; WeCom will retry")
+            raise web.HTTPServiceUnavailable(
+                text="image message failed; try again\n", content_type="text/plain"
             ) from None
         return web.Response(text="")
 
