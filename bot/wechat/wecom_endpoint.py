@@ -9,9 +9,10 @@ the inbound log answers without acting (WeCom itself retries a callback it had n
 
 An image message from a worker is a photo of the case they are handling, fetched and attached
 when WeCom is called (``bot.wechat.wecom_photos``). A button press (``template_card_event``) is
-stored in ``inbound_messages`` (channel ``work``, unique by sender, CreateTime and key) in the same transaction as the transition and the card
-update it causes, so a retry by WeCom is recognised and never acts twice, and a failure leaves
-nothing behind for WeCom's retry to trip over. Other messages and events are acknowledged and
+stored in ``inbound_messages`` (channel ``work``, unique by sender, CreateTime and key) in the
+same transaction as the transition and the card update it causes, so a retry by WeCom is
+recognised and never acts twice, and a failure leaves nothing behind for WeCom's retry to trip
+over. Other messages and events are acknowledged and
 dropped. Every refusal is a 4xx with a one-line reason and writes nothing.
 """
 
