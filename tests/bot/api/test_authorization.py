@@ -55,7 +55,6 @@ PUBLIC: tuple[tuple[str, str, str], ...] = (
     ("GET", "/open311/v2/*", "GeoReport v2: services and requests are public"),
     ("POST", "/api/resident/session", "the mini-program's sign-in"),
     ("POST", "/api/admin/session", "staff sign in (name and password)"),
-    ("GET", "/media/{key}", "photos by their random key"),
     ("GET", "/dashboard", "redirects to /dashboard/"),
     ("GET", "/dashboard/login", "the sign-in page"),
     ("POST", "/dashboard/login", "signing in (login-CSRF protected)"),
@@ -69,6 +68,7 @@ REALMS: tuple[tuple[str, str], ...] = (
     ("/api/resident/*", "resident"),
     ("/open311/*", "open311"),
     ("/api/sandbox/*", "sandbox"),  # only in sandbox mode; a proof in the query, no header
+    ("/media/*", "media"),  # photos: any of the three kinds, then who may see the photo
 )
 # The security schemes of the contract each realm's operations must name.
 SCHEMES = {
@@ -77,6 +77,7 @@ SCHEMES = {
     "resident": {"residentToken"},
     "open311": {"open311Key"},
     "sandbox": {"sandboxProof"},
+    "media": {"staffToken", "staffSession", "workerToken", "residentToken"},
 }
 
 
@@ -196,7 +197,9 @@ async def attempts_for(realm: str, world: World) -> list[Attempt]:
         Attempt("an unknown session cookie", {"Cookie": "jiesu_session=not-a-session"}),
     ]
     found += [
-        Attempt(f"a {kind} token", headers) for kind, headers in tokens.items() if kind != realm
+        Attempt(f"a {kind} token", headers)
+        for kind, headers in tokens.items()
+        if kind != realm and realm != "media"  # every kind is a credential for photos
     ]
     return found
 

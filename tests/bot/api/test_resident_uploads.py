@@ -1,5 +1,6 @@
 """Photos: the real type from the bytes, the size limit with nothing kept, files named by random
-keys, served at /media/{key} with their type and nosniff, and a limit per resident and hour."""
+keys, served at /media/{key} (to the resident, with their token) with their type and nosniff,
+and a limit per resident and hour."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ async def test_upload_and_fetch(make_mini: MakeMini, make: object, kind: str) ->
     # Named by the key, not by anything the client sent.
     assert [p for p in stored_files(app) if not p.startswith(".")] == [row.path.rsplit("/", 1)[-1]]
     assert "photo" not in row.path and row.path.split("/")[-1].startswith(body["key"])
-    response = await app.client.get(body["url"])  # no token: the key is the capability
+    # Without the token, nothing (bot.api.media); with it, the resident's own photo.
+    assert (await app.client.get(body["url"])).status == 401
+    response = await app.client.get(body["url"], headers=headers)
     # What is kept and served is the photo encoded again (tests/bot/api/test_upload_attacks.py):
     # the same pixels, the same type, the size the answer said.
     served = await response.read()
@@ -118,8 +121,9 @@ async def test_malformed_uploads(make_mini: MakeMini) -> None:
 
 async def test_unknown_keys_are_404(make_mini: MakeMini) -> None:
     app = await make_mini()
+    headers = await app.sign_in("o-photo")
     for key in ("A" * 32, "..%2F..%2Fetc%2Fpasswd", "short", "x" * 100):
-        response = await app.client.get(f"/media/{key}")
+        response = await app.client.get(f"/media/{key}", headers=headers)
         assert response.status == 404, key
         assert (await response.json())["error"]["code"] == "not_found"
 

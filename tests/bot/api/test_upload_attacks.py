@@ -142,7 +142,7 @@ async def test_a_polyglot_is_kept_as_a_clean_image_only(make_mini: MakeMini, nam
         assert 400 <= status < 500 and body["error"]["code"]
         await nothing_kept(app)
         return
-    response = await app.client.get(body["url"])
+    response = await app.client.get(body["url"], headers=headers)
     served = await response.read()
     assert response.status == 200 and len(served) == body["size"]
     for payload in (b"<html", b"<script", b"<?php", b"system("):
@@ -161,7 +161,7 @@ async def test_exif_gps_is_not_served(make_mini: MakeMini, fmt: str) -> None:
     headers = await app.sign_in("o-at-home")
     status, body = await app.upload(headers, photo_with_gps(fmt))
     assert status == 201, body
-    response = await app.client.get(body["url"])
+    response = await app.client.get(body["url"], headers=headers)
     served = await response.read()
     image = decoded(served)
     assert image.size == (32, 24)
