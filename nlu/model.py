@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config.taxonomy import PATH_SEPARATOR, TAXONOMY, categories_by_path, first_level_names
-from nlu.classify import LEAD_WEIGHT, keyword_votes, keywords_inside
+from nlu.classify import LEAD_WEIGHT, SIBLING_SHARE, keyword_votes, keywords_inside
 from nlu.normalise import normalise
 from nlu.summary import lead_length
 from nlu.tokens import cut_with_offsets
@@ -193,6 +193,14 @@ def _children(parent: str) -> tuple[int, ...]:
     return tuple(index for index, category in enumerate(TAXONOMY) if category.parent == parent)
 
 
+@cache
+def _children_of_label(label: str) -> tuple[int, ...]:
+    """Indices in :data:`TAXONOMY` of a label's second levels (a path: itself)."""
+    if is_first_level(label):
+        return _children(label)
+    return tuple(index for index, category in enumerate(TAXONOMY) if category.path == label)
+
+
 def second_level_by_keywords(parent: str, scores: Sequence[float]) -> str:
     """The path under ``parent`` the keywords favour; else its 其他; else its first child."""
     children = _children(parent)
@@ -301,8 +309,10 @@ class TrainedModel:
         neighbours: Neighbours | None = None,
         max_chars: int | None = None,
         info: Mapping[str, Any] | None = None,
+        keyword_fusion: float = 0.0,
     ) -> None:
         self.labels = tuple(labels)
+        self.keyword_fusion = float(keyword_fusion)
         self.sparse_blocks = tuple(sparse_blocks)
         self.keyword_weight = float(keyword_weight)
         self.coef = np.ascontiguousarray(coef, dtype=np.float32)
@@ -316,6 +326,7 @@ class TrainedModel:
         for block in self.sparse_blocks:
             offsets.append(offsets[-1] + block.size)
         self._offsets = tuple(offsets)
+        self._label_children = tuple(_children_of_label(label) for label in self.labels)
 
     # -- invariants
 
@@ -343,6 +354,8 @@ class TrainedModel:
                 problems.append(f"view {block.kind}: vocabulary and idf differ in length")
         if self.max_chars is not None and self.max_chars < 1:
             problems.append(f"max_chars {self.max_chars} is not a positive number")
+        if not math.isfinite(self.keyword_fusion) or self.keyword_fusion < 0:
+            problems.append(f"keyword_fusion {self.keyword_fusion} is not a number >= 0")
         if not math.isfinite(self.temperature) or self.temperature <= 0:
             problems.append(f"temperature {self.temperature} is not a positive number")
         if not (np.isfinite(self.coef).all() and np.isfinite(self.intercept).all()):
@@ -390,7 +403,27 @@ class TrainedModel:
                 result += self.neighbours.weight * self.neighbours.votes(
                     features, weights, len(self.labels)
                 )
+        if self.keyword_fusion:
+            result += self.keyword_fusion * self._keyword_label_scores(views.keyword_scores)
         return result
+
+    def _keyword_label_scores(self, scores: Sequence[float]) -> npt.NDArray[np.float64]:
+        """The built-in scorer's vote for each label, on a log scale.
+
+        A first-level label adds up its second levels as :func:`nlu.classify.classify` does (the
+        best in full, the others at :data:`~nlu.classify.SIBLING_SHARE`). Added to the SVM's
+        scores (late fusion) it lends the trained model the taxonomy's judgement where the
+        training set says little; measured in benchmarks/nlu.py.
+        """
+        votes = np.asarray(scores, dtype=np.float64)
+        result = np.zeros(len(self.labels))
+        if not len(votes):
+            return result
+        for column, children in enumerate(self._label_children):
+            chosen = votes[list(children)]
+            best = float(chosen.max())
+            result[column] = best + SIBLING_SHARE * (float(chosen.sum()) - best)
+        return np.log1p(np.maximum(result, 0.0))
 
     def predict(self, text: str) -> Prediction:
         """Category of one message: the best class, its confidence in [0, 1], the runner-up."""
@@ -428,6 +461,7 @@ class TrainedModel:
                 for block in self.sparse_blocks
             ],
             "keyword_weight": self.keyword_weight,
+            "keyword_fusion": self.keyword_fusion,
             "keyword_fingerprint": keyword_fingerprint(),
             "temperature": self.temperature,
             "max_chars": self.max_chars,
@@ -555,6 +589,7 @@ class TrainedModel:
             temperature=float(header["temperature"]),
             neighbours=neighbours,
             max_chars=None if header.get("max_chars") is None else int(header["max_chars"]),
+            keyword_fusion=float(header.get("keyword_fusion") or 0.0),
             info=header.get("info") or {},
         )
 

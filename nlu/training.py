@@ -53,7 +53,9 @@ class Recipe:
     on real resident messages (see ``benchmarks/nlu.py``)."""
 
     view_weights: tuple[tuple[str, float], ...] = ((CHARS, 1.0), (LEAD_CHARS, 0.8), (WORDS, 0.8))
-    keyword_weight: float = 0.3
+    keyword_weight: float = 0.45
+    # The built-in scorer's first-level votes, log-scaled, added to the scores (late fusion).
+    keyword_fusion: float = 0.15
     C: float = 2.0
     balanced: bool = False  # each class's SVM weighs its few positives as much as the rest
     ratio_share: float = 0.5  # 0: plain SVM; 1: features scaled by the full log-count ratio
@@ -188,6 +190,7 @@ def _model(
         neighbours=fitted.neighbours,
         max_chars=recipe.max_chars,
         info=info,
+        keyword_fusion=recipe.keyword_fusion,
     )
 
 
@@ -268,6 +271,7 @@ def train(
         "recipe": {
             "view_weights": dict(recipe.view_weights),
             "keyword_weight": recipe.keyword_weight,
+            "keyword_fusion": recipe.keyword_fusion,
             "C": recipe.C,
             "ratio_share": recipe.ratio_share,
             "neighbours": recipe.neighbours,
