@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from bot.wechat.signing import message_xml
 from handlers.staff.accounts import create_user, issue_api_token
-from models import AccountLink, AuditEvent, Resident as ResidentRow, StaffUser, Worker
+from models import AccountLink, AuditEvent, StaffUser, Worker
+from models import Resident as ResidentRow
 from tests.bot.conftest import ClientFactory, Resident, reply_content
 from tests.fake_wechat import FakeWeChat
 
