@@ -159,7 +159,7 @@ async def test_a_newer_link_revokes_the_older_one(
     app: TestClient, wechat: tuple[FakeWeChat, str]
 ) -> None:
     fake, _ = wechat
-    worker, _ = await worker_link(app)
+    await worker_link(app)
     older = scene_of(fake)
     await worker_link(app)
     person = Resident(app, "o-a")
