@@ -3,8 +3,9 @@
 Each active worker without a userid is compared with the members no worker holds yet: by phone
 first (digits only, a leading +86/86 dropped), else by name (spaces dropped). A single match that
 nothing contradicts is **proposed**; anything else a person must decide is **ambiguous**: two
-members share the phone or the name, the phone names one member and the name another, a name
-match whose phone differs from the worker's, or one member proposed for two workers. Nothing is
+members share the phone or the name, the phone names one member and the name another, a phone
+match of another name, a name match whose phone differs from the worker's, or one member
+proposed for two workers. Nothing is
 applied here without a person: :func:`apply_matches` takes the pairs they chose, checks each
 again, and writes them with an audit event each, in one transaction (all or nothing).
 """
@@ -124,6 +125,8 @@ def _match_one(worker: Worker, members: Sequence[Member]) -> WorkerMatch:
             found.problem = "同一手机号对应多个企业微信成员"
         elif any(m not in by_phone for m in by_name):
             found.problem = "手机号与姓名对应不同的企业微信成员"
+        elif name and normal_name(by_phone[0].name) != name:
+            found.problem = "手机号相同但姓名不同"
         return found
     found.candidates = [Candidate(m, "name") for m in by_name]
     if len(by_name) > 1:
