@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from handlers.staff.audit import StaffActor, audit
@@ -170,6 +171,15 @@ async def apply_matches(
     worker_ids = [worker_id for worker_id, _ in pairs]
     if len(set(userids)) != len(userids) or len(set(worker_ids)) != len(worker_ids):
         raise MatchRefused("每名工作人员、每个企业微信成员只能选一次")
+    try:
+        return await _apply(pairs, known, actor, now)
+    except IntegrityError:  # another admin gave one of these userids away a moment ago
+        raise MatchRefused("所选企业微信成员刚刚已被绑定，请重新读取通讯录") from None
+
+
+async def _apply(
+    pairs: Sequence[tuple[int, str]], known: dict[str, Member], actor: StaffActor, now: datetime
+) -> list[Worker]:
     async with in_transaction():
         chosen: list[tuple[Worker, Member]] = []
         for worker_id, userid in pairs:

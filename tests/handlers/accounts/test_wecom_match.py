@@ -68,7 +68,9 @@ def test_exact_matches_are_proposed_and_doubtful_ones_listed() -> None:
     assert [m.worker_id for m in report.unmatched] == [7]
     assert report.members == len(BOOK) - 1
     shown = report.as_json()["proposed"][0]
-    assert shown["worker_phone"] == "138****0101" and shown["candidates"][0]["phone"] == "138****0101"
+    assert (
+        shown["worker_phone"] == "138****0101" and shown["candidates"][0]["phone"] == "138****0101"
+    )
 
 
 def test_a_phone_and_a_name_pointing_at_two_members_are_ambiguous() -> None:
