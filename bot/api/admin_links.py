@@ -47,6 +47,7 @@ from bot.wechat.client import WeChatApiError
 from bot.wechat.link_qr import LinkOffer, offer_link
 from handlers.accounts.wecom_match import MatchRefused, apply_matches, match_members
 from handlers.digits import whole_number
+from handlers.staff.accounts import AccountError, clean_username
 from models import StaffUser, Worker
 
 CAPABILITY = "accounts.link"
@@ -103,7 +104,11 @@ async def link_worker(request: web.Request, staff: StaffContext) -> web.Response
 
 async def link_user(request: web.Request, staff: StaffContext) -> web.Response:
     await read_payload(request, EmptyIn)
-    user = await StaffUser.get_or_none(username=request.match_info["username"][:64])
+    try:
+        username = clean_username(request.match_info["username"])
+    except AccountError:
+        username = ""
+    user = await StaffUser.get_or_none(username=username) if username else None
     if user is None or not user.active:
         raise ApiError(404, "not_found", "没有这个后台账号（或已停用）")
     offer = await make_offer(request, staff, user)
@@ -215,7 +220,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _link_operation(
         "/api/admin/users/{username}/link",
         "A one-time link (QR code and chat code) for a staff account's WeChat",
-        Param("username", "path", {"type": "string", "minLength": 1, "maxLength": 64}),
+        Param("username", "path", {"type": "string", "pattern": "^[a-z0-9._-]{2,64}$"}),
         "no such active staff account",
     ),
     Operation(

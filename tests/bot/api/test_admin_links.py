@@ -98,6 +98,8 @@ async def test_bad_requests_change_nothing(app: TestClient) -> None:
         ("/api/admin/workers/999999/link", {}, 404),
         ("/api/admin/workers/abc/link", {}, 404),
         ("/api/admin/users/nobody/link", {}, 404),
+        ("/api/admin/users/bo%00ss/link", {}, 404),
+        ("/api/admin/users/" + "x" * 300 + "/link", {}, 404),
     ]
     for path, body, expected in cases:
         status, answer = await post(app, path, body)
