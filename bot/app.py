@@ -19,6 +19,7 @@ from aiohttp import web
 import nlu
 from bot.api.admin import add_admin_routes
 from bot.api.admin_cases import add_admin_case_routes
+from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
 from bot.api.media import add_media_routes
@@ -38,11 +39,13 @@ from bot.keys import (
     METRICS,
     MINI_CLIENT,
     MINI_ENDPOINT,
+    MP_CLIENT,
     MP_ENDPOINT,
     RUNS_SWEEPS,
     SCHEDULER,
     SETTINGS,
     SWEEP_MONITOR,
+    WECOM_CLIENT,
     WORK_ENDPOINT,
 )
 from bot.ops.headers import response_headers
@@ -131,9 +134,9 @@ async def outbound_ctx(app: web.Application) -> AsyncIterator[None]:
         mini = None
         if settings.outbound_mode == "wechat":
             tokens = AccessTokenStore(app[CLOCK], owner)
-            client = WeChatClient(session, settings, tokens)
+            client = app[MP_CLIENT] = WeChatClient(session, settings, tokens)
             if settings.wecom_enabled:
-                wecom = WeComClient(session, settings, tokens)
+                wecom = app[WECOM_CLIENT] = WeComClient(session, settings, tokens)
                 store = app.get(MEDIA_STORE)
                 if store is not None:  # photos workers send the app go with their cases
                     app[WORK_ENDPOINT].photos = WecomPhotos(wecom, store, settings, app[INTAKE])
@@ -210,6 +213,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_resident_routes(app)
     add_media_routes(app)
     add_admin_resident_routes(app)
+    add_admin_link_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import replies
+from handlers.accounts import links
 from handlers.broadcasts import sending
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
@@ -79,10 +80,15 @@ async def on_subscribe(
     scene = message.event_key if message.event == "subscribe_scan" else None
     if message.event_key and message.event_key.startswith("qrscene_"):
         scene = message.event_key.removeprefix("qrscene_")
+    if links.is_link_scene(scene):  # a worker or staff member's link QR (handlers.accounts)
+        await follow.subscribe(resident, ctx.now)
+        return Outcome(await links.claim(resident.openid, ctx.now, scene=str(scene)))
     return Outcome(await follow.subscribe(resident, ctx.now, scene))
 
 
 async def on_scan(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
+    if links.is_link_scene(message.event_key):
+        return Outcome(await links.claim(resident.openid, ctx.now, scene=str(message.event_key)))
     return Outcome(replies.HELP)
 
 
@@ -165,6 +171,9 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
 
 
 async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> str | None:
+    link_code = links.code_in(text) if resident.app == ResidentApp.MP else None
+    if link_code is not None:  # "绑定 ABCD2345": a worker or staff member links this WeChat
+        return await links.claim(resident.openid, ctx.now, code=link_code)
     command = normalise_command(text)
     if command in replies.MY_CASES_WORDS:
         return await queries.my_cases(resident)

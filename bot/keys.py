@@ -12,10 +12,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.intake import IntakeService
 from bot.ops.metrics import Metrics
-from bot.wechat.client import MiniProgramClient
+from bot.wechat.client import MiniProgramClient, WeChatClient
 from bot.wechat.mini_endpoint import MiniEndpoint
 from bot.wechat.mp_endpoint import MpEndpoint
 from bot.wechat.outbox_drainer import OutboxDrainer
+from bot.wechat.wecom_client import WeComClient
 from bot.wechat.wecom_endpoint import WecomEndpoint
 from config.settings import Settings
 from handlers.clock import Clock
@@ -38,6 +39,9 @@ RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
 # Present only when the mini-program is configured (appid and secret) and WeChat is called.
 MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)
 METRICS = web.AppKey("metrics", Metrics)
+# Present only when WeChat (and WeCom) are called: account links make QR codes and read members.
+MP_CLIENT = web.AppKey("mp_client", WeChatClient)
+WECOM_CLIENT = web.AppKey("wecom_client", WeComClient)
 
 # Set up by the route modules (``add_*_routes``) whose endpoints use them.
 REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident_auth

@@ -5,6 +5,7 @@ runner splits statements on ";", so neither may contain a semicolon.
 After changing a model, generate a migration (see README, "Changing the schema").
 """
 
+from models.account_links import AccountLink, LinkTarget
 from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
 from models.cases import Case, CaseCounter, CaseEvent
 from models.corrections import CategoryCorrection
@@ -43,6 +44,7 @@ from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
 __all__ = [
     "MODEL_MODULES",
     "AccessToken",
+    "AccountLink",
     "ApiToken",
     "AuditEvent",
     "Case",
@@ -61,6 +63,7 @@ __all__ = [
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "LinkTarget",
     "MediaFile",
     "Notice",
     "NoticeDelivery",

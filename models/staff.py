@@ -44,6 +44,9 @@ class StaffUser(Model):
     last_login_at = fields.DatetimeField(null=True)
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True, description="after repeated failed logins")
+    openid = fields.CharField(
+        max_length=64, null=True, unique=True, description="their WeChat, for previews to self"
+    )
 
     class Meta:
         table = "staff_users"

@@ -33,6 +33,8 @@ MASS_SEND_TO = "/cgi-bin/message/mass/send"  # to a list of openids
 MASS_PREVIEW = "/cgi-bin/message/mass/preview"
 MASS_PATHS = (MASS_SEND, MASS_SEND_TO, MASS_PREVIEW)
 CLIENTMSGID_WINDOW = 24 * 3600.0  # WeChat checks a clientmsgid against the last 24 hours
+QRCODE_CREATE = "/cgi-bin/qrcode/create"  # parametric QR codes (account links)
+SHOW_QRCODE = "/cgi-bin/showqrcode"
 STABLE_TOKEN = "/cgi-bin/stable_token"
 CLASSIC_TOKEN = "/cgi-bin/token"
 
@@ -246,6 +248,14 @@ class FakeWeChat(FakeApiServer):
         self.app.router.add_get(CLASSIC_TOKEN, self._classic_token)
         for path in (CUSTOM_SEND, TEMPLATE_SEND, SUBSCRIBE_SEND, *MASS_PATHS):
             self.app.router.add_post(path, self._message)
+        # Parametric QR codes asked for, in order: {"ticket", "scene", "expire_seconds", ...}.
+        self.qrcodes: list[dict[str, Any]] = []
+        self.app.router.add_post(QRCODE_CREATE, self._qrcode_create)
+        self.app.router.add_get(SHOW_QRCODE, self._show_qrcode)
+
+    def scene_of(self, ticket: str) -> str:
+        """The scene a QR code carries: what WeChat puts in the event when it is scanned."""
+        return next(q["scene"] for q in self.qrcodes if q["ticket"] == ticket)
 
     def messages_to(self, openid: str) -> list[dict[str, Any]]:
         return [message.body for message in self.sent if message.body.get("touser") == openid]
@@ -310,6 +320,43 @@ class FakeWeChat(FakeApiServer):
         return self._grant(
             query.get("grant_type"), query.get("appid"), query.get("secret"), force=False
         )
+
+    # QR codes
+
+    async def _qrcode_create(self, request: web.Request) -> web.Response:
+        """Temporary QR codes with a string scene (QR_STR_SCENE), as WeChat checks them."""
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        state = self._token_state(request.query.get("access_token", ""))
+        if state != "valid":
+            return _error(42001 if state == "expired" else 40001, "invalid credential")
+        body = await self._json_body(request)
+        scene = ((body or {}).get("action_info") or {}).get("scene") or {}
+        scene_str = scene.get("scene_str") if isinstance(scene, dict) else None
+        seconds = (body or {}).get("expire_seconds", 60)
+        if body is None or body.get("action_name") != "QR_STR_SCENE":
+            return _error(40097, "invalid args: action_name")
+        if not isinstance(scene_str, str) or not 1 <= len(scene_str) <= 64:
+            return _error(40097, "invalid args: scene_str must be 1 to 64 characters")
+        if not isinstance(seconds, int) or not 60 <= seconds <= 2_592_000:
+            return _error(40097, "invalid args: expire_seconds")
+        ticket = "gQ" + secrets.token_urlsafe(24)
+        url = f"http://weixin.qq.com/q/{secrets.token_hex(8)}"
+        self.qrcodes.append(
+            {"ticket": ticket, "scene": scene_str, "expire_seconds": seconds, "url": url}
+        )
+        self.sent.append(SentMessage(request.path, body, request.query["access_token"]))
+        return web.json_response({"ticket": ticket, "expire_seconds": seconds, "url": url})
+
+    async def _show_qrcode(self, request: web.Request) -> web.Response:
+        """The QR image by its ticket (the fake's is a tiny SVG with the scene's url)."""
+        ticket = request.query.get("ticket", "")
+        found = next((q for q in self.qrcodes if q["ticket"] == ticket), None)
+        if found is None:
+            return web.Response(status=404, text="no such ticket")
+        svg = f'<svg xmlns="http://www.w3.org/2000/svg"><text>{found["url"]}</text></svg>'
+        return web.Response(text=svg, content_type="image/svg+xml")
 
     # Messages
 

@@ -31,6 +31,8 @@ GETTOKEN = "/cgi-bin/gettoken"
 MESSAGE_SEND = "/cgi-bin/message/send"
 UPDATE_TEMPLATE_CARD = "/cgi-bin/message/update_template_card"
 MEDIA_GET = "/cgi-bin/media/get"
+DEPARTMENT_LIST = "/cgi-bin/department/simplelist"
+USER_LIST = "/cgi-bin/user/list"
 
 # The fake's answer to a response code that was never issued or is used up (errcode of WeCom's
 # "invalid parameter"); real WeCom's exact code for this case is not documented.
@@ -68,6 +70,10 @@ class FakeWeCom(FakeApiServer):
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_requests = 0
         self.app.router.add_get(MEDIA_GET, self._media_get)
+        # The address book: department id -> its members ({"userid", "name", "mobile"?}).
+        self.departments: dict[int, list[dict[str, Any]]] = {}
+        self.app.router.add_get(DEPARTMENT_LIST, self._department_list)
+        self.app.router.add_get(USER_LIST, self._user_list)
 
     # Controls and views for tests
 
@@ -136,6 +142,30 @@ class FakeWeCom(FakeApiServer):
         if body.get("agentid") != self.agent_id:
             return token, None, _error(40056, "invalid agentid")
         return token, body, None
+
+    async def _department_list(self, request: web.Request) -> web.Response:
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        _, refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        ids = [{"id": i, "parentid": 0 if i == 1 else 1, "order": i} for i in self.departments]
+        return _ok(department_id=ids)
+
+    async def _user_list(self, request: web.Request) -> web.Response:
+        injected = await self._injected(request)
+        if injected is not None:
+            return injected
+        _, refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        raw = request.query.get("department_id", "")
+        if not raw.isdigit() or int(raw) not in self.departments:
+            return _error(60123, "invalid party id")
+        department = int(raw)
+        members = [{**m, "department": [department]} for m in self.departments[department]]
+        return _ok(userlist=members)
 
     async def _send(self, request: web.Request) -> web.Response:
         token, body, refused = await self._checked_body(request)

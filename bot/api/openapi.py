@@ -28,6 +28,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
+from bot.api.security_schemes import SECURITY_SCHEMES
 from handlers.case_pages import FLAG_VALUES, MAX_TIMELINE_PAGE
 from models import CaseStatus
 
@@ -53,6 +54,7 @@ API_MODULES = (
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",
+    "bot.api.admin_links",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.open311",
@@ -60,43 +62,6 @@ API_MODULES = (
     "bot.api.sandbox",
 )
 
-# How callers prove who they are (names used in Operation.auth).
-SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "residentToken": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "a resident's session token from POST /api/resident/session",
-    },
-    "workerToken": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "a worker's token from `jiesu workers token NAME`",
-    },
-    "staffToken": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "a staff API token (jsa_...) from `jiesu users token NAME`",
-    },
-    "staffSession": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "jiesu_session",
-        "description": "a dashboard session; unsafe requests also send X-CSRF-Token",
-    },
-    "open311Key": {
-        "type": "apiKey",
-        "in": "query",
-        "name": "api_key",
-        "description": "an Open311 client's key from `jiesu open311 add NAME` (POST: a form field)",
-    },
-    "sandboxProof": {
-        "type": "apiKey",
-        "in": "query",
-        "name": "signature",
-        "description": "sandbox mode only: HMAC-SHA256 of the action and sorted query, keyed "
-        "with the official account's token, with timestamp and nonce (bot/api/sandbox_proof.py)",
-    },
-}
 STAFF_AUTH = ("staffToken", "staffSession")
 
 ERROR_SCHEMA: dict[str, Any] = {

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.dispatch import add_parser as add_dispatch_parser
+from bot.cli.links import add_link_commands
 from bot.cli.nlu import add_parser as add_nlu_parser
 from bot.cli.open311 import add_parser as add_open311_parser
 from bot.cli.users import add_parser as add_users_parser
@@ -70,13 +71,16 @@ def trial_settings(settings: Settings) -> Settings:
 
 
 async def _prepare_database(settings: Settings) -> None:
+    from handlers.clock import SystemClock
     from handlers.district.setup import load_demo_district
+    from handlers.staff.demo_staff import load_demo_staff
     from models.database import migrate, orm
 
     await migrate(settings.database_url)
     if settings.demo:
         async with orm(settings.database_url):
             await load_demo_district()
+            await load_demo_staff(development_token(settings), SystemClock().now())
 
 
 def check_calendar(settings: Settings, today: date | None = None) -> bool:
@@ -129,6 +133,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(
             "jiesu: local trial with the demo district; nothing is sent to WeChat.\n"
             f"jiesu: development token: {settings.mp_token}\n"
+            "jiesu: dashboard accounts demo-admin, demo-approver and demo-dispatcher sign in "
+            "with the development token as password\n"
             f"jiesu: in another terminal, try: jiesu chat --url http://{host}:{port}/wechat/mp\n"
         )
     sys.stdout.flush()
@@ -341,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dispatch_parser(commands)
     add_workers_parser(commands)
     add_users_parser(commands)
+    add_link_commands(commands)  # workers link, workers match-wecom, users link
     add_open311_parser(commands)
     return parser
 

@@ -3,15 +3,15 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, broadcast notices, held messages
-(release or discard), and the routing-rule and SLA editors. Who may open which page is
-``handlers.staff.permissions``.
+(release or discard), the routing-rule and SLA editors, and account links (QR codes, WeCom).
+Who may open which page is ``handlers.staff.permissions``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import auth, cases, held, hot, notices, overview, rules
+from bot.dashboard import accounts, auth, cases, held, hot, notices, overview, rules
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
 
@@ -30,3 +30,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     notices.add_routes(app)
     rules.add_routes(app)
     held.add_routes(app)
+    accounts.add_routes(app)

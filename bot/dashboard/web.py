@@ -59,10 +59,12 @@ NAV = (
     NavItem(f"{PREFIX}/notices", "群发通知", "notices.compose"),
     NavItem(f"{PREFIX}/routing", "派单规则", "routing.edit"),
     NavItem(f"{PREFIX}/sla", "时限规则", "sla.edit"),
+    NavItem(f"{PREFIX}/accounts", "账号绑定", "accounts.link"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.
 DONE_MESSAGES = {
+    "wecom_matched": "已按所选绑定企业微信账号",
     "recategorised": "已改类，并记入分类模型的训练样本",
     "reassigned": "已派单",
     "supervised": "已列入督办",

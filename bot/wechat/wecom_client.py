@@ -28,6 +28,8 @@ GETTOKEN = "/cgi-bin/gettoken"
 MESSAGE_SEND = "/cgi-bin/message/send"
 UPDATE_TEMPLATE_CARD = "/cgi-bin/message/update_template_card"
 MEDIA_GET = "/cgi-bin/media/get"
+DEPARTMENT_LIST = "/cgi-bin/department/simplelist"
+USER_LIST = "/cgi-bin/user/list"
 
 TOKEN_ERRCODES = frozenset({40014, 42001})
 
@@ -93,16 +95,19 @@ class WeComClient:
         self._agent_id = agent_id(settings)
         self.token_name = f"wecom:{settings.work_corp_id}:{settings.work_agent_id}"[:64]
 
-    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``body`` to ``path``; a rejected token is fetched once more, the call repeated."""
+    async def call(
+        self, path: str, body: dict[str, Any], *, query: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST ``body`` to ``path`` (or, with ``query``, GET it); a rejected token is fetched
+        once more and the call repeated."""
         token = await token_before_call(self._tokens.get(self.token_name, self._fetch_token))
-        result = await self._post(path, body, token)
+        result = await self._send(path, body, query, token)
         if result.get("errcode") in TOKEN_ERRCODES:
             logger.info("WeCom rejected the access token on %s; fetching it again once", path)
             token = await token_before_call(
                 self._tokens.get(self.token_name, self._fetch_token, invalid=token)
             )
-            result = await self._post(path, body, token)
+            result = await self._send(path, body, query, token)
         errcode = int(result.get("errcode") or 0)
         if errcode:
             raise WeComApiError(errcode, str(result.get("errmsg", "")), path)
@@ -168,6 +173,29 @@ class WeComClient:
         if len(data) > limit:
             return b"", {"errcode": -2, "errmsg": f"the file is larger than {limit} bytes"}
         return data, None
+
+    async def members(self) -> list[dict[str, Any]]:
+        """Every member of the departments the app can see (its 可见范围), once each.
+
+        Apps made after June 2022 get no ``mobile`` here unless the address-book secret is
+        used; matching then goes by name.
+        """
+        departments = await self.call(DEPARTMENT_LIST, {}, query={})
+        found: dict[str, dict[str, Any]] = {}
+        for department in departments.get("department_id") or []:
+            listed = await self.call(USER_LIST, {}, query={"department_id": str(department["id"])})
+            for member in listed.get("userlist") or []:
+                if isinstance(member, dict) and member.get("userid"):
+                    found.setdefault(str(member["userid"]), member)
+        return list(found.values())
+
+    async def _send(
+        self, path: str, body: dict[str, Any], query: dict[str, str] | None, token: str
+    ) -> dict[str, Any]:
+        if query is None:
+            return await self._post(path, body, token)
+        params = {**query, "access_token": token}
+        return await self._api.request("GET", path, params=params)
 
     async def _fetch_token(self) -> tuple[str, int]:
         params = {

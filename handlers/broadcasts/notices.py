@@ -211,8 +211,11 @@ async def update_notice(
 
 
 async def preview_address(user_id: int | None, channel: str) -> str:
-    """Where the staff member's previews go: their linked worker's WeCom userid or openid."""
+    """Where the staff member's previews go: their own linked openid (``handlers.accounts``),
+    else their linked worker's WeCom userid or openid."""
     user = await StaffUser.get_or_none(id=user_id) if user_id is not None else None
+    if user is not None and user.openid and channel != "work_app":
+        return user.openid
     worker = (
         await Worker.get_or_none(id=user.worker_id)
         if user is not None and user.worker_id is not None

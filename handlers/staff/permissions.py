@@ -37,6 +37,8 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # Messages held back from routing (blocked sender, content check): release or discard.
     "held.decide": frozenset({R.ADMIN, R.DISPATCHER}),
     "residents.block": frozenset({R.ADMIN}),
+    # Link a worker or staff member to their WeChat (QR, chat code) or WeCom account.
+    "accounts.link": frozenset({R.ADMIN}),
 }
 
 

@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_security')]
+    dependencies = [('models', '0012_account_links')]
 
     initial = False
 

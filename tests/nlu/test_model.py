@@ -14,7 +14,8 @@ import pytest
 from config.taxonomy import TAXONOMY, categories_by_path
 from nlu import ModelError, TrainedModel, load_model, understand
 from nlu.examples import DataError, label_examples, read_csv
-from nlu.model import Neighbours, message_views, resolve_label, second_level_by_keywords
+from nlu.model import message_views, resolve_label, second_level_by_keywords
+from nlu.neighbours import Neighbours
 from nlu.training import train
 
 from .training_examples import EXAMPLES, write_csv

@@ -73,6 +73,11 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/dashboard/held"),
         ("POST", "/dashboard/held/{held_id}/release"),
         ("POST", "/dashboard/held/{held_id}/discard"),
+        ("GET", "/dashboard/accounts"),
+        ("POST", "/dashboard/accounts/workers/{id}/link"),
+        ("POST", "/dashboard/accounts/users/{id}/link"),
+        ("GET", "/dashboard/accounts/wecom"),
+        ("POST", "/dashboard/accounts/wecom"),
     }
 )
 
