@@ -33,6 +33,7 @@ class CaseStatus(StrEnum):
     ARCHIVED = "archived"  # 已归档
     CANCELLED = "cancelled"  # 已撤销
     MERGED = "merged"  # 已并案: joined an open case about the same problem
+    INVALID = "invalid"  # 不予受理: closed by staff as no case (reason in Case.invalid_reason)
 
     @property
     def label(self) -> str:
@@ -54,6 +55,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.ARCHIVED: "已归档",
     CaseStatus.CANCELLED: "已撤销",
     CaseStatus.MERGED: "已并案",
+    CaseStatus.INVALID: "不予受理",
 }
 
 OPEN_STATUSES = frozenset(
