@@ -7,8 +7,8 @@ survey sweep only on completed ones, so nothing is chased or asked), the timelin
 trail record it, and the resident is told in neutral words through the outbox.
 
 Undoing (``cases.restore``: admins) needs a reason; the case goes back to 受理 without a unit,
-so the dispatcher sends it on afresh and its deadlines run from then (the centre's rule: they
-run from when a unit receives the case). The resident is told it is handled after all.
+with fresh deadlines from the moment of the undo (as a split case does), so the dispatcher
+sends it on afresh. The resident is told it is handled after all.
 
 Figures: an invalid case leaves the denominators of the rates and is counted apart
 (``handlers/figures/compute.py``).
@@ -24,6 +24,7 @@ from handlers.staff.audit import StaffActor, audit
 from handlers.staff.permissions import can, may_see_case
 from handlers.timeline import apply_action
 from handlers.workflow.actions import tell_resident
+from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.staff_actions import NO_PERMISSION, CaseHidden, StaffRefused, staff_actor
 from models import Case, CaseAction, CaseEvent, CaseStatus, StaffUser
 
@@ -108,6 +109,7 @@ async def restore_case(
         label = CaseStatus(case.status).label
         raise StaffRefused(f"诉求当前为{label}，不是不予受理", 409, "illegal_transition")
     previous = case.invalid_reason
+    deadlines = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now, ctx.sla)
     async with in_transaction():
         event = await apply_action(
             case,
@@ -122,6 +124,9 @@ async def restore_case(
                 "unit_id": None,
                 "worker_id": None,
                 "escalation_level": 0,
+                "sign_due_at": deadlines.sign,
+                "first_contact_due_at": deadlines.first_contact,
+                "completion_due_at": deadlines.completion,
             },
         )
         await audit(
