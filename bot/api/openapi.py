@@ -53,6 +53,7 @@ API_MODULES = (
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",
+    "bot.api.admin_personal_data",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.open311",
