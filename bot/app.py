@@ -19,7 +19,6 @@ from aiohttp import web
 import nlu
 from bot.api.admin import add_admin_routes
 from bot.api.admin_cases import add_admin_case_routes
-from bot.api.admin_personal_data import add_personal_data_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
 from bot.api.notices import add_notice_routes
@@ -204,7 +203,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_dashboard_routes(app)
     add_resident_routes(app)
     add_admin_resident_routes(app)
-    add_personal_data_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

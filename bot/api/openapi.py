@@ -53,7 +53,6 @@ API_MODULES = (
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",
-    "bot.api.admin_personal_data",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.open311",
