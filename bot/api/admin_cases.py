@@ -193,6 +193,7 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "completed_at": iso(case.completed_at),
             "result": mask_phones_in_text(case.result),
             "result_attachments": case.result_attachments,
+            "invalid_reason": case.invalid_reason,  # 不予受理: a code of config/invalid.py
             "timeline": [
                 {
                     "at": iso(e.at),
@@ -369,6 +370,7 @@ ADMIN_CASE_DETAIL = Component(
                     "completed_at": nullable(DATETIME),
                     "result": STRING,
                     "result_attachments": array({"type": "object"}),
+                    "invalid_reason": nullable(STRING),
                     "timeline": array(
                         obj(
                             {

@@ -44,7 +44,8 @@ async def test_a_dispatcher_closes_a_case_as_invalid(db_url: str, aiohttp_client
     response = await client.post(path, json={"reason": "no_content"}, headers=headers)
     assert response.status == 200, await response.text()
     body = (await response.json())["case"]
-    assert body["status"] == "invalid"
+    assert body["status"] == "invalid" and body["invalid_reason"] == "no_content"
+    assert "invalidate" in [event["action"] for event in body["timeline"]]
     stored = await Case.get(id=case.id)
     assert stored.status == CaseStatus.INVALID and stored.invalid_reason == "no_content"
     assert stored.closed_at is not None
