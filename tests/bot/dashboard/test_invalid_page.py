@@ -35,6 +35,10 @@ async def test_close_as_invalid_and_restore_from_the_case_page(
     entry = await AuditEvent.get(action="case.invalidate")
     assert entry.via == "dashboard" and entry.detail["reason"] == "out_of_scope"
     assert await OutboxMessage.filter(purpose__startswith="case_invalid").count() == 1
+    # The overview counts it as 无效件数 of its unit.
+    status, text = await dispatcher.get("/dashboard/")
+    assert status == 200 and "无效件数" in text
+    assert '<td data-label="无效件数"><div class="cell">1</div></td>' in text
     # A dispatcher may not undo; an admin may, with a reason.
     status, _, _ = await dispatcher.post(f"{page}/restore", {"note": "x"})
     assert status == 403
