@@ -34,6 +34,7 @@ MAX_NOTE = 500
 RESIDENT_NOTICE = (
     "您的留言（编号{number}）经核实不作为诉求受理，原因：{reason}。如有需要可重新留言。"
 )
+WORKER_NOTICE = "诉求 {number} 已不予受理（{reason}），无需继续办理。"
 RESTORED_NOTICE = "您的留言（编号{number}）经复核恢复受理，我们会尽快安排办理。"
 
 UNKNOWN_REASON = "请从列表中选择不予受理的原因"

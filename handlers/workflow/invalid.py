@@ -4,7 +4,8 @@ Closing (``cases.invalidate``: admins, dispatchers, supervisors for the cases of
 a reason from ``config/invalid.py`` (``其他`` needs a note). In one transaction the case becomes
 ``invalid``, its deadlines are cleared (the escalation sweeps run only on open cases and the
 survey sweep only on completed ones, so nothing is chased or asked), the timeline and the audit
-trail record it, and the resident is told in neutral words through the outbox.
+trail record it, and the resident is told in neutral words through the outbox (and the case's
+handler, if it had one, that it need not be handled).
 
 Undoing (``cases.restore``: admins) needs a reason; the case goes back to 受理 without a unit,
 with fresh deadlines from the moment of the undo (as a split case does), so the dispatcher
@@ -26,7 +27,8 @@ from handlers.timeline import apply_action
 from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.staff_actions import NO_PERMISSION, CaseHidden, StaffRefused, staff_actor
-from models import Case, CaseAction, CaseEvent, CaseStatus, StaffUser
+from handlers.workflow.tasks import notify_worker
+from models import Case, CaseAction, CaseEvent, CaseStatus, StaffUser, Worker
 
 DEADLINES_CLEARED = {
     "sign_due_at": None,
@@ -92,6 +94,16 @@ async def invalidate_case(
         )
         told = texts.RESIDENT_NOTICE.format(number=case.number, reason=reason.told)
         await tell_resident(case, told, f"invalid{case.version}", ctx)
+        worker = await Worker.get_or_none(id=case.worker_id) if case.worker_id else None
+        if worker is not None:  # the handler stops working on it
+            await notify_worker(
+                worker,
+                texts.WORKER_NOTICE.format(number=case.number, reason=reason.label),
+                ctx,
+                purpose="task_invalid",
+                case_id=case.id,
+                dedup_key=f"case:{case.id}:invalid{case.version}:worker",
+            )
     return event
 
 

@@ -58,6 +58,10 @@ async def test_a_dispatcher_closes_a_case_as_invalid(db_url: str, aiohttp_client
     told = await OutboxMessage.get(case_id=case.id, purpose__startswith="case_invalid")
     assert case.number in str(told.payload) and "不作为诉求受理" in str(told.payload)
     assert "留言未包含需要办理的具体事项" in str(told.payload)
+    # Its handler (the grid worker the demo routes it to) is told to stop.
+    assert case.worker_id is not None
+    worker_told = await OutboxMessage.get(case_id=case.id, purpose="task_invalid")
+    assert "无需继续办理" in str(worker_told.payload) or worker_told.last_error
     # Its deadlines stop: days later the sweep chases nothing and no survey is due.
     clock.advance(timedelta(days=20))
     result = await sweep_deadlines(await client.server.app[INTAKE].context())
