@@ -1,7 +1,8 @@
 """个人信息 on request (个人信息保护法): everything stored about one resident, and its erasure.
 
 :func:`export_resident` gathers, by openid, the resident's record, their cases (with timelines),
-the messages they sent and we sent them, their conversation, survey answers, held messages,
+the messages they sent and we sent them, the broadcast notices they were sent, their conversation,
+survey answers, held messages,
 mini-program sessions (times only: a session's secret is never exported) and the keys of their
 photos, as JSON-ready data.
 
@@ -36,6 +37,7 @@ from models import (
     HeldMessage,
     InboundMessage,
     MediaFile,
+    NoticeDelivery,
     OutboxMessage,
     OutboxStatus,
     Resident,
@@ -145,6 +147,12 @@ async def export_resident(openid: str, actor: StaffActor, now: datetime) -> dict
             .order_by("id")
             .values("channel", "reason", "status", "text", "created_at")
         ],
+        "notices": [
+            _plain(row)
+            for row in await NoticeDelivery.filter(recipient=resident.openid)
+            .order_by("id")
+            .values("notice_id", "status", "channel", "sent_at")
+        ],
         "sessions": [
             _plain(row)
             for row in await ResidentSession.filter(resident_id=resident.id)
@@ -234,6 +242,7 @@ async def erase_resident(
             recipient=old, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]
         ).update(status=OutboxStatus.SKIPPED, last_error="resident erased")
         await OutboxMessage.filter(recipient=old).update(recipient=token, payload={})
+        await NoticeDelivery.filter(recipient=old).update(recipient=token)
         await Survey.filter(resident_id=resident.id).update(comment="")
         await HeldMessage.filter(resident_id=resident.id).update(text="", payload={})
         await ResidentSession.filter(resident_id=resident.id).delete()

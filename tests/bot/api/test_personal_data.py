@@ -77,6 +77,7 @@ async def test_export_then_erase(make_client: ClientFactory, tmp_path: Path) -> 
     assert len(data["messages_received"]) == 2 and data["messages_sent"] is not None
     assert [m["key"] for m in data["media"]] == [photo.key]
     assert len(data["sessions"]) == 1 and "token_hash" not in json.dumps(data)
+    assert data["notices"] == []
     assert await AuditEvent.filter(action="resident.export").count() == 1
 
     response = await client.post(
