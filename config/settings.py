@@ -137,6 +137,17 @@ class Settings(BaseSettings):
         default=Path("./var/uploads"), description="where uploaded photos are stored"
     )
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0, description="per photo")
+    # Retention (handlers/residents/retention.py): personal fields and photos of closed cases
+    retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Days after a case closed that its personal data and photos are kept "
+        "(0: kept for good, no retention sweep)",
+    )
+    retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention sweep runs in each process"
+    )
     upload_types: tuple[str, ...] = Field(
         default=("image/jpeg", "image/png", "image/webp"),
         description="content types accepted (checked against the file's first bytes)",

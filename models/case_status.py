@@ -13,6 +13,9 @@ Beside the main line there are actions that move a case back or out:
   is handled, answered and surveyed with it; terminal unless split again (拆分), which sends it
   back to 受理 when the merge was wrong.
 - 改类 (recategorise): staff correct the category; the status does not change.
+- 不予受理 (invalidate): staff close an open case as no case (重复, 无实质内容, 不属于受理范围 …,
+  ``config/invalid.py``); its deadlines stop, no survey is asked, the resident is told. An admin
+  may undo it (恢复受理, restore): the case goes back to 受理 and is dispatched afresh.
 
 Anything not listed in :data:`TRANSITIONS` raises :class:`IllegalTransition`.
 """
@@ -33,6 +36,7 @@ class CaseStatus(StrEnum):
     ARCHIVED = "archived"  # 已归档
     CANCELLED = "cancelled"  # 已撤销
     MERGED = "merged"  # 已并案: joined an open case about the same problem
+    INVALID = "invalid"  # 不予受理: closed by staff as no case (reason in Case.invalid_reason)
 
     @property
     def label(self) -> str:
@@ -54,6 +58,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.ARCHIVED: "已归档",
     CaseStatus.CANCELLED: "已撤销",
     CaseStatus.MERGED: "已并案",
+    CaseStatus.INVALID: "不予受理",
 }
 
 OPEN_STATUSES = frozenset(
@@ -85,6 +90,8 @@ class CaseAction(StrEnum):
     MERGE = "merge"  # 并案: joins an open case about the same problem
     SPLIT = "split"  # 拆分: a wrong merge undone; back to 受理
     RECATEGORISE = "recategorise"  # 改类: staff correct the category; status unchanged
+    INVALIDATE = "invalidate"  # 不予受理: staff close an open case as no case
+    RESTORE = "restore"  # 恢复受理: an admin undoes 不予受理; back to 受理
 
     @property
     def label(self) -> str:
@@ -109,6 +116,8 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.MERGE: "并案",
     CaseAction.SPLIT: "拆分",
     CaseAction.RECATEGORISE: "改类",
+    CaseAction.INVALIDATE: "不予受理",
+    CaseAction.RESTORE: "恢复受理",
 }
 
 S = CaseStatus
@@ -139,13 +148,16 @@ TRANSITIONS: dict[tuple[CaseAction, CaseStatus], CaseStatus] = {
     (A.MERGE, S.DISPATCHED): S.MERGED,
     (A.SPLIT, S.MERGED): S.ACCEPTED,
     (A.ARCHIVE, S.MERGED): S.MERGED,
+    (A.RESTORE, S.INVALID): S.ACCEPTED,
+    (A.ARCHIVE, S.INVALID): S.INVALID,
 }
 for _status in OPEN_STATUSES:
     TRANSITIONS[(A.SUPERVISE, _status)] = _status
     TRANSITIONS[(A.REASSIGN, _status)] = _status
+    TRANSITIONS[(A.INVALIDATE, _status)] = S.INVALID
 for _status in CaseStatus:
     TRANSITIONS[(A.ANNOTATE, _status)] = _status
-    if _status not in (S.ARCHIVED, S.CANCELLED, S.MERGED):
+    if _status not in (S.ARCHIVED, S.CANCELLED, S.MERGED, S.INVALID):
         TRANSITIONS[(A.RECATEGORISE, _status)] = _status
 del _status
 

@@ -100,6 +100,12 @@ class Case(Model):
         default=list, description="photos of the result [{type, media_id, url}]"
     )
     version = fields.IntField(default=0, description="bumped on every transition")
+    invalid_reason = fields.CharField(
+        max_length=32, null=True, description="不予受理 reason code (config/invalid.py)"
+    )
+    anonymised_at = fields.DatetimeField(
+        null=True, description="personal fields and media removed (erasure or retention)"
+    )
 
     class Meta:
         table = "cases"

@@ -49,6 +49,9 @@ class Resident(Model):
     last_lng = fields.FloatField(null=True)
     last_lat = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    erased_at = fields.DatetimeField(
+        null=True, description="personal data erased on request, openid replaced by a token"
+    )
 
     class Meta:
         table = "residents"

@@ -12,6 +12,8 @@ sweep_deadlines        warnings, 督办, second misses          escalation_sweep
 sweep_due_surveys      ask, remind, close survey rounds      followup_sweep_seconds
 sweep_digests          the working-morning digest            digest_sweep_seconds
 sweep_broadcasts       start, fan out and complete notices   broadcast_sweep_seconds
+sweep_retention        personal data of long-closed cases    retention_sweep_seconds
+                       (only when retention_days > 0)
 =====================  ====================================  ==================================
 """
 
@@ -25,6 +27,8 @@ from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
 from handlers.followup.digest import sweep_digests
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
+from handlers.residents.media_store import LocalMediaStore
+from handlers.residents.retention import RetentionResult, sweep_retention
 from handlers.workflow.escalation import sweep_until_done
 from scheduler.runner import SweepJob
 
@@ -35,6 +39,7 @@ DEADLINE_SWEEP_JOB = "sweep_deadlines"
 SURVEY_SWEEP_JOB = "sweep_due_surveys"
 DIGEST_SWEEP_JOB = "sweep_digests"
 BROADCAST_SWEEP_JOB = "sweep_broadcasts"
+RETENTION_SWEEP_JOB = "sweep_retention"
 
 ContextFactory = Callable[[], Awaitable[HandlerContext]]
 
@@ -94,6 +99,12 @@ async def broadcasts_until_done(
     return total
 
 
+async def retention(context: ContextFactory) -> RetentionResult:
+    ctx = await context()
+    store = LocalMediaStore(ctx.settings.upload_dir)
+    return await sweep_retention(ctx.settings.retention_days, ctx.now, store)
+
+
 def sweep_jobs(
     settings: Settings, context: ContextFactory, recover: Callable[[], Awaitable[object]]
 ) -> list[SweepJob]:
@@ -109,10 +120,16 @@ def sweep_jobs(
     async def notices() -> object:
         return await broadcasts_until_done(context)
 
-    return [
+    async def personal_data() -> object:
+        return await retention(context)
+
+    jobs = [
         SweepJob(RECOVER_INBOUND_JOB, recover, max(settings.inbound_recovery_seconds / 3, 1.0)),
         SweepJob(DEADLINE_SWEEP_JOB, deadlines, settings.escalation_sweep_seconds),
         SweepJob(SURVEY_SWEEP_JOB, followups, settings.followup_sweep_seconds),
         SweepJob(DIGEST_SWEEP_JOB, digest, settings.digest_sweep_seconds),
         SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
     ]
+    if settings.retention_days > 0:
+        jobs.append(SweepJob(RETENTION_SWEEP_JOB, personal_data, settings.retention_sweep_seconds))
+    return jobs

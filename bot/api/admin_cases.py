@@ -14,6 +14,9 @@ JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer
 - ``POST cases/{number}/reassign`` ``{"unit": "ST-WJC", "worker_id": null, "reason": ""}``
 - ``POST cases/{number}/supervise`` ``{"reason": ""}``
 - ``POST cases/{number}/extensions/{id}/decide`` ``{"approve": true, "note": ""}``
+- ``POST cases/{number}/invalidate`` ``{"reason": "no_content", "note": ""}``: 不予受理 with a
+  reason code from ``config/invalid.py`` (``other`` needs a note); the resident is told.
+- ``POST cases/{number}/restore`` ``{"note": "..."}``: an admin undoes 不予受理 (reason required).
 
 Errors are ``{"error": {"code", "message"}}``: 400 ``invalid_json`` / ``invalid_payload`` /
 ``invalid_request``, 401 ``unauthorized``, 403 ``forbidden`` / ``csrf``, 404 ``not_found`` (no
@@ -56,6 +59,8 @@ from bot.api.openapi import (
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK, INTAKE
+from config.invalid import INVALID_REASONS
+from config.invalid import MAX_NOTE as MAX_INVALID_NOTE
 from handlers.case_pages import (
     BadView,
     CaseView,
@@ -66,6 +71,7 @@ from handlers.case_pages import (
 from handlers.clock import iso
 from handlers.digits import finite_or_none
 from handlers.workflow.actions import MAX_TEXT
+from handlers.workflow.invalid import invalidate_case, restore_case
 from handlers.workflow.search import (
     MAX_PAGE,
     URGENCY_CHOICES,
@@ -124,6 +130,19 @@ class DecideIn(Payload):
     note: str = Field(default="", max_length=MAX_TEXT)
 
 
+class InvalidateIn(Payload):
+    reason: str = Field(
+        min_length=1,
+        max_length=32,
+        description="one of: " + ", ".join(f"{r.code} ({r.label})" for r in INVALID_REASONS),
+    )
+    note: str = Field(default="", max_length=MAX_INVALID_NOTE)
+
+
+class RestoreIn(Payload):
+    note: str = Field(min_length=1, max_length=MAX_INVALID_NOTE)
+
+
 P = TypeVar("P", bound=Payload)
 
 
@@ -174,6 +193,7 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "completed_at": iso(case.completed_at),
             "result": mask_phones_in_text(case.result),
             "result_attachments": case.result_attachments,
+            "invalid_reason": case.invalid_reason,  # 不予受理: a code of config/invalid.py
             "timeline": [
                 {
                     "at": iso(e.at),
@@ -289,6 +309,18 @@ async def _supervise(request: web.Request, staff: StaffContext, case: Case) -> N
     await supervise_case(case, staff.user, staff.actor, ctx, body.reason)
 
 
+async def _invalidate(request: web.Request, staff: StaffContext, case: Case) -> None:
+    body = await read_payload(request, InvalidateIn)
+    ctx = await request.app[INTAKE].context()
+    await invalidate_case(case, body.reason, body.note, staff.user, staff.actor, ctx)
+
+
+async def _restore(request: web.Request, staff: StaffContext, case: Case) -> None:
+    body = await read_payload(request, RestoreIn)
+    ctx = await request.app[INTAKE].context()
+    await restore_case(case, body.note, staff.user, staff.actor, ctx)
+
+
 async def _decide(request: web.Request, staff: StaffContext, case: Case) -> None:
     raw_id = request.match_info["request_id"]
     if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
@@ -338,6 +370,7 @@ ADMIN_CASE_DETAIL = Component(
                     "completed_at": nullable(DATETIME),
                     "result": STRING,
                     "result_attachments": array({"type": "object"}),
+                    "invalid_reason": nullable(STRING),
                     "timeline": array(
                         obj(
                             {
@@ -469,6 +502,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _action("recategorise", "改类: correct the category", RecategoriseIn),
     _action("reassign", "改派: send the case to another unit (or worker)", ReassignIn),
     _action("supervise", "督办: put the case under supervision", SuperviseIn, required=False),
+    _action("invalidate", "不予受理: close the case as no case, with a reason", InvalidateIn),
+    _action("restore", "恢复受理: undo 不予受理 (admins), with a reason", RestoreIn),
     _action(
         "extensions/{request_id}/decide",
         "Approve or refuse a case's extension request",
@@ -488,6 +523,10 @@ def add_admin_case_routes(app: web.Application) -> None:
     app.router.add_post(
         f"{PREFIX}/{{number}}/supervise", case_action("cases.supervise", _supervise)
     )
+    app.router.add_post(
+        f"{PREFIX}/{{number}}/invalidate", case_action("cases.invalidate", _invalidate)
+    )
+    app.router.add_post(f"{PREFIX}/{{number}}/restore", case_action("cases.restore", _restore))
     app.router.add_post(
         f"{PREFIX}/{{number}}/extensions/{{request_id}}/decide",
         case_action("extensions.decide", _decide),

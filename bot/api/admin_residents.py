@@ -29,6 +29,8 @@ from aiohttp import web
 from pydantic import Field
 from tortoise.queryset import QuerySet
 
+from bot.api.admin_personal_data import OPERATIONS as PERSONAL_DATA_OPERATIONS
+from bot.api.admin_personal_data import add_personal_data_routes
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.api.openapi import (
     BOOLEAN,
@@ -289,6 +291,7 @@ def add_admin_resident_routes(app: web.Application) -> None:
     router.add_post(f"{HELD_PREFIX}/{{id}}/discard", endpoint(DECIDE, discard))
     router.add_post(f"{RESIDENTS_PREFIX}/{{id}}/block", endpoint(BLOCK, block))
     router.add_post(f"{RESIDENTS_PREFIX}/{{id}}/unblock", endpoint(BLOCK, unblock))
+    add_personal_data_routes(app)  # a resident's personal data: export, erase
 
 
 # The contract (bot.api.openapi)
@@ -418,4 +421,5 @@ OPERATIONS: tuple[Operation, ...] = (
         {"resident": ADMIN_RESIDENT},
         required=False,
     ),
+    *PERSONAL_DATA_OPERATIONS,
 )

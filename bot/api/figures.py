@@ -1,9 +1,11 @@
 """The figures in the admin API: JSON for the dashboard and machines, CSV for spreadsheets.
 
 - ``GET /api/admin/figures?from=YYYY-MM-DD&to=YYYY-MM-DD&unit=CODE&grid=CODE&category=PREFIX``:
-  every figure (numerator, denominator, rate, target, met), the breakdowns and the daily series.
+  every figure (numerator, denominator, rate, target, met), the breakdowns and the daily series,
+  and 无效件数 (``invalid``: cases closed as 不予受理 in the period, by reason and per unit).
   The period is ``[from, to)`` in Shanghai days; without it, the last 30 days up to today.
-- ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row;
+- ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
+  (无效件数 last);
   ``&by=day`` gives one row per day instead. UTF-8 with a BOM so that Excel reads the Chinese.
   Each export is an audit event (``figures.export``).
 - ``GET /api/admin/hot`` with the same filters and ``limit``, ``min_residents``: hot issues.
@@ -165,7 +167,7 @@ async def figures_json(request: web.Request) -> web.Response:
 RATE_COLUMNS: dict[str, tuple[str, str]] = {
     config.FIRST_CONTACT: ("按时先行联系", "应先行联系"),
     config.ON_TIME: ("按时办结", "应办结"),
-    config.REPEAT: ("重复件", "诉求件（不含撤销）"),
+    config.REPEAT: ("重复件", "诉求件（不含撤销、不予受理）"),
     config.SATISFACTION: ("满意+0.9×基本满意", "有效评价"),
 }
 
@@ -196,10 +198,12 @@ def _rate_cells(rates: Mapping[str, Rate]) -> list[str]:
 
 
 def unit_rows(figures: Figures) -> list[list[str]]:
-    rows = [["单位代码", "单位名称", "诉求量", *_rate_header()]]
+    rows = [["单位代码", "单位名称", "诉求量", *_rate_header(), "无效件数"]]
     for unit in figures.units:
-        rows.append([unit.code, unit.name, str(unit.cases), *_rate_cells(unit.rates)])
-    rows.append(["", "合计", str(figures.volume.total), *_rate_cells(figures.rates)])
+        cells = _rate_cells(unit.rates)
+        rows.append([unit.code, unit.name, str(unit.cases), *cells, str(unit.invalid)])
+    total = [str(figures.volume.total), *_rate_cells(figures.rates), str(figures.invalid.total)]
+    rows.append(["", "合计", *total])
     return rows
 
 
@@ -326,7 +330,15 @@ FIGURES = Component(
                 }
             ),
             "units": array(
-                obj({"code": STRING, "name": STRING, "cases": INTEGER, "rates": FOUR_RATES})
+                obj(
+                    {
+                        "code": STRING,
+                        "name": STRING,
+                        "cases": INTEGER,
+                        "invalid": INTEGER,
+                        "rates": FOUR_RATES,
+                    }
+                )
             ),
             "daily": array(
                 obj(
@@ -346,6 +358,7 @@ FIGURES = Component(
                     }
                 )
             ),
+            "invalid": obj({"total": INTEGER, "by_reason": _BUCKETS}),
             "filters": FILTERS,
             "scope": one_of_values(["unit", "district"]),
         }

@@ -18,6 +18,7 @@ from bot.cli.dispatch import add_parser as add_dispatch_parser
 from bot.cli.links import add_link_commands
 from bot.cli.nlu import add_parser as add_nlu_parser
 from bot.cli.open311 import add_parser as add_open311_parser
+from bot.cli.residents import add_parser as add_residents_parser
 from bot.cli.users import add_parser as add_users_parser
 from bot.cli.workers import add_parser as add_workers_parser
 from bot.ops import log_format, log_privacy
@@ -349,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(commands)
     add_link_commands(commands)  # workers link, workers match-wecom, users link
     add_open311_parser(commands)
+    add_residents_parser(commands)
     return parser
 
 

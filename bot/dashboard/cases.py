@@ -34,6 +34,7 @@ from bot.dashboard.web import (
     render,
 )
 from bot.keys import CLOCK, INTAKE
+from config.invalid import INVALID_REASONS, REASONS_BY_CODE
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
 from handlers.case_pages import (
@@ -47,6 +48,7 @@ from handlers.case_pages import (
 )
 from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
+from handlers.workflow.invalid import invalidate_case, restore_case
 from handlers.workflow.search import (
     URGENCY_CHOICES,
     BadFilter,
@@ -244,6 +246,8 @@ async def case_context(
         "reassign": can(user, "cases.reassign")
         and status in (CaseStatus.ACCEPTED, CaseStatus.DISPATCHED),
         "supervise": can(user, "cases.supervise") and row["open"] and not case.supervised,
+        "invalidate": can(user, "cases.invalidate") and status.is_open,
+        "restore": can(user, "cases.restore") and status is CaseStatus.INVALID,
     }
     original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
     text = fold_text(case.text, view)
@@ -277,6 +281,8 @@ async def case_context(
         "units": active_units,
         "workers": active_workers,
         "grid_name": row["grid"],
+        "invalid_reasons": INVALID_REASONS,
+        "invalid_reason": REASONS_BY_CODE.get(case.invalid_reason or ""),
     }
 
 
@@ -347,6 +353,23 @@ async def reassign(request: web.Request, staff: StaffContext) -> web.StreamRespo
     return await _act(request, staff, "reassigned", run)
 
 
+@page("cases.invalidate")
+async def invalidate(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        reason, note = form.get("reason", ""), form.get("note", "")
+        await invalidate_case(case, reason, note, staff.user, staff.actor, ctx)
+
+    return await _act(request, staff, "invalidated", run)
+
+
+@page("cases.restore")
+async def restore(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await restore_case(case, form.get("note", ""), staff.user, staff.actor, ctx)
+
+    return await _act(request, staff, "restored", run)
+
+
 @page("cases.supervise")
 async def supervise(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
@@ -377,5 +400,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/recategorise", recategorise)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/reassign", reassign)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/supervise", supervise)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/invalidate", invalidate)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/restore", restore)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)
     add_message_routes(app)

@@ -68,6 +68,8 @@ DONE_MESSAGES = {
     "recategorised": "已改类，并记入分类模型的训练样本",
     "reassigned": "已派单",
     "supervised": "已列入督办",
+    "invalidated": "已不予受理，已告知居民",
+    "restored": "已恢复受理，诉求回到派单队列",
     "extension_approved": "已同意延期",
     "extension_refused": "已驳回延期申请",
     "rule_saved": "派单规则已保存，即时生效",

@@ -13,6 +13,13 @@ unit). A case merged into another (已并案) counts for the unit of the case it
 the case's own; the category filter is a prefix of the case's category path (``城乡建设`` or
 ``城乡建设/市容环卫``). Withdrawn cases (已撤销) count in the volume and nowhere else.
 
+**Invalid cases (不予受理)** count in the volume and in 无效件数, and leave every rate: they are
+out of the denominators of 先行联系率 and 按时办结率 (nobody owed them a contact or a result),
+of 重复率 (neither a case nor a repeat) and of 满意率 (a round answered before the case was
+found invalid is not counted). 无效件数 counts the cases closed as invalid in the period (by
+the day they were closed, ``closed_at``), by unit and by reason (``handlers/figures/invalid.py``);
+a case whose invalid close was undone (恢复受理) is not counted.
+
 **先行联系率 (first-contact rate)** = contacted in time / due for first contact.
 
 - *due*: the case's first-contact deadline (``first_contact_due_at``) lies in the period and its
@@ -89,6 +96,7 @@ from config import figures as config
 from config.lexicon import KIND_LABELS
 from handlers.clock import LOCAL_TZ
 from handlers.figures.filters import FigureFilters
+from handlers.figures.invalid import count_invalid
 from handlers.figures.results import (
     REOPEN,
     Bucket,
@@ -108,6 +116,8 @@ NO_GRID_LABEL = "未定网格"
 NO_CATEGORY_LABEL = "未分类"
 _QUEUE = ("", NO_UNIT_LABEL, False)
 FINISHED_ROUNDS = (SurveyStatus.ANSWERED, SurveyStatus.UNRATED, SurveyStatus.UNREACHABLE)
+# Cases that leave the rates' denominators: withdrawn (已撤销) and invalid (不予受理).
+SET_ASIDE = [CaseStatus.CANCELLED.value, CaseStatus.INVALID.value]
 MEDIAN_MILESTONES = {
     "sign": "signed_at",
     "first_contact": "first_contact_at",
@@ -207,9 +217,10 @@ async def _deadline_figure(
         _where(f"{due}__lt", filters.until),
         _where(f"{due}__lt", now) | _where(f"{done}__isnull", False),
     )
-    # A withdrawn case keeps its deadlines, but nobody owed it anything after it was withdrawn.
-    # (A merged case has none: it is handled with the case it joined.)
-    query = query.exclude(status=CaseStatus.CANCELLED)
+    # A withdrawn case keeps its deadlines, but nobody owed it anything after it was withdrawn;
+    # an invalid one (不予受理) was owed nothing at all. (A merged case has none: it is handled
+    # with the case it joined.)
+    query = query.exclude(status__in=SET_ASIDE)
     aggregates = {
         "due": Count("id"),
         "met": Count("id", _filter=_where(f"{done}__lte", F(due))),
@@ -240,7 +251,7 @@ class _Repeats:
 async def _repeats(filters: FigureFilters) -> _Repeats:
     """Repeat rates by unit and by day, and the volumes that come with the same queries."""
     period = _created_in(filters)
-    cancelled = Q(status=CaseStatus.CANCELLED)
+    cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: neither cases nor repeats
     own = await _grouped(
         period.filter(duplicate_of_id__isnull=True),
         "unit_id",
@@ -286,7 +297,7 @@ async def _satisfaction(
         due_at__gte=filters.since,
         due_at__lt=filters.until,
         status__in=list(FINISHED_ROUNDS),
-    )
+    ).exclude(case__status=CaseStatus.INVALID)
     answered = Q(status=SurveyStatus.ANSWERED)
     aggregates = {
         "finished": Count("id"),
@@ -447,7 +458,8 @@ async def compute_figures(filters: FigureFilters, now: datetime) -> Figures:
     rates = {key: _sum(key, per_unit[key].values()) for key in config.RATE_KEYS}
     names = await _names(Unit)
     volume = await _volume(filters, repeats.volume_by_unit, names)
-    units = _unit_rows(filters, per_unit, repeats.volume_by_unit, names)
+    invalid = await count_invalid(_cases(filters), filters)
+    units = _unit_rows(filters, per_unit, repeats.volume_by_unit, names, invalid.by_unit)
     days = tuple(
         DayFigures(
             day=day,
@@ -468,6 +480,7 @@ async def compute_figures(filters: FigureFilters, now: datetime) -> Figures:
         volume=volume,
         units=units,
         days=days,
+        invalid=invalid,
     )
 
 
@@ -476,6 +489,7 @@ def _unit_rows(
     per_unit: Mapping[str, Mapping[int | None, Rate]],
     volume: Mapping[int | None, int],
     names: Names,
+    invalid: Mapping[int | None, int],
 ) -> tuple[UnitFigures, ...]:
     """One row per unit: every active unit (none left out for having no cases), every other
     unit with something counted, and the dispatcher queue when it has something."""
@@ -495,6 +509,7 @@ def _unit_rows(
                 code=code,
                 name=name,
                 cases=volume.get(unit_id, 0),
+                invalid=invalid.get(unit_id, 0),
                 rates={
                     key: per_unit[key].get(unit_id) or empty_rate(key) for key in config.RATE_KEYS
                 },

@@ -144,6 +144,18 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class InvalidCounts:
+    """无效件数: cases closed as 不予受理 in the period, by unit and by reason."""
+
+    total: int
+    by_unit: Mapping[int | None, int]
+    by_reason: tuple[Bucket, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "by_reason": [b.as_dict() for b in self.by_reason]}
+
+
+@dataclass(frozen=True)
 class Volume:
     total: int
     by_kind: tuple[Bucket, ...]
@@ -171,12 +183,14 @@ class UnitFigures:
     name: str
     cases: int
     rates: Mapping[str, Rate]
+    invalid: int = 0  # 无效件数: closed as 不予受理 in the period
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "name": self.name,
             "cases": self.cases,
+            "invalid": self.invalid,
             "rates": {key: rate.as_dict() for key, rate in self.rates.items()},
         }
 
@@ -213,6 +227,7 @@ class Figures:
     volume: Volume
     units: tuple[UnitFigures, ...]
     days: tuple[DayFigures, ...]
+    invalid: InvalidCounts = field(default_factory=lambda: InvalidCounts(0, {}, ()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -229,6 +244,7 @@ class Figures:
             "volume": self.volume.as_dict(),
             "units": [unit.as_dict() for unit in self.units],
             "daily": [day.as_dict() for day in self.days],
+            "invalid": self.invalid.as_dict(),
         }
 
 

@@ -4,11 +4,12 @@
 role            may
 ==============  =========================================================================
 admin           everything, including accounts, routing rules, SLA policy, approving
-                notices (never their own: a second admin approves) and blocking residents
-dispatcher      read and search every case, recategorise, reassign, supervise, figures,
-                hot issues, compose notices, release or discard held messages
-supervisor      the cases of their unit (every case without a unit), supervise, decide
-                extensions, figures, hot issues
+                notices (never their own: a second admin approves), blocking residents,
+                undoing 不予受理, and exporting or erasing a resident's personal data
+dispatcher      read and search every case, recategorise, reassign, supervise, close as
+                不予受理, figures, hot issues, compose notices, release or discard held messages
+supervisor      the cases of their unit (every case without a unit), supervise, close as
+                不予受理, decide extensions, figures, hot issues
 unit            the cases of their unit, figures of their unit
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
@@ -25,6 +26,9 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "cases.recategorise": frozenset({R.ADMIN, R.DISPATCHER}),
     "cases.reassign": frozenset({R.ADMIN, R.DISPATCHER}),
     "cases.supervise": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    # 不予受理 (close as no case); undoing it is an admin's.
+    "cases.invalidate": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    "cases.restore": frozenset({R.ADMIN}),
     "extensions.decide": frozenset({R.ADMIN, R.SUPERVISOR}),
     "figures.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
     "hot.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
@@ -39,6 +43,8 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "residents.block": frozenset({R.ADMIN}),
     # Link a worker or staff member to their WeChat (QR, chat code) or WeCom account.
     "accounts.link": frozenset({R.ADMIN}),
+    # 个人信息: export everything stored about a resident, erase it on request.
+    "residents.personal_data": frozenset({R.ADMIN}),
 }
 
 

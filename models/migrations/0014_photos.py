@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_account_links')]
+    dependencies = [('models', '0013_invalid_and_retention')]
 
     initial = False
 

@@ -116,3 +116,15 @@ def test_first_responsibility_in_the_table() -> None:
         assert A.RETURN not in allowed_actions(status)
         assert A.CANCEL not in allowed_actions(status)
         assert A.FINISH in allowed_actions(status)
+
+
+def test_invalid_closes_any_open_case_and_only_an_admin_restore_leaves_it() -> None:
+    for status in CaseStatus:
+        if status.is_open:
+            assert next_status(status, A.INVALIDATE) is S.INVALID
+        else:
+            with pytest.raises(IllegalTransition):
+                next_status(status, A.INVALIDATE)
+    assert not S.INVALID.is_open and S.INVALID.label == "不予受理"
+    assert set(allowed_actions(S.INVALID)) == {A.RESTORE, A.ARCHIVE, A.ANNOTATE}
+    assert next_status(S.INVALID, A.RESTORE) is S.ACCEPTED

@@ -396,6 +396,7 @@ async def test_a_unit_account_cannot_tell_another_units_case_from_no_case(
     # A supervisor of the unit may act on its cases, and on no other: the same 404 again.
     for action, body in (
         ("supervise", {"reason": "督办"}),
+        ("invalidate", {"reason": "duplicate"}),
         ("extensions/1/decide", {"approve": True}),
     ):
         paths = (f"/api/admin/cases/{other}/{action}", f"/api/admin/cases/{NO_SUCH_CASE}/{action}")

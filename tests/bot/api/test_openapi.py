@@ -46,6 +46,8 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/cases/{number}/recategorise"),
         ("POST", "/dashboard/cases/{number}/reassign"),
         ("POST", "/dashboard/cases/{number}/supervise"),
+        ("POST", "/dashboard/cases/{number}/invalidate"),
+        ("POST", "/dashboard/cases/{number}/restore"),
         ("POST", "/dashboard/cases/{number}/extensions/{request_id}/decide"),
         ("GET", "/dashboard/hot"),
         ("GET", "/dashboard/notices"),
