@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "models.staff",
     "models.resident_access",
     "models.security",
+    "models.organisation",
 ]
 
 
