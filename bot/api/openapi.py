@@ -2,11 +2,10 @@
 
 Each API module declares what it serves as ``OPERATIONS``, a tuple of :class:`Operation`, next
 to its handlers (the resident API's long list is in ``bot.api.resident_contract``); request bodies
-are the module's own pydantic payload models, so the contract and the validation cannot drift
-apart. :func:`openapi_document` gathers them from
-:data:`API_MODULES`. Tests keep it true: every route the app serves is documented (and nothing
-else, apart from the dashboard's HTML pages), and schemathesis runs the document against the
-running app (``tests/bot/api/test_openapi.py``, ``tests/bot/api/test_schemathesis.py``).
+are the module's pydantic payload models, so contract and validation cannot drift apart;
+:func:`openapi_document` gathers them from :data:`API_MODULES`. Tests keep it true: every route
+the app serves is documented (and nothing else, apart from the dashboard's HTML pages), and
+schemathesis runs it against the app (``tests/bot/api/test_openapi.py``, ``test_schemathesis.py``).
 
 The document is OpenAPI **3.1**, whose schemas are JSON Schema 2020-12: what pydantic generates
 is valid as it is. A value that may be null is ``{"type": ["string", "null"]}`` or
@@ -53,6 +52,7 @@ API_MODULES = (
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_residents",
+    "bot.api.admin_district",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.open311",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from handlers.district.planning import Change, Plan, plan_district, worker_label
@@ -20,11 +21,23 @@ from models import Grid, Place, Unit, UnitSupervisor, Worker, WorkerGrid, Worker
 MAX_AUDITED_CHANGES = 200
 
 
+class DistrictConflict(RuntimeError):
+    """Another writer changed the same rows between the plan and its writing: plan again."""
+
+
 async def apply_plan(
     plan: Plan, actor: StaffActor | None, now: datetime, *, action: str = "district.import"
 ) -> dict[str, dict[str, int]]:
     """Write what ``plan`` adds and changes; answers its summary. ``actor`` None: the demo
     district loading itself, which nobody did and nothing audits."""
+    try:
+        await _apply(plan, actor, now, action)
+    except IntegrityError as clash:
+        raise DistrictConflict(str(clash)) from None
+    return plan.summary()
+
+
+async def _apply(plan: Plan, actor: StaffActor | None, now: datetime, action: str) -> None:
     async with in_transaction():
         units = await _write_units(plan)
         grids = await _write_grids(plan, units)
@@ -44,7 +57,6 @@ async def apply_plan(
                     "changes": [_described(c) for c in written[:MAX_AUDITED_CHANGES]],
                 },
             )
-    return plan.summary()
 
 
 async def save_district(

@@ -382,7 +382,7 @@ def _match_workers(
             match = next((v for v in now if v["id"] == worker.id), None)
             if match is None:
                 problems.append(f"没有编号为 {worker.id} 的人员")
-        else:
+        elif not worker.new:
             for column in ("wecom_userid", "openid", "phone", "name"):
                 value = getattr(worker, column)
                 same = [v for v in now if value and v[column] == value]

@@ -73,6 +73,7 @@ class WorkerIn:
     openid: str = ""
     active: bool = True
     id: int | None = None  # the API and the dashboard edit a worker by id
+    new: bool = False  # the API's and the dashboard's "add": never matched to a stored worker
     where: str = ""
 
     @property

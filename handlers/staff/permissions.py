@@ -4,11 +4,13 @@
 role            may
 ==============  =========================================================================
 admin           everything, including accounts, routing rules, SLA policy, approving
-                notices (never their own: a second admin approves) and blocking residents
+                notices (never their own: a second admin approves), blocking residents,
+                and the organisation: units, grids, workers, place names, district import
 dispatcher      read and search every case, recategorise, reassign, supervise, figures,
-                hot issues, compose notices, release or discard held messages
+                hot issues, compose notices, release or discard held messages, read the
+                organisation
 supervisor      the cases of their unit (every case without a unit), supervise, decide
-                extensions, figures, hot issues
+                extensions, figures, hot issues, read the organisation
 unit            the cases of their unit, figures of their unit
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
@@ -37,6 +39,9 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # Messages held back from routing (blocked sender, content check): release or discard.
     "held.decide": frozenset({R.ADMIN, R.DISPATCHER}),
     "residents.block": frozenset({R.ADMIN}),
+    # The organisation and map: units, grids, workers, place names; import and export.
+    "district.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    "district.edit": frozenset({R.ADMIN}),
 }
 
 
