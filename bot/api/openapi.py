@@ -439,7 +439,7 @@ CASE_VIEW_PARAMS = (
 
 HEALTH = obj(
     {
-        "status": one_of_values(["ok", "error"]),
+        "status": one_of_values(["ok", "degraded", "error"]),
         "database": STRING,
         "scheduler": obj(
             {"status": one_of_values(["ok", "error", "off"])},
@@ -460,7 +460,8 @@ HEALTH = obj(
             },
             {"warning": STRING},
         ),
-    }
+    },
+    {"setup": obj({"status": one_of_values(["ok", "incomplete"]), "missing": array(STRING)})},
 )
 
 # The query WeChat signs its calls with (official account: signature over token, timestamp and

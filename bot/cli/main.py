@@ -77,6 +77,17 @@ async def _prepare_database(settings: Settings) -> None:
     if settings.demo:
         async with orm(settings.database_url):
             await load_demo_district()
+        return
+    async with orm(settings.database_url):
+        await warn_if_not_set_up()
+
+
+async def warn_if_not_set_up() -> None:
+    """Say what the district lacks: without it every case waits in the dispatch queue."""
+    from handlers.district.readiness import missing_core
+
+    for _, what, how in await missing_core():
+        logger.warning("the district has %s, so no case can be routed: %s", what, how)
 
 
 def check_calendar(settings: Settings, today: date | None = None) -> bool:
