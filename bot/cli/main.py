@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.dispatch import add_parser as add_dispatch_parser
+from bot.cli.district import add_parser as add_district_parser
 from bot.cli.nlu import add_parser as add_nlu_parser
 from bot.cli.open311 import add_parser as add_open311_parser
 from bot.cli.users import add_parser as add_users_parser
@@ -351,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_nlu_parser(commands)
     add_dispatch_parser(commands)
     add_workers_parser(commands)
+    add_district_parser(commands)
     add_users_parser(commands)
     add_open311_parser(commands)
     return parser
