@@ -59,6 +59,7 @@ NAV = (
     NavItem(f"{PREFIX}/notices", "群发通知", "notices.compose"),
     NavItem(f"{PREFIX}/routing", "派单规则", "routing.edit"),
     NavItem(f"{PREFIX}/sla", "时限规则", "sla.edit"),
+    NavItem(f"{PREFIX}/district", "组织架构", "district.read"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.
