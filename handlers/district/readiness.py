@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
+
 from config.settings import Settings, secret_problems
 from models import Grid, RoutingRule, Unit, Worker
 
@@ -69,7 +71,8 @@ async def missing_core() -> list[tuple[str, str, str]]:
 
 async def setup_checklist(settings: Settings) -> list[SetupStep]:
     missing = {key for key, _, _ in await missing_core()}
-    reachable = await Worker.filter(active=True).exclude(wecom_userid=None, openid=None).exists()
+    has_account = Q(wecom_userid__isnull=False) | Q(openid__isnull=False)
+    reachable = await Worker.filter(has_account, active=True).exists()
     done = {
         "units": "units" not in missing,
         "grids": "grids" not in missing,
