@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tortoise import fields
 from tortoise.models import Model
-
-if TYPE_CHECKING:
-    from models.people import Worker
 
 
 class Unit(Model):
@@ -28,7 +23,8 @@ class Unit(Model):
     parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="children", null=True, on_delete=fields.SET_NULL
     )
-    head: fields.ForeignKeyNullableRelation[Worker] = fields.ForeignKeyField(
+    # A Worker (models.people imports this module: the type would make a ring).
+    head: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
         "models.Worker", related_name="headed_units", null=True, on_delete=fields.SET_NULL
     )
     active = fields.BooleanField(default=True)

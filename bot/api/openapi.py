@@ -436,7 +436,6 @@ CASE_VIEW_PARAMS = (
 
 
 # What this module documents: itself, the health check, the metrics and the WeChat callbacks.
-
 HEALTH = obj(
     {
         "status": one_of_values(["ok", "degraded", "error"]),

@@ -73,6 +73,12 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/dashboard/held"),
         ("POST", "/dashboard/held/{held_id}/release"),
         ("POST", "/dashboard/held/{held_id}/discard"),
+        ("GET", "/dashboard/district"),
+        ("POST", "/dashboard/district/units"),
+        ("POST", "/dashboard/district/grids"),
+        ("POST", "/dashboard/district/workers"),
+        ("GET", "/dashboard/district/import"),
+        ("POST", "/dashboard/district/import"),
     }
 )
 
