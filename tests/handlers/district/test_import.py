@@ -234,3 +234,14 @@ async def test_xlsx_files_are_read_like_csv(db: str) -> None:
     assert plan.counts()["add"] == 1 and plan.changes[0].after["phone"] == "2165430000"
     with pytest.raises(DistrictProblem, match="不是有效的 XLSX"):
         read_files({"workers.xlsx": b"not a workbook"})
+
+
+async def test_a_grid_worker_covering_a_second_grid_is_routed_its_cases(db: str) -> None:
+    from handlers.workflow.routing import load_routing_table
+
+    await apply_plan(await plan_district(read_files(district_files())), ADMIN, NOW)
+    table = await load_routing_table()
+    second = table.grid("XJ-02")
+    assert second is not None
+    worker = table.grid_workers.get(second.id)
+    assert worker is not None and worker.wecom_userid == "lihua"
