@@ -46,6 +46,7 @@ TABLES = {"units": UNIT_COLUMNS, "workers": WORKER_COLUMNS, "places": PLACE_COLU
 REQUIRED = {"units": ("code", "name"), "workers": ("name",), "places": ("name", "kind")}
 KNOWN_FILES = ("grids.geojson", *(f"{t}.{e}" for t in TABLES for e in ("csv", "xlsx")))
 NO = {"0", "false", "no", "n", "否", "停用", "inactive"}
+MAX_ROWS = 100_000  # per file: far beyond a district, short of a spreadsheet bomb
 
 
 def digest(files: Mapping[str, bytes]) -> str:
@@ -95,6 +96,8 @@ def _rows(name: str, data: bytes, table: str) -> list[tuple[str, dict[str, str]]
             raise DistrictProblem([f"{name}：不是 UTF-8 编码的 CSV"]) from None
         raw = [list(row) for row in csv.reader(io.StringIO(text))]
     raw = [row for row in raw if any(_cell(c) for c in row)]
+    if len(raw) > MAX_ROWS:
+        raise DistrictProblem([f"{name}：超过 {MAX_ROWS} 行"])
     if not raw:
         return []
     header = [_cell(c).lower() for c in raw[0]]
@@ -117,7 +120,12 @@ def _xlsx_rows(name: str, data: bytes) -> list[list[Any]]:
         raise DistrictProblem([f"{name}：不是有效的 XLSX 文件"]) from None
     try:
         sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append(list(row)[:50])
+            if len(rows) > MAX_ROWS:
+                raise DistrictProblem([f"{name}：超过 {MAX_ROWS} 行"])
+        return rows
     finally:
         book.close()
 
@@ -132,6 +140,8 @@ def _grids(name: str, data: bytes) -> list[GridIn]:
     features = document.get("features")
     if not isinstance(features, list):
         raise DistrictProblem([f"{name}：features 须为列表"])
+    if len(features) > MAX_ROWS:
+        raise DistrictProblem([f"{name}：超过 {MAX_ROWS} 个要素"])
     grids, problems = [], []
     for index, feature in enumerate(features):
         props = feature.get("properties") if isinstance(feature, dict) else None
