@@ -146,7 +146,7 @@ async def current_workers() -> list[dict[str, Any]]:
             {
                 "id": worker.id,
                 "name": worker.name,
-                "role": str(worker.role.value if hasattr(worker.role, "value") else worker.role),
+                "role": WorkerRole(worker.role).value,
                 "unit": units.get(worker.unit_id, "") if worker.unit_id else "",
                 "grids": codes,
                 "phone": worker.phone,
