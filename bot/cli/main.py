@@ -1,5 +1,5 @@
 """The ``jiesu`` command line: serve, worker, migrate, chat, work, cases, nlu, hot, recategorise,
-assign, workers, users and open311."""
+assign, workers, district, users and open311."""
 
 from __future__ import annotations
 
