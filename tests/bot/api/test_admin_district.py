@@ -67,6 +67,17 @@ async def test_an_admin_edits_units_grids_and_workers(make_client: ClientFactory
     )
     assert status == 200 and body["grid"]["boundary"] == SQUARE
     assert (await Grid.get(code="GQ-01")).boundary == [[1, 1], [2, 1], [2, 2], [1, 2]]
+    pieces = {
+        "type": "MultiPolygon",
+        "coordinates": [SQUARE["coordinates"], [[[3, 3], [4, 3], [4, 4], [3, 4], [3, 3]]]],
+    }
+    grid = {"name": "两块网格", "street": "五角场街道", "boundary": pieces}
+    status, body = await call(client, "PUT", "/api/admin/grids/GQ-02", admin, grid)
+    assert status == 200 and body["grid"]["boundary"] == pieces
+    status, body = await call(
+        client, "PUT", "/api/admin/grids/GQ-02", admin, {**grid, "boundary": None}
+    )
+    assert status == 200 and body["grid"]["boundary"] is None and body["action"] == "change"
     # The next case is placed with the new grid at once (the gazetteer cache was dropped).
     from bot.keys import INTAKE
 
