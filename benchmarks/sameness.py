@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.conversation_pairs import PAIRS, ConversationPair, held_out  # noqa: E402
-from config.demo_district import DISTRICT, GRIDS  # noqa: E402
+from config.demo_district import DISTRICT, FILES  # noqa: E402
+from handlers.district.files import files_in, read_files  # noqa: E402
 from nlu import Gazetteer, GazetteerEntry, understand, warm_up  # noqa: E402
 from nlu.sameness import Sameness, compare  # noqa: E402
 
@@ -42,12 +43,12 @@ def demo_gazetteer() -> Gazetteer:
     """The demo district's names, as the service would load them (no database needed)."""
     entries = [
         GazetteerEntry(
-            grid_code=str(grid["code"]),
-            grid_name=str(grid["name"]),
-            street=str(grid["street"]),
-            names=(*grid["compounds"], *grid["aliases"]),  # type: ignore[misc]
+            grid_code=grid.code,
+            grid_name=grid.name,
+            street=grid.street,
+            names=(*grid.compounds, *grid.aliases),
         )
-        for grid in GRIDS
+        for grid in read_files(files_in([FILES])).grids
     ]
     return Gazetteer(entries, district=DISTRICT)
 

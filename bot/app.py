@@ -19,6 +19,7 @@ from aiohttp import web
 import nlu
 from bot.api.admin import add_admin_routes
 from bot.api.admin_cases import add_admin_case_routes
+from bot.api.admin_district import add_admin_district_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
@@ -214,6 +215,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_media_routes(app)
     add_admin_resident_routes(app)
     add_admin_link_routes(app)
+    add_admin_district_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

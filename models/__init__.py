@@ -27,6 +27,7 @@ from models.messaging import (
     OutboxMessage,
     OutboxStatus,
 )
+from models.organisation import Place, UnitSupervisor, WorkerGrid
 from models.people import Resident, ResidentApp, Worker, WorkerRole
 from models.resident_access import (
     HeldMessage,
@@ -72,6 +73,7 @@ __all__ = [
     "Open311Request",
     "OutboxMessage",
     "OutboxStatus",
+    "Place",
     "ReplayNonce",
     "Resident",
     "ResidentApp",
@@ -86,7 +88,9 @@ __all__ = [
     "SurveyAnswer",
     "SurveyStatus",
     "Unit",
+    "UnitSupervisor",
     "Worker",
+    "WorkerGrid",
     "WorkerRole",
     "WorkerToken",
     "next_status",

@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "models.resident_access",
     "models.security",
     "models.account_links",
+    "models.organisation",
 ]
 
 

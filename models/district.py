@@ -9,6 +9,9 @@ from tortoise.models import Model
 class Unit(Model):
     """A handling unit (承办部门): a street office, a bureau, a utility."""
 
+    parent_id: int | None
+    head_id: int | None
+
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=64)
@@ -17,6 +20,13 @@ class Unit(Model):
     )
     street = fields.CharField(max_length=64, null=True, description="for street offices")
     phone = fields.CharField(max_length=32, default="")
+    parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="children", null=True, on_delete=fields.SET_NULL
+    )
+    # A Worker (models.people imports this module: the type would make a ring).
+    head: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "models.Worker", related_name="headed_units", null=True, on_delete=fields.SET_NULL
+    )
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

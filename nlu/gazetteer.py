@@ -8,7 +8,7 @@ a bounding-box check; no geometry library is needed for district-sized data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from config.lexicon import STREET_SUFFIXES
@@ -25,6 +25,12 @@ class GazetteerEntry:
     street: str
     names: tuple[str, ...]
     polygon: tuple[tuple[float, float], ...] = ()
+    # A grid in several pieces (a GeoJSON MultiPolygon): the pieces after the first.
+    more_polygons: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+    @property
+    def polygons(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        return (self.polygon, *self.more_polygons)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class _Target:
 @dataclass(frozen=True)
 class _Area:
     entry: GazetteerEntry
+    polygon: tuple[tuple[float, float], ...]
     min_lng: float
     min_lat: float
     max_lng: float
@@ -93,7 +100,13 @@ def street_aliases(street: str) -> tuple[str, ...]:
 class Gazetteer:
     """Grids of one district, indexed once for fast text and point lookups."""
 
-    def __init__(self, entries: Iterable[GazetteerEntry], district: str = "") -> None:
+    def __init__(
+        self,
+        entries: Iterable[GazetteerEntry],
+        district: str = "",
+        street_names: Mapping[str, str] | None = None,
+    ) -> None:
+        """``street_names`` maps other names of a street (imported places) to the street."""
         self.entries: tuple[GazetteerEntry, ...] = tuple(entries)
         self.district = district
         by_name: dict[str, list[GazetteerEntry]] = {}
@@ -105,6 +118,9 @@ class Gazetteer:
         for entry in self.entries:
             for alias in street_aliases(entry.street) if entry.street else ():
                 streets.setdefault(alias, entry.street)
+        for alias, street in (street_names or {}).items():
+            if len(alias) >= _MIN_NAME_LENGTH:
+                streets.setdefault(alias, street)
         targets: dict[str, _Target] = {
             alias: _Target((), street) for alias, street in streets.items()
         }
@@ -120,14 +136,16 @@ class Gazetteer:
         self._areas: tuple[_Area, ...] = tuple(
             _Area(
                 entry,
-                min(lng for lng, _ in entry.polygon),
-                min(lat for _, lat in entry.polygon),
-                max(lng for lng, _ in entry.polygon),
-                max(lat for _, lat in entry.polygon),
-                _polygon_size(entry.polygon),
+                polygon,
+                min(lng for lng, _ in polygon),
+                min(lat for _, lat in polygon),
+                max(lng for lng, _ in polygon),
+                max(lat for _, lat in polygon),
+                _polygon_size(polygon),
             )
             for entry in self.entries
-            if len(entry.polygon) >= 3
+            for polygon in entry.polygons
+            if len(polygon) >= 3
         )
         self._by_code = {entry.grid_code: entry for entry in self.entries}
 
@@ -193,8 +211,6 @@ class Gazetteer:
         for area in self._areas:
             if not (area.min_lng <= lng <= area.max_lng and area.min_lat <= lat <= area.max_lat):
                 continue
-            if point_in_polygon(lng, lat, area.entry.polygon) and (
-                best is None or area.size < best.size
-            ):
+            if point_in_polygon(lng, lat, area.polygon) and (best is None or area.size < best.size):
                 best = area
         return best.entry if best else None

@@ -55,6 +55,7 @@ API_MODULES = (
     "bot.api.admin_cases",
     "bot.api.admin_residents",
     "bot.api.admin_links",
+    "bot.api.admin_district",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.open311",
@@ -401,10 +402,9 @@ CASE_VIEW_PARAMS = (
 
 
 # What this module documents: itself, the health check, the metrics and the WeChat callbacks.
-
 HEALTH = obj(
     {
-        "status": one_of_values(["ok", "error"]),
+        "status": one_of_values(["ok", "degraded", "error"]),
         "database": STRING,
         "scheduler": obj(
             {"status": one_of_values(["ok", "error", "off"])},
@@ -425,7 +425,8 @@ HEALTH = obj(
             },
             {"warning": STRING},
         ),
-    }
+    },
+    {"setup": obj({"status": one_of_values(["ok", "incomplete"]), "missing": array(STRING)})},
 )
 
 # The query WeChat signs its calls with (official account: signature over token, timestamp and

@@ -1,5 +1,5 @@
 """The ``jiesu`` command line: serve, worker, migrate, chat, work, cases, nlu, hot, recategorise,
-assign, workers, users and open311."""
+assign, workers, district, users and open311."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.dispatch import add_parser as add_dispatch_parser
+from bot.cli.district import add_parser as add_district_parser
 from bot.cli.links import add_link_commands
 from bot.cli.nlu import add_parser as add_nlu_parser
 from bot.cli.open311 import add_parser as add_open311_parser
@@ -82,6 +83,17 @@ async def _prepare_database(settings: Settings) -> None:
         async with orm(settings.database_url):
             await load_demo_district()
             await load_demo_staff(development_token(settings), SystemClock().now())
+        return
+    async with orm(settings.database_url):
+        await warn_if_not_set_up()
+
+
+async def warn_if_not_set_up() -> None:
+    """Say what the district lacks: without it every case waits in the dispatch queue."""
+    from handlers.district.readiness import missing_core
+
+    for _, what, how in await missing_core():
+        logger.warning("the district has %s, so no case can be routed: %s", what, how)
 
 
 def check_calendar(settings: Settings, today: date | None = None) -> bool:
@@ -347,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_nlu_parser(commands)
     add_dispatch_parser(commands)
     add_workers_parser(commands)
+    add_district_parser(commands)
     add_users_parser(commands)
     add_link_commands(commands)  # workers link, workers match-wecom, users link
     add_open311_parser(commands)

@@ -3,15 +3,16 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, broadcast notices, held messages
-(release or discard), the routing-rule and SLA editors, and account links (QR codes, WeCom).
-Who may open which page is ``handlers.staff.permissions``.
+(release or discard), the routing-rule and SLA editors, account links (QR codes, WeCom), and the
+organisation (组织架构) with the import of a district's files. Who may open which page is
+``handlers.staff.permissions``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import accounts, auth, cases, held, hot, notices, overview, rules
+from bot.dashboard import accounts, auth, cases, district, held, hot, notices, overview, rules
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
 
@@ -31,3 +32,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     rules.add_routes(app)
     held.add_routes(app)
     accounts.add_routes(app)
+    district.add_routes(app)

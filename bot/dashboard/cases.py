@@ -46,6 +46,7 @@ from handlers.case_pages import (
     shown_attachments,
     timeline_page,
 )
+from handlers.district.geometry import outer_rings
 from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
 from handlers.workflow.invalid import invalidate_case, restore_case
@@ -232,7 +233,9 @@ async def case_context(
     all_grids = await Grid.filter(active=True).order_by("code")
     point = (case.lng, case.lat) if case.lng is not None and case.lat is not None else None
     areas = [
-        Area(g.name, g.boundary, highlight=g.id == case.grid_id) for g in all_grids if g.boundary
+        Area(g.name, ring, highlight=g.id == case.grid_id)
+        for g in all_grids
+        for ring in outer_rings(g.boundary)
     ]
     label = "诉求位置" + (f"（{case.lat:.5f}, {case.lng:.5f}）" if point else "")
     active_units = await Unit.filter(active=True).order_by("kind", "code")

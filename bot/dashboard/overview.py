@@ -21,6 +21,7 @@ from bot.keys import CLOCK, SETTINGS
 from config import figures as targets
 from config.taxonomy import first_level_names
 from handlers.clock import local
+from handlers.district.readiness import SetupStep, setup_checklist
 from handlers.figures.compute import compute_figures
 from handlers.figures.filters import FigureFilterError, default_period, resolve_filters
 from handlers.figures.results import DayFigures, Figures, Rate, empty_rate
@@ -230,11 +231,18 @@ async def overview(request: web.Request, staff: StaffContext) -> web.StreamRespo
             "percent": percent,
             "rate_keys": targets.RATE_KEYS,
             "cases_link": f"{PREFIX}/cases",
+            "setup_steps": await _setup_steps(request),
             "calendar_warning": calendar_warning(
                 staff.user, today, request.app[SETTINGS].calendar_horizon_days
             ),
         },
     )
+
+
+async def _setup_steps(request: web.Request) -> list[SetupStep]:
+    """The setup checklist while any step is left; nothing once the district is complete."""
+    steps = await setup_checklist(request.app[SETTINGS])
+    return [] if all(step.done for step in steps) else steps
 
 
 def add_routes(app: web.Application) -> None:

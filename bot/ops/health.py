@@ -18,6 +18,7 @@ from tortoise import connections
 
 from bot.keys import CLOCK, SCHEDULER, SETTINGS, SWEEP_MONITOR
 from handlers.clock import local
+from handlers.district.readiness import missing_core
 from handlers.workflow.calendar import coverage
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def calendar_health(request: web.Request, warned: DailyWarning) -> dict[str, Any
 async def health(request: web.Request, warned: DailyWarning | None = None) -> web.Response:
     """The database answers and, where this process runs the sweeps, the scheduler is running
     and every sweep succeeded lately or is still at work (``scheduler.monitor``). 503 says what is
-    wrong. The calendar's warning does not change the status."""
+    wrong. The calendar's warning does not change the status; a district without units, grids or
+    a routing rule is ``degraded`` (still 200: every process is equally fine) with the reasons."""
     app = request.app
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     try:
@@ -80,7 +82,15 @@ async def health(request: web.Request, warned: DailyWarning | None = None) -> we
         if problems:
             body["status"] = "error"
     body["calendar"] = calendar_health(request, warned or DailyWarning())
-    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+    if body["database"] == "ok":
+        missing = await missing_core()
+        body["setup"] = {
+            "status": "incomplete" if missing else "ok",
+            "missing": [f"{what}: {how}" for _, what, how in missing],
+        }
+        if missing and body["status"] == "ok":
+            body["status"] = "degraded"  # the process is fine; no case can reach anybody
+    return web.json_response(body, status=503 if body["status"] == "error" else 200)
 
 
 def add_health_route(app: web.Application) -> None:

@@ -5,11 +5,13 @@ role            may
 ==============  =========================================================================
 admin           everything, including accounts, routing rules, SLA policy, approving
                 notices (never their own: a second admin approves), blocking residents,
-                undoing 不予受理, and exporting or erasing a resident's personal data
+                undoing 不予受理, exporting or erasing a resident's personal data, and the
+                organisation: units, grids, workers, place names, district import
 dispatcher      read and search every case, recategorise, reassign, supervise, close as
-                不予受理, figures, hot issues, compose notices, release or discard held messages
+                不予受理, figures, hot issues, compose notices, release or discard held
+                messages, read the organisation
 supervisor      the cases of their unit (every case without a unit), supervise, close as
-                不予受理, decide extensions, figures, hot issues
+                不予受理, decide extensions, figures, hot issues, read the organisation
 unit            the cases of their unit, figures of their unit
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
@@ -45,6 +47,9 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "accounts.link": frozenset({R.ADMIN}),
     # 个人信息: export everything stored about a resident, erase it on request.
     "residents.personal_data": frozenset({R.ADMIN}),
+    # The organisation and map: units, grids, workers, place names; import and export.
+    "district.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    "district.edit": frozenset({R.ADMIN}),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models import Grid, RoutingRule, Unit, Worker, WorkerRole
+from models import Grid, RoutingRule, Unit, Worker, WorkerGrid, WorkerRole
 
 
 @dataclass(frozen=True)
@@ -74,5 +74,9 @@ async def load_routing_table() -> RoutingTable:
     ).order_by("id"):
         if worker.grid_id is not None:
             workers.setdefault(worker.grid_id, worker)
+    # A grid whose only grid worker has it as a further grid (worker_grids) is theirs too.
+    covering = {w.id: w for w in await Worker.filter(role=WorkerRole.GRID_WORKER, active=True)}
+    for link in await WorkerGrid.filter(worker_id__in=list(covering)).order_by("position", "id"):
+        workers.setdefault(link.grid_id, covering[link.worker_id])
     grids = {grid.code: grid for grid in await Grid.filter(active=True)}
     return RoutingTable(rules=tuple(rules), units=units, grid_workers=workers, grids=grids)

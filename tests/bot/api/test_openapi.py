@@ -80,6 +80,12 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/accounts/users/{id}/link"),
         ("GET", "/dashboard/accounts/wecom"),
         ("POST", "/dashboard/accounts/wecom"),
+        ("GET", "/dashboard/district"),
+        ("POST", "/dashboard/district/units"),
+        ("POST", "/dashboard/district/grids"),
+        ("POST", "/dashboard/district/workers"),
+        ("GET", "/dashboard/district/import"),
+        ("POST", "/dashboard/district/import"),
     }
 )
 

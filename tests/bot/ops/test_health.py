@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.keys import SCHEDULER, SWEEP_MONITOR
 from handlers.clock import ManualClock
+from handlers.district.setup import load_demo_district
 from scheduler.jobs import DEADLINE_SWEEP_JOB
 from tests.conftest import make_settings
 from tests.handlers.workflow.calendar_fixture import write_made_up_2027
@@ -32,6 +33,7 @@ async def started(db_url: str, aiohttp_client: Any, clock: ManualClock) -> TestC
 
 async def test_healthy_without_sweeps_in_this_process(db_url: str, aiohttp_client: Any) -> None:
     client: TestClient = await aiohttp_client(create_app(make_settings(db_url)))
+    await load_demo_district()  # a district that is set up: not degraded
     response = await client.get("/healthz")
     body = await response.json()
     assert response.status == 200 and body["status"] == "ok" and body["database"] == "ok"
@@ -101,6 +103,7 @@ async def test_health_warns_when_the_calendar_ends_within_60_days(
     process out for a calendar that ends in three weeks would turn a warning into an outage."""
     clock = ManualClock(DECEMBER_7)
     client: TestClient = await aiohttp_client(create_app(make_settings(db_url), clock))
+    await load_demo_district()
     with caplog.at_level(logging.WARNING, logger="bot.ops.health"):
         first = await client.get("/healthz")
         again = await client.get("/healthz")
@@ -124,6 +127,7 @@ async def test_health_is_quiet_when_a_calendar_file_covers_the_next_60_days(
 ) -> None:
     settings = make_settings(db_url, calendar_file=write_made_up_2027(tmp_path))
     client: TestClient = await aiohttp_client(create_app(settings, ManualClock(DECEMBER_7)))
+    await load_demo_district()
     try:
         response = await client.get("/healthz")
         body = await response.json()
@@ -136,3 +140,20 @@ async def test_health_is_quiet_when_a_calendar_file_covers_the_next_60_days(
     assert body["calendar"]["status"] == "ok" and body["calendar"]["covered_until"] == "2027-12-31"
     assert body["calendar"]["file_years"] == [2027]
     assert "warning" not in body["calendar"]
+
+
+async def test_a_district_without_units_grids_or_rules_is_degraded(
+    db_url: str, aiohttp_client: Any
+) -> None:
+    """Nothing is wrong with the process, so 200; but no case could reach anybody."""
+    client: TestClient = await aiohttp_client(create_app(make_settings(db_url)))
+    body = await (response := await client.get("/healthz")).json()
+    assert response.status == 200 and body["status"] == "degraded", body
+    assert body["database"] == "ok" and body["scheduler"]["status"] == "off"
+    missing = body["setup"]["missing"]
+    assert body["setup"]["status"] == "incomplete" and len(missing) == 3
+    assert any("no units" in m and "jiesu district import" in m for m in missing)
+    assert any("no routing rule" in m for m in missing)
+    await load_demo_district()
+    body = await (await client.get("/healthz")).json()
+    assert body["status"] == "ok" and body["setup"] == {"status": "ok", "missing": []}
