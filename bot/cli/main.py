@@ -93,7 +93,7 @@ async def warn_if_not_set_up() -> None:
     from handlers.district.readiness import missing_core
 
     for _, what, how in await missing_core():
-        logger.warning("the district has %s, so no case can be routed: %s", what, how)
+        logger.warning("the district has %s: %s", what, how)
 
 
 def check_calendar(settings: Settings, today: date | None = None) -> bool:

@@ -15,24 +15,25 @@ from tortoise.expressions import Q
 from config.settings import Settings, secret_problems
 from models import Grid, RoutingRule, Unit, Worker
 
-# key, what is missing (English, for the log and /healthz), how to add it
+# key, what is missing and what follows from it (English, for the log and /healthz), how to add it
 CORE_STEPS: tuple[tuple[str, str, str], ...] = (
     (
         "units",
-        "no units",
+        "no units, so no case can be routed",
         "import them: jiesu district import DIR --apply (units.csv), "
         "or PUT /api/admin/units/{code}, or the dashboard's 组织架构 page",
     ),
     (
         "grids",
-        "no grids",
+        "no grids, so no place is found and every case waits in the dispatch queue",
         "import them: jiesu district import DIR --apply (grids.geojson), "
         "or PUT /api/admin/grids/{code}, or the dashboard's 组织架构 page",
     ),
     (
         "routing",
-        "no routing rule",
-        "add one on the dashboard's 派单规则 page (/dashboard/routing)",
+        "no routing rule, so every case goes to the street office of its grid and a case "
+        "without a place waits in the dispatch queue",
+        "add rules on the dashboard's 派单规则 page (/dashboard/routing)",
     ),
 )
 LABELS = {
