@@ -293,6 +293,7 @@ async def test_a_new_district_sets_itself_up_and_sends_a_broadcast(
     grid = await Grid.get(code="TS-01")
     cases = await Case.filter(resident__openid__in=["o-resident-0", "o-resident-1"])
     assert len(cases) == 2 and {c.grid_id for c in cases} == {grid.id}
+    assert {c.unit_id for c in cases} == {(await Unit.get(code="ST-TX")).id}
 
     # A broadcast to TS-01's residents: compose, count, preview to oneself, submit.
     def compose() -> str:
@@ -345,4 +346,3 @@ async def test_a_new_district_sets_itself_up_and_sends_a_broadcast(
     console = await in_browser(lambda: chrome.get_log("browser"))
     problems = [e["message"] for e in console if e.get("level") == "SEVERE"]
     assert not problems, problems
-
