@@ -40,7 +40,13 @@ from models.resident_access import (
 )
 from models.security import ReplayNonce, SignInFailure
 from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
-from models.workflow import ExtensionRequest, ExtensionStatus, WorkerToken
+from models.workflow import (
+    ExtensionRequest,
+    ExtensionStatus,
+    ReturnRequest,
+    UnitSpell,
+    WorkerToken,
+)
 
 __all__ = [
     "MODEL_MODULES",
@@ -78,6 +84,7 @@ __all__ = [
     "Resident",
     "ResidentApp",
     "ResidentSession",
+    "ReturnRequest",
     "RoutingRule",
     "SignInFailure",
     "SlaRule",
@@ -88,6 +95,7 @@ __all__ = [
     "SurveyAnswer",
     "SurveyStatus",
     "Unit",
+    "UnitSpell",
     "UnitSupervisor",
     "Worker",
     "WorkerGrid",

@@ -1,4 +1,5 @@
-"""The worker side of a case beside the case itself: extension requests and API tokens."""
+"""The worker side of a case beside the case itself: a unit's requests to the centre (延期, 退单),
+the unit spells that deadlines and figures are charged to, and API tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.cases import Case
+    from models.district import Unit
     from models.people import Worker
 
 
@@ -38,6 +40,12 @@ class ExtensionRequest(Model):
         "models.Worker", related_name="extension_requests", on_delete=fields.CASCADE
     )
     hours = fields.IntField(description="more time asked for completion")
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="extension_requests", null=True, on_delete=fields.SET_NULL
+    )
+    new_due_at = fields.DatetimeField(null=True, description="the completion date asked for")
+    late = fields.BooleanField(default=False, description="asked after the deadline had passed")
+    decided_by_staff = fields.CharField(max_length=64, default="", description="staff username")
     reason = fields.TextField(default="")
     status = fields.CharEnumField(ExtensionStatus, max_length=16, default=ExtensionStatus.PENDING)
     decided_by: fields.ForeignKeyNullableRelation[Worker] = fields.ForeignKeyField(
@@ -50,6 +58,81 @@ class ExtensionRequest(Model):
     class Meta:
         table = "extension_requests"
         indexes = (("status", "case_id"),)
+
+
+class ReturnRequest(Model):
+    """A unit asks the centre to take a case back (退单) with a reason and a suggested unit.
+
+    Until a dispatcher of the centre approves nothing changes; a refused request is a
+    不合理退单 counted against the unit that asked.
+    """
+
+    case_id: int
+    unit_id: int | None
+    worker_id: int | None
+    suggested_unit_id: int | None
+    new_unit_id: int | None
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="return_requests", on_delete=fields.CASCADE
+    )
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="return_requests", null=True, on_delete=fields.SET_NULL
+    )
+    worker: fields.ForeignKeyNullableRelation[Worker] = fields.ForeignKeyField(
+        "models.Worker", related_name="return_requests", null=True, on_delete=fields.SET_NULL
+    )
+    reason = fields.TextField(default="")
+    suggested_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="suggested_returns", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(ExtensionStatus, max_length=16, default=ExtensionStatus.PENDING)
+    decided_by_staff = fields.CharField(max_length=64, default="", description="staff username")
+    decided_at = fields.DatetimeField(null=True)
+    note = fields.TextField(default="", description="the dispatcher's note or reason to refuse")
+    new_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="returned_to", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "return_requests"
+        indexes = (("status", "case_id"), ("unit_id", "decided_at"))
+
+
+class UnitSpell(Model):
+    """The time a case spent with one unit, from 派单 or 改派 until it left (退单 approved, 改派)
+    or was finished there: the deadlines that unit owed, and what it did by them.
+
+    A unit is judged by its own spells: a case returned after its deadline had passed is a miss
+    of the unit that returned it, never of the next one.
+    """
+
+    case_id: int
+    unit_id: int
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="unit_spells", on_delete=fields.CASCADE
+    )
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="spells", on_delete=fields.CASCADE
+    )
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    end_reason = fields.CharField(
+        max_length=16, default="", description="returned | reassigned | merged | invalid | empty"
+    )
+    sign_due_at = fields.DatetimeField(null=True)
+    first_contact_due_at = fields.DatetimeField(null=True)
+    completion_due_at = fields.DatetimeField(null=True)
+    first_contact_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "case_unit_spells"
+        indexes = (("unit_id", "started_at"), ("case_id", "started_at"))
 
 
 class WorkerToken(Model):

@@ -45,6 +45,8 @@ DATA_TABLES = [
     "sla_rules",
     "category_corrections",
     "extension_requests",
+    "return_requests",
+    "case_unit_spells",
     "worker_tokens",
     "case_events",
     "conversations",
