@@ -209,6 +209,39 @@ class Person:
         self.click("#logout")
         self.reach("/dashboard/login")
 
+    def compose_notice(self, title: str, grid: str, text: str) -> str:
+        """A text mass send to one grid's residents: count, save, preview to oneself, submit.
+        Returns the audience counted."""
+        self.open("/dashboard/notices/new")
+        self.find("#notice-title").send_keys(title)
+        self.select(self.find("#audience-kind")).select_by_value("residents")
+        self.click(f"input[name=grids][value='{grid}']")
+        self.select(self.find("#notice-channel")).select_by_value("mp_mass")
+        self.select(self.find("#notice-kind")).select_by_value("text")
+        self.find("#notice-text").send_keys(text)
+        self.click("#count-audience")
+        counted = self.find("#audience-preview [data-audience=to_send]").text
+        self.click("#save-notice")
+        self.reach("ok=notice_created")
+        self.click("#send-preview")
+        self.reach("ok=preview_sent")
+        self.click("#submit-notice")
+        self.reach("ok=notice_submitted")
+        self.sign_out()
+        return str(counted)
+
+    def approve_and_watch(self, username: str, notice_id: int) -> str:
+        """Another admin approves the notice and waits until it is done; returns how many sent."""
+        self.sign_in(username)
+        self.open(f"/dashboard/notices/{notice_id}")
+        self.click("#approve-notice")
+        self.reach("ok=notice_approved")
+        self.until(
+            self.ec.visibility_of_element_located((self.by.ID, "progress-finished")),
+            "the notice to finish",
+        )
+        return str(self.find("#progress-sent").text)
+
     def search(self, words: str) -> list[str]:
         box = self.find("#q")
         box.clear()
@@ -292,41 +325,15 @@ async def test_sign_in_find_recategorise_and_broadcast(
 
     # A broadcast to the residents of one grid: compose, count, preview, submit.
     def compose() -> str:
-        person.open("/dashboard/notices/new")
-        person.find("#notice-title").send_keys("国权路片区停水通知")
-        person.select(person.find("#audience-kind")).select_by_value("residents")
-        person.click("input[name=grids][value='WJC-01']")
-        person.select(person.find("#notice-channel")).select_by_value("mp_mass")
-        person.select(person.find("#notice-kind")).select_by_value("text")
-        person.find("#notice-text").send_keys("3月12日9:00-17:00国权路片区停水，请提前储水。")
-        person.click("#count-audience")
-        counted = person.find("#audience-preview [data-audience=to_send]").text
-        person.click("#save-notice")
-        person.reach("ok=notice_created")
-        person.click("#send-preview")
-        person.reach("ok=preview_sent")
-        person.click("#submit-notice")
-        person.reach("ok=notice_submitted")
-        person.sign_out()
-        return str(counted)
+        title, text = "国权路片区停水通知", "3月12日9:00-17:00国权路片区停水，请提前储水。"
+        return person.compose_notice(title, "WJC-01", text)
 
     assert await in_browser(compose) == "2"
     notice = await Notice.get(title="国权路片区停水通知")
     assert notice.status == NoticeStatus.AWAITING_APPROVAL and notice.created_by == "author"
 
     # A second admin approves and watches it go out.
-    def approve_and_watch() -> str:
-        person.sign_in("checker")
-        person.open(f"/dashboard/notices/{notice.id}")
-        person.click("#approve-notice")
-        person.reach("ok=notice_approved")
-        person.until(
-            person.ec.visibility_of_element_located((person.by.ID, "progress-finished")),
-            "the notice to finish",
-        )
-        return str(person.find("#progress-sent").text)
-
-    assert await in_browser(approve_and_watch) == "2"
+    assert await in_browser(lambda: person.approve_and_watch("checker", notice.id)) == "2"
     notice = await Notice.get(id=notice.id)
     assert notice.status == NoticeStatus.DONE and notice.approved_by == "checker"
     deliveries = await NoticeDelivery.filter(notice_id=notice.id)

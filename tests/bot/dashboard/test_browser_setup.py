@@ -297,23 +297,8 @@ async def test_a_new_district_sets_itself_up_and_sends_a_broadcast(
 
     # A broadcast to TS-01's residents: compose, count, preview to oneself, submit.
     def compose() -> str:
-        person.open("/dashboard/notices/new")
-        person.find("#notice-title").send_keys("梧桐苑停水通知")
-        person.select(person.find("#audience-kind")).select_by_value("residents")
-        person.click("input[name=grids][value='TS-01']")
-        person.select(person.find("#notice-channel")).select_by_value("mp_mass")
-        person.select(person.find("#notice-kind")).select_by_value("text")
-        person.find("#notice-text").send_keys("3月12日9:00-17:00梧桐苑停水，请提前储水。")
-        person.click("#count-audience")
-        counted = person.find("#audience-preview [data-audience=to_send]").text
-        person.click("#save-notice")
-        person.reach("ok=notice_created")
-        person.click("#send-preview")
-        person.reach("ok=preview_sent")
-        person.click("#submit-notice")
-        person.reach("ok=notice_submitted")
-        person.sign_out()
-        return str(counted)
+        title, text = "梧桐苑停水通知", "3月12日9:00-17:00梧桐苑停水，请提前储水。"
+        return person.compose_notice(title, "TS-01", text)
 
     assert await in_browser(compose) == "2"
     notice = await Notice.get(title="梧桐苑停水通知")
@@ -322,18 +307,7 @@ async def test_a_new_district_sets_itself_up_and_sends_a_broadcast(
     assert [p["touser"] for p in previews] == ["o-author"]
 
     # The second admin approves and watches it reach everyone.
-    def approve_and_watch() -> str:
-        person.sign_in("checker")
-        person.open(f"/dashboard/notices/{notice.id}")
-        person.click("#approve-notice")
-        person.reach("ok=notice_approved")
-        person.until(
-            person.ec.visibility_of_element_located((person.by.ID, "progress-finished")),
-            "the notice to finish",
-        )
-        return str(person.find("#progress-sent").text)
-
-    assert await in_browser(approve_and_watch) == "2"
+    assert await in_browser(lambda: person.approve_and_watch("checker", notice.id)) == "2"
     notice = await Notice.get(id=notice.id)
     assert notice.status == NoticeStatus.DONE and notice.approved_by == "checker"
     deliveries = await NoticeDelivery.filter(notice_id=notice.id)
