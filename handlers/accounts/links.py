@@ -75,7 +75,11 @@ async def create_link(person: Worker | StaffUser, actor: StaffActor, now: dateti
     code = _new_code()
     owner = {"worker_id": person.id} if is_worker else {"staff_user_id": person.id}
     name = person.name if isinstance(person, Worker) else person.display_name or person.username
+    model = Worker if is_worker else StaffUser
     async with in_transaction():
+        # One link-making at a time per person (PostgreSQL: a row lock; SQLite writes one at a
+        # time anyway): two made at once must not both stay usable.
+        await model.filter(id=person.id).select_for_update().first()
         revoked = await AccountLink.filter(**owner, used_at=None, revoked_at=None).update(
             revoked_at=now
         )
