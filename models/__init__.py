@@ -7,7 +7,7 @@ After changing a model, generate a migration (see README, "Changing the schema")
 
 from models.account_links import AccountLink, LinkTarget
 from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
-from models.cases import Case, CaseCounter, CaseEvent
+from models.cases import Case, CaseCounter, CaseEvent, CaseLink, LinkKind
 from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
@@ -55,6 +55,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Case",
+    "CaseLink",
     "CaseAction",
     "CaseCounter",
     "CaseEvent",
@@ -68,6 +69,7 @@ __all__ = [
     "HeldReason",
     "HeldStatus",
     "IllegalTransition",
+    "LinkKind",
     "InboundMessage",
     "InboundStatus",
     "LinkTarget",
