@@ -232,3 +232,28 @@ async def links_of(case: Case) -> list[CaseLink]:
     earlier = await CaseLink.filter(other_id=case.id).order_by("at", "id")
     later = await CaseLink.filter(case_id=case.id).order_by("at", "id")
     return sorted([*earlier, *later], key=lambda link: (link.at, link.id))
+
+
+async def describe_links(case: Case) -> list[dict[str, object]]:
+    """The case's links as the admin API shows them: ``role`` says which end the case is
+    (``earlier``: the original or merge target; ``later``: the repeat or merged case) and
+    ``case`` the number at the other end (None: a repeat that reopened this case)."""
+    links = await links_of(case)
+    ids = {x for link in links for x in (link.case_id, link.other_id) if x is not None}
+    numbers = dict(await Case.filter(id__in=list(ids)).values_list("id", "number"))
+    found: list[dict[str, object]] = []
+    for link in links:
+        earlier = link.case_id == case.id
+        other = link.other_id if earlier else link.case_id
+        found.append(
+            {
+                "kind": str(link.kind),
+                "role": "earlier" if earlier else "later",
+                "case": numbers.get(other) if other is not None else None,
+                "same_resident": link.same_resident,
+                "reopened": link.reopened,
+                "at": link.at.isoformat(),
+                "ended_at": link.ended_at.isoformat() if link.ended_at else None,
+            }
+        )
+    return found
