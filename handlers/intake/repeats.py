@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from config import duplicates as tuning
@@ -82,7 +83,7 @@ async def find_repeat(probe: Probe, now: datetime, window_days: int) -> Repeat |
             completed_at__gte=now - timedelta(days=window_days),
             completed_at__lte=now,
         )
-        .exclude(review_state="pending")
+        .filter(Q(review_state__isnull=True) | Q(review_state__not="pending"))
         .order_by("-completed_at")
         .limit(tuning.MAX_CANDIDATES)
         .values("id", *Probe.__dataclass_fields__)
