@@ -229,3 +229,38 @@ HELD_FILES_FULL = (
     "已收到{limit}个附件，已达上限，这个{what}没有收进来。"
     "请用文字说说遇到的问题和地点，我们会一起登记。"
 )
+
+# --- 重复诉求, 并案/拆分 by hand, 办结审核 (handlers.intake.repeats, handlers.workflow.case_links,
+# handlers.workflow.review) ---
+# A report about a case closed within the window that says the problem is still there: reopened.
+REPEAT_REOPENED = (
+    "您反映的问题与诉求 {number}（{title}）为同一问题，该诉求已于{closed}办结。"
+    "您反映问题仍未解决，诉求 {number} 已重新办理，由{unit}继续处理，"
+    "办理时限{deadline}。回复编号可查看办理过程。"
+)
+# Added to the reply of a new case linked to an earlier closed one.
+REPEAT_LINKED = (
+    "\n此前您或其他居民反映的诉求 {original} 已办结，本诉求已与其关联，作为重复诉求跟踪办理。"
+)
+# Told to the unit's handler when a repeat reopens a case.
+REPEAT_REOPEN_NOTICE = (
+    "【重复诉求·重办】诉求 {number}（{title}）办结后居民再次反映问题仍未解决：{text}\n"
+    "请于{deadline}前重新办理。"
+)
+# A dispatcher merged a case into another.
+STAFF_MERGED = (
+    "您的诉求 {number} 与诉求 {original}（{title}）为同一问题，已并案办理，"
+    "办理结果将一并告知您。如不是同一件事，请回复“不是同一件事”。"
+)
+# A dispatcher split a merged case off again.
+STAFF_SPLIT = "您的诉求 {number} 经核实与诉求 {original} 不是同一问题，已改为单独办理。"
+# A result sent back by the review: neutral words, no blame.
+REVIEW_SENT_BACK = (
+    "您的诉求 {number} 正在进一步办理完善，{unit}将继续跟进，办理时限{deadline}。"
+    "回复编号可查看办理过程。"
+)
+# Told to the unit's handler (and supervisors) when a result is sent back.
+REVIEW_SENT_BACK_NOTICE = (
+    "【审核退回】诉求 {number}（{title}）的办理结果未通过审核：{reason}\n"
+    "请继续办理，办结时限不变：{deadline}。"
+)

@@ -317,6 +317,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Ask this many hours after 办结; empty = next morning at survey_morning_hour",
     )
+    repeat_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="重复诉求: a report about a case closed (办结) this many days ago or less "
+        "is linked to it as a repeat; 0 = off",
+    )
+    review_results: str = Field(
+        default="difficult,reopened",
+        description="办结审核: which finished cases a dispatcher reviews before the survey: "
+        "'all', 'off', or a comma list of 'difficult' (难) and 'reopened' (重办 at least once)",
+    )
     survey_morning_hour: int = Field(
         default=9, ge=0, le=23, description="Local hour surveys start, and quiet hours end"
     )
@@ -456,6 +468,20 @@ class Settings(BaseSettings):
         description="text lines, or json: one JSON object per line (time, level, logger, "
         "message, case)",
     )
+
+    @field_validator("review_results")
+    @classmethod
+    def _review_rule(cls, value: str) -> str:
+        words = {w.strip() for w in value.lower().split(",") if w.strip()}
+        if not words or words <= {"off"} or words <= {"all"}:
+            return ",".join(sorted(words)) or "off"
+        unknown = words - {"difficult", "reopened"}
+        if unknown:
+            raise ValueError(
+                f"unknown review rule {', '.join(sorted(unknown))}: use all, off, "
+                "or a comma list of difficult and reopened"
+            )
+        return ",".join(sorted(words))
 
     @field_validator("nlu_model", "survey_delay_hours", mode="before")
     @classmethod

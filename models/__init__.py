@@ -7,7 +7,7 @@ After changing a model, generate a migration (see README, "Changing the schema")
 
 from models.account_links import AccountLink, LinkTarget
 from models.case_status import CaseAction, CaseStatus, IllegalTransition, next_status
-from models.cases import Case, CaseCounter, CaseEvent
+from models.cases import Case, CaseCounter, CaseEvent, CaseLink, LinkKind
 from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
@@ -58,6 +58,7 @@ __all__ = [
     "CaseAction",
     "CaseCounter",
     "CaseEvent",
+    "CaseLink",
     "CaseStatus",
     "CategoryCorrection",
     "Conversation",
@@ -70,6 +71,7 @@ __all__ = [
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "LinkKind",
     "LinkTarget",
     "MediaFile",
     "Notice",

@@ -12,6 +12,9 @@ Beside the main line there are actions that move a case back or out:
 - 并案 (merge): a new case about the same problem as an open one joins it (``duplicate_of``) and
   is handled, answered and surveyed with it; terminal unless split again (拆分), which sends it
   back to 受理 when the merge was wrong.
+  Dispatchers merge (any open case) and split by hand too (``handlers.workflow.case_links``).
+- 审核退回 (send back): a dispatcher reviewing a finished result (办结审核, the case is 已办结 with
+  ``review_state`` pending) sends it back to the unit: 处理中, the completion deadline unchanged.
 - 改类 (recategorise): staff correct the category; the status does not change.
 - 不予受理 (invalidate): staff close an open case as no case (重复, 无实质内容, 不属于受理范围 …,
   ``config/invalid.py``); its deadlines stop, no survey is asked, the resident is told. An admin
@@ -92,6 +95,7 @@ class CaseAction(StrEnum):
     RECATEGORISE = "recategorise"  # 改类: staff correct the category; status unchanged
     INVALIDATE = "invalidate"  # 不予受理: staff close an open case as no case
     RESTORE = "restore"  # 恢复受理: an admin undoes 不予受理; back to 受理
+    SEND_BACK = "send_back"  # 审核退回: a dispatcher sends a finished result back to the unit
 
     @property
     def label(self) -> str:
@@ -118,6 +122,7 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.RECATEGORISE: "改类",
     CaseAction.INVALIDATE: "不予受理",
     CaseAction.RESTORE: "恢复受理",
+    CaseAction.SEND_BACK: "审核退回",
 }
 
 S = CaseStatus
@@ -142,6 +147,7 @@ TRANSITIONS: dict[tuple[CaseAction, CaseStatus], CaseStatus] = {
     (A.RETURN, S.SIGNED): S.ACCEPTED,
     (A.REOPEN, S.COMPLETED): S.IN_PROGRESS,
     (A.REOPEN, S.VISITED): S.IN_PROGRESS,
+    (A.SEND_BACK, S.COMPLETED): S.IN_PROGRESS,
     (A.CANCEL, S.ACCEPTED): S.CANCELLED,
     (A.CANCEL, S.DISPATCHED): S.CANCELLED,
     (A.MERGE, S.ACCEPTED): S.MERGED,
@@ -155,6 +161,7 @@ for _status in OPEN_STATUSES:
     TRANSITIONS[(A.SUPERVISE, _status)] = _status
     TRANSITIONS[(A.REASSIGN, _status)] = _status
     TRANSITIONS[(A.INVALIDATE, _status)] = S.INVALID
+    TRANSITIONS[(A.MERGE, _status)] = S.MERGED  # by hand, a signed case too
 for _status in CaseStatus:
     TRANSITIONS[(A.ANNOTATE, _status)] = _status
     if _status not in (S.ARCHIVED, S.CANCELLED, S.MERGED, S.INVALID):

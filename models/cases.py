@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
@@ -106,6 +107,10 @@ class Case(Model):
     anonymised_at = fields.DatetimeField(
         null=True, description="personal fields and media removed (erasure or retention)"
     )
+    review_state = fields.CharField(
+        max_length=16, null=True, description="办结审核: pending | passed | sent_back"
+    )
+    review_requested_at = fields.DatetimeField(null=True, description="办结, waiting for review")
 
     class Meta:
         table = "cases"
@@ -115,6 +120,8 @@ class Case(Model):
             # Per-unit figures, digests and lists; the cases merged into one (并案).
             ("unit_id", "created_at"),
             ("duplicate_of_id", "status"),
+            # The review queue (办结审核).
+            ("review_state", "review_requested_at"),
         )
 
 
@@ -149,3 +156,42 @@ class CaseCounter(Model):
 
     class Meta:
         table = "case_counters"
+
+
+class LinkKind(StrEnum):
+    REPEAT = "repeat"  # 重复诉求: a report about a case closed within the window
+    MERGE = "merge"  # 并案 by hand: a dispatcher joined one open case to another
+
+
+class CaseLink(Model):
+    """A later case (or message) tied to an earlier case: a repeat after close, or a hand merge.
+
+    ``case`` is the earlier case (the original of a repeat, the target of a merge); ``other``
+    the later one, empty when a repeat reopened the original instead of opening a case. ``unit``
+    is the earlier case's unit when the link was made: repeats count against it.
+    """
+
+    case_id: int
+    other_id: int | None
+    unit_id: int | None
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharEnumField(LinkKind, max_length=16)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="links_in", on_delete=fields.CASCADE
+    )
+    other: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="links_out", null=True, on_delete=fields.CASCADE
+    )
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="case_links", null=True, on_delete=fields.SET_NULL
+    )
+    same_resident = fields.BooleanField(default=False)
+    reopened = fields.BooleanField(default=False, description="the repeat reopened the original")
+    actor = fields.CharField(max_length=80, default="", description="system, or staff:username")
+    at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True, description="a merge undone (拆分)")
+
+    class Meta:
+        table = "case_links"
+        indexes = (("kind", "unit_id", "at"), ("case_id", "kind"), ("other_id", "kind"))

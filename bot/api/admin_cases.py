@@ -70,6 +70,7 @@ from handlers.case_pages import (
 )
 from handlers.clock import iso
 from handlers.digits import finite_or_none
+from handlers.intake.repeats import describe_links
 from handlers.workflow.actions import MAX_TEXT
 from handlers.workflow.invalid import invalidate_case, restore_case
 from handlers.workflow.search import (
@@ -99,6 +100,7 @@ from models import (
     ExtensionRequest,
     ExtensionStatus,
     Grid,
+    LinkKind,
     StaffUser,
     Unit,
     Worker,
@@ -194,6 +196,10 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "result": mask_phones_in_text(case.result),
             "result_attachments": case.result_attachments,
             "invalid_reason": case.invalid_reason,  # 不予受理: a code of config/invalid.py
+            "duplicate_of": await merged_into(case),
+            "review_state": case.review_state,  # 办结审核: pending | passed | sent_back
+            "review_requested_at": iso(case.review_requested_at),
+            "links": await describe_links(case),  # 重复诉求 and hand merges, either end
             "timeline": [
                 {
                     "at": iso(e.at),
@@ -224,6 +230,14 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
         }
     )
     return body
+
+
+async def merged_into(case: Case) -> str | None:
+    """The number of the case this one is merged into (并案), if any."""
+    if case.duplicate_of_id is None:
+        return None
+    original = await Case.get_or_none(id=case.duplicate_of_id)
+    return original.number if original is not None else None
 
 
 async def visible_case(user: StaffUser, number: str) -> Case:
@@ -371,6 +385,22 @@ ADMIN_CASE_DETAIL = Component(
                     "result": STRING,
                     "result_attachments": array({"type": "object"}),
                     "invalid_reason": nullable(STRING),
+                    "duplicate_of": nullable(STRING),
+                    "review_state": nullable(one_of_values(("pending", "passed", "sent_back"))),
+                    "review_requested_at": nullable(DATETIME),
+                    "links": array(
+                        obj(
+                            {
+                                "kind": one_of_values(x.value for x in LinkKind),
+                                "role": one_of_values(("earlier", "later")),
+                                "case": nullable(STRING),
+                                "same_resident": BOOLEAN,
+                                "reopened": BOOLEAN,
+                                "at": DATETIME,
+                                "ended_at": nullable(DATETIME),
+                            }
+                        )
+                    ),
                     "timeline": array(
                         obj(
                             {

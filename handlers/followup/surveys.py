@@ -123,6 +123,8 @@ def survey_payload(survey: Survey, case: Case, resident: Resident) -> dict[str, 
 def skip_reason(case: Case, resident: Resident | None) -> str | None:
     if case.status != CaseStatus.COMPLETED:
         return SKIP_NOT_COMPLETED.format(status=CaseStatus(case.status).label)
+    if case.review_state == "pending":  # 办结审核 first (handlers.workflow.review)
+        return "result under review"
     if resident is None:
         return SKIP_NO_RESIDENT
     if resident.survey_opt_out:

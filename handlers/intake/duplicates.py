@@ -43,6 +43,7 @@ __all__ = [
     "judge",
     "latest_merged",
     "merge_into",
+    "near_filter",
     "place_relation",
     "problem_words",
     "repeat_figures",
@@ -199,12 +200,9 @@ def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
     return score >= needed, score, same_resident
 
 
-async def find_original(
-    probe: Probe, now: datetime, *, exclude_id: int | None = None
-) -> Match | None:
-    """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
-    if not probe.category or not probe.text.strip():
-        return None
+def near_filter(probe: Probe) -> Q:
+    """Cases worth judging against ``probe``: its resident's, or at its grid, compound, address
+    or near its point. Most are dismissed by :func:`judge` at once."""
     near = Q(resident_id=probe.resident_id) if probe.resident_id is not None else Q(id=-1)
     if probe.grid_id is not None:
         near |= Q(grid_id=probe.grid_id)
@@ -220,6 +218,16 @@ async def find_original(
             lng__gte=probe.lng - box * 1.2,
             lng__lte=probe.lng + box * 1.2,
         )
+    return near
+
+
+async def find_original(
+    probe: Probe, now: datetime, *, exclude_id: int | None = None
+) -> Match | None:
+    """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
+    if not probe.category or not probe.text.strip():
+        return None
+    near = near_filter(probe)
     query = Case.filter(
         near,
         status__in=list(OPEN_STATUSES),

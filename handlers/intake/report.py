@@ -23,6 +23,7 @@ from handlers.intake.duplicates import (
     merge_into,
     split_case,
 )
+from handlers.intake.repeats import Repeat, find_repeat, link_repeat, may_reopen, reopen_as_repeat
 from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
@@ -284,16 +285,21 @@ async def _report(
         understanding.kind, understanding.urgency, understanding.difficult, ctx.now, ctx.sla
     )
     columns = place_columns(place)
-    match = await find_original(
-        Probe(
-            resident_id=resident.id,
-            category=understanding.category,
-            text=text,
-            grid_id=grid.id if grid else None,
-            **columns,
-        ),
-        ctx.now,
+    probe = Probe(
+        resident_id=resident.id,
+        category=understanding.category,
+        text=text,
+        grid_id=grid.id if grid else None,
+        **columns,
     )
+    match = await find_original(probe, ctx.now)
+    repeat: Repeat | None = None
+    if match is None and understanding.kind != "praise":
+        repeat = await find_repeat(probe, ctx.now, ctx.settings.repeat_window_days)
+    if repeat is not None and may_reopen(repeat, text, channel):
+        # 重复诉求 saying the problem is back: the original reopens, no new case.
+        case, reply = await reopen_as_repeat(repeat, text, Actor("resident", resident.openid), ctx)
+        return Report(case, reply, needs_place=False, understanding=understanding)
     # Route before writing, so that a routable case is created dispatched in one insert.
     wants_place = place_needed(understanding.kind, text)
     route = (
@@ -358,6 +364,9 @@ async def _report(
         await merge_into(case, match, ctx)
         reply = await merged_reply(case, match)
         return Report(case, reply, needs_place=False, understanding=understanding)
+    linked = ""
+    if repeat is not None:
+        linked = await link_repeat(case, repeat, Actor("resident", resident.openid), ctx)
     if route.unit is not None:
         note, data = dispatch_note(route)
         await record_event(
@@ -371,12 +380,12 @@ async def _report(
             data=data,
         )
         await push_task(case, ctx)
-        reply = accepted_reply(case, route.unit)
+        reply = accepted_reply(case, route.unit) + linked
         return Report(case, reply, needs_place=False, understanding=understanding)
     if not place.found and wants_place:
         reply = replies.ASK_PLACE.format(
             kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number
         )
-        return Report(case, reply, needs_place=True, understanding=understanding)
-    reply = accepted_reply(case, None)
+        return Report(case, reply + linked, needs_place=True, understanding=understanding)
+    reply = accepted_reply(case, None) + linked
     return Report(case, reply, needs_place=False, understanding=understanding)

@@ -8,8 +8,9 @@ admin           everything, including accounts, routing rules, SLA policy, appro
                 undoing 不予受理, exporting or erasing a resident's personal data, and the
                 organisation: units, grids, workers, place names, district import
 dispatcher      read and search every case, recategorise, reassign, supervise, close as
-                不予受理, figures, hot issues, compose notices, release or discard held
-                messages, read the organisation
+                不予受理, merge and split cases, review finished results (办结审核),
+                figures, hot issues, compose notices, release or discard held messages,
+                read the organisation
 supervisor      the cases of their unit (every case without a unit), supervise, close as
                 不予受理, decide extensions, figures, hot issues, read the organisation
 unit            the cases of their unit, figures of their unit
@@ -31,6 +32,9 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # 不予受理 (close as no case); undoing it is an admin's.
     "cases.invalidate": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
     "cases.restore": frozenset({R.ADMIN}),
+    # 并案/拆分 by hand, and 办结审核 (pass a finished result on to the survey, or send it back).
+    "cases.merge": frozenset({R.ADMIN, R.DISPATCHER}),
+    "cases.review": frozenset({R.ADMIN, R.DISPATCHER}),
     "extensions.decide": frozenset({R.ADMIN, R.SUPERVISOR}),
     "figures.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
     "hot.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),

@@ -29,6 +29,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from config import replies
+from config.settings import Settings
 from handlers.context import HandlerContext
 from handlers.followup.schedule import schedule_survey
 from handlers.media.worker_photos import NotYourPhoto, claim_photos, own_photos
@@ -314,7 +315,7 @@ async def add_progress(
         )
 
 
-async def _tell_merged(case: Case, result: str, ctx: HandlerContext) -> None:
+async def tell_merged(case: Case, result: str, ctx: HandlerContext) -> None:
     """Cases merged into ``case`` (并案) are answered with it: each resident under their number."""
     merged = await Case.filter(duplicate_of_id=case.id, status=CaseStatus.MERGED).order_by("id")
     for other in merged:
@@ -341,33 +342,52 @@ async def finish_case(
     ctx: HandlerContext,
 ) -> CaseEvent:
     """办结: the result is recorded, every resident of the case (and its merged cases) told, and
-    the case's survey round scheduled (``handlers.followup.surveys``)."""
+    the case's survey round scheduled (``handlers.followup.surveys``); or, when the result is
+    reviewed first (:func:`needs_review`), the case waits as 已办结 with ``review_state`` pending
+    and nobody is told yet."""
     result = _required_text(result, "办理结果")
     photos = clean_attachments(attachments)
     _check_handler(worker, case, "办结")
     photos, uploads = await _own_photos(worker, case, photos, ctx)
     async with in_transaction():
         await _claim(uploads, case)
+        review = needs_review(case, ctx.settings)
         event = await apply_action(
             case,
             CaseAction.FINISH,
             worker_actor(worker),
             ctx.now,
             note=result,
-            data={"result": result, "attachments": photos, "worker": worker.id},
+            data={"result": result, "attachments": photos, "worker": worker.id, "review": review},
             changes={
                 "completed_at": ctx.now,
                 "result": result,
                 "result_attachments": [*(case.result_attachments or []), *photos],
+                "review_state": "pending" if review else None,
+                "review_requested_at": ctx.now if review else None,
             },
         )
+        if review:
+            # 办结审核: a dispatcher passes it on (then the resident is told and surveyed) or
+            # sends it back (handlers.workflow.review).
+            return event
         await tell_resident(
             case, replies.FINISHED.format(number=case.number, result=result), "finished", ctx
         )
-        await _tell_merged(case, result, ctx)
+        await tell_merged(case, result, ctx)
         # 果必复: the resident is asked, on schedule, whether the result holds.
         await schedule_survey(case, ctx)
         return event
+
+
+def needs_review(case: Case, settings: Settings) -> bool:
+    """Whether a result of ``case`` is reviewed before the survey (``review_results``)."""
+    rule = set(settings.review_results.split(","))
+    if "all" in rule:
+        return True
+    return ("difficult" in rule and case.difficult) or (
+        "reopened" in rule and case.reopened_count > 0
+    )
 
 
 async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext) -> CaseEvent:

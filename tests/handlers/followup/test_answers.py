@@ -32,6 +32,12 @@ from tests.handlers.workflow.test_actions import NOW, World, context
 S = CaseStatus
 
 
+@pytest.fixture(autouse=True)
+def no_review(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These rounds follow 办结 at once: the review of reopened results (its default) is off."""
+    monkeypatch.setattr("handlers.workflow.actions.needs_review", lambda case, settings: False)
+
+
 @pytest.fixture
 async def world(db: str) -> World:
     from tests.handlers.workflow.test_actions import make_world
