@@ -336,7 +336,7 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         le=60,
-        description="整改时限: working days the field visit after a 不满意 has to report its outcome",
+        description="整改时限: working days a field visit after 不满意 has to report",
     )
     followup_sweep_seconds: float = Field(
         default=30.0, gt=0, description="How often the survey sweep runs in each process"
