@@ -219,24 +219,3 @@ async def record_field_visit(
             detail={"visit": visit.id, "outcome": outcome, "photos": len(keys)},
         )
     return await FieldVisit.get(id=visit.id)
-
-
-def visit_json(visit: FieldVisit, case_number: str) -> dict[str, object]:
-    """A task as the admin API shows it (and the dashboard reads it)."""
-    return {
-        "id": visit.id,
-        "case": case_number,
-        "task": title_of(visit),
-        "status": str(visit.status),
-        "assignee": visit.assignee_label,
-        "assignee_worker_id": visit.assignee_id,
-        "due_at": iso(visit.due_at),
-        "supervised": visit.supervised,
-        "outcome": visit.outcome,
-        "outcome_label": OUTCOME_LABELS.get(visit.outcome, ""),
-        "outcome_text": visit.outcome_text,
-        "photos": [f"/media/{k}" for k in visit.photos or []],
-        "recorded_by": visit.recorded_by,
-        "recorded_at": iso(visit.recorded_at),
-        "created_at": iso(visit.created_at),
-    }
