@@ -311,3 +311,23 @@ async def test_a_second_unsatisfied_adds_supervision_to_the_task(
     (task,) = body["field_visits"]
     assert task["supervised"] and task["task"].startswith("【督办】")
     assert await CaseEvent.filter(case_id=case.id, action="supervise").count() == 1
+
+
+async def test_the_satisfaction_figure_counts_answers_by_channel(
+    db_url: str, aiohttp_client: Any
+) -> None:
+    client, clock = await app_with_clock(db_url, aiohttp_client)
+    by_phone = await finished(client, clock, "o-fu-1")
+    in_wechat = await finished(client, clock, "o-fu-2")
+    headers = await token_for("centre1", "dispatcher")
+    response = await client.post(
+        answer_path(by_phone), json={"answer": "satisfied", "channel": "phone"}, headers=headers
+    )
+    assert response.status == 200
+    assert "感谢" in await Resident(client, "o-fu-2").say("1")
+    assert (await Survey.get(case_id=in_wechat.id)).channel == "wechat"
+    period = {"from": "2026-03-01", "to": "2026-03-31"}
+    body = await (await client.get("/api/admin/figures", params=period, headers=headers)).json()
+    survey = body["survey"]
+    assert survey["answered"] == 2
+    assert survey["by_channel"] == {"wechat": 1, "phone": 1, "visit": 0, "other": 0}
