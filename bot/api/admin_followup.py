@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import Field
@@ -75,7 +76,9 @@ class SurveyAnswerIn(Payload):
 class OutcomeIn(Payload):
     outcome: str = Field(min_length=1, max_length=16, description="rectified or unrectifiable")
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    photos: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list, max_length=MAX_PHOTOS, description="/media keys of photos"
+    )
 
 
 def _when(value: str) -> datetime | None:
