@@ -177,6 +177,8 @@ async def record_field_visit(
     words = " ".join((text or "").split())
     if not words:
         raise StaffRefused("请填写核查情况", 400, "invalid_request")
+    if "\x00" in words:  # PostgreSQL text holds no NUL
+        raise StaffRefused("核查情况含有无效字符", 400, "invalid_request")
     if len(words) > MAX_TEXT:
         raise StaffRefused(f"核查情况不能超过{MAX_TEXT}字", 400, "invalid_request")
     keys = _photos(photos)

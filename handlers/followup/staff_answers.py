@@ -37,6 +37,8 @@ def _checked(answer: str, channel: str, note: str) -> tuple[SurveyAnswer, str, s
     if channel not in texts.STAFF_CHANNELS:
         raise StaffRefused("请选择回访方式：电话、上门、微信或其他", 400, "invalid_request")
     words = " ".join((note or "").split())
+    if "\x00" in words:  # PostgreSQL text holds no NUL
+        raise StaffRefused("回访记录含有无效字符", 400, "invalid_request")
     if len(words) > MAX_NOTE:
         raise StaffRefused(f"回访记录不能超过{MAX_NOTE}字", 400, "invalid_request")
     return SurveyAnswer(answer), channel, words

@@ -272,6 +272,12 @@ async def test_unsatisfied_by_phone_sends_a_field_visit_and_its_outcome_is_recor
     assert (await client.post(missing, json=done, headers=centre)).status == 404
     assert (await FieldVisit.get(id=stored.id)).status == FieldVisitStatus.OPEN
 
+    other = await Unit.exclude(id=case.unit_id).first()
+    assert other is not None
+    stranger = await token_for("sup2", "supervisor", unit_id=other.id)
+    assert (await client.post(path, json=done, headers=stranger)).status == 404
+    theirs = await client.get("/api/admin/field-visits", headers=stranger)
+    assert (await theirs.json())["field_visits"] == []
     supervisor = await token_for("sup1", "supervisor", unit_id=case.unit_id)
     response = await client.post(path, json=done, headers=supervisor)
     assert response.status == 200, await response.text()

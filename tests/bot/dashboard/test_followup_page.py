@@ -29,6 +29,10 @@ async def test_a_phone_answer_and_a_field_visit_from_the_case_page(
     assert (await Survey.get(case_id=case.id)).answer is None
     status, _, text = await browser.post(f"{page}/survey-answer", {**form, "channel": "fax"})
     assert status == 400 and "回访方式" in text
+    status, _, text = await browser.post(f"{page}/survey-answer", {**form, "note": "灯\x00"})
+    assert status == 400 and "无效字符" in text
+    status, _, _ = await browser.post(f"{page}/survey-answer", {**form, "answered_at": "昨天"})
+    assert status == 400
     status, location, text = await browser.post(f"{page}/survey-answer", form)
     assert status == 303, text
     assert location == f"{page}?ok=survey_recorded"
@@ -50,6 +54,8 @@ async def test_a_phone_answer_and_a_field_visit_from_the_case_page(
     assert (await browser.get("/dashboard/field-visits?status=x"))[0] == 400
     outcome = f"{page}/field-visits/{visit.id}/outcome"
     status, _, text = await browser.post(outcome, {"outcome": "rectified", "text": ""})
+    assert status == 400
+    status, _, text = await browser.post(outcome, {"outcome": "rectified", "text": "x\x00"})
     assert status == 400
     done = {"outcome": "unrectifiable", "text": "需大修，已列入计划", "photos": "a" * 32}
     status, location, _ = await browser.post(outcome, done)
