@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.keys import INTAKE
 from config import sla
 from handlers.clock import format_local
+from handlers.staff.accounts import create_user
 from handlers.workflow.deadlines import add_working_days
 from handlers.workflow.sla_table import SlaTable, load_sla_table
 from models import Case, SlaRule
 from nlu.understanding import understand
 from tests.bot.conftest import Resident
+from tests.bot.dashboard.test_pages import PASSWORD, sign_in
 from tests.bot.test_survey_chat import START, app_with_clock
 
 ISSUE_TEXT = "顶楼漏水好几个月了，找了物业和居委都推来推去，现在下雨天家里到处是水"
@@ -58,8 +59,23 @@ async def test_the_sla_table_row_for_the_pair_wins(db_url: str, aiohttp_client: 
     both = table.policy_for("complaint", "急", True)
     assert both.first_contact == sla.Limit(hours=1)
     assert both.completion == sla.Limit(working_days=20)
-    await SlaRule.create(kind="", grade="急难", first_contact_hours=4, completion_working_days=10)
-    client.server.app[INTAKE].sla.invalidate()  # as the SLA editor does on saving
+    # The admin sets the pair's own row in the SLA editor.
+    await create_user("admin", "admin", PASSWORD, START)
+    browser = await sign_in(client, "admin")
+    status, text = await browser.get("/dashboard/sla")
+    assert status == 200 and "急难" in text
+    status, text = await browser.get("/dashboard/sla/edit?kind=&grade=急难")
+    assert status == 200
+    form = {
+        "kind": "",
+        "grade": "急难",
+        "first_contact_amount": "4",
+        "first_contact_unit": "hours",
+        "completion_amount": "10",
+        "completion_unit": "working_days",
+    }
+    status, location, _ = await browser.post("/dashboard/sla", form)
+    assert status == 303 and location == "/dashboard/sla?ok=sla_saved"
     reply = await Resident(client, "o-leak").say(LEAK)
     case = await Case.get()
     assert case.first_contact_due_at == START + timedelta(hours=4)
