@@ -13,7 +13,7 @@ the answer's transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -80,6 +80,10 @@ async def record_staff_answer(
     when = when or now
     if when.tzinfo is None:
         raise StaffRefused("回访时间须带时区", 400, "invalid_request")
+    try:
+        when = when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise StaffRefused("回访时间超出范围", 400, "invalid_request") from None
     if when > now + CLOCK_SKEW:
         raise StaffRefused("回访时间不能晚于现在", 400, "invalid_request")
     if case.completed_at is not None and when < case.completed_at:

@@ -171,6 +171,10 @@ async def test_bad_input_and_other_roles_change_nothing(db_url: str, aiohttp_cli
         ({"answer": "satisfied", "channel": "phone", "note": "长" * 501}, "invalid_payload"),
         ({"answer": "satisfied", "channel": "phone", "answered_at": "昨天"}, "invalid_request"),
         (
+            {"answer": "satisfied", "channel": "phone", "answered_at": "0001-01-01T00:00+14:00"},
+            "invalid_request",
+        ),
+        (
             {"answer": "satisfied", "channel": "phone", "answered_at": "2026-03-10T10:00:00"},
             "invalid_request",
         ),
