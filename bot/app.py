@@ -21,6 +21,7 @@ from bot.api.admin import add_admin_routes
 from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
+from bot.api.admin_followup import add_followup_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
@@ -212,6 +213,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)
+    add_followup_routes(app)
     add_dashboard_routes(app)
     add_resident_routes(app)
     add_media_routes(app)

@@ -30,6 +30,8 @@ ACCEPTED = (
     "如需补充，直接发送文字或照片。"
 )
 ACCEPTED_URGENT = "已按紧急件处理（{reasons}）。"
+# 急 and 难 together: answered as urgent, given the time of a difficult matter to be solved.
+ACCEPTED_URGENT_DIFFICULT = "已按紧急件处理（{reasons}），并按疑难件给予办结时限。"
 # Praise goes to the unit praised; no deadlines to tell.
 ACCEPTED_PRAISE = (
     "感谢您的表扬！已登记，编号 {number}。\n我们的理解：{category}｜{place}\n您的肯定将转达{unit}。"

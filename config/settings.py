@@ -344,6 +344,12 @@ class Settings(BaseSettings):
     survey_late_answer_days: int = Field(
         default=30, ge=0, description="An answer this long after its round closed is still kept"
     )
+    field_visit_working_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="整改时限: working days a field visit after 不满意 has to report",
+    )
     followup_sweep_seconds: float = Field(
         default=30.0, gt=0, description="How often the survey sweep runs in each process"
     )

@@ -53,11 +53,20 @@ REOPEN_NOTICE = (
     "【重办】诉求 {number}（{title}）居民评价不满意：{comment}\n"
     "已退回重新办理，请于{deadline}前办结。"
 )
-FIELD_VISIT_NOTICE = (
-    "【实地督查】诉求 {number}（{title}）第{times}次评价不满意：{comment}\n"
-    "请安排四不两直实地核查，并督促{unit}重新办理。"
+FIELD_VISIT_TASK = (
+    "{task}：诉求 {number}（{title}）第{times}次评价不满意：{comment}\n"
+    "由{who}实地核查，整改时限 {due}，结果请在工作台记录。"
 )
 NO_COMMENT = "（未填写意见）"
+
+# 回访 by every channel: how an answer was taken (staff record phone and face-to-face answers).
+CHANNEL_LABELS: dict[str, str] = {
+    "wechat": "微信",
+    "phone": "电话回访",
+    "visit": "上门回访",
+    "other": "其他方式",
+}
+STAFF_CHANNELS = ("phone", "visit", "other", "wechat")
 
 # The words of an answer. Order matters: 不满意 and 基本满意 both contain 满意, so the
 # reader tries unsatisfied first, then basically, then satisfied.

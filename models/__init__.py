@@ -12,11 +12,15 @@ from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
 from models.followup import (
+    FieldVisit,
+    FieldVisitOutcome,
+    FieldVisitStatus,
     Notice,
     NoticeDelivery,
     NoticeStatus,
     Survey,
     SurveyAnswer,
+    SurveyChannel,
     SurveyStatus,
 )
 from models.messaging import (
@@ -64,6 +68,9 @@ __all__ = [
     "Conversation",
     "ExtensionRequest",
     "ExtensionStatus",
+    "FieldVisit",
+    "FieldVisitOutcome",
+    "FieldVisitStatus",
     "Grid",
     "HeldMessage",
     "HeldReason",
@@ -95,6 +102,7 @@ __all__ = [
     "StaffUser",
     "Survey",
     "SurveyAnswer",
+    "SurveyChannel",
     "SurveyStatus",
     "Unit",
     "UnitSpell",

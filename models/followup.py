@@ -10,7 +10,8 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.cases import Case
-    from models.people import Resident
+    from models.district import Unit
+    from models.people import Resident, Worker
 
 
 class SurveyStatus(StrEnum):
@@ -56,6 +57,11 @@ class Survey(Model):
         max_length=16, default="", description="reply | menu | miniprogram | staff"
     )
     late = fields.BooleanField(default=False, description="answered after the round closed")
+    # 回访 by every channel: how the answer was taken, and by whom when staff recorded it.
+    channel = fields.CharField(
+        max_length=16, default="", description="wechat | phone | visit | other"
+    )
+    recorded_by = fields.CharField(max_length=64, default="", description="staff username")
     skip_reason = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -69,6 +75,65 @@ class Survey(Model):
             ("status", "closes_at"),
             ("resident_id", "status"),
         )
+
+
+class SurveyChannel(StrEnum):
+    WECHAT = "wechat"  # the resident answered in WeChat (reply, menu, mini-program)
+    PHONE = "phone"  # staff called the resident
+    VISIT = "visit"  # staff asked face to face
+    OTHER = "other"
+
+
+class FieldVisitStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class FieldVisitOutcome(StrEnum):
+    RECTIFIED = "rectified"  # 已整改
+    UNRECTIFIABLE = "unrectifiable"  # 无法整改
+
+
+class FieldVisit(Model):
+    """The field visit (四不两直) a 不满意 answer sends the centre or the unit's head on.
+
+    The first 不满意 of a case creates it with a deadline (整改时限), a second one adds 督办
+    (``supervised``). Staff record its outcome, which closes it.
+    """
+
+    case_id: int
+    survey_id: int | None
+    unit_id: int | None
+    assignee_id: int | None
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="field_visits", on_delete=fields.CASCADE
+    )
+    survey: fields.ForeignKeyNullableRelation[Survey] = fields.ForeignKeyField(
+        "models.Survey", related_name="field_visits", null=True, on_delete=fields.SET_NULL
+    )
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="field_visits", null=True, on_delete=fields.SET_NULL
+    )
+    assignee: fields.ForeignKeyNullableRelation[Worker] = fields.ForeignKeyField(
+        "models.Worker", related_name="field_visits", null=True, on_delete=fields.SET_NULL
+    )
+    assignee_label = fields.CharField(max_length=64, default="", description="who goes")
+    status = fields.CharEnumField(FieldVisitStatus, max_length=16, default=FieldVisitStatus.OPEN)
+    due_at = fields.DatetimeField(description="整改时限")
+    supervised = fields.BooleanField(default=False, description="督办: a second 不满意")
+    supervised_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(max_length=16, default="", description="rectified | unrectifiable")
+    outcome_text = fields.TextField(default="")
+    photos: fields.JSONField[list[str]] = fields.JSONField(default=list, description="media keys")
+    recorded_by = fields.CharField(max_length=64, default="", description="staff username")
+    recorded_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "field_visits"
+        indexes = (("status", "due_at"), ("case_id", "created_at"))
 
 
 class NoticeStatus(StrEnum):

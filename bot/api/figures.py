@@ -308,6 +308,7 @@ FIGURES = Component(
                     "unrated": INTEGER,
                     "unreachable": INTEGER,
                     "late_answers": INTEGER,
+                    "by_channel": {"type": "object", "additionalProperties": INTEGER},
                     "unrated_share": nullable(NUMBER),
                     "unreachable_share": nullable(NUMBER),
                 }

@@ -54,6 +54,7 @@ API_MODULES = (
     "bot.api.admin",
     "bot.api.admin_cases",
     "bot.api.admin_case_links",
+    "bot.api.admin_followup",
     "bot.api.admin_residents",
     "bot.api.admin_links",
     "bot.api.admin_district",

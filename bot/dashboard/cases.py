@@ -24,6 +24,8 @@ from bot.dashboard.case_messages import add_routes as add_message_routes
 from bot.dashboard.case_messages import messages_link
 from bot.dashboard.case_photos import photos_of
 from bot.dashboard.charts import Area, map_point
+from bot.dashboard.followup import add_routes as add_followup_routes
+from bot.dashboard.followup import followup_context
 from bot.dashboard.web import (
     PREFIX,
     form_of,
@@ -286,6 +288,7 @@ async def case_context(
         "grid_name": row["grid"],
         "invalid_reasons": INVALID_REASONS,
         "invalid_reason": REASONS_BY_CODE.get(case.invalid_reason or ""),
+        **await followup_context(case, user, now),
     }
 
 
@@ -407,3 +410,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/restore", restore)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)
     add_message_routes(app)
+    add_followup_routes(app, _show_case)

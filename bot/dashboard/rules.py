@@ -32,7 +32,7 @@ from handlers.workflow.rule_editing import (
     save_sla_rule,
     update_routing_rule,
 )
-from handlers.workflow.sla_table import GRADES, config_policy, load_sla_table
+from handlers.workflow.sla_table import GRADE_FLAGS, GRADES, config_policy, load_sla_table
 from models import Grid, RoutingRule, SlaRule, Unit
 
 # Routing rules
@@ -228,8 +228,8 @@ async def sla_page(request: web.Request, staff: StaffContext) -> web.StreamRespo
     for grade in GRADES:
         cells = []
         for kind, kind_label in KIND_CHOICES:
-            urgency = "急" if grade == "急" else "一般"
-            policy = table.policy_for(kind or "complaint", urgency, grade == "难")
+            urgency, difficult = GRADE_FLAGS[grade]
+            policy = table.policy_for(kind or "complaint", urgency, difficult)
             own = table.overrides.get((kind, grade))
             cells.append(
                 {
@@ -280,11 +280,11 @@ async def _sla_form(
         for name in LIMIT_LABELS:
             amount, unit = _limit_value(rule, name)
             values[f"{name}_amount"], values[f"{name}_unit"] = amount, unit
-    urgency = "急" if grade == "急" else "一般"
-    default = config_policy(kind or "complaint", urgency, grade == "难")
+    urgency, difficult = GRADE_FLAGS[grade]
+    default = config_policy(kind or "complaint", urgency, difficult)
     table = await load_sla_table()
     now = request.app[CLOCK].now()
-    example = deadlines_for(kind or "complaint", urgency, grade == "难", now, table)
+    example = deadlines_for(kind or "complaint", urgency, difficult, now, table)
     return render(
         request,
         staff,

@@ -95,6 +95,7 @@ from tortoise.queryset import QuerySet
 from config import figures as config
 from config.lexicon import KIND_LABELS
 from handlers.clock import LOCAL_TZ
+from handlers.figures.channels import answers_by_channel
 from handlers.figures.filters import FigureFilters
 from handlers.figures.invalid import count_invalid
 from handlers.figures.results import (
@@ -324,6 +325,7 @@ async def _satisfaction(
         unrated=totals["unrated"],
         unreachable=totals["unreachable"],
         late_answers=totals["late"],
+        by_channel=await answers_by_channel(rounds),
     )
     return (
         {unit: rate(counts) for unit, counts in by_unit.items()},

@@ -100,6 +100,7 @@ class SurveyShares:
     unrated: int  # 未评价 (late answers included)
     unreachable: int
     late_answers: int  # kept, not counted in 满意率
+    by_channel: Mapping[str, int] = field(default_factory=dict)  # answered, by how they were taken
 
     @property
     def unrated_share(self) -> float | None:
@@ -116,6 +117,7 @@ class SurveyShares:
             "unrated": self.unrated,
             "unreachable": self.unreachable,
             "late_answers": self.late_answers,
+            "by_channel": dict(self.by_channel),
             "unrated_share": _round(self.unrated_share),
             "unreachable_share": _round(self.unreachable_share),
         }

@@ -6,8 +6,11 @@ read by :mod:`nlu.satisfaction`), from the survey's menu, or from the mini-progr
 
 - 满意 / 基本满意: the round is answered and the case 已回访.
 - 不满意: the case reopens (重办) with the unit that owned it and a fresh completion deadline;
-  its worker and the unit's supervisors are told. A second 不满意 on the same case also gives
-  the unit's supervisors (else its head) a field-visit task (四不两直) and flags the case 督办.
+  its worker and the unit's supervisors are told. The first 不满意 also creates a field-visit
+  task (四不两直, ``handlers.followup.field_visits``) with a deadline (整改时限); a second one
+  flags that task and the case 督办.
+- Staff may record an answer taken by phone or face to face (``handlers.followup.staff_answers``):
+  the same rules, with the channel kept on the round; it never replaces an answer.
 - An answer after the round closed (within ``survey_late_answer_days``) is kept on the round
   (``late``) and on the timeline, and acknowledged; it changes nothing else.
 
@@ -27,9 +30,10 @@ from config import surveys as texts
 from config.settings import Settings
 from handlers.clock import format_local
 from handlers.context import HandlerContext
+from handlers.followup.field_visits import order_field_visit
 from handlers.followup.surveys import OPEN_ROUND, parse_menu_id, short_title
 from handlers.timeline import Actor, annotate, apply_action
-from handlers.workflow.actions import reopen_case
+from handlers.workflow.actions import WorkflowConflict, reopen_case
 from handlers.workflow.tasks import notify_worker
 from models import (
     Case,
@@ -119,7 +123,7 @@ async def _tell_staff(
 async def _reopen(
     survey: Survey, case: Case, comment: str, actor: Actor, ctx: HandlerContext
 ) -> str:
-    """不满意: 重办, the unit told; a second 不满意 also sends a supervisor to look (四不两直)."""
+    """不满意: 重办, the unit told, and a field visit (四不两直); a second one adds 督办."""
     comment_text = comment or texts.NO_COMMENT
     unit = await _unit_name(case)
     await reopen_case(case, actor, f"居民评价不满意：{comment_text}", ctx)
@@ -134,25 +138,16 @@ async def _reopen(
         people = await _unit_people(case, [WorkerRole.UNIT_STAFF, WorkerRole.UNIT_HEAD])
     await _tell_staff(case, people, notice, f"reopen:{case.id}:{survey.round}", ctx, "reopen")
     unsatisfied = await Survey.filter(case_id=case.id, answer=SurveyAnswer.UNSATISFIED).count()
-    if unsatisfied < 2:
+    ordered = await order_field_visit(case, survey, unsatisfied, comment_text, ctx)
+    if not ordered.told:
+        logger.warning(
+            "case %s: field visit with nobody to tell (unit %s)",
+            case.number,
+            case.unit_id,
+            extra={"case": case.number},
+        )
+    if not ordered.supervised:
         return texts.REOPENED.format(number=case.number, unit=unit, deadline=deadline)
-    inspectors = supervisors or await _unit_people(case, [WorkerRole.UNIT_HEAD])
-    visit = texts.FIELD_VISIT_NOTICE.format(
-        number=case.number,
-        title=short_title(case),
-        times=unsatisfied,
-        comment=comment_text,
-        unit=unit,
-    )
-    told = await _tell_staff(
-        case, inspectors, visit, f"fieldvisit:{case.id}:{survey.round}", ctx, "field_visit"
-    )
-    data = {
-        "kind": "field_visit",
-        "survey": survey.id,
-        "unsatisfied": unsatisfied,
-        "to": [w.id for w in inspectors],
-    }
     if not case.supervised:
         await apply_action(
             case,
@@ -160,21 +155,14 @@ async def _reopen(
             Actor.system(),
             ctx.now,
             note=f"第{unsatisfied}次评价不满意，列入督办并安排实地核查",
-            data=data,
+            data={"kind": "field_visit_supervised", "visit": ordered.visit.id},
             changes={"supervised": True},
         )
-    else:
-        await annotate(
-            case, Actor.system(), ctx.now, f"第{unsatisfied}次评价不满意，已安排实地核查", data
-        )
-    if not told:
-        logger.warning(
-            "case %s: field visit with nobody to send (unit %s)",
-            case.number,
-            case.unit_id,
-            extra={"case": case.number},
-        )
     return texts.FIELD_VISIT_PROMISED.format(number=case.number)
+
+
+class AlreadyAnswered(WorkflowConflict):
+    """The round has its answer (the resident's or staff's): a staff answer never replaces it."""
 
 
 async def answer_survey(
@@ -185,16 +173,24 @@ async def answer_survey(
     *,
     source: str,
     actor: Actor | None = None,
+    channel: str = "wechat",
+    recorded_by: str = "",
+    answered_at: datetime | None = None,
+    strict: bool = False,
 ) -> str:
     """Record an answer to ``survey`` and do what it means; the text to show the resident.
 
-    Safe to repeat: a second answer to an answered round changes nothing.
+    Safe to repeat: a second answer to an answered round changes nothing (``strict``: it raises
+    :class:`AlreadyAnswered`, for staff recording a phone or face-to-face answer). ``channel``
+    says how the answer was taken, ``answered_at`` when (default now).
     """
     answer = SurveyAnswer(answer)
     comment = " ".join((comment or "").split())[:500]
     label = texts.ANSWER_LABELS[answer.value]
     actor = actor or Actor("resident", str(survey.resident_id or ""))
     now = ctx.now
+    when = answered_at or now
+    taken = {"channel": channel, "recorded_by": recorded_by}
     async with in_transaction():
         case = await Case.get(id=survey.case_id)
         # A round not yet asked, or one we could not deliver, may still be answered (in the
@@ -203,8 +199,9 @@ async def answer_survey(
             status=SurveyStatus.ANSWERED,
             answer=answer,
             comment=comment,
-            answered_at=now,
+            answered_at=when,
             answer_source=source,
+            **taken,
         )
         if claimed:
             data = {
@@ -214,8 +211,9 @@ async def answer_survey(
                 "answer": answer.value,
                 "comment": comment,
                 "source": source,
+                **taken,
             }
-            note = f"居民评价：{label}" + (f"（{comment}）" if comment else "")
+            note = f"{_who(channel)}：{label}" + (f"（{comment}）" if comment else "")
             unsatisfied = answer is SurveyAnswer.UNSATISFIED
             if not unsatisfied and case.status == CaseStatus.COMPLETED:
                 await apply_action(case, CaseAction.VISIT, actor, now, note=note, data=data)
@@ -227,26 +225,45 @@ async def answer_survey(
         current = await Survey.get(id=survey.id)
         if current.status == SurveyStatus.UNRATED and current.answer is None:
             late = await Survey.filter(id=survey.id, answer__isnull=True).update(
-                answer=answer, comment=comment, answered_at=now, answer_source=source, late=True
+                answer=answer,
+                comment=comment,
+                answered_at=when,
+                answer_source=source,
+                late=True,
+                **taken,
             )
             if late:
                 await annotate(
                     case,
                     actor,
                     now,
-                    f"回访结束后居民评价：{label}" + (f"（{comment}）" if comment else ""),
+                    f"回访结束后{_who(channel)}：{label}" + (f"（{comment}）" if comment else ""),
                     {
                         "kind": "survey_late_answer",
                         "survey": survey.id,
                         "answer": answer.value,
                         "comment": comment,
                         "source": source,
+                        **taken,
                     },
                 )
                 return texts.LATE_THANKS.format(answer=label, number=case.number)
             current = await Survey.get(id=survey.id)
+        if strict:
+            raise AlreadyAnswered(f"第{current.round}轮回访已有评价（{_given(current)}），不能覆盖")
         given = texts.ANSWER_LABELS.get(current.answer.value if current.answer else "", label)
         return texts.ALREADY_ANSWERED.format(number=case.number, answer=given)
+
+
+def _who(channel: str) -> str:
+    """Whose answer the timeline records: the resident's own, or one staff took by phone..."""
+    if channel in ("", "wechat"):
+        return "居民评价"
+    return f"居民评价（{texts.CHANNEL_LABELS.get(channel, channel)}）"
+
+
+def _given(survey: Survey) -> str:
+    return texts.ANSWER_LABELS.get(survey.answer.value if survey.answer else "", "已评价")
 
 
 async def reply_as_answer(

@@ -185,7 +185,8 @@ def accepted_reply(case: Case, unit: Unit | None) -> str:
         )
     urgent = ""
     if case.urgency == "急":
-        urgent = replies.ACCEPTED_URGENT.format(reasons="、".join(case.urgency_reasons) or "紧急")
+        text = replies.ACCEPTED_URGENT_DIFFICULT if case.difficult else replies.ACCEPTED_URGENT
+        urgent = text.format(reasons="、".join(case.urgency_reasons) or "紧急")
     return replies.ACCEPTED.format(
         kind=KIND_LABELS.get(case.kind, "诉求"),
         number=case.number,

@@ -10,9 +10,11 @@ admin           everything, including accounts, routing rules, SLA policy, appro
 dispatcher      read and search every case, recategorise, reassign, supervise, close as
                 不予受理, merge and split cases, review finished results (办结审核),
                 figures, hot issues, compose notices, release or discard held messages,
-                read the organisation
+                read the organisation, record a 回访 answer taken by phone or face to
+                face, and a field visit's outcome
 supervisor      the cases of their unit (every case without a unit), supervise, close as
-                不予受理, decide extensions, figures, hot issues, read the organisation
+                不予受理, decide extensions, figures, hot issues, read the organisation,
+                record a field visit's outcome
 unit            the cases of their unit, figures of their unit
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
@@ -54,6 +56,10 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # The organisation and map: units, grids, workers, place names; import and export.
     "district.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
     "district.edit": frozenset({R.ADMIN}),
+    # 回访 by phone or face to face (the centre asks, not the unit judged); the field visit's
+    # outcome (四不两直) is reported by the centre or the unit's supervisors.
+    "surveys.record": frozenset({R.ADMIN, R.DISPATCHER}),
+    "field_visits.record": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
 }
 
 

@@ -163,7 +163,7 @@ class LimitIn:
 @dataclass(frozen=True)
 class SlaRuleIn:
     kind: str  # "" = every kind
-    grade: str  # 急 | 一般 | 难
+    grade: str  # 急 | 一般 | 难 | 急难
     sign: LimitIn = LimitIn()
     first_contact: LimitIn = LimitIn()
     completion: LimitIn = LimitIn()

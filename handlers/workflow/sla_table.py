@@ -6,10 +6,13 @@ into an immutable :class:`SlaTable`, which the intake service keeps in a ``Refre
 (reloaded at most every minute, and at once in the process where an admin saved a change) and hands
 to every handler as ``HandlerContext.sla``. Another process picks up a change within that minute.
 
-How a case finds its limits: its grade is 急 when urgent, else 难 when difficult, else 一般. The
-row for (its kind, grade) wins, else the row for (every kind, grade); a limit that row leaves
-empty (neither hours nor working days) keeps the policy's. Without a row the policy decides
-alone: 急 → ``URGENT``, the kind's policy otherwise, 难 at least ``DIFFICULT``'s completion.
+How a case finds its limits: its grade is 急难 when urgent and difficult, 急 when urgent, 难
+when difficult, else 一般. The row for (its kind, grade) wins, else the row for (every kind,
+grade); a limit that row leaves empty (neither hours nor working days) keeps the policy's.
+Without a row the policy decides alone: 急 → ``URGENT``, the kind's policy otherwise, 难 at
+least ``DIFFICULT``'s completion. 急难 takes the 急 sign and first-contact limits and the 难
+completion limit (each as the table gives them for 急 and for 难), then its own row if any:
+an urgent matter is answered at once, a difficult one is not expected solved in 24 hours.
 """
 
 from __future__ import annotations
@@ -21,19 +24,33 @@ from typing import Final
 from config import sla
 from models import SlaRule
 
-GRADES: Final = ("急", "一般", "难")
+GRADES: Final = ("急", "一般", "难", "急难")
 LIMIT_NAMES: Final = ("sign", "first_contact", "completion")
+# grade -> (urgency, difficult) of a case of that grade
+GRADE_FLAGS: Final = {
+    "急": ("急", False),
+    "一般": ("一般", False),
+    "难": ("一般", True),
+    "急难": ("急", True),
+}
 
 
 def grade_of(urgency: str, difficult: bool) -> str:
     if urgency == "急":
-        return "急"
+        return "急难" if difficult else "急"
     return "难" if difficult else "一般"
+
+
+def _both(urgent: sla.SlaPolicy, hard: sla.SlaPolicy) -> sla.SlaPolicy:
+    """急难: the 急 sign and first-contact limits, the 难 completion limit."""
+    return sla.SlaPolicy(urgent.sign, urgent.first_contact, hard.completion)
 
 
 def config_policy(kind: str, urgency: str, difficult: bool) -> sla.SlaPolicy:
     """The policy of ``config/sla.py`` alone, without any deployment rows."""
     if urgency == "急":
+        if difficult:
+            return _both(sla.URGENT, config_policy(kind, "一般", True))
         return sla.URGENT
     policy = sla.BY_KIND.get(kind, sla.GENERAL)
     if difficult and policy.completion.working_days < sla.DIFFICULT.completion.working_days:
@@ -85,7 +102,10 @@ class SlaTable:
         return self.overrides.get((kind, grade)) or self.overrides.get(("", grade))
 
     def policy_for(self, kind: str, urgency: str, difficult: bool) -> sla.SlaPolicy:
-        policy = config_policy(kind, urgency, difficult)
+        if urgency == "急" and difficult:
+            policy = _both(self.policy_for(kind, "急", False), self.policy_for(kind, "一般", True))
+        else:
+            policy = config_policy(kind, urgency, difficult)
         found = self.override_for(kind, grade_of(urgency, difficult))
         return found.over(policy) if found is not None else policy
 

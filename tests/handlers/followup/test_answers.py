@@ -14,6 +14,8 @@ from models import (
     CaseAction,
     CaseEvent,
     CaseStatus,
+    FieldVisit,
+    FieldVisitStatus,
     OutboxMessage,
     Resident,
     SurveyAnswer,
@@ -68,7 +70,9 @@ async def test_satisfied_visits_the_case(world: World) -> None:
     assert case.status == S.VISITED and case.reopened_count == 0
 
 
-async def test_unsatisfied_reopens_and_a_second_time_sends_a_supervisor(world: World) -> None:
+async def test_unsatisfied_reopens_sends_a_field_visit_and_a_second_time_supervises(
+    world: World,
+) -> None:
     case = await finished_case(world, await context(), worker=world.dept_staff)
     await sweep_at(NEXT_MORNING)
     later = NEXT_MORNING + timedelta(hours=2)
@@ -88,6 +92,12 @@ async def test_unsatisfied_reopens_and_a_second_time_sends_a_supervisor(world: W
     assert "路灯还是不亮" in told[0].payload["text"]["content"]
     reopen = await CaseEvent.get(case_id=case.id, action=CaseAction.REOPEN.value)
     assert reopen.actor_type == "resident" and "路灯还是不亮" in reopen.note
+    # The first 不满意 already sends the field visit (四不两直), a task with its 整改时限.
+    (task,) = await FieldVisit.filter(case_id=case.id)
+    assert task.status == FieldVisitStatus.OPEN and not task.supervised
+    assert task.due_at > later and not case.supervised
+    (first_visit,) = await OutboxMessage.filter(case_id=case.id, purpose="field_visit")
+    assert first_visit.dedup_key == f"fieldvisit:{case.id}:1:{world.dept_supervisor.id}"
 
     # The unit finishes again: a second round follows, and a second 不满意.
     ctx = await context(later + timedelta(hours=5))
@@ -102,11 +112,16 @@ async def test_unsatisfied_reopens_and_a_second_time_sends_a_supervisor(world: W
     assert "实地核查" in reply
     await case.refresh_from_db()
     assert case.status == S.IN_PROGRESS and case.reopened_count == 2 and case.supervised
-    (visit,) = await OutboxMessage.filter(case_id=case.id, purpose="field_visit")
+    visit = (
+        await OutboxMessage.filter(case_id=case.id, purpose="field_visit").order_by("-id").first()
+    )
+    assert visit is not None
     assert visit.dedup_key == f"fieldvisit:{case.id}:2:{world.dept_supervisor.id}"
-    assert "实地" in visit.payload["text"]["content"]
+    assert "督办" in visit.payload["text"]["content"]
     supervise = await CaseEvent.get(case_id=case.id, action=CaseAction.SUPERVISE.value)
-    assert supervise.data["kind"] == "field_visit"
+    assert supervise.data["kind"] == "field_visit_supervised"
+    (task,) = await FieldVisit.filter(case_id=case.id)
+    assert task.supervised and task.status == FieldVisitStatus.OPEN
 
 
 async def test_a_field_visit_goes_to_the_head_when_there_is_no_supervisor(world: World) -> None:
@@ -126,8 +141,10 @@ async def test_a_field_visit_goes_to_the_head_when_there_is_no_supervisor(world:
         if round_ == 1:
             await case.refresh_from_db()
             await finish_case(case, world.dept_staff, "再次处理", [], await context(survey.due_at))
-    (visit,) = await OutboxMessage.filter(case_id=case.id, purpose="field_visit")
-    assert visit.dedup_key.endswith(f":{head.id}")
+    visits = await OutboxMessage.filter(case_id=case.id, purpose="field_visit")
+    assert len(visits) == 2 and all(v.dedup_key.endswith(f":{head.id}") for v in visits)
+    (task,) = await FieldVisit.filter(case_id=case.id)
+    assert task.assignee_id == head.id and task.supervised
 
 
 async def test_a_round_not_delivered_can_still_be_answered(world: World) -> None:

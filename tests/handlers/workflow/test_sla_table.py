@@ -13,7 +13,8 @@ START = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 
 
 def test_grades() -> None:
-    assert grade_of("急", True) == "急"
+    assert grade_of("急", True) == "急难"
+    assert grade_of("急", False) == "急"
     assert grade_of("一般", True) == "难"
     assert grade_of("一般", False) == "一般"
 
