@@ -51,7 +51,10 @@ from handlers.case_pages import (
 from handlers.district.geometry import outer_rings
 from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
+from handlers.workflow.case_links import merge_by_hand, split_by_hand
 from handlers.workflow.invalid import invalidate_case, restore_case
+from handlers.workflow.review import PENDING as REVIEW_PENDING
+from handlers.workflow.review import pass_result, send_back_result
 from handlers.workflow.search import (
     URGENCY_CHOICES,
     BadFilter,
@@ -64,6 +67,7 @@ from handlers.workflow.search import (
 from handlers.workflow.staff_actions import (
     STAFF_ERRORS,
     CaseHidden,
+    StaffRefused,
     decide_case_extension,
     reassign_case,
     recategorise_case,
@@ -253,6 +257,11 @@ async def case_context(
         "supervise": can(user, "cases.supervise") and row["open"] and not case.supervised,
         "invalidate": can(user, "cases.invalidate") and status.is_open,
         "restore": can(user, "cases.restore") and status is CaseStatus.INVALID,
+        "merge": can(user, "cases.merge") and status.is_open and status is not CaseStatus.COMPLETED,
+        "split": can(user, "cases.merge") and status is CaseStatus.MERGED,
+        "review": can(user, "cases.review")
+        and status is CaseStatus.COMPLETED
+        and case.review_state == REVIEW_PENDING,
     }
     original = await Case.get_or_none(id=case.duplicate_of_id) if case.duplicate_of_id else None
     text = fold_text(case.text, view)
@@ -376,6 +385,37 @@ async def restore(request: web.Request, staff: StaffContext) -> web.StreamRespon
     return await _act(request, staff, "restored", run)
 
 
+@page("cases.merge")
+async def merge(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        target, reason = form.get("target", ""), form.get("reason", "")
+        await merge_by_hand(case, target, staff.user, staff.actor, ctx, reason)
+
+    return await _act(request, staff, "merged", run)
+
+
+@page("cases.merge")
+async def split(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await split_by_hand(case, staff.user, staff.actor, ctx, form.get("reason", ""))
+
+    return await _act(request, staff, "split", run)
+
+
+@page("cases.review")
+async def review(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        note = form.get("note", "")
+        if form.get("decision") == "pass":
+            await pass_result(case, staff.user, staff.actor, ctx, note)
+        elif form.get("decision") == "send_back":
+            await send_back_result(case, staff.user, staff.actor, ctx, note)
+        else:
+            raise StaffRefused("请选择审核通过或退回", 400, "invalid_request")
+
+    return await _act(request, staff, "reviewed", run)
+
+
 @page("cases.supervise")
 async def supervise(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
@@ -408,6 +448,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/supervise", supervise)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/invalidate", invalidate)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/restore", restore)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/merge", merge)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/split", split)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/review", review)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)
     add_message_routes(app)
     add_followup_routes(app, _show_case)
