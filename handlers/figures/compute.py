@@ -83,7 +83,7 @@ must only be given ``filters.with_unit(their unit)`` (``bot/api/figures.py`` for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -94,7 +94,6 @@ from tortoise.queryset import QuerySet
 
 from config import figures as config
 from config.lexicon import KIND_LABELS
-from handlers.clock import LOCAL_TZ
 from handlers.figures.filters import FigureFilters
 from handlers.figures.invalid import count_invalid
 from handlers.figures.results import (
@@ -109,6 +108,8 @@ from handlers.figures.results import (
     Volume,
     empty_rate,
 )
+from handlers.figures.spells import SET_ASIDE, spell_deadlines, with_spells
+from handlers.figures.sql import as_day, dialect, grouped, local_day_sql, seconds_between_sql, where
 from models import Case, CaseStatus, Grid, Survey, SurveyAnswer, SurveyStatus, Unit
 
 NO_UNIT_LABEL = "未派单（调度队列）"
@@ -116,39 +117,11 @@ NO_GRID_LABEL = "未定网格"
 NO_CATEGORY_LABEL = "未分类"
 _QUEUE = ("", NO_UNIT_LABEL, False)
 FINISHED_ROUNDS = (SurveyStatus.ANSWERED, SurveyStatus.UNRATED, SurveyStatus.UNREACHABLE)
-# Cases that leave the rates' denominators: withdrawn (已撤销) and invalid (不予受理).
-SET_ASIDE = [CaseStatus.CANCELLED.value, CaseStatus.INVALID.value]
 MEDIAN_MILESTONES = {
     "sign": "signed_at",
     "first_contact": "first_contact_at",
     "finish": "completed_at",
 }
-
-
-# SQL pieces that differ between the backends.
-
-
-def _dialect() -> str:
-    dialect: str = Case._meta.db.capabilities.dialect
-    if dialect not in ("sqlite", "postgres"):
-        raise RuntimeError(f"figures support SQLite and PostgreSQL, not {dialect}")
-    return dialect
-
-
-def _local_day_sql(table: str, column: str) -> RawSQL:
-    """The Shanghai day ('YYYY-MM-DD') of a stored UTC time."""
-    if _dialect() == "sqlite":
-        # Asia/Shanghai has kept UTC+8 without summer time since 1991.
-        offset = LOCAL_TZ.utcoffset(datetime(2000, 1, 1))
-        hours = int(offset.total_seconds() // 3600) if offset else 0
-        return RawSQL(f'date("{table}"."{column}", \'{hours:+d} hours\')')
-    return RawSQL(f"to_char(\"{table}\".\"{column}\" AT TIME ZONE '{LOCAL_TZ}', 'YYYY-MM-DD')")
-
-
-def _seconds_between_sql(start: str, end: str) -> str:
-    if _dialect() == "sqlite":
-        return f'(julianday("cases"."{end}") - julianday("cases"."{start}")) * 86400.0'
-    return f'EXTRACT(EPOCH FROM ("cases"."{end}" - "cases"."{start}"))'
 
 
 # The cases and rounds a filter selects.
@@ -165,19 +138,13 @@ def _case_filter(filters: FigureFilters, prefix: str = "") -> Q:
     q = Q(**conditions)
     if filters.unit_id is not None:
         if prefix:
-            q &= _where(f"{prefix}unit_id", filters.unit_id)
+            q &= where(f"{prefix}unit_id", filters.unit_id)
         else:
             of_unit = Case.filter(unit_id=filters.unit_id).values("id")
             q &= Q(duplicate_of_id__isnull=True, unit_id=filters.unit_id) | Q(
                 duplicate_of_id__in=Subquery(of_unit)
             )
     return q
-
-
-def _where(condition: str, value: Any) -> Q:
-    """``Q`` of one condition whose name is built at run time."""
-    conditions: dict[str, Any] = {condition: value}
-    return Q(**conditions)
 
 
 def _cases(filters: FigureFilters) -> QuerySet[Case]:
@@ -188,23 +155,6 @@ def _created_in(filters: FigureFilters) -> QuerySet[Case]:
     return _cases(filters).filter(created_at__gte=filters.since, created_at__lt=filters.until)
 
 
-async def _grouped(
-    query: QuerySet[Any], key: str | RawSQL, aggregates: Mapping[str, Count]
-) -> dict[Any, dict[str, int]]:
-    """``{group: {aggregate: value}}``, grouped by a column or by a SQL expression."""
-    if isinstance(key, RawSQL):
-        query = query.annotate(_group=key)
-        key = "_group"
-    # Aliased: an annotation named like a column ("late") would capture filters on the column.
-    aliased = {f"_n_{name}": aggregate for name, aggregate in aggregates.items()}
-    rows = await query.annotate(**aliased).group_by(key).values(key, *aliased)
-    return {row[key]: {name: int(row[f"_n_{name}"] or 0) for name in aggregates} for row in rows}
-
-
-def _day(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 # Each figure, grouped by unit (the total is their sum) and by day.
 
 
@@ -213,31 +163,46 @@ async def _deadline_figure(
 ) -> tuple[dict[int | None, Rate], dict[date, Rate]]:
     """Met / due for a deadline column ``due`` and the time ``done`` it is met by."""
     query = _cases(filters).filter(
-        _where(f"{due}__gte", filters.since),
-        _where(f"{due}__lt", filters.until),
-        _where(f"{due}__lt", now) | _where(f"{done}__isnull", False),
+        where(f"{due}__gte", filters.since),
+        where(f"{due}__lt", filters.until),
+        where(f"{due}__lt", now) | where(f"{done}__isnull", False),
     )
     # A withdrawn case keeps its deadlines, but nobody owed it anything after it was withdrawn;
     # an invalid one (不予受理) was owed nothing at all. (A merged case has none: it is handled
     # with the case it joined.)
-    query = query.exclude(status__in=SET_ASIDE)
+    query = query.exclude(status__in=SET_ASIDE).filter(id__not_in=with_spells())
     aggregates = {
         "due": Count("id"),
-        "met": Count("id", _filter=_where(f"{done}__lte", F(due))),
-        "late": Count("id", _filter=_where(f"{done}__gt", F(due))),
-        miss: Count("id", _filter=_where(f"{done}__isnull", True)),
+        "met": Count("id", _filter=where(f"{done}__lte", F(due))),
+        "late": Count("id", _filter=where(f"{done}__gt", F(due))),
+        miss: Count("id", _filter=where(f"{done}__isnull", True)),
     }
 
     def rate(counts: Mapping[str, int]) -> Rate:
         parts = {name: counts[name] for name in ("met", "late", miss)}
         return Rate(key, counts["met"], counts["due"], parts)
 
-    by_unit = await _grouped(query, "unit_id", aggregates)
-    by_day = await _grouped(query, _local_day_sql("cases", due), aggregates)
-    return (
-        {unit: rate(counts) for unit, counts in by_unit.items()},
-        {_day(day): rate(counts) for day, counts in by_day.items()},
+    by_unit = await grouped(query, "unit_id", aggregates)
+    by_day = await grouped(query, local_day_sql("cases", due), aggregates)
+    spell_units, spell_days = await spell_deadlines(filters, now, due, done, miss)
+    return _merged(by_unit, spell_units, rate), _merged(
+        {as_day(d): c for d, c in by_day.items()},
+        {as_day(d): c for d, c in spell_days.items()},
+        rate,
     )
+
+
+def _merged(
+    cases: Mapping[Any, Mapping[str, int]],
+    spells: Mapping[Any, Mapping[str, int]],
+    rate: Callable[[Mapping[str, int]], Rate],
+) -> dict[Any, Rate]:
+    """Counts from cases without spells and from spells, added up per key."""
+    result: dict[Any, Rate] = {}
+    for source in (cases, spells):
+        for key, counts in source.items():
+            result[key] = result[key] + rate(counts) if key in result else rate(counts)
+    return result
 
 
 @dataclass(frozen=True)
@@ -252,12 +217,12 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
     """Repeat rates by unit and by day, and the volumes that come with the same queries."""
     period = _created_in(filters)
     cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: neither cases nor repeats
-    own = await _grouped(
+    own = await grouped(
         period.filter(duplicate_of_id__isnull=True),
         "unit_id",
         {"cases": Count("id"), "cancelled": Count("id", _filter=cancelled)},
     )
-    joined = await _grouped(
+    joined = await grouped(
         period.filter(duplicate_of_id__isnull=False),
         "duplicate_of__unit_id",
         {"repeats": Count("id")},
@@ -269,9 +234,9 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
         cases = counts["cases"] - counts["cancelled"] + repeats
         result.by_unit[unit] = _repeat_rate(repeats, cases)
         result.volume_by_unit[unit] = counts["cases"] + repeats
-    days = await _grouped(
+    days = await grouped(
         period,
-        _local_day_sql("cases", "created_at"),
+        local_day_sql("cases", "created_at"),
         {
             "all": Count("id"),
             "cancelled": Count("id", _filter=cancelled),
@@ -279,7 +244,7 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
         },
     )
     for key, counts in days.items():
-        day = _day(key)
+        day = as_day(key)
         result.by_day[day] = _repeat_rate(counts["repeats"], counts["all"] - counts["cancelled"])
         result.volume_by_day[day] = counts["all"]
     return result
@@ -315,8 +280,8 @@ async def _satisfaction(
         score = counts["satisfied"] + config.BASICALLY_WEIGHT * counts["basically"]
         return Rate(config.SATISFACTION, score, valid, parts)
 
-    by_unit = await _grouped(rounds, "case__unit_id", aggregates)
-    by_day = await _grouped(rounds, _local_day_sql("surveys", "due_at"), aggregates)
+    by_unit = await grouped(rounds, "case__unit_id", aggregates)
+    by_day = await grouped(rounds, local_day_sql("surveys", "due_at"), aggregates)
     totals = {name: sum(counts[name] for counts in by_unit.values()) for name in aggregates}
     shares = SurveyShares(
         finished=totals["finished"],
@@ -327,14 +292,14 @@ async def _satisfaction(
     )
     return (
         {unit: rate(counts) for unit, counts in by_unit.items()},
-        {_day(day): rate(counts) for day, counts in by_day.items()},
+        {as_day(day): rate(counts) for day, counts in by_day.items()},
         shares,
     )
 
 
 async def _reopen(filters: FigureFilters) -> Rate:
     completed = Q(completed_at__isnull=False) | Q(reopened_count__gt=0)
-    rows = await _grouped(
+    rows = await grouped(
         _created_in(filters).filter(completed),
         "unit_id",
         {"completed": Count("id"), "reopened": Count("id", _filter=Q(reopened_count__gt=0))},
@@ -349,9 +314,9 @@ async def _median(filters: FigureFilters, column: str) -> Median:
 
     PostgreSQL has ``percentile_cont``; SQLite counts, then reads the middle rows in order.
     """
-    reached = _created_in(filters).filter(_where(f"{column}__isnull", False))
-    seconds = _seconds_between_sql("created_at", column)
-    if _dialect() == "postgres":
+    reached = _created_in(filters).filter(where(f"{column}__isnull", False))
+    seconds = seconds_between_sql("created_at", column)
+    if dialect() == "postgres":
         # No join in ``reached`` (the unit filter is a subquery), so this stays one row.
         median = RawSQL(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds})")
         [row] = await reached.annotate(_n=Count("id"), _median=median).values("_n", "_median")
@@ -372,7 +337,7 @@ async def _median(filters: FigureFilters, column: str) -> Median:
 
 
 async def _breakdown(filters: FigureFilters, column: str) -> dict[Any, int]:
-    rows = await _grouped(_created_in(filters), column, {"n": Count("id")})
+    rows = await grouped(_created_in(filters), column, {"n": Count("id")})
     return {key: counts["n"] for key, counts in rows.items()}
 
 
