@@ -11,6 +11,7 @@ from models.cases import Case, CaseCounter, CaseEvent
 from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
+from models.figures import FigureSnapshot
 from models.followup import (
     Notice,
     NoticeDelivery,
@@ -58,6 +59,7 @@ __all__ = [
     "CaseAction",
     "CaseCounter",
     "CaseEvent",
+    "FigureSnapshot",
     "CaseStatus",
     "CategoryCorrection",
     "Conversation",
