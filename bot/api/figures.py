@@ -4,6 +4,9 @@
   every figure (numerator, denominator, rate, target, met), the breakdowns and the daily series,
   and 无效件数 (``invalid``: cases closed as 不予受理 in the period, by reason and per unit).
   The period is ``[from, to)`` in Shanghai days; without it, the last 30 days up to today.
+  A whole closed month (from the 1st to the 1st, no grid or category) is answered from its
+  stored snapshot (``source: snapshot``, ``snapshot``: when, by whom, with which definitions'
+  version); any other period is computed live (``source: live``).
 - ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
   (无效件数 last);
   ``&by=day`` gives one row per day instead. UTF-8 with a BOM so that Excel reads the Chinese.
@@ -55,6 +58,7 @@ from handlers.figures.filters import (
 )
 from handlers.figures.hot_issues import hot_issues
 from handlers.figures.results import DayFigures, Figures, Rate
+from handlers.figures.snapshots import figures_of, snapshot_note, stored
 from handlers.staff.audit import audit
 from handlers.staff.permissions import sees_every_case
 from models import Grid, Unit
@@ -155,8 +159,14 @@ async def _codes(filters: FigureFilters) -> dict[str, Any]:
 async def figures_json(request: web.Request) -> web.Response:
     staff = await require_staff(request, "figures.read")
     filters = await filters_of(request, staff)
-    figures = await compute_figures(filters, request.app[CLOCK].now())
-    body = figures.as_dict()
+    row = await stored(filters)
+    if row is None:
+        body = (await compute_figures(filters, request.app[CLOCK].now())).as_dict()
+        body |= {"source": "live", "snapshot": None}
+        body["definitions_version"] = config.DEFINITIONS_VERSION
+    else:  # a closed month: the figures as they stood when it was closed
+        body = figures_of(row) | {"source": "snapshot", "snapshot": snapshot_note(row)}
+        body["definitions_version"] = row.definitions_version
     body["filters"] = await _codes(filters)
     body["scope"] = "unit" if forced_unit(staff) is not None else "district"
     return web.json_response(body)
@@ -293,6 +303,14 @@ FILTERS = obj(
         "category": nullable(STRING),
     }
 )
+SNAPSHOT_NOTE = obj(
+    {
+        "period": STRING,
+        "definitions_version": STRING,
+        "computed_at": DATETIME,
+        "computed_by": STRING,
+    }
+)
 _BUCKETS = array(obj({"key": STRING, "label": STRING, "count": INTEGER}))
 FIGURES = Component(
     "Figures",
@@ -361,6 +379,9 @@ FIGURES = Component(
             "invalid": obj({"total": INTEGER, "by_reason": _BUCKETS}),
             "filters": FILTERS,
             "scope": one_of_values(["unit", "district"]),
+            "source": one_of_values(["live", "snapshot"]),
+            "snapshot": nullable(SNAPSHOT_NOTE),
+            "definitions_version": STRING,
         }
     ),
 )
