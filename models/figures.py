@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -26,7 +26,9 @@ class FigureSnapshot(Model):
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="figure_snapshots", null=True, on_delete=fields.SET_NULL
     )
-    figures = fields.JSONField(description="the figures as the admin API answers them")
+    figures: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        description="the figures as the admin API answers them"
+    )
     definitions_version = fields.CharField(max_length=32)
     computed_at = fields.DatetimeField()
     computed_by = fields.CharField(max_length=64, description="staff username, cli:... or sweep")
