@@ -8,7 +8,7 @@
   stored snapshot (``source: snapshot``, ``snapshot``: when, by whom, with which definitions'
   version); any other period is computed live (``source: live``).
 - ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
-  (无效件数 last);
+  (无效件数 last), from the snapshot for a whole closed month as the JSON;
   ``&by=day`` gives one row per day instead. UTF-8 with a BOM so that Excel reads the Chinese.
   Each export is an audit event (``figures.export``).
 - ``GET /api/admin/hot`` with the same filters and ``limit``, ``min_residents``: hot issues.
@@ -59,6 +59,7 @@ from handlers.figures.filters import (
 from handlers.figures.hot_issues import hot_issues
 from handlers.figures.results import DayFigures, Figures, Rate
 from handlers.figures.snapshots import figures_of, snapshot_note, stored
+from handlers.figures.stored import figures_for
 from handlers.staff.audit import audit
 from handlers.staff.permissions import sees_every_case
 from models import Grid, Unit
@@ -239,9 +240,9 @@ async def figures_csv(request: web.Request) -> web.Response:
         raise bad_request("invalid_parameter", "参数 by 只能是 unit（按单位）或 day（按日）")
     filters = await filters_of(request, staff)
     now = request.app[CLOCK].now()
-    figures = await compute_figures(filters, now)
+    figures, snapshot = await figures_for(filters, now)
     rows = unit_rows(figures) if by == "unit" else day_rows(figures.days)
-    detail = {**await _codes(filters), "by": by}
+    detail = {**await _codes(filters), "by": by, "source": "snapshot" if snapshot else "live"}
     await audit(staff.actor, "figures.export", now, target_type="figures", detail=detail)
     name = f"figures-{by}-{filters.first_day.isoformat()}_{filters.end_day.isoformat()}.csv"
     return web.Response(

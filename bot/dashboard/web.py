@@ -55,6 +55,7 @@ NAV = (
     NavItem(f"{PREFIX}/", "概览", "figures.read"),
     NavItem(f"{PREFIX}/cases", "诉求", "cases.read"),
     NavItem(f"{PREFIX}/hot", "热点", "hot.read"),
+    NavItem(f"{PREFIX}/ranking", "月度排名", "figures.read"),
     NavItem(f"{PREFIX}/held", "待处理留言", "held.decide"),
     NavItem(f"{PREFIX}/notices", "群发通知", "notices.compose"),
     NavItem(f"{PREFIX}/routing", "派单规则", "routing.edit"),
