@@ -9,7 +9,8 @@ of ``to``. ``now`` is injected; a figure only counts what is decided at ``now``.
 
 **Which cases, which unit.** A case counts for the unit that has it now (after 退单 and 改派, the
 unit it went to; a case waiting in the dispatcher queue counts for the district and for no
-unit). A case merged into another (已并案) counts for the unit of the case it joined. The grid is
+unit), except in 先行联系率 and 按时办结率, which count each unit's own spells (below). A case
+merged into another (已并案) counts for the unit of the case it joined. The grid is
 the case's own; the category filter is a prefix of the case's category path (``城乡建设`` or
 ``城乡建设/市容环卫``). Withdrawn cases (已撤销) count in the volume and nowhere else.
 
@@ -20,22 +21,46 @@ found invalid is not counted). 无效件数 counts the cases closed as invalid i
 the day they were closed, ``closed_at``), by unit and by reason (``handlers/figures/invalid.py``);
 a case whose invalid close was undone (恢复受理) is not counted.
 
-**先行联系率 (first-contact rate)** = contacted in time / due for first contact.
+**先行联系率 (first-contact rate)** = contacted in time / due for first contact, counted over
+*deadline records*: the unit spells (``UnitSpell``, ``handlers/figures/spells.py``) of every case
+that has at least one, and the case itself for a case without any spell (history from before
+spells were written).
 
-- *due*: the case's first-contact deadline (``first_contact_due_at``) lies in the period and its
-  outcome is known at ``now``: the deadline has passed, or the first contact is recorded. So a
-  case contacted early counts as met at once, a case not yet contacted whose deadline is still
-  ahead is not counted yet, and an open case whose deadline passed without contact is a miss.
-- *in time*: ``first_contact_at <= first_contact_due_at``.
-- misses are ``late`` (contacted after the deadline) or ``missing`` (deadline passed, no contact).
-- Counted by the deadline's day, not the case's: once a period and its deadlines are over its
-  figure never changes.
+- A *spell* is the time a case spent with one unit, from 派单 or 改派 until it left (退单
+  approved, 改派, 并案) or was finished there, with the deadlines that unit owed
+  (``first_contact_due_at``) and what it did by them (``first_contact_at``). It counts for
+  *its* unit (``UnitSpell.unit``), not for the unit that has the case now: time spent with a
+  unit that returned the case is charged to that unit, never to the next one, which is judged
+  by its own, fresh deadlines.
+- *due*: the record's deadline lies in the period (by the deadline's Shanghai day) and its
+  outcome is known at ``now``: the contact is recorded, or the deadline has passed while the
+  unit held the case (for a spell: it has not ended, or ended after the deadline; for a case
+  without spells: the deadline has passed). So a record contacted early counts as made at
+  once, one not yet contacted whose deadline is still ahead is not counted yet, and one whose
+  deadline passed without contact is a miss.
+- A spell that ended (the case returned or moved) *before* its deadline without a contact is
+  not due: the unit was not given the time it was owed, and nothing is charged to it. With the
+  contact recorded before it ended it is due and counts as made.
+- *in time* (``met``): ``first_contact_at <= first_contact_due_at``; misses are ``late``
+  (contacted after the deadline) or ``missing`` (deadline passed, no contact).
+- Withdrawn (已撤销) and invalid (不予受理) cases are left out, with all their spells.
 
 **按时办结率 (on-time completion rate)** = completed in time / due for completion, the same way
-with ``completion_due_at`` and ``completed_at``: open cases already overdue are misses
-(``overdue``), cases finished after the deadline too (``late``). An approved extension (延期)
-moves the deadline. A reopened case (重办) is judged by its latest completion against its fresh
-deadline: the earlier result did not hold, so it does not count.
+with ``completion_due_at`` and ``completed_at`` (of the spell, or of a case without spells):
+records already overdue are misses (``overdue``), ones finished after the deadline too
+(``late``). An approved extension (延期) moves the deadline of the record it was granted in. A
+reopened case (重办) is judged by its latest completion against its fresh deadline: the
+earlier result did not hold, so it does not count.
+
+**What is frozen.** A live computation counts what is recorded at ``now``, so an extension, a
+reopening or a correction made later can still change a past period's figures. A closed month
+does not change: ``jiesu figures close-month`` (or the sweep on the first working day of the
+next month) stores the month's figures, district-wide and per unit, and the ranking, as
+computed at the close (``FigureSnapshot``, ``handlers/figures/snapshots.py``), with the version
+of these definitions (``config.figures.DEFINITIONS_VERSION``). The admin API and the dashboard
+answer a whole closed month (1st to 1st, no grid or category filter) from the snapshot and say
+so; what happens after the close shows in the period where it happens (the new deadline's or
+completion's day).
 
 **重复率 (repeat rate)** = repeats / cases.
 
@@ -67,6 +92,11 @@ the latest completion - a reopened case still open has none).
 
 **重办率 (reopen rate)** = cases reopened at least once / cases completed at least once, over cases
 created in the period.
+
+**Per unit, for the ranking** (``handlers/figures/ranking.py``): 不合理退单 = the unit's 退单
+requests refused by the centre (``ReturnRequest`` status refused) decided in the period; 逾期延期
+申请 = its 延期 requests made after the deadline (``ExtensionRequest.late``) created in the
+period; 重办率 as above, over the unit's cases.
 
 **Daily series**: each figure by the Shanghai day of its own time: volume and repeats by
 creation, first contact and completion by deadline, satisfaction by the survey's due time.
