@@ -9,6 +9,7 @@ from there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,17 +26,17 @@ from models import Case, ExtensionRequest, ExtensionStatus, ReturnRequest
 
 # Rates that score full points with nothing to count; the others score nothing.
 _FULL_WHEN_EMPTY = (config.FIRST_CONTACT, config.ON_TIME, config.SATISFACTION)
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def month_days(period: str) -> tuple[date, date]:
-    """``YYYY-MM`` as Shanghai days ``[first, end)``."""
-    try:
-        year, month = (int(part) for part in period.split("-"))
-        first = date(year, month, 1)
-    except (ValueError, TypeError):
-        raise FigureFilterError(f"月份须为 YYYY-MM 格式，收到：{period[:16]}") from None
-    if len(period) != 7 or not 1970 <= year <= 2999:
+    """``YYYY-MM`` (ASCII digits, 1970-01 to 2999-12) as Shanghai days ``[first, end)``."""
+    if not MONTH.fullmatch(period):
+        raise FigureFilterError(f"月份须为 YYYY-MM 格式，收到：{period[:16]}")
+    year, month = int(period[:4]), int(period[5:])
+    if not (1970 <= year <= 2999 and 1 <= month <= 12):
         raise FigureFilterError(f"月份须为 YYYY-MM 格式（1970-01 到 2999-12），收到：{period[:16]}")
+    first = date(year, month, 1)
     end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return first, end
 

@@ -152,6 +152,9 @@ async def test_a_closed_month_keeps_its_figures_and_the_new_month_shows_the_chan
     assert closed["definitions_version"] == closed["snapshot"]["definitions_version"]
     assert pair(closed, "on_time") == (1, 2)  # unchanged: the miss of c1 and c2 in time
     assert closed["rates"]["on_time"]["parts"] == {"met": 1, "late": 0, "overdue": 1}
+    sheet = await api.get("/api/admin/figures.csv", params=MARCH, headers=admin)
+    total = list(csv.reader(io.StringIO((await sheet.read()).decode("utf-8-sig"))))[-1]
+    assert total[1] == "合计" and total[6:9] == ["50.0%", "1", "2"]  # 按时办结 as closed
     unit_b = await token("unit", world["b"].id, "unit-b")
     own = await (await api.get("/api/admin/figures", params=MARCH, headers=unit_b)).json()
     assert own["source"] == "snapshot" and [u["code"] for u in own["units"]] == ["U-B"]
