@@ -7,6 +7,9 @@
 - ``GET /api/admin/ranking.csv`` and ``GET /api/admin/ranking.xlsx``: the same table for
   spreadsheets; each export is an audit event (``figures.export``).
 - ``GET /api/admin/figures/definitions``: what each figure counts, the targets, the weights.
+- ``POST /api/admin/figures/close-month`` ``{"month": "YYYY-MM", "recompute": false}`` (an
+  admin's, ``figures.close``): freeze a month that is over, as ``jiesu figures close-month``;
+  409 when it is closed already (``recompute: true`` replaces it) or not over; audited.
 
 A unit's account sees its own row only (with its rank). The score is ``config/figures.py``.
 """
@@ -18,9 +21,12 @@ from typing import Any
 
 from aiohttp import web
 from openpyxl import Workbook
+from pydantic import Field
 
 from bot.api.figures import RATE, bad_request, csv_bytes, forced_unit, percent
+from bot.api.json_api import ApiError, Payload, error_response, read_payload
 from bot.api.openapi import (
+    BOOLEAN,
     INTEGER,
     NUMBER,
     STAFF_AUTH,
@@ -33,6 +39,7 @@ from bot.api.openapi import (
     nullable,
     obj,
     one_of_values,
+    too_large,
 )
 from bot.api.staff_auth import StaffContext, require_staff
 from bot.keys import CLOCK
@@ -48,7 +55,7 @@ from handlers.figures.ranking import (
     rank_units,
     ranking_dict,
 )
-from handlers.figures.snapshots import stored_ranking
+from handlers.figures.snapshots import SnapshotError, close_month, stored_ranking
 from handlers.staff.audit import audit
 from models import Unit
 
@@ -162,6 +169,31 @@ async def ranking_xlsx(request: web.Request) -> web.Response:
     )
 
 
+class ClosePayload(Payload):
+    month: str = Field(min_length=7, max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$")
+    recompute: bool = False
+
+
+async def close_month_json(request: web.Request) -> web.Response:
+    staff = await require_staff(request, "figures.close")
+    try:
+        payload = await read_payload(request, ClosePayload)
+    except ApiError as error:
+        return error_response(error.status, error.code, error.message, **error.extra)
+    try:
+        month_days(payload.month)
+    except FigureFilterError as exc:
+        raise bad_request("invalid_parameter", str(exc)) from None
+    now = request.app[CLOCK].now()
+    try:
+        closed = await close_month(payload.month, now, staff.actor, recompute=payload.recompute)
+    except SnapshotError as exc:
+        return error_response(409, "conflict", str(exc))
+    return web.json_response(
+        {"period": closed.period, "units": closed.units, "recomputed": closed.recomputed}
+    )
+
+
 def definitions() -> dict[str, Any]:
     return {
         "version": config.DEFINITIONS_VERSION,
@@ -269,6 +301,25 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         auth=STAFF_AUTH,
     ),
+    Operation(
+        "POST",
+        "/api/admin/figures/close-month",
+        "Close a month: store its figures and ranking as they stand (an admin's)",
+        _TAG,
+        {
+            200: Response(
+                "closed", obj({"period": STRING, "units": INTEGER, "recomputed": BOOLEAN})
+            ),
+            400: error("invalid_json, invalid_payload or invalid_parameter"),
+            401: _401,
+            403: error("forbidden: only an admin may close a month"),
+            409: error("conflict: the month is closed already (recompute: true) or not over"),
+            413: too_large(),
+        },
+        auth=STAFF_AUTH,
+        body=ClosePayload,
+        description="Audited (figures.close_month, figures.recompute_month).",
+    ),
 )
 
 
@@ -277,3 +328,4 @@ def add_ranking_routes(app: web.Application) -> None:
     app.router.add_get("/api/admin/ranking.csv", ranking_csv)
     app.router.add_get("/api/admin/ranking.xlsx", ranking_xlsx)
     app.router.add_get("/api/admin/figures/definitions", definitions_json)
+    app.router.add_post("/api/admin/figures/close-month", close_month_json)

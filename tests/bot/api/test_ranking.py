@@ -7,6 +7,7 @@ figures stay as they were closed, April shows the change.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime
@@ -234,3 +235,42 @@ async def test_ranking_exports_and_who_may_see_them(api: TestClient) -> None:
         "first_contact", "on_time", "repeat", "satisfaction", "reopen", "frozen",
     }  # fmt: skip
     assert definitions["ranking"]["weights"]["satisfaction"] == 30
+
+
+async def test_an_admin_closes_a_month_through_the_api(api: TestClient, clock: ManualClock) -> None:
+    await march()
+    admin = await token("admin")
+    path = "/api/admin/figures/close-month"
+    march_body = {"month": "2026-03"}
+    response = await api.post(path, json=march_body, headers=admin)
+    assert response.status == 409 and "尚未结束" in (await response.json())["error"]["message"]
+    clock.set(APRIL_FIRST)
+
+    assert (await api.post(path, json=march_body)).status == 401
+    dispatcher = await token("dispatcher")
+    assert (await api.post(path, json=march_body, headers=dispatcher)).status == 403
+    for bad in (
+        {"month": "2026-3"}, {"month": "2026-13"}, {"month": "2026-03", "x": 1},
+        {"month": 202603}, {"month": "2026-03", "recompute": "yes"}, {}, [],
+        {"month": "٢٠٢٦-٠٣"},
+    ):  # fmt: skip
+        response = await api.post(path, json=bad, headers=admin)
+        assert response.status == 400, (bad, await response.text())
+    as_json = {**admin, "Content-Type": "application/json"}
+    garbage = await api.post(path, data=b"{not json", headers=as_json)
+    assert garbage.status == 400
+    assert not await FigureSnapshot.exists()
+
+    # The same request twice at once: one closes, the other is told it is closed.
+    first, second = await asyncio.gather(
+        api.post(path, json=march_body, headers=admin),
+        api.post(path, json=march_body, headers=admin),
+    )
+    assert sorted([first.status, second.status]) == [200, 409]
+    assert await FigureSnapshot.filter(period="2026-03").count() == 4  # district, 3 units
+    again = await api.post(path, json={**march_body, "recompute": True}, headers=admin)
+    assert again.status == 200 and (await again.json())["recomputed"] is True
+    actions = await AuditEvent.filter(target_id="2026-03").values_list("action", flat=True)
+    assert sorted(actions) == ["figures.close_month", "figures.recompute_month"]
+    body = await (await api.get("/api/admin/figures", params=MARCH, headers=admin)).json()
+    assert body["source"] == "snapshot" and body["snapshot"]["computed_by"] == "admin"
