@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from config import figures as config
 from handlers.figures.compute import compute_figures
-from handlers.figures.filters import FigureFilters, local_midnight
+from handlers.figures.filters import FigureFilterError, FigureFilters, local_midnight
 from handlers.figures.ranking import month_days, month_filters, month_of, rank_units, ranking_dict
 from handlers.staff.audit import StaffActor, audit
 from models import FigureSnapshot
@@ -48,7 +48,10 @@ def month_of_filters(filters: FigureFilters) -> str | None:
     if first.day != 1 or filters.grid_id is not None or filters.category_prefix:
         return None
     period = month_of(first)
-    return period if month_days(period)[1] == end else None
+    try:
+        return period if month_days(period)[1] == end else None
+    except FigureFilterError:  # a year no month is ever closed in
+        return None
 
 
 async def stored(filters: FigureFilters) -> FigureSnapshot | None:

@@ -12,7 +12,7 @@ from handlers.clock import LOCAL_TZ
 from handlers.figures.compute import compute_figures
 from handlers.figures.filters import FigureFilters
 from handlers.figures.ranking import month_days, previous_month, rank_units
-from handlers.figures.snapshots import SnapshotError, close_month
+from handlers.figures.snapshots import SnapshotError, close_month, month_of_filters
 from handlers.staff.audit import StaffActor
 from models import AuditEvent, Case, CaseStatus, FigureSnapshot, Unit
 
@@ -75,3 +75,11 @@ def test_months() -> None:
     for bad in ("2026-00", "2026-13", "2026-1", "202603", "", "2026-03-01", "٢٠٢٦-٠٣"):
         with pytest.raises(ValueError):
             month_days(bad)
+
+
+def test_only_a_whole_month_in_the_years_that_close_is_a_closed_month() -> None:
+    assert month_of_filters(FigureFilters(date(2026, 3, 1), date(2026, 4, 1))) == "2026-03"
+    assert month_of_filters(FigureFilters(date(2026, 3, 1), date(2026, 3, 31))) is None
+    assert month_of_filters(FigureFilters(date(2026, 3, 2), date(2026, 4, 1))) is None
+    assert month_of_filters(FigureFilters(date(2026, 3, 1), date(2026, 4, 1), grid_id=1)) is None
+    assert month_of_filters(FigureFilters(date(1, 1, 1), date(1, 2, 1))) is None
