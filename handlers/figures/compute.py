@@ -56,7 +56,9 @@ earlier result did not hold, so it does not count.
 reopening or a correction made later can still change a past period's figures. A closed month
 does not change: ``jiesu figures close-month`` (or the sweep on the first working day of the
 next month) stores the month's figures, district-wide and per unit, and the ranking, as
-computed at the close (``FigureSnapshot``, ``handlers/figures/snapshots.py``), with the version
+computed at the close, normally the first working day after the month, so that what was
+recorded in between (a contact, a survey answer) is in (``FigureSnapshot``,
+``handlers/figures/snapshots.py``), with the version
 of these definitions (``config.figures.DEFINITIONS_VERSION``). The admin API and the dashboard
 answer a whole closed month (1st to 1st, no grid or category filter) from the snapshot and say
 so; what happens after the close shows in the period where it happens (the new deadline's or
