@@ -29,6 +29,7 @@ from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
 from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
+from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
 from bot.api.sandbox import add_sandbox_routes
 from bot.api.worker import add_worker_routes
@@ -210,6 +211,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_routes(app)
     add_notice_routes(app)
     add_figures_routes(app)
+    add_ranking_routes(app)
     app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)

@@ -58,3 +58,58 @@ BASICALLY_WEIGHT = 0.9
 MAX_PERIOD_DAYS = 400
 # Without from/to, the figures cover this many days up to and including today.
 DEFAULT_PERIOD_DAYS = 30
+
+# The version of the definitions in handlers/figures/compute.py and of the ranking score below:
+# stored with every closed month, shown beside its figures. Change it when a definition changes.
+DEFINITIONS_VERSION = "2026.12-spells"
+
+# The monthly ranking of units (handlers/figures/ranking.py). Rates are fractions (0..1):
+#
+#   score = 25 × 先行联系率 + 25 × 按时办结率 + 30 × 满意率
+#         + 20 × max(0, 1 − 重复率 / 10%)
+#         − 2 × 不合理退单 − 1 × 逾期延期申请 − 10 × 重办率
+#
+# A rate with nothing to count (denominator 0) scores as 100% (先行联系率, 按时办结率, 满意率)
+# or 0% (重复率, 重办率): nothing was missed. Units with no case in the month (诉求量 0) are
+# listed without a score or rank. The score is rounded to 2 decimals; equal scores share a rank
+# (1, 2, 2, 4), listed by unit code.
+RANKING_WEIGHTS = MappingProxyType(
+    {FIRST_CONTACT: 25.0, ON_TIME: 25.0, SATISFACTION: 30.0, REPEAT: 20.0}
+)
+RANKING_REPEAT_ZERO_AT = 0.10  # a repeat rate at or above this scores 0 of REPEAT's weight
+RANKING_REFUSED_RETURN_PENALTY = 2.0  # per 不合理退单 (a 退单 the centre refused) in the month
+RANKING_LATE_EXTENSION_PENALTY = 1.0  # per 延期 asked after the deadline had passed
+RANKING_REOPEN_PENALTY = 10.0  # × 重办率 (reopened / completed, cases created in the month)
+
+# What each figure counts, in one line each (the full definitions: handlers/figures/compute.py
+# and README, "Figures"). GET /api/admin/figures/definitions answers these.
+DEFINITION_TEXTS = MappingProxyType(
+    {
+        FIRST_CONTACT: (
+            "contacted in time / due: each unit spell (or, for a case without spells, the case) "
+            "whose first-contact deadline falls in the period and is decided at the time of "
+            "computing (contact recorded, or the deadline passed while the unit held the case); "
+            "a spell that ended before its deadline without contact is not due"
+        ),
+        ON_TIME: (
+            "completed in time / due: the same with the completion deadline and completion; "
+            "an approved extension moves the deadline of the spell it was granted in"
+        ),
+        REPEAT: (
+            "repeats / cases: cases created in the period (withdrawn and invalid excluded), "
+            "repeats are those that joined an earlier case (duplicate_of), counted for the "
+            "unit of the case they repeated"
+        ),
+        SATISFACTION: (
+            "(满意 + 0.9 × 基本满意) / answers given while the survey round was open, rounds "
+            "counted by their due time"
+        ),
+        "reopen": "reopened at least once / completed at least once, cases created in the period",
+        "refused_returns": "退单 requests of the unit refused by the centre, by decided_at",
+        "late_extensions": "延期 requests of the unit made after the deadline, by created_at",
+        "frozen": (
+            "a closed month (jiesu figures close-month) is answered from the stored snapshot "
+            "computed when it was closed; later changes show in the period where they happen"
+        ),
+    }
+)

@@ -11,6 +11,7 @@ from models.cases import Case, CaseCounter, CaseEvent, CaseLink, LinkKind
 from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
+from models.figures import FigureSnapshot
 from models.followup import (
     FieldVisit,
     FieldVisitOutcome,
@@ -71,6 +72,7 @@ __all__ = [
     "FieldVisit",
     "FieldVisitOutcome",
     "FieldVisitStatus",
+    "FigureSnapshot",
     "Grid",
     "HeldMessage",
     "HeldReason",

@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.security",
     "models.account_links",
     "models.organisation",
+    "models.figures",
 ]
 
 

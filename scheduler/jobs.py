@@ -11,6 +11,8 @@ recover_inbound        re-run messages whose work died       inbound_recovery_se
 sweep_deadlines        warnings, 督办, second misses          escalation_sweep_seconds
 sweep_due_surveys      ask, remind, close survey rounds      followup_sweep_seconds
 sweep_digests          the working-morning digest            digest_sweep_seconds
+sweep_month_close      close last month's figures, send its  digest_sweep_seconds
+                       ranking to the district's heads
 sweep_broadcasts       start, fan out and complete notices   broadcast_sweep_seconds
 sweep_retention        personal data of long-closed cases    retention_sweep_seconds
                        (only when retention_days > 0)
@@ -26,6 +28,7 @@ from config.settings import Settings
 from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
 from handlers.followup.digest import sweep_digests
+from handlers.followup.month_close import sweep_month_close
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
 from handlers.residents.media_store import LocalMediaStore
 from handlers.residents.retention import RetentionResult, sweep_retention
@@ -38,6 +41,7 @@ RECOVER_INBOUND_JOB = "recover_inbound"
 DEADLINE_SWEEP_JOB = "sweep_deadlines"
 SURVEY_SWEEP_JOB = "sweep_due_surveys"
 DIGEST_SWEEP_JOB = "sweep_digests"
+MONTH_CLOSE_JOB = "sweep_month_close"
 BROADCAST_SWEEP_JOB = "sweep_broadcasts"
 RETENTION_SWEEP_JOB = "sweep_retention"
 
@@ -117,6 +121,9 @@ def sweep_jobs(
     async def digest() -> object:
         return await digests(context)
 
+    async def month_close() -> object:
+        return await sweep_month_close(await context())
+
     async def notices() -> object:
         return await broadcasts_until_done(context)
 
@@ -128,6 +135,7 @@ def sweep_jobs(
         SweepJob(DEADLINE_SWEEP_JOB, deadlines, settings.escalation_sweep_seconds),
         SweepJob(SURVEY_SWEEP_JOB, followups, settings.followup_sweep_seconds),
         SweepJob(DIGEST_SWEEP_JOB, digest, settings.digest_sweep_seconds),
+        SweepJob(MONTH_CLOSE_JOB, month_close, settings.digest_sweep_seconds),
         SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
     ]
     if settings.retention_days > 0:

@@ -30,6 +30,12 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "case_links",
+    "field_visits",
+    "figure_snapshots",
+    "places",
+    "unit_supervisors",
+    "worker_grids",
     "account_links",
     "replay_nonces",
     "sign_in_failures",

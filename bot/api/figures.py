@@ -4,8 +4,11 @@
   every figure (numerator, denominator, rate, target, met), the breakdowns and the daily series,
   and 无效件数 (``invalid``: cases closed as 不予受理 in the period, by reason and per unit).
   The period is ``[from, to)`` in Shanghai days; without it, the last 30 days up to today.
+  A whole closed month (from the 1st to the 1st, no grid or category) is answered from its
+  stored snapshot (``source: snapshot``, ``snapshot``: when, by whom, with which definitions'
+  version); any other period is computed live (``source: live``).
 - ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
-  (无效件数 last);
+  (无效件数 last), from the snapshot for a whole closed month as the JSON;
   ``&by=day`` gives one row per day instead. UTF-8 with a BOM so that Excel reads the Chinese.
   Each export is an audit event (``figures.export``).
 - ``GET /api/admin/hot`` with the same filters and ``limit``, ``min_residents``: hot issues.
@@ -55,6 +58,8 @@ from handlers.figures.filters import (
 )
 from handlers.figures.hot_issues import hot_issues
 from handlers.figures.results import DayFigures, Figures, Rate
+from handlers.figures.snapshots import figures_of, snapshot_note, stored
+from handlers.figures.stored import figures_for
 from handlers.staff.audit import audit
 from handlers.staff.permissions import sees_every_case
 from models import Grid, Unit
@@ -155,8 +160,14 @@ async def _codes(filters: FigureFilters) -> dict[str, Any]:
 async def figures_json(request: web.Request) -> web.Response:
     staff = await require_staff(request, "figures.read")
     filters = await filters_of(request, staff)
-    figures = await compute_figures(filters, request.app[CLOCK].now())
-    body = figures.as_dict()
+    row = await stored(filters)
+    if row is None:
+        body = (await compute_figures(filters, request.app[CLOCK].now())).as_dict()
+        body |= {"source": "live", "snapshot": None}
+        body["definitions_version"] = config.DEFINITIONS_VERSION
+    else:  # a closed month: the figures as they stood when it was closed
+        body = figures_of(row) | {"source": "snapshot", "snapshot": snapshot_note(row)}
+        body["definitions_version"] = row.definitions_version
     body["filters"] = await _codes(filters)
     body["scope"] = "unit" if forced_unit(staff) is not None else "district"
     return web.json_response(body)
@@ -229,9 +240,9 @@ async def figures_csv(request: web.Request) -> web.Response:
         raise bad_request("invalid_parameter", "参数 by 只能是 unit（按单位）或 day（按日）")
     filters = await filters_of(request, staff)
     now = request.app[CLOCK].now()
-    figures = await compute_figures(filters, now)
+    figures, snapshot = await figures_for(filters, now)
     rows = unit_rows(figures) if by == "unit" else day_rows(figures.days)
-    detail = {**await _codes(filters), "by": by}
+    detail = {**await _codes(filters), "by": by, "source": "snapshot" if snapshot else "live"}
     await audit(staff.actor, "figures.export", now, target_type="figures", detail=detail)
     name = f"figures-{by}-{filters.first_day.isoformat()}_{filters.end_day.isoformat()}.csv"
     return web.Response(
@@ -291,6 +302,14 @@ FILTERS = obj(
         "unit": nullable(STRING),
         "grid": nullable(STRING),
         "category": nullable(STRING),
+    }
+)
+SNAPSHOT_NOTE = obj(
+    {
+        "period": STRING,
+        "definitions_version": STRING,
+        "computed_at": DATETIME,
+        "computed_by": STRING,
     }
 )
 _BUCKETS = array(obj({"key": STRING, "label": STRING, "count": INTEGER}))
@@ -362,6 +381,9 @@ FIGURES = Component(
             "invalid": obj({"total": INTEGER, "by_reason": _BUCKETS}),
             "filters": FILTERS,
             "scope": one_of_values(["unit", "district"]),
+            "source": one_of_values(["live", "snapshot"]),
+            "snapshot": nullable(SNAPSHOT_NOTE),
+            "definitions_version": STRING,
         }
     ),
 )

@@ -60,6 +60,7 @@ API_MODULES = (
     "bot.api.admin_district",
     "bot.api.notices",
     "bot.api.figures",
+    "bot.api.ranking",
     "bot.api.open311",
     "bot.wechat.mini_endpoint",
     "bot.api.sandbox",

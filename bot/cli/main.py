@@ -1,5 +1,5 @@
 """The ``jiesu`` command line: serve, worker, migrate, chat, work, cases, nlu, hot, recategorise,
-assign, workers, district, users and open311."""
+assign, workers, district, users, open311 and figures."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.cli.dispatch import add_parser as add_dispatch_parser
 from bot.cli.district import add_parser as add_district_parser
+from bot.cli.figures import add_parser as add_figures_parser
 from bot.cli.links import add_link_commands
 from bot.cli.nlu import add_parser as add_nlu_parser
 from bot.cli.open311 import add_parser as add_open311_parser
@@ -364,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_link_commands(commands)  # workers link, workers match-wecom, users link
     add_open311_parser(commands)
     add_residents_parser(commands)
+    add_figures_parser(commands)
     return parser
 
 

@@ -2,17 +2,28 @@
 charts, one stylesheet and a little vanilla JavaScript, all served from the app itself.
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
-(filters, search, the case page and its actions), hot issues, broadcast notices, held messages
-(release or discard), the routing-rule and SLA editors, account links (QR codes, WeCom), and the
-organisation (组织架构) with the import of a district's files. Who may open which page is
-``handlers.staff.permissions``.
+(filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
+notices, held messages (release or discard), the routing-rule and SLA editors, account links
+(QR codes, WeCom), and the organisation (组织架构) with the import of a district's files. Who
+may open which page is ``handlers.staff.permissions``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import accounts, auth, cases, district, held, hot, notices, overview, rules
+from bot.dashboard import (
+    accounts,
+    auth,
+    cases,
+    district,
+    held,
+    hot,
+    notices,
+    overview,
+    ranking,
+    rules,
+)
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
 
@@ -28,6 +39,7 @@ def add_dashboard_routes(app: web.Application) -> None:
     overview.add_routes(app)
     cases.add_routes(app)
     hot.add_routes(app)
+    ranking.add_routes(app)
     notices.add_routes(app)
     rules.add_routes(app)
     held.add_routes(app)

@@ -1,7 +1,8 @@
 """The overview: are we keeping our promises? The four rates against their targets with their
 trends, the volume by day, what is open and overdue now, and how each unit does.
 
-The figures are ``handlers.figures.compute.compute_figures`` (definitions there); the counts of
+The figures are ``handlers.figures.compute.compute_figures`` (definitions there), or for a whole
+closed month its stored snapshot (``handlers.figures.stored``), said on the page; the counts of
 what is open now are the case search's own queries. A unit account (and a supervisor of a unit) sees
 its unit's figures only, whatever the form asks for.
 """
@@ -22,9 +23,9 @@ from config import figures as targets
 from config.taxonomy import first_level_names
 from handlers.clock import local
 from handlers.district.readiness import SetupStep, setup_checklist
-from handlers.figures.compute import compute_figures
 from handlers.figures.filters import FigureFilterError, default_period, resolve_filters
 from handlers.figures.results import DayFigures, Figures, Rate, empty_rate
+from handlers.figures.stored import figures_for
 from handlers.staff.permissions import can, sees_every_case
 from handlers.workflow.calendar import coverage
 from handlers.workflow.search import overdue_q, scope_of
@@ -187,7 +188,7 @@ async def overview(request: web.Request, staff: StaffContext) -> web.StreamRespo
         first, end = default_period(now)
         period = Period(first, end)
         filters = await resolve_filters(first, end, unit_code=unit_code if own else None)
-    figures = await compute_figures(filters, now)
+    figures, snapshot = await figures_for(filters, now)
     today = local(now).date()
     volume_bars = [
         Bar(
@@ -221,6 +222,7 @@ async def overview(request: web.Request, staff: StaffContext) -> web.StreamRespo
             "grids": await Grid.filter(active=True).order_by("code"),
             "first_levels": first_level_names(),
             "figures": figures,
+            "snapshot": snapshot,
             "cards": rate_cards(figures),
             "counts": await now_counts(staff.user, filters.unit_id, now),
             "volume_chart": bar_chart(volume_bars, label="每日受理量"),

@@ -56,6 +56,7 @@ NAV = (
     NavItem(f"{PREFIX}/cases", "诉求", "cases.read"),
     NavItem(f"{PREFIX}/hot", "热点", "hot.read"),
     NavItem(f"{PREFIX}/field-visits", "实地核查", "field_visits.record"),
+    NavItem(f"{PREFIX}/ranking", "月度排名", "figures.read"),
     NavItem(f"{PREFIX}/held", "待处理留言", "held.decide"),
     NavItem(f"{PREFIX}/notices", "群发通知", "notices.compose"),
     NavItem(f"{PREFIX}/routing", "派单规则", "routing.edit"),

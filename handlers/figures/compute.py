@@ -9,7 +9,8 @@ of ``to``. ``now`` is injected; a figure only counts what is decided at ``now``.
 
 **Which cases, which unit.** A case counts for the unit that has it now (after 退单 and 改派, the
 unit it went to; a case waiting in the dispatcher queue counts for the district and for no
-unit). A case merged into another (已并案) counts for the unit of the case it joined. The grid is
+unit), except in 先行联系率 and 按时办结率, which count each unit's own spells (below). A case
+merged into another (已并案) counts for the unit of the case it joined. The grid is
 the case's own; the category filter is a prefix of the case's category path (``城乡建设`` or
 ``城乡建设/市容环卫``). Withdrawn cases (已撤销) count in the volume and nowhere else.
 
@@ -20,22 +21,48 @@ found invalid is not counted). 无效件数 counts the cases closed as invalid i
 the day they were closed, ``closed_at``), by unit and by reason (``handlers/figures/invalid.py``);
 a case whose invalid close was undone (恢复受理) is not counted.
 
-**先行联系率 (first-contact rate)** = contacted in time / due for first contact.
+**先行联系率 (first-contact rate)** = contacted in time / due for first contact, counted over
+*deadline records*: the unit spells (``UnitSpell``, ``handlers/figures/spells.py``) of every case
+that has at least one, and the case itself for a case without any spell (history from before
+spells were written).
 
-- *due*: the case's first-contact deadline (``first_contact_due_at``) lies in the period and its
-  outcome is known at ``now``: the deadline has passed, or the first contact is recorded. So a
-  case contacted early counts as met at once, a case not yet contacted whose deadline is still
-  ahead is not counted yet, and an open case whose deadline passed without contact is a miss.
-- *in time*: ``first_contact_at <= first_contact_due_at``.
-- misses are ``late`` (contacted after the deadline) or ``missing`` (deadline passed, no contact).
-- Counted by the deadline's day, not the case's: once a period and its deadlines are over its
-  figure never changes.
+- A *spell* is the time a case spent with one unit, from 派单 or 改派 until it left (退单
+  approved, 改派, 并案) or was finished there, with the deadlines that unit owed
+  (``first_contact_due_at``) and what it did by them (``first_contact_at``). It counts for
+  *its* unit (``UnitSpell.unit``), not for the unit that has the case now: time spent with a
+  unit that returned the case is charged to that unit, never to the next one, which is judged
+  by its own, fresh deadlines.
+- *due*: the record's deadline lies in the period (by the deadline's Shanghai day) and its
+  outcome is known at ``now``: the contact is recorded, or the deadline has passed while the
+  unit held the case (for a spell: it has not ended, or ended after the deadline; for a case
+  without spells: the deadline has passed). So a record contacted early counts as made at
+  once, one not yet contacted whose deadline is still ahead is not counted yet, and one whose
+  deadline passed without contact is a miss.
+- A spell that ended (the case returned or moved) *before* its deadline without a contact is
+  not due: the unit was not given the time it was owed, and nothing is charged to it. With the
+  contact recorded before it ended it is due and counts as made.
+- *in time* (``met``): ``first_contact_at <= first_contact_due_at``; misses are ``late``
+  (contacted after the deadline) or ``missing`` (deadline passed, no contact).
+- Withdrawn (已撤销) and invalid (不予受理) cases are left out, with all their spells.
 
 **按时办结率 (on-time completion rate)** = completed in time / due for completion, the same way
-with ``completion_due_at`` and ``completed_at``: open cases already overdue are misses
-(``overdue``), cases finished after the deadline too (``late``). An approved extension (延期)
-moves the deadline. A reopened case (重办) is judged by its latest completion against its fresh
-deadline: the earlier result did not hold, so it does not count.
+with ``completion_due_at`` and ``completed_at`` (of the spell, or of a case without spells):
+records already overdue are misses (``overdue``), ones finished after the deadline too
+(``late``). An approved extension (延期) moves the deadline of the record it was granted in. A
+reopened case (重办) is judged by its latest completion against its fresh deadline: the
+earlier result did not hold, so it does not count.
+
+**What is frozen.** A live computation counts what is recorded at ``now``, so an extension, a
+reopening or a correction made later can still change a past period's figures. A closed month
+does not change: ``jiesu figures close-month`` (or the sweep on the first working day of the
+next month) stores the month's figures, district-wide and per unit, and the ranking, as
+computed at the close, normally the first working day after the month, so that what was
+recorded in between (a contact, a survey answer) is in (``FigureSnapshot``,
+``handlers/figures/snapshots.py``), with the version
+of these definitions (``config.figures.DEFINITIONS_VERSION``). The admin API and the dashboard
+answer a whole closed month (1st to 1st, no grid or category filter) from the snapshot and say
+so; what happens after the close shows in the period where it happens (the new deadline's or
+completion's day).
 
 **重复率 (repeat rate)** = repeats / cases.
 
@@ -68,6 +95,11 @@ the latest completion - a reopened case still open has none).
 **重办率 (reopen rate)** = cases reopened at least once / cases completed at least once, over cases
 created in the period.
 
+**Per unit, for the ranking** (``handlers/figures/ranking.py``): 不合理退单 = the unit's 退单
+requests refused by the centre (``ReturnRequest`` status refused) decided in the period; 逾期延期
+申请 = its 延期 requests made after the deadline (``ExtensionRequest.late``) created in the
+period; 重办率 as above, over the unit's cases.
+
 **Daily series**: each figure by the Shanghai day of its own time: volume and repeats by
 creation, first contact and completion by deadline, satisfaction by the survey's due time.
 
@@ -83,7 +115,7 @@ must only be given ``filters.with_unit(their unit)`` (``bot/api/figures.py`` for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -94,7 +126,6 @@ from tortoise.queryset import QuerySet
 
 from config import figures as config
 from config.lexicon import KIND_LABELS
-from handlers.clock import LOCAL_TZ
 from handlers.figures.channels import answers_by_channel
 from handlers.figures.filters import FigureFilters
 from handlers.figures.invalid import count_invalid
@@ -110,6 +141,8 @@ from handlers.figures.results import (
     Volume,
     empty_rate,
 )
+from handlers.figures.spells import SET_ASIDE, spell_deadlines, with_spells
+from handlers.figures.sql import as_day, dialect, grouped, local_day_sql, seconds_between_sql, where
 from models import Case, CaseStatus, Grid, Survey, SurveyAnswer, SurveyStatus, Unit
 
 NO_UNIT_LABEL = "未派单（调度队列）"
@@ -117,39 +150,11 @@ NO_GRID_LABEL = "未定网格"
 NO_CATEGORY_LABEL = "未分类"
 _QUEUE = ("", NO_UNIT_LABEL, False)
 FINISHED_ROUNDS = (SurveyStatus.ANSWERED, SurveyStatus.UNRATED, SurveyStatus.UNREACHABLE)
-# Cases that leave the rates' denominators: withdrawn (已撤销) and invalid (不予受理).
-SET_ASIDE = [CaseStatus.CANCELLED.value, CaseStatus.INVALID.value]
 MEDIAN_MILESTONES = {
     "sign": "signed_at",
     "first_contact": "first_contact_at",
     "finish": "completed_at",
 }
-
-
-# SQL pieces that differ between the backends.
-
-
-def _dialect() -> str:
-    dialect: str = Case._meta.db.capabilities.dialect
-    if dialect not in ("sqlite", "postgres"):
-        raise RuntimeError(f"figures support SQLite and PostgreSQL, not {dialect}")
-    return dialect
-
-
-def _local_day_sql(table: str, column: str) -> RawSQL:
-    """The Shanghai day ('YYYY-MM-DD') of a stored UTC time."""
-    if _dialect() == "sqlite":
-        # Asia/Shanghai has kept UTC+8 without summer time since 1991.
-        offset = LOCAL_TZ.utcoffset(datetime(2000, 1, 1))
-        hours = int(offset.total_seconds() // 3600) if offset else 0
-        return RawSQL(f'date("{table}"."{column}", \'{hours:+d} hours\')')
-    return RawSQL(f"to_char(\"{table}\".\"{column}\" AT TIME ZONE '{LOCAL_TZ}', 'YYYY-MM-DD')")
-
-
-def _seconds_between_sql(start: str, end: str) -> str:
-    if _dialect() == "sqlite":
-        return f'(julianday("cases"."{end}") - julianday("cases"."{start}")) * 86400.0'
-    return f'EXTRACT(EPOCH FROM ("cases"."{end}" - "cases"."{start}"))'
 
 
 # The cases and rounds a filter selects.
@@ -166,19 +171,13 @@ def _case_filter(filters: FigureFilters, prefix: str = "") -> Q:
     q = Q(**conditions)
     if filters.unit_id is not None:
         if prefix:
-            q &= _where(f"{prefix}unit_id", filters.unit_id)
+            q &= where(f"{prefix}unit_id", filters.unit_id)
         else:
             of_unit = Case.filter(unit_id=filters.unit_id).values("id")
             q &= Q(duplicate_of_id__isnull=True, unit_id=filters.unit_id) | Q(
                 duplicate_of_id__in=Subquery(of_unit)
             )
     return q
-
-
-def _where(condition: str, value: Any) -> Q:
-    """``Q`` of one condition whose name is built at run time."""
-    conditions: dict[str, Any] = {condition: value}
-    return Q(**conditions)
 
 
 def _cases(filters: FigureFilters) -> QuerySet[Case]:
@@ -189,23 +188,6 @@ def _created_in(filters: FigureFilters) -> QuerySet[Case]:
     return _cases(filters).filter(created_at__gte=filters.since, created_at__lt=filters.until)
 
 
-async def _grouped(
-    query: QuerySet[Any], key: str | RawSQL, aggregates: Mapping[str, Count]
-) -> dict[Any, dict[str, int]]:
-    """``{group: {aggregate: value}}``, grouped by a column or by a SQL expression."""
-    if isinstance(key, RawSQL):
-        query = query.annotate(_group=key)
-        key = "_group"
-    # Aliased: an annotation named like a column ("late") would capture filters on the column.
-    aliased = {f"_n_{name}": aggregate for name, aggregate in aggregates.items()}
-    rows = await query.annotate(**aliased).group_by(key).values(key, *aliased)
-    return {row[key]: {name: int(row[f"_n_{name}"] or 0) for name in aggregates} for row in rows}
-
-
-def _day(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 # Each figure, grouped by unit (the total is their sum) and by day.
 
 
@@ -214,31 +196,46 @@ async def _deadline_figure(
 ) -> tuple[dict[int | None, Rate], dict[date, Rate]]:
     """Met / due for a deadline column ``due`` and the time ``done`` it is met by."""
     query = _cases(filters).filter(
-        _where(f"{due}__gte", filters.since),
-        _where(f"{due}__lt", filters.until),
-        _where(f"{due}__lt", now) | _where(f"{done}__isnull", False),
+        where(f"{due}__gte", filters.since),
+        where(f"{due}__lt", filters.until),
+        where(f"{due}__lt", now) | where(f"{done}__isnull", False),
     )
     # A withdrawn case keeps its deadlines, but nobody owed it anything after it was withdrawn;
     # an invalid one (不予受理) was owed nothing at all. (A merged case has none: it is handled
     # with the case it joined.)
-    query = query.exclude(status__in=SET_ASIDE)
+    query = query.exclude(status__in=SET_ASIDE).filter(id__not_in=with_spells())
     aggregates = {
         "due": Count("id"),
-        "met": Count("id", _filter=_where(f"{done}__lte", F(due))),
-        "late": Count("id", _filter=_where(f"{done}__gt", F(due))),
-        miss: Count("id", _filter=_where(f"{done}__isnull", True)),
+        "met": Count("id", _filter=where(f"{done}__lte", F(due))),
+        "late": Count("id", _filter=where(f"{done}__gt", F(due))),
+        miss: Count("id", _filter=where(f"{done}__isnull", True)),
     }
 
     def rate(counts: Mapping[str, int]) -> Rate:
         parts = {name: counts[name] for name in ("met", "late", miss)}
         return Rate(key, counts["met"], counts["due"], parts)
 
-    by_unit = await _grouped(query, "unit_id", aggregates)
-    by_day = await _grouped(query, _local_day_sql("cases", due), aggregates)
-    return (
-        {unit: rate(counts) for unit, counts in by_unit.items()},
-        {_day(day): rate(counts) for day, counts in by_day.items()},
+    by_unit = await grouped(query, "unit_id", aggregates)
+    by_day = await grouped(query, local_day_sql("cases", due), aggregates)
+    spell_units, spell_days = await spell_deadlines(filters, now, due, done, miss)
+    return _merged(by_unit, spell_units, rate), _merged(
+        {as_day(d): c for d, c in by_day.items()},
+        {as_day(d): c for d, c in spell_days.items()},
+        rate,
     )
+
+
+def _merged(
+    cases: Mapping[Any, Mapping[str, int]],
+    spells: Mapping[Any, Mapping[str, int]],
+    rate: Callable[[Mapping[str, int]], Rate],
+) -> dict[Any, Rate]:
+    """Counts from cases without spells and from spells, added up per key."""
+    result: dict[Any, Rate] = {}
+    for source in (cases, spells):
+        for key, counts in source.items():
+            result[key] = result[key] + rate(counts) if key in result else rate(counts)
+    return result
 
 
 @dataclass(frozen=True)
@@ -253,12 +250,12 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
     """Repeat rates by unit and by day, and the volumes that come with the same queries."""
     period = _created_in(filters)
     cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: neither cases nor repeats
-    own = await _grouped(
+    own = await grouped(
         period.filter(duplicate_of_id__isnull=True),
         "unit_id",
         {"cases": Count("id"), "cancelled": Count("id", _filter=cancelled)},
     )
-    joined = await _grouped(
+    joined = await grouped(
         period.filter(duplicate_of_id__isnull=False),
         "duplicate_of__unit_id",
         {"repeats": Count("id")},
@@ -270,9 +267,9 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
         cases = counts["cases"] - counts["cancelled"] + repeats
         result.by_unit[unit] = _repeat_rate(repeats, cases)
         result.volume_by_unit[unit] = counts["cases"] + repeats
-    days = await _grouped(
+    days = await grouped(
         period,
-        _local_day_sql("cases", "created_at"),
+        local_day_sql("cases", "created_at"),
         {
             "all": Count("id"),
             "cancelled": Count("id", _filter=cancelled),
@@ -280,7 +277,7 @@ async def _repeats(filters: FigureFilters) -> _Repeats:
         },
     )
     for key, counts in days.items():
-        day = _day(key)
+        day = as_day(key)
         result.by_day[day] = _repeat_rate(counts["repeats"], counts["all"] - counts["cancelled"])
         result.volume_by_day[day] = counts["all"]
     return result
@@ -316,8 +313,8 @@ async def _satisfaction(
         score = counts["satisfied"] + config.BASICALLY_WEIGHT * counts["basically"]
         return Rate(config.SATISFACTION, score, valid, parts)
 
-    by_unit = await _grouped(rounds, "case__unit_id", aggregates)
-    by_day = await _grouped(rounds, _local_day_sql("surveys", "due_at"), aggregates)
+    by_unit = await grouped(rounds, "case__unit_id", aggregates)
+    by_day = await grouped(rounds, local_day_sql("surveys", "due_at"), aggregates)
     totals = {name: sum(counts[name] for counts in by_unit.values()) for name in aggregates}
     shares = SurveyShares(
         finished=totals["finished"],
@@ -329,14 +326,14 @@ async def _satisfaction(
     )
     return (
         {unit: rate(counts) for unit, counts in by_unit.items()},
-        {_day(day): rate(counts) for day, counts in by_day.items()},
+        {as_day(day): rate(counts) for day, counts in by_day.items()},
         shares,
     )
 
 
 async def _reopen(filters: FigureFilters) -> Rate:
     completed = Q(completed_at__isnull=False) | Q(reopened_count__gt=0)
-    rows = await _grouped(
+    rows = await grouped(
         _created_in(filters).filter(completed),
         "unit_id",
         {"completed": Count("id"), "reopened": Count("id", _filter=Q(reopened_count__gt=0))},
@@ -351,9 +348,9 @@ async def _median(filters: FigureFilters, column: str) -> Median:
 
     PostgreSQL has ``percentile_cont``; SQLite counts, then reads the middle rows in order.
     """
-    reached = _created_in(filters).filter(_where(f"{column}__isnull", False))
-    seconds = _seconds_between_sql("created_at", column)
-    if _dialect() == "postgres":
+    reached = _created_in(filters).filter(where(f"{column}__isnull", False))
+    seconds = seconds_between_sql("created_at", column)
+    if dialect() == "postgres":
         # No join in ``reached`` (the unit filter is a subquery), so this stays one row.
         median = RawSQL(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds})")
         [row] = await reached.annotate(_n=Count("id"), _median=median).values("_n", "_median")
@@ -374,7 +371,7 @@ async def _median(filters: FigureFilters, column: str) -> Median:
 
 
 async def _breakdown(filters: FigureFilters, column: str) -> dict[Any, int]:
-    rows = await _grouped(_created_in(filters), column, {"n": Count("id")})
+    rows = await grouped(_created_in(filters), column, {"n": Count("id")})
     return {key: counts["n"] for key, counts in rows.items()}
 
 

@@ -5,8 +5,9 @@ role            may
 ==============  =========================================================================
 admin           everything, including accounts, routing rules, SLA policy, approving
                 notices (never their own: a second admin approves), blocking residents,
-                undoing 不予受理, exporting or erasing a resident's personal data, and the
-                organisation: units, grids, workers, place names, district import
+                undoing 不予受理, exporting or erasing a resident's personal data, closing or
+                recomputing a month's figures, and the organisation: units, grids, workers,
+                place names, district import
 dispatcher      read and search every case, recategorise, reassign, supervise, close as
                 不予受理, merge and split cases, review finished results (办结审核),
                 figures, hot issues, compose notices, release or discard held messages,
@@ -39,6 +40,8 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "cases.review": frozenset({R.ADMIN, R.DISPATCHER}),
     "extensions.decide": frozenset({R.ADMIN, R.SUPERVISOR}),
     "figures.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
+    # Close a month's figures by hand (the sweep closes it anyway), or recompute a closed one.
+    "figures.close": frozenset({R.ADMIN}),
     "hot.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
     "notices.compose": frozenset({R.ADMIN, R.DISPATCHER}),
     "notices.approve": frozenset({R.ADMIN}),

@@ -12,7 +12,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_unit_requests_and_spells')]
+    dependencies = [('models', '0017_figure_snapshots')]
 
     initial = False
 

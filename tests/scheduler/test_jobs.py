@@ -16,6 +16,7 @@ from scheduler.jobs import (
     BROADCAST_SWEEP_JOB,
     DEADLINE_SWEEP_JOB,
     DIGEST_SWEEP_JOB,
+    MONTH_CLOSE_JOB,
     RECOVER_INBOUND_JOB,
     SURVEY_SWEEP_JOB,
     surveys_until_done,
@@ -28,6 +29,7 @@ JOBS = {
     DEADLINE_SWEEP_JOB,
     SURVEY_SWEEP_JOB,
     DIGEST_SWEEP_JOB,
+    MONTH_CLOSE_JOB,
     BROADCAST_SWEEP_JOB,
 }
 

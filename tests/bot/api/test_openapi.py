@@ -56,6 +56,7 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/cases/{number}/review"),
         ("POST", "/dashboard/cases/{number}/extensions/{request_id}/decide"),
         ("GET", "/dashboard/hot"),
+        ("GET", "/dashboard/ranking"),
         ("GET", "/dashboard/notices"),
         ("GET", "/dashboard/notices/new"),
         ("POST", "/dashboard/notices"),
