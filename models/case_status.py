@@ -92,6 +92,9 @@ class CaseAction(StrEnum):
     RECATEGORISE = "recategorise"  # 改类: staff correct the category; status unchanged
     INVALIDATE = "invalidate"  # 不予受理: staff close an open case as no case
     RESTORE = "restore"  # 恢复受理: an admin undoes 不予受理; back to 受理
+    # 期限: a unit's deadlines set (the case reached it) or moved (an approved 延期); no status
+    # change, written beside the action that caused it, with who and why.
+    DEADLINE = "deadline"
 
     @property
     def label(self) -> str:
@@ -118,6 +121,7 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.RECATEGORISE: "改类",
     CaseAction.INVALIDATE: "不予受理",
     CaseAction.RESTORE: "恢复受理",
+    CaseAction.DEADLINE: "办理期限",
 }
 
 S = CaseStatus

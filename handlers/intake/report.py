@@ -28,8 +28,10 @@ from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, apply_action, record_event
+from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import Route
+from handlers.workflow.spells import due_columns, open_spell, unit_deadlines
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Understanding, understand
@@ -70,6 +72,7 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
     if route.unit is None:
         return None
     note, data = dispatch_note(route)
+    deadlines = unit_deadlines(case, ctx)
     await apply_action(
         case,
         CaseAction.DISPATCH,
@@ -81,8 +84,10 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
             "dispatched_at": ctx.now,
+            **due_columns(deadlines),
         },
     )
+    await open_spell(case, route.unit.id, Actor.system(), ctx, why="派单", deadlines=deadlines)
     await push_task(case, ctx)
     return route.unit
 
@@ -141,6 +146,7 @@ async def route_again(
     if route.unit is None or route.unit.id == case.unit_id:
         return None
     previous = ctx.routing.units.get(case.unit_id) if case.unit_id else None
+    deadlines = unit_deadlines(case, ctx)
     await apply_action(
         case,
         CaseAction.REASSIGN,
@@ -157,8 +163,12 @@ async def route_again(
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
             "dispatched_at": ctx.now,
+            **due_columns(deadlines),
         },
     )
+    await open_spell(case, route.unit.id, actor, ctx, why=f"{why}改派", deadlines=deadlines)
+    told = replies.REASSIGNED.format(number=case.number, unit=route.unit.name)
+    await tell_resident(case, told, f"reassigned{case.version}", ctx)
     await push_task(case, ctx)
     return route.unit
 
@@ -370,6 +380,7 @@ async def _report(
             note=note,
             data=data,
         )
+        await open_spell(case, route.unit.id, Actor.system(), ctx, why="派单", deadlines=deadlines)
         await push_task(case, ctx)
         reply = accepted_reply(case, route.unit)
         return Report(case, reply, needs_place=False, understanding=understanding)
