@@ -53,6 +53,7 @@ API_MODULES = (
     "bot.api.media",
     "bot.api.admin",
     "bot.api.admin_cases",
+    "bot.api.admin_requests",
     "bot.api.admin_residents",
     "bot.api.admin_links",
     "bot.api.admin_district",

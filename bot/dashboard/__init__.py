@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import accounts, auth, cases, district, held, hot, notices, overview, rules
+from bot.dashboard import (
+    accounts,
+    auth,
+    cases,
+    district,
+    held,
+    hot,
+    notices,
+    overview,
+    requests,
+    rules,
+)
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
 
@@ -31,5 +42,6 @@ def add_dashboard_routes(app: web.Application) -> None:
     notices.add_routes(app)
     rules.add_routes(app)
     held.add_routes(app)
+    requests.add_routes(app)
     accounts.add_routes(app)
     district.add_routes(app)
