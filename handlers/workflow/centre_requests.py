@@ -86,11 +86,13 @@ async def decide_return(
     *,
     new_unit: Unit | None = None,
     new_worker: Worker | None = None,
+    case: Case | None = None,
 ) -> CaseEvent:
     """Approve (to the queue, or to ``new_unit``: 改派) or refuse a unit's 退单."""
     note = _note(note, approve, "退单")
     _still_pending(request, "退单")
-    case = await Case.get(id=request.case_id)
+    if case is None or case.id != request.case_id:
+        case = await Case.get(id=request.case_id)
     if case.unit_id != request.unit_id or CaseStatus(case.status) not in RETURNABLE:
         raise WorkflowConflict("诉求已不在申请退单的单位或已开始办理，这份申请不能再审核")
     if new_unit is not None and new_unit.id == request.unit_id:
@@ -174,11 +176,13 @@ async def decide_extension(
     ctx: HandlerContext,
     *,
     decided_by: Worker | None = None,
+    case: Case | None = None,
 ) -> CaseEvent:
     """Approve (the completion deadline becomes the date asked) or refuse a unit's 延期."""
     note = _note(note, approve, "延期")
     _still_pending(request, "延期")
-    case = await Case.get(id=request.case_id)
+    if case is None or case.id != request.case_id:
+        case = await Case.get(id=request.case_id)
     moved = request.unit_id is not None and case.unit_id != request.unit_id
     if moved or CaseStatus(case.status) not in HANDLING:
         raise WorkflowConflict("诉求已不在申请延期的单位或已不在办理中，这份申请不能再审核")

@@ -266,7 +266,7 @@ async def decide_case_extension(
     )
     async with in_transaction():
         event = await decide_extension(
-            request, approve, note, _decider(actor), ctx, decided_by=linked
+            request, approve, note, _decider(actor), ctx, decided_by=linked, case=case
         )
         await audit(
             actor,
@@ -312,6 +312,7 @@ async def decide_case_return(
             ctx,
             new_unit=target.unit if target else None,
             new_worker=target.worker if target else None,
+            case=case,
         )
         await audit(
             actor,
