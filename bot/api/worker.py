@@ -160,7 +160,7 @@ class ReturnIn(Payload):
 class ExtensionIn(Payload):
     # The new completion date (with its offset); ``hours`` past the present deadline is the
     # older form and still understood. One of the two.
-    new_due_at: AwareDatetime | None = None
+    new_due_at: AwareDatetime | None = Field(default=None, strict=False)
     hours: int | None = Field(default=None, ge=1, le=MAX_EXTENSION_HOURS)
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
 

@@ -168,7 +168,7 @@ async def route_again(
     )
     await open_spell(case, route.unit.id, actor, ctx, why=f"{why}改派", deadlines=deadlines)
     told = replies.REASSIGNED.format(number=case.number, unit=route.unit.name)
-    await tell_resident(case, told, f"reassigned{case.version}", ctx)
+    await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")
     await push_task(case, ctx)
     return route.unit
 

@@ -195,8 +195,11 @@ async def _unit(unit_id: int | None) -> tuple[str, str | None]:
     return (unit.name, unit.code) if unit is not None else ("承办单位", None)
 
 
-async def tell_resident(case: Case, text: str, milestone: str, ctx: HandlerContext) -> None:
-    """Tell the case's resident about a milestone once per handling round (重办 starts another)."""
+async def tell_resident(
+    case: Case, text: str, milestone: str, ctx: HandlerContext, *, once: str = ""
+) -> None:
+    """Tell the case's resident about a milestone once per handling round (重办 starts another);
+    ``once`` tells a milestone that can come often (改派, 延期) once per that key instead."""
     rid = case.resident_id
     resident = await Resident.get_or_none(id=rid) if rid is not None else None
     if resident is None:
@@ -207,7 +210,7 @@ async def tell_resident(case: Case, text: str, milestone: str, ctx: HandlerConte
         ctx.now,
         purpose=f"case_{milestone}",
         case_id=case.id,
-        dedup_key=f"case:{case.id}:{milestone}:{case.reopened_count}",
+        dedup_key=f"case:{case.id}:{milestone}:{once or case.reopened_count}",
         settings=ctx.settings,
         update=CaseUpdate(number=case.number, status=CaseStatus(case.status).label, at=ctx.now),
     )

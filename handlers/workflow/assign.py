@@ -110,6 +110,6 @@ async def assign(
     )
     if action is CaseAction.REASSIGN:
         told = replies.REASSIGNED.format(number=case.number, unit=target.unit.name)
-        await tell_resident(case, told, f"reassigned{case.version}", ctx)
+        await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")
     await push_task(case, ctx)
     return event

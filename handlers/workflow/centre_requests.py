@@ -164,7 +164,7 @@ async def decide_return(
                 previous_end="returned",
             )
             text = replies.RETURN_APPROVED_TO.format(number=case.number, unit=new_unit.name)
-        await tell_resident(case, text, f"returned{request.id}", ctx)
+        await tell_resident(case, text, "returned", ctx, once=f"r{request.id}")
         return event
 
 
@@ -245,5 +245,5 @@ async def decide_extension(
         text = replies.EXTENDED.format(
             number=case.number, deadline=format_local(new), reason=request.reason
         )
-        await tell_resident(case, text, f"extended{request.id}", ctx)
+        await tell_resident(case, text, "extended", ctx, once=f"x{request.id}")
         return event
