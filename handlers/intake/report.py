@@ -31,7 +31,7 @@ from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import Route
-from handlers.workflow.spells import due_columns, open_spell, unit_deadlines
+from handlers.workflow.spells import deadline_data, due_columns, open_spell, unit_deadlines
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Understanding, understand
@@ -79,7 +79,7 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
         Actor.system(),
         ctx.now,
         note=note,
-        data=data,
+        data={**data, "deadlines": deadline_data(deadlines)},
         changes={
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
@@ -87,7 +87,7 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
             **due_columns(deadlines),
         },
     )
-    await open_spell(case, route.unit.id, Actor.system(), ctx, why="派单", deadlines=deadlines)
+    await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
     await push_task(case, ctx)
     return route.unit
 
@@ -158,6 +158,7 @@ async def route_again(
             "unit": route.unit.code,
             "rule": route.rule.id if route.rule else None,
             "category": case.category,
+            "deadlines": deadline_data(deadlines),
         },
         changes={
             "unit_id": route.unit.id,
@@ -166,7 +167,7 @@ async def route_again(
             **due_columns(deadlines),
         },
     )
-    await open_spell(case, route.unit.id, actor, ctx, why=f"{why}改派", deadlines=deadlines)
+    await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
     told = replies.REASSIGNED.format(number=case.number, unit=route.unit.name)
     await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")
     await push_task(case, ctx)
@@ -378,9 +379,9 @@ async def _report(
             from_status=CaseStatus.ACCEPTED,
             to_status=status,
             note=note,
-            data=data,
+            data={**data, "deadlines": deadline_data(deadlines)},
         )
-        await open_spell(case, route.unit.id, Actor.system(), ctx, why="派单", deadlines=deadlines)
+        await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
         await push_task(case, ctx)
         reply = accepted_reply(case, route.unit)
         return Report(case, reply, needs_place=False, understanding=understanding)

@@ -40,6 +40,7 @@ from handlers.notify import CaseUpdate, notify_resident
 from handlers.timeline import Actor, annotate, apply_action
 from handlers.workflow.request_cards import send_request_card
 from handlers.workflow.spells import (
+    deadline_data,
     open_spell,
     spell_completed,
     spell_contacted,
@@ -417,7 +418,12 @@ async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext
             actor,
             ctx.now,
             note=f"重办：{reason}",
-            data={"reason": reason, "previous_result": case.result, "new": _iso(completion)},
+            data={
+                "reason": reason,
+                "previous_result": case.result,
+                "new": _iso(completion),
+                "deadlines": deadline_data(deadlines, reopened=True),
+            },
             changes={
                 "reopened_count": case.reopened_count + 1,
                 "completed_at": None,
@@ -429,9 +435,7 @@ async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext
             await open_spell(
                 case,
                 case.unit_id,
-                actor,
                 ctx,
-                why=f"重办：{reason}",
                 previous_end="reopened",
                 deadlines=deadlines,
                 reopened=True,

@@ -15,7 +15,7 @@ from config import replies
 from handlers.context import HandlerContext
 from handlers.timeline import Actor, apply_action
 from handlers.workflow.actions import tell_resident
-from handlers.workflow.spells import due_columns, open_spell, unit_deadlines
+from handlers.workflow.spells import deadline_data, due_columns, open_spell, unit_deadlines
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseEvent, CaseStatus, Unit, Worker
 
@@ -91,6 +91,7 @@ async def assign(
             "worker": target.worker.id if target.worker else None,
             "reason": reason,
             "by_hand": True,
+            "deadlines": deadline_data(deadlines),
         },
         changes={
             "unit_id": target.unit.id,
@@ -99,15 +100,7 @@ async def assign(
             **due_columns(deadlines),
         },
     )
-    await open_spell(
-        case,
-        target.unit.id,
-        actor,
-        ctx,
-        why=verb + target.unit.name + (f"：{reason}" if reason else ""),
-        previous_end=previous_end,
-        deadlines=deadlines,
-    )
+    await open_spell(case, target.unit.id, ctx, previous_end=previous_end, deadlines=deadlines)
     if action is CaseAction.REASSIGN:
         told = replies.REASSIGNED.format(number=case.number, unit=target.unit.name)
         await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")

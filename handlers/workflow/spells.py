@@ -21,9 +21,11 @@ The open spell (``ended_at`` empty) gets ``first_contact_at`` on the first conta
 spell stays open until the case moves again (重办, merge ...). A spell reopened for 重办 owes
 only the completion: it has no sign or first-contact deadline.
 
-Every new spell and every moved deadline is a ``CaseEvent`` with the action ``deadline``
-(``models.CaseAction.DEADLINE``): its actor is who caused it and ``data`` says why, with the
-deadlines as ISO strings.
+Every deadline change is a ``CaseEvent`` with who (its actor) and why: a new spell is recorded
+by the event that moved the case (派单, 改派, 重办; its note and reason say why), whose ``data``
+holds ``deadlines`` (sign, first_contact, completion as ISO strings, :func:`deadline_data`); a
+deadline moved without the case moving (an approved 延期) is an event of its own with the
+action ``deadline`` (``models.CaseAction.DEADLINE``), ``data`` holding why, old and new.
 """
 
 from __future__ import annotations
@@ -63,25 +65,33 @@ async def close_spell(case_id: int, now: datetime, reason: str) -> int:
     )
 
 
+def deadline_data(deadlines: Deadlines, *, reopened: bool = False) -> dict[str, str | None]:
+    """The deadlines a spell opens with, for the ``deadlines`` of the event that moved the case."""
+    return {
+        "sign": None if reopened else _iso(deadlines.sign),
+        "first_contact": None if reopened else _iso(deadlines.first_contact),
+        "completion": _iso(deadlines.completion),
+    }
+
+
 async def open_spell(
     case: Case,
     unit_id: int,
-    actor: Actor,
     ctx: HandlerContext,
     *,
-    why: str,
     previous_end: str = "reassigned",
     deadlines: Deadlines | None = None,
     reopened: bool = False,
 ) -> UnitSpell:
-    """The case reached ``unit_id`` now: close the previous spell, open this one, say so.
+    """The case reached ``unit_id`` now: close the previous spell and open this one.
 
     ``deadlines`` are what the caller set on the case (``unit_deadlines`` when None). Call
-    inside the caller's transaction, after the case was moved.
+    inside the caller's transaction, after the case was moved by an event whose ``data`` holds
+    ``deadlines`` (:func:`deadline_data`): that event says who and why.
     """
     deadlines = deadlines or unit_deadlines(case, ctx)
     await close_spell(case.id, ctx.now, previous_end)
-    spell = await UnitSpell.create(
+    return await UnitSpell.create(
         case_id=case.id,
         unit_id=unit_id,
         started_at=ctx.now,
@@ -89,26 +99,6 @@ async def open_spell(
         first_contact_due_at=None if reopened else deadlines.first_contact,
         completion_due_at=deadlines.completion,
     )
-    data: dict[str, Any] = {
-        "kind": "spell",
-        "why": why,
-        "spell": spell.id,
-        "unit": unit_id,
-        "sign": _iso(spell.sign_due_at),
-        "first_contact": _iso(spell.first_contact_due_at),
-        "completion": _iso(spell.completion_due_at),
-    }
-    await record_event(
-        case,
-        CaseAction.DEADLINE,
-        actor,
-        ctx.now,
-        from_status=None,
-        to_status=None,
-        note=f"{why}：办理期限自{format_local(ctx.now)}起算",
-        data=data,
-    )
-    return spell
 
 
 async def move_completion(

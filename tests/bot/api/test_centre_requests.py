@@ -138,13 +138,17 @@ async def test_a_return_asked_then_approved_to_another_unit(desk: Desk) -> None:
     assert stored.status == "approved" and stored.decided_by_staff == "zhuting"
     assert stored.new_unit_id == housing.id and stored.decided_at == approved_at
     # Who and why of every deadline: the routing rule first, then the dispatcher.
-    deadline_events = await CaseEvent.filter(case_id=case.id, action="deadline").order_by("id")
-    assert [(e.actor_type, e.actor_id) for e in deadline_events] == [
-        ("system", "jiesu"),
-        ("staff", "zhuting"),
+    moves = [
+        e
+        for e in await CaseEvent.filter(case_id=case.id).order_by("id")
+        if "deadlines" in (e.data or {})
     ]
-    assert "退单" in deadline_events[1].data["why"]
-    assert deadline_events[1].data["first_contact"] == due.first_contact.isoformat()
+    assert [(e.action, e.actor_type, e.actor_id) for e in moves] == [
+        ("dispatch", "system", "jiesu"),
+        ("dispatch", "staff", "zhuting"),
+    ]
+    assert "退单" in moves[1].note and "退单" in moves[1].data["reason"]
+    assert moves[1].data["deadlines"]["first_contact"] == due.first_contact.isoformat()
     [notice] = await told(case, "case_returned")
     assert "区房屋管理局" in str(notice.payload)
     assert await AuditEvent.filter(action="return.approve", target_id=case.number).count() == 1
