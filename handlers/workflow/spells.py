@@ -125,6 +125,16 @@ async def move_completion(
     )
 
 
+async def follow_case(case: Case) -> None:
+    """The case's deadlines were corrected in place (the grade read again before anyone acted,
+    ``handlers.intake.refine``): the open spell owes the same."""
+    await UnitSpell.filter(case_id=case.id, ended_at__isnull=True).update(
+        sign_due_at=case.sign_due_at,
+        first_contact_due_at=case.first_contact_due_at,
+        completion_due_at=case.completion_due_at,
+    )
+
+
 async def spell_contacted(case_id: int, now: datetime) -> None:
     """The first contact of the open spell (later contacts leave it alone)."""
     await UnitSpell.filter(
