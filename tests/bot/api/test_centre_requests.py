@@ -344,3 +344,26 @@ async def test_contact_finish_and_reopen_are_charged_to_the_spell(desk: Desk) ->
     assert status == 200
     [closed] = await spells_of(other)
     assert closed.end_reason == "invalid" and closed.ended_at == desk.clock.now()
+
+
+async def test_a_reassignment_restarts_the_clock_and_tells_the_resident(desk: Desk) -> None:
+    case = await desk.report()
+    dispatcher = await desk.staff_headers("zhuting", "dispatcher")
+    desk.clock.advance(timedelta(hours=5))
+    status, _ = await desk.post(
+        f"/api/admin/cases/{case.number}/reassign",
+        dispatcher,
+        {"unit": "GREEN", "reason": "属绿化市容"},
+    )
+    assert status == 200
+    await case.refresh_from_db()
+    due = deadlines_for(case.kind, case.urgency, case.difficult, desk.clock.now())
+    assert case.sign_due_at == due.sign and case.first_contact_due_at == due.first_contact
+    first, second = await spells_of(case)
+    assert first.end_reason == "reassigned" and first.ended_at == desk.clock.now()
+    assert second.unit_id == (await Unit.get(code="GREEN")).id
+    [notice] = await told(case, "case_reassigned")
+    assert "区绿化和市容管理局" in str(notice.payload)
+    event = await CaseEvent.get(case_id=case.id, action="reassign")
+    assert event.actor_id == "zhuting" and event.data["reason"] == "属绿化市容"
+    assert event.data["deadlines"]["completion"] == due.completion.isoformat()

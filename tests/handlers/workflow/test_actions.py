@@ -35,6 +35,7 @@ from handlers.workflow.actions import (
     tell_resident,
     worker_for_token,
 )
+from handlers.workflow.assign import Target, assign
 from handlers.workflow.routing import load_routing_table
 from models import (
     Case,
@@ -49,6 +50,7 @@ from models import (
     OutboxStatus,
     Resident,
     Unit,
+    UnitSpell,
     Worker,
     WorkerRole,
     WorkerToken,
@@ -428,6 +430,27 @@ async def test_illegal_transition_is_refused(
     await case.refresh_from_db()
     assert case.status == status and case.version == 0
     assert await events_of(case) == [] and await outbox_of(case) == []
+
+
+async def test_reopen_opens_a_new_spell_for_the_same_unit(world: World) -> None:
+    """The unit's own deadlines: contact and 办结 are charged to the open spell; 重办 closes it
+    and opens another for the same unit, owing only the new completion."""
+    case = await make_case(world, S.ACCEPTED, worker=world.dept_staff)
+    await assign(case, Target(world.dept, world.dept_staff), Actor.system(), "", await context())
+    await sign_case(case, world.dept_staff, await context(NOW + timedelta(hours=1)))
+    contact = await context(NOW + timedelta(hours=2))
+    await record_contact(case, world.dept_staff, "phone", "", contact)
+    await finish_case(case, world.dept_staff, "已修复", [], await context(NOW + timedelta(hours=3)))
+    later = await context(NOW + timedelta(days=2))
+    event = await reopen_case(case, Actor.system(), "居民不满意", later)
+    first, second = await UnitSpell.filter(case_id=case.id).order_by("id")
+    assert first.first_contact_at == contact.now
+    assert first.completed_at == NOW + timedelta(hours=3)
+    assert (first.ended_at, first.end_reason) == (later.now, "reopened")
+    assert (second.unit_id, second.started_at, second.ended_at) == (world.dept.id, later.now, None)
+    assert second.sign_due_at is None and second.first_contact_due_at is None
+    assert second.completion_due_at == case.completion_due_at
+    assert event.data["deadlines"]["completion"] == case.completion_due_at.isoformat()
 
 
 # Extensions (the centre's decisions: tests/handlers/workflow/test_centre_requests.py)
