@@ -13,6 +13,9 @@ unit that asked never decides its own request.
   spell's), a ``deadline`` event says who and why, and the resident is told the new date.
 - a 延期 refused (with a reason): nothing changes.
 
+The worker who asked is told the decision either way (``notify_worker``: WeCom, else their
+template message).
+
 A request is decided once: the conditional update from ``pending`` lets one of two deciders at
 once win, and the other gets :class:`WorkflowConflict`. A request whose case moved on (another
 unit holds it, it was finished, returned or closed) cannot be decided either way.
@@ -39,6 +42,7 @@ from handlers.workflow.actions import (
 )
 from handlers.workflow.assign import Target, assign
 from handlers.workflow.spells import close_spell, move_completion
+from handlers.workflow.tasks import notify_worker
 from models import (
     Case,
     CaseAction,
@@ -70,6 +74,24 @@ def _note(note: str, approve: bool, what: str) -> str:
     if len(note) > MAX_TEXT:
         raise InvalidRequest(f"审核意见不能超过{MAX_TEXT}字")
     return note
+
+
+async def _tell_asker(
+    request: ReturnRequest | ExtensionRequest, case: Case, text: str, ctx: HandlerContext
+) -> None:
+    """The worker who asked hears the decision (WeCom text, else their template, else kept)."""
+    asker = await Worker.get_or_none(id=request.worker_id) if request.worker_id else None
+    if asker is None or not asker.active:
+        return
+    kind = "return" if isinstance(request, ReturnRequest) else "extension"
+    await notify_worker(
+        asker,
+        f"诉求 {case.number}：{text}",
+        ctx,
+        purpose="request_decided",
+        case_id=case.id,
+        dedup_key=f"decided:{kind}:{request.id}",
+    )
 
 
 def _still_pending(request: ReturnRequest | ExtensionRequest, what: str) -> None:
@@ -125,6 +147,7 @@ async def decide_return(
             "note": note,
         }
         if not approve:
+            await _tell_asker(request, case, f"区中心不同意退单：{note}，请继续办理", ctx)
             return await apply_action(
                 case,
                 CaseAction.ANNOTATE,
@@ -165,6 +188,7 @@ async def decide_return(
             )
             text = replies.RETURN_APPROVED_TO.format(number=case.number, unit=new_unit.name)
         await tell_resident(case, text, "returned", ctx, once=f"r{request.id}")
+        await _tell_asker(request, case, "区中心已同意退单", ctx)
         return event
 
 
@@ -215,6 +239,7 @@ async def decide_extension(
         }
         if not approve:
             data["reason"] = note
+            await _tell_asker(request, case, f"区中心不同意延期：{note}，请按期办结", ctx)
             return await apply_action(
                 case,
                 CaseAction.ANNOTATE,
@@ -246,4 +271,5 @@ async def decide_extension(
             number=case.number, deadline=format_local(new), reason=request.reason
         )
         await tell_resident(case, text, "extended", ctx, once=f"x{request.id}")
+        await _tell_asker(request, case, f"区中心同意延期，办结期限为{format_local(new)}", ctx)
         return event

@@ -112,6 +112,8 @@ async def test_a_return_decided_on_the_dispatchers_card(
     await drainer.drain_once()
     done = [u for u in fake.card_updates() if u["response_code"] == code]
     assert done[0]["button"]["replace_name"].startswith("不同意退单·朱婷")
+    told = [m["text"]["content"] for m in fake.messages_to("wangfang") if m["msgtype"] == "text"]
+    assert any("区中心不同意退单：属于本单位职责" in text for text in told)
     # Pressed again (another dispatcher's copy, a retry): already decided, nothing moves.
     await press(client, fake, "zhuting", card, "同意")
     assert (await ReturnRequest.get(id=asked.id)).status == "refused"
