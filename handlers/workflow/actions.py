@@ -41,6 +41,7 @@ from handlers.timeline import Actor, annotate, apply_action
 from handlers.workflow.request_cards import send_request_card
 from handlers.workflow.spells import (
     deadline_data,
+    lapse_requests,
     open_spell,
     spell_completed,
     spell_contacted,
@@ -393,6 +394,7 @@ async def finish_case(
             },
         )
         await spell_completed(case.id, ctx.now)
+        await lapse_requests(case.id, ctx.now, "completed")
         await tell_resident(
             case, replies.FINISHED.format(number=case.number, result=result), "finished", ctx
         )

@@ -37,7 +37,7 @@ from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.timeline import Actor, record_event
 from handlers.workflow.deadlines import Deadlines, deadlines_for
-from models import Case, CaseAction, UnitSpell
+from models import Case, CaseAction, ExtensionRequest, ExtensionStatus, ReturnRequest, UnitSpell
 
 
 def unit_deadlines(case: Case, ctx: HandlerContext) -> Deadlines:
@@ -58,8 +58,36 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+END_LABELS = {
+    "returned": "退单",
+    "reassigned": "改派",
+    "reopened": "重办",
+    "merged": "并案",
+    "invalid": "不予受理",
+    "cancelled": "撤销",
+    "completed": "办结",
+}
+
+
+async def lapse_requests(case_id: int, now: datetime, reason: str) -> None:
+    """What the unit asked and the centre had not decided lapses when the case moves on.
+
+    A pending 退单 is then granted in effect (the case left the unit: ``approved``, never a
+    不合理退单); a pending 延期 is void (``refused``, not ``late``, so never counted).
+    """
+    label = END_LABELS.get(reason, reason)
+    await ReturnRequest.filter(case_id=case_id, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.APPROVED, decided_at=now, note=f"诉求已{label}，申请了结"
+    )
+    await ExtensionRequest.filter(case_id=case_id, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.REFUSED, decided_at=now, note=f"诉求已{label}，申请作废"
+    )
+
+
 async def close_spell(case_id: int, now: datetime, reason: str) -> int:
-    """End the case's open spell (if any) with ``reason``; how many were closed."""
+    """End the case's open spell (if any) with ``reason``, and let what the unit asked lapse;
+    how many spells were closed."""
+    await lapse_requests(case_id, now, reason)
     return await UnitSpell.filter(case_id=case_id, ended_at__isnull=True).update(
         ended_at=now, end_reason=reason
     )

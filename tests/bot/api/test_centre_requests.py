@@ -349,6 +349,11 @@ async def test_contact_finish_and_reopen_are_charged_to_the_spell(desk: Desk) ->
 async def test_a_reassignment_restarts_the_clock_and_tells_the_resident(desk: Desk) -> None:
     case = await desk.report()
     dispatcher = await desk.staff_headers("zhuting", "dispatcher")
+    worker = await desk.worker_headers("王芳")
+    status, body = await desk.post(
+        f"/api/worker/cases/{case.number}/return", worker, {"reason": "不归我们"}
+    )
+    asked = body["return_request"]["id"]
     desk.clock.advance(timedelta(hours=5))
     status, _ = await desk.post(
         f"/api/admin/cases/{case.number}/reassign",
@@ -367,3 +372,21 @@ async def test_a_reassignment_restarts_the_clock_and_tells_the_resident(desk: De
     event = await CaseEvent.get(case_id=case.id, action="reassign")
     assert event.actor_id == "zhuting" and event.data["reason"] == "属绿化市容"
     assert event.data["deadlines"]["completion"] == due.completion.isoformat()
+    # The pending 退单 is granted in effect: never counted as a 不合理退单, gone from the queue.
+    lapsed = await ReturnRequest.get(id=asked)
+    assert lapsed.status == "approved" and "改派" in lapsed.note
+    queue = await desk.client.get("/api/admin/requests", headers=dispatcher)
+    assert (await queue.json())["requests"] == []
+
+
+async def test_a_pending_extension_lapses_when_the_case_is_finished(desk: Desk) -> None:
+    case = await desk.report()
+    worker = await desk.worker_headers("王芳")
+    base = f"/api/worker/cases/{case.number}"
+    assert (await desk.post(f"{base}/sign", worker, {}))[0] == 200
+    status, body = await desk.post(f"{base}/extension", worker, {"hours": 48, "reason": "等料"})
+    assert status == 201
+    assert (await desk.post(f"{base}/contact", worker, {"method": "phone"}))[0] == 200
+    assert (await desk.post(f"{base}/finish", worker, {"result": "已修好"}))[0] == 200
+    lapsed = await ExtensionRequest.get(id=body["extension"]["id"])
+    assert lapsed.status == "refused" and not lapsed.late and "办结" in lapsed.note
