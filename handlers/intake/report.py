@@ -381,7 +381,7 @@ async def _report(
             note=note,
             data={**data, "deadlines": deadline_data(deadlines)},
         )
-        await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
+        await open_spell(case, route.unit.id, ctx, previous_end=None, deadlines=deadlines)
         await push_task(case, ctx)
         reply = accepted_reply(case, route.unit)
         return Report(case, reply, needs_place=False, understanding=understanding)

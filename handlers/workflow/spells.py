@@ -107,7 +107,7 @@ async def open_spell(
     unit_id: int,
     ctx: HandlerContext,
     *,
-    previous_end: str = "reassigned",
+    previous_end: str | None = "reassigned",
     deadlines: Deadlines | None = None,
     reopened: bool = False,
 ) -> UnitSpell:
@@ -118,7 +118,8 @@ async def open_spell(
     ``deadlines`` (:func:`deadline_data`): that event says who and why.
     """
     deadlines = deadlines or unit_deadlines(case, ctx)
-    await close_spell(case.id, ctx.now, previous_end)
+    if previous_end is not None:  # None: a case just made has no spell before this one
+        await close_spell(case.id, ctx.now, previous_end)
     return await UnitSpell.create(
         case_id=case.id,
         unit_id=unit_id,
