@@ -23,6 +23,7 @@ from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
 from bot.api.admin_followup import add_followup_routes
 from bot.api.admin_links import add_admin_link_routes
+from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.figures import add_figures_routes
 from bot.api.media import add_media_routes
@@ -216,6 +217,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)
     add_followup_routes(app)
+    add_admin_request_routes(app)
     add_dashboard_routes(app)
     add_resident_routes(app)
     add_media_routes(app)

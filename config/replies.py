@@ -186,6 +186,16 @@ FINISHED = (
 )
 # A case merged into the finished one (并案) is answered with it; its own resident is not surveyed.
 FINISHED_MERGED = "诉求 {number} 已办结：{result}\n回复编号可查看办理过程。"
+# The centre's decisions on a unit's requests, and moves between units (issue 16). A refused
+# 退单 or 延期 changes nothing for the resident and is not told.
+RETURN_APPROVED_TO = (
+    "您的诉求 {number} 经区中心审核，改由{unit}办理，办理期限重新计算，请留意其联系。"
+)
+RETURN_APPROVED_QUEUE = (
+    "您的诉求 {number} 经区中心审核，原承办单位不负责此事，正在重新派单，请耐心等待。"
+)
+REASSIGNED = "您的诉求 {number} 已改派{unit}办理，请留意其联系。"
+EXTENDED = "您的诉求 {number} 办理期限经区中心同意延至{deadline}，原因：{reason}。"
 CONTACT_METHOD_LABELS = {"phone": "电话", "visit": "上门", "message": "留言"}
 
 # Held back from routing (a blocked sender, or words the content check holds for a person): the

@@ -96,6 +96,9 @@ class CaseAction(StrEnum):
     INVALIDATE = "invalidate"  # 不予受理: staff close an open case as no case
     RESTORE = "restore"  # 恢复受理: an admin undoes 不予受理; back to 受理
     SEND_BACK = "send_back"  # 审核退回: a dispatcher sends a finished result back to the unit
+    # 期限: a unit's deadlines set (the case reached it) or moved (an approved 延期); no status
+    # change, written beside the action that caused it, with who and why.
+    DEADLINE = "deadline"
 
     @property
     def label(self) -> str:
@@ -123,6 +126,7 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.INVALIDATE: "不予受理",
     CaseAction.RESTORE: "恢复受理",
     CaseAction.SEND_BACK: "审核退回",
+    CaseAction.DEADLINE: "办理期限",
 }
 
 S = CaseStatus

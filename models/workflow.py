@@ -22,14 +22,16 @@ class ExtensionStatus(StrEnum):
 
 
 class ExtensionRequest(Model):
-    """A worker asks for more time to complete a case (延期申请) and a supervisor decides.
+    """A unit asks for more time to complete a case (延期申请) and the centre decides.
 
-    A case has at most one pending request at a time. Approving moves the case's
-    completion_due_at by the hours asked.
+    A case has at most one pending request at a time. Approving sets the case's
+    completion_due_at to ``new_due_at`` (older rows without it: moves it by ``hours``). A
+    request after the deadline is refused at once and kept with ``late`` set.
     """
 
     case_id: int
     worker_id: int
+    unit_id: int | None
     decided_by_id: int | None
 
     id = fields.BigIntField(primary_key=True)

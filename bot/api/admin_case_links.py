@@ -18,7 +18,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.admin_cases import _ACTION_RESPONSES, PREFIX, case_action, read_payload
+from bot.api.admin_cases import ACTION_RESPONSES, PREFIX, case_action, read_payload
 from bot.api.json_api import Payload
 from bot.api.openapi import NUMBER_PARAM, STAFF_AUTH, Operation
 from bot.api.staff_auth import StaffContext
@@ -73,7 +73,7 @@ def _operation(path: str, summary: str, body: type[Payload], required: bool = Tr
         f"{PREFIX}/{{number}}/{path}",
         summary,
         _TAG,
-        _ACTION_RESPONSES,
+        ACTION_RESPONSES,
         auth=STAFF_AUTH,
         params=(NUMBER_PARAM,),
         body=body,

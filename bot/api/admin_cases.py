@@ -13,7 +13,8 @@ JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer
 - ``POST cases/{number}/recategorise`` ``{"category": "城乡建设/物业管理", "reason": ""}``
 - ``POST cases/{number}/reassign`` ``{"unit": "ST-WJC", "worker_id": null, "reason": ""}``
 - ``POST cases/{number}/supervise`` ``{"reason": ""}``
-- ``POST cases/{number}/extensions/{id}/decide`` ``{"approve": true, "note": ""}``
+- ``POST cases/{number}/extensions/{id}/decide`` ``{"approve": true, "note": ""}``: the centre
+  decides a unit's 延期 (``requests.decide``); 退单 and the queue: ``bot.api.admin_requests``.
 - ``POST cases/{number}/invalidate`` ``{"reason": "no_content", "note": ""}``: 不予受理 with a
   reason code from ``config/invalid.py`` (``other`` needs a note); the resident is told.
 - ``POST cases/{number}/restore`` ``{"note": "..."}``: an admin undoes 不予受理 (reason required).
@@ -101,6 +102,7 @@ from models import (
     ExtensionStatus,
     Grid,
     LinkKind,
+    ReturnRequest,
     StaffUser,
     Unit,
     Worker,
@@ -224,8 +226,24 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
                     "created_at": iso(x.created_at),
                     "decided_at": iso(x.decided_at),
                     "note": x.note,
+                    "new_due_at": iso(x.new_due_at),
+                    "late": x.late,
                 }
                 for x in extensions
+            ],
+            "returns": [
+                {
+                    "id": r.id,
+                    "reason": r.reason,
+                    "status": str(r.status),
+                    "worker_id": r.worker_id,
+                    "suggested_unit_id": r.suggested_unit_id,
+                    "new_unit_id": r.new_unit_id,
+                    "created_at": iso(r.created_at),
+                    "decided_at": iso(r.decided_at),
+                    "note": r.note,
+                }
+                for r in await ReturnRequest.filter(case_id=case.id).order_by("created_at", "id")
             ],
         }
     )
@@ -429,6 +447,23 @@ ADMIN_CASE_DETAIL = Component(
                                 "created_at": DATETIME,
                                 "decided_at": nullable(DATETIME),
                                 "note": STRING,
+                                "new_due_at": nullable(DATETIME),
+                                "late": BOOLEAN,
+                            }
+                        )
+                    ),
+                    "returns": array(
+                        obj(
+                            {
+                                "id": INTEGER,
+                                "reason": STRING,
+                                "status": one_of_values(x.value for x in ExtensionStatus),
+                                "worker_id": nullable(INTEGER),
+                                "suggested_unit_id": nullable(INTEGER),
+                                "new_unit_id": nullable(INTEGER),
+                                "created_at": DATETIME,
+                                "decided_at": nullable(DATETIME),
+                                "note": STRING,
                             }
                         )
                     ),
@@ -441,7 +476,7 @@ _TAG = "admin cases"
 _ONE_CASE = Response("the case after the action", obj({"case": ADMIN_CASE_DETAIL}))
 _401 = error("unauthorized: not signed in, and no valid API token")
 _404 = error("not_found: no such case, or one the account may not see (not told apart)")
-_ACTION_RESPONSES = {
+ACTION_RESPONSES = {
     200: _ONE_CASE,
     400: error("invalid_json, invalid_payload or invalid_request (e.g. an unknown category)"),
     401: _401,
@@ -466,7 +501,7 @@ def _action(
         f"{PREFIX}/{{number}}/{path}",
         summary,
         _TAG,
-        _ACTION_RESPONSES,
+        ACTION_RESPONSES,
         auth=STAFF_AUTH,
         params=(NUMBER_PARAM, *params),
         body=body,
@@ -536,7 +571,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _action("restore", "恢复受理: undo 不予受理 (admins), with a reason", RestoreIn),
     _action(
         "extensions/{request_id}/decide",
-        "Approve or refuse a case's extension request",
+        "延期审核: approve (the deadline becomes the date asked) or refuse a unit's request",
         DecideIn,
         (Param("request_id", "path", {"type": "integer", "minimum": 1}),),
     ),
@@ -559,5 +594,5 @@ def add_admin_case_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/{{number}}/restore", case_action("cases.restore", _restore))
     app.router.add_post(
         f"{PREFIX}/{{number}}/extensions/{{request_id}}/decide",
-        case_action("extensions.decide", _decide),
+        case_action("requests.decide", _decide),
     )

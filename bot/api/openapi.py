@@ -55,6 +55,7 @@ API_MODULES = (
     "bot.api.admin_cases",
     "bot.api.admin_case_links",
     "bot.api.admin_followup",
+    "bot.api.admin_requests",
     "bot.api.admin_residents",
     "bot.api.admin_links",
     "bot.api.admin_district",

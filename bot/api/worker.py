@@ -20,8 +20,13 @@ theirs to work on, a dispatcher's queue included for dispatchers. ``status`` tak
 list of statuses, ``open`` or ``all``. ``overdue``: an unmet deadline has passed. ``due_today``:
 an unmet deadline falls today), ``GET cases/{number}`` (detail and timeline, with ``actions``
 the worker may take now), ``POST cases/{number}/sign | contact | progress | finish | return |
-extension``, and for supervisors and unit heads ``GET extensions?status=pending`` and
-``POST extensions/{id}/decide``. Photos are references (``{"type": "image", "url": ...}``,
+extension``, ``GET extensions?status=pending`` (the unit's own requests; every unit's for the
+centre's dispatchers) and, for whom the role table allows ``requests.decide`` (the centre's
+dispatchers), ``POST extensions/{id}/decide``. ``return`` (退单, with ``suggested_unit``) and
+``extension`` (延期, with ``new_due_at``) are requests to the centre: answered 201 with
+"已提交，待中心审核", nothing changes until a dispatcher decides; an extension asked after the
+completion deadline is refused at once (409 ``late_request``) and kept, counted.
+Photos are references (``{"type": "image", "url": ...}``,
 ``"media_id"``, or ``"media_key"`` / ``/media/<key>`` of the worker's own upload through
 ``POST uploads``, ``bot.api.worker_uploads``), at most 9.
 
@@ -37,11 +42,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.api.worker_uploads import upload
@@ -52,6 +57,7 @@ from bot.api.worker_views import (
     due_today_filter,
     extension_json,
     overdue_filter,
+    return_json,
     scope_filter,
     view_of,
 )
@@ -59,19 +65,18 @@ from bot.keys import CLOCK, INTAKE
 from handlers.clock import iso
 from handlers.context import HandlerContext
 from handlers.residents.media_store import KEY_PATTERN
-from handlers.timeline import ConcurrentChange
+from handlers.staff.permissions import worker_can
+from handlers.timeline import Actor, ConcurrentChange
 from handlers.workflow.actions import (
-    DECIDERS,
     MAX_ATTACHMENTS,
     MAX_EXTENSION_HOURS,
     MAX_TEXT,
     InvalidRequest,
+    LateExtension,
     NotAllowed,
     WorkflowConflict,
     add_progress,
-    decide_extension,
     finish_case,
-    may_decide,
     may_see,
     record_contact,
     request_extension,
@@ -79,6 +84,7 @@ from handlers.workflow.actions import (
     sign_case,
     worker_for_token,
 )
+from handlers.workflow.centre_requests import Decider, decide_extension
 from handlers.workflow.search import related_names
 from models import (
     Case,
@@ -100,6 +106,7 @@ PREFIX = "/api/worker"
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
 FORBIDDEN_MESSAGE = "您无权查看或办理此诉求"
+SUBMITTED = "已提交，待中心审核"
 
 
 # Payloads
@@ -147,11 +154,21 @@ class FinishIn(Payload):
 
 class ReturnIn(Payload):
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    suggested_unit: str = Field(default="", max_length=32, description="a unit code")
 
 
 class ExtensionIn(Payload):
-    hours: int = Field(ge=1, le=MAX_EXTENSION_HOURS)
+    # The new completion date (with its offset); ``hours`` past the present deadline is the
+    # older form and still understood. One of the two.
+    new_due_at: AwareDatetime | None = Field(default=None, strict=False)
+    hours: int | None = Field(default=None, ge=1, le=MAX_EXTENSION_HOURS)
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _one_date(self) -> ExtensionIn:
+        if (self.new_due_at is None) == (self.hours is None):
+            raise ValueError("give new_due_at (or hours), one of the two")
+        return self
 
 
 class DecideIn(Payload):
@@ -369,20 +386,41 @@ async def finish(request: web.Request, worker: Worker) -> web.Response:
 
 
 async def give_back(request: web.Request, worker: Worker) -> web.Response:
+    """退单申请: the centre decides; until then the case stays with the unit."""
     body = await read_payload(request, ReturnIn)
     case = await visible_case(request, worker)
     ctx = await context(request)
-    event = await return_case(case, worker, body.reason, ctx)
-    # After a return the case belongs to the dispatcher queue: the worker may no longer see it.
-    return await _acted(case, worker, event, ctx.now)
+    asked = await return_case(case, worker, body.reason, ctx, body.suggested_unit)
+    await case.refresh_from_db()
+    return web.json_response(
+        {
+            "message": SUBMITTED,
+            "return_request": return_json(asked, case.number),
+            "case": await case_detail(case, worker, ctx.now),
+        },
+        status=201,
+    )
 
 
 async def extension(request: web.Request, worker: Worker) -> web.Response:
+    """延期申请 with a new date, before the deadline only (after it: 409 ``late_request``)."""
     body = await read_payload(request, ExtensionIn)
     case = await visible_case(request, worker)
     ctx = await context(request)
-    asked = await request_extension(case, worker, body.hours, body.reason, ctx)
-    return web.json_response({"extension": extension_json(asked, case.number)}, status=201)
+    if body.new_due_at is not None:
+        new_due_at = body.new_due_at
+    else:
+        start = case.completion_due_at or ctx.now
+        new_due_at = start + timedelta(hours=body.hours or 0)
+    try:
+        asked = await request_extension(case, worker, new_due_at, body.reason, ctx)
+    except LateExtension as late:
+        raise ApiError(
+            409, "late_request", str(late), extension=extension_json(late.request, case.number)
+        ) from None
+    return web.json_response(
+        {"message": SUBMITTED, "extension": extension_json(asked, case.number)}, status=201
+    )
 
 
 async def extensions(request: web.Request, worker: Worker) -> web.Response:
@@ -396,9 +434,11 @@ async def extensions(request: web.Request, worker: Worker) -> web.Response:
             raise ApiError(
                 400, "invalid_request", "status 只能是 pending, approved, refused 或 all"
             ) from None
-    if worker.role in DECIDERS and worker.unit_id is not None:
-        query = query.filter(case__unit_id=worker.unit_id)
-    elif worker.role != WorkerRole.DISPATCHER:
+    if worker_can(worker, "requests.decide"):
+        pass  # the centre's dispatchers: every unit's requests
+    elif worker.unit_id is not None and worker.role != WorkerRole.GRID_WORKER:
+        query = query.filter(unit_id=worker.unit_id)
+    else:
         query = query.filter(worker_id=worker.id)
     rows = await query.order_by("created_at", "id").limit(200)
     cases = {c.id: c for c in await Case.filter(id__in={r.case_id for r in rows})} if rows else {}
@@ -421,10 +461,11 @@ async def decide(request: web.Request, worker: Worker) -> web.Response:
     known = raw.isascii() and raw.isdigit() and len(raw) <= 18
     asked = await ExtensionRequest.get_or_none(id=int(raw)) if known else None
     case = await Case.get_or_none(id=asked.case_id) if asked is not None else None
-    if asked is None or case is None or not may_decide(worker, case):
+    if asked is None or case is None or not worker_can(worker, "requests.decide"):
         raise ApiError(403, "forbidden", "您无权审批这份延期申请")
     ctx = await context(request)
-    event = await decide_extension(asked, worker, body.approve, body.note, ctx)
+    decider = Decider(Actor("worker", str(worker.id)), f"worker:{worker.id}")
+    event = await decide_extension(asked, body.approve, body.note, decider, ctx, decided_by=worker)
     await asked.refresh_from_db()
     await case.refresh_from_db()
     return web.json_response(

@@ -72,6 +72,24 @@ EXTENSION = Component(
             "decided_by": nullable(INTEGER),
             "decided_at": nullable(DATETIME),
             "note": STRING,
+            "new_due_at": nullable(DATETIME),
+            "late": BOOLEAN,
+        },
+        {"case": STRING},
+    ),
+)
+RETURN_REQUEST = Component(
+    "WorkerReturnRequest",
+    obj(
+        {
+            "id": INTEGER,
+            "reason": STRING,
+            "status": one_of_values(s.value for s in ExtensionStatus),
+            "worker_id": nullable(INTEGER),
+            "suggested_unit_id": nullable(INTEGER),
+            "created_at": DATETIME,
+            "decided_at": nullable(DATETIME),
+            "note": STRING,
         },
         {"case": STRING},
     ),
@@ -117,6 +135,7 @@ WORKER_CASE_DETAIL = Component(
                     "result": STRING,
                     "result_attachments": array({"type": "object"}),
                     "pending_extension": nullable(EXTENSION),
+                    "pending_return": nullable(RETURN_REQUEST),
                     "actions": array(
                         one_of_values([*(a.value for a in WORKER_ACTIONS), "extension"])
                     ),
@@ -282,19 +301,48 @@ OPERATIONS: tuple[Operation, ...] = (
     _action("contact", "先行联系: the first contact with the resident", ContactIn),
     _action("progress", "A progress note, with photos", ProgressIn),
     _action("finish", "办结: the result, with photos", FinishIn),
-    _action("return", "退单: a wrongly routed case goes back to the dispatcher", ReturnIn),
     Operation(
         "POST",
-        f"{PREFIX}/cases/{{number}}/extension",
-        "延期申请: ask for more time",
+        f"{PREFIX}/cases/{{number}}/return",
+        "退单申请: ask the centre to take the case back (nothing changes until it approves)",
         _TAG,
         {
-            201: Response("the request, pending", obj({"extension": EXTENSION})),
+            201: Response(
+                "the request, pending",
+                obj(
+                    {
+                        "message": STRING,
+                        "return_request": RETURN_REQUEST,
+                        "case": WORKER_CASE_DETAIL,
+                    }
+                ),
+            ),
             400: _BAD_BODY,
             401: _401,
             403: _403,
             404: _404,
             409: _409,
+            413: too_large(),
+        },
+        auth=_AUTH,
+        params=(NUMBER_PARAM,),
+        body=ReturnIn,
+    ),
+    Operation(
+        "POST",
+        f"{PREFIX}/cases/{{number}}/extension",
+        "延期申请: ask the centre for a new completion date, before the deadline",
+        _TAG,
+        {
+            201: Response("the request, pending", obj({"message": STRING, "extension": EXTENSION})),
+            400: _BAD_BODY,
+            401: _401,
+            403: _403,
+            404: _404,
+            409: error(
+                "late_request: asked after the completion deadline, refused and kept; "
+                "illegal_transition, concurrent_change or conflict (one pending at a time)"
+            ),
             413: too_large(),
         },
         auth=_AUTH,
@@ -324,7 +372,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         f"{PREFIX}/extensions/{{id}}/decide",
-        "Approve or refuse an extension request (supervisors and unit heads)",
+        "Approve or refuse an extension request (the centre's dispatchers: requests.decide)",
         _TAG,
         {
             200: Response(

@@ -32,6 +32,7 @@ from models import (
     ExtensionRequest,
     ExtensionStatus,
     Grid,
+    ReturnRequest,
     Unit,
     Worker,
     WorkerRole,
@@ -201,6 +202,7 @@ async def case_detail(
     reveal = shows_contact(worker, case)
     phone = case.contact_phone
     pending = await ExtensionRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
+    asked_back = await ReturnRequest.get_or_none(case_id=case.id, status=ExtensionStatus.PENDING)
     detail = case_summary(case, now, units, grids, workers)
     detail.update(
         {
@@ -219,6 +221,7 @@ async def case_detail(
             "result": case.result,
             "result_attachments": case.result_attachments,
             "pending_extension": extension_json(pending) if pending else None,
+            "pending_return": return_json(asked_back) if asked_back else None,
             "actions": actions_for(worker, case),
             "timeline": [event_json(e, reveal, workers, view) for e in events],
             **page.fields(),
@@ -236,6 +239,24 @@ def extension_json(request: ExtensionRequest, number: str | None = None) -> dict
         "worker_id": request.worker_id,
         "created_at": iso(request.created_at),
         "decided_by": request.decided_by_id,
+        "decided_at": iso(request.decided_at),
+        "note": request.note,
+        "new_due_at": iso(request.new_due_at),
+        "late": request.late,
+    }
+    if number is not None:
+        body["case"] = number
+    return body
+
+
+def return_json(request: ReturnRequest, number: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": request.id,
+        "reason": request.reason,
+        "status": ExtensionStatus(request.status).value,
+        "worker_id": request.worker_id,
+        "suggested_unit_id": request.suggested_unit_id,
+        "created_at": iso(request.created_at),
         "decided_at": iso(request.decided_at),
         "note": request.note,
     }

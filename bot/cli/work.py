@@ -41,7 +41,7 @@ HELP = """Commands (NUMBER is a case number such as 2612070001):
                              message WORDS: by message)
   /progress NUMBER WORDS     record 办理进展
   /finish NUMBER WORDS       办结, WORDS being the result the resident reads
-  /return NUMBER REASON      退单: send a wrongly routed case back
+  /return NUMBER REASON      退单: ask the centre to take a wrongly routed case back
   /as NAME                   play another demo worker (name or WeCom userid)
   /who                       the demo district's workers
   /help  /quit
@@ -194,7 +194,8 @@ def show_acted(command: Command, body: dict[str, Any]) -> str:
     if not isinstance(case, dict):
         return f"已办理 {command.number}；此诉求已不在您的视野内。"
     label = case.get("status_label", "")
-    return f"诉求 {case['number']} 现为{label}。{show_actions(case)}"
+    asked = f"{body['message']}。" if body.get("message") else ""  # 退单: 已提交，待中心审核
+    return f"{asked}诉求 {case['number']} 现为{label}。{show_actions(case)}"
 
 
 def show_error(status: int, body: Any) -> str:

@@ -22,6 +22,7 @@ from bot.dashboard import (
     notices,
     overview,
     ranking,
+    requests,
     rules,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
@@ -43,5 +44,6 @@ def add_dashboard_routes(app: web.Application) -> None:
     notices.add_routes(app)
     rules.add_routes(app)
     held.add_routes(app)
+    requests.add_routes(app)
     accounts.add_routes(app)
     district.add_routes(app)

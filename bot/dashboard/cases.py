@@ -1,5 +1,5 @@
 """The case list (filters, search, pages) and the case page (timeline, photos, map point, and
-the staff actions: 改类, 派单/改派, 督办, 延期审批).
+the staff actions: 改类, 派单/改派, 督办, and the centre's decisions on a unit's 退单 and 延期).
 
 The case page stays small however long the case grew (``handlers.case_pages``): its words and
 each note folded to a preview, the timeline 50 events a page with the latest first;
@@ -69,6 +69,7 @@ from handlers.workflow.staff_actions import (
     CaseHidden,
     StaffRefused,
     decide_case_extension,
+    decide_case_return,
     reassign_case,
     recategorise_case,
     refusal_of,
@@ -82,6 +83,7 @@ from models import (
     ExtensionRequest,
     ExtensionStatus,
     Grid,
+    ReturnRequest,
     StaffUser,
     Unit,
     Worker,
@@ -235,7 +237,9 @@ async def case_context(
         for e in events
     ]
     extensions = list(await ExtensionRequest.filter(case_id=case.id).order_by("-created_at"))
-    requesters = {w.id: w for w in await Worker.filter(id__in={x.worker_id for x in extensions})}
+    returns = list(await ReturnRequest.filter(case_id=case.id).order_by("-created_at"))
+    asked_by = {x.worker_id for x in extensions} | {r.worker_id for r in returns if r.worker_id}
+    requesters = {w.id: w for w in await Worker.filter(id__in=asked_by)}
     all_grids = await Grid.filter(active=True).order_by("code")
     point = (case.lng, case.lat) if case.lng is not None and case.lat is not None else None
     areas = [
@@ -288,6 +292,15 @@ async def case_context(
                 "worker": requesters[x.worker_id].name if x.worker_id in requesters else "",
             }
             for x in extensions
+        ],
+        "returns": [
+            {
+                "request": r,
+                "pending": r.status == ExtensionStatus.PENDING,
+                "worker": requesters[r.worker_id].name if r.worker_id in requesters else "",
+                "suggested": next((u for u in active_units if u.id == r.suggested_unit_id), None),
+            }
+            for r in returns
         ],
         "map": map_point(areas, point, label=label) if (point or case.grid_id) else "",
         "point": point,
@@ -424,7 +437,7 @@ async def supervise(request: web.Request, staff: StaffContext) -> web.StreamResp
     return await _act(request, staff, "supervised", run)
 
 
-@page("extensions.decide")
+@page("requests.decide")
 async def decide(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     request_id = int_or_none(request.match_info["request_id"])
     if request_id is None:
@@ -440,6 +453,30 @@ async def decide(request: web.Request, staff: StaffContext) -> web.StreamRespons
     return await _act(request, staff, "extension_approved" if approve else "extension_refused", run)
 
 
+@page("requests.decide")
+async def decide_return(request: web.Request, staff: StaffContext) -> web.StreamResponse:
+    """退单审核: approve to the queue, approve to a unit (改派), or refuse with a reason."""
+    request_id = int_or_none(request.match_info["request_id"])
+    if request_id is None:
+        return refuse(request, staff, 404, "没有这份退单申请")
+    form = await form_of(request)
+    approve = form.get("decision") == "approve"
+
+    async def run(case: Case, form: dict[str, str], ctx: Any) -> None:
+        await decide_case_return(
+            case,
+            request_id,
+            approve,
+            staff.user,
+            staff.actor,
+            ctx,
+            form.get("note", ""),
+            unit_code=form.get("unit", "") if approve else "",
+        )
+
+    return await _act(request, staff, "return_approved" if approve else "return_refused", run)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/cases", case_list)
     app.router.add_get(f"{PREFIX}/cases/{{number}}", case_page)
@@ -452,5 +489,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/split", split)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/review", review)
     app.router.add_post(f"{PREFIX}/cases/{{number}}/extensions/{{request_id}}/decide", decide)
+    app.router.add_post(f"{PREFIX}/cases/{{number}}/returns/{{request_id}}/decide", decide_return)
     add_message_routes(app)
     add_followup_routes(app, _show_case)

@@ -39,12 +39,15 @@ from bot.wechat.signing import signature
 from bot.wechat.wecom_photos import WecomPhotos
 from config.settings import Settings
 from handlers.digits import whole_number
-from handlers.workflow.tasks import ButtonPress, press_button
+from handlers.workflow.request_buttons import press_any
+from handlers.workflow.tasks import ButtonPress
 from models import InboundMessage, InboundStatus
 
 logger = logging.getLogger(__name__)
 
 CARD_EVENT = "template_card_event"
+# Card presses that did what was asked (anything else is kept as the inbound row's error).
+DONE = frozenset({"signed", "return_requested", "approved", "refused_request"})
 NOT_CONFIGURED = (
     "the WeCom callback is not configured: set JIESU_WORK_CORP_ID, JIESU_WORK_TOKEN and "
     "JIESU_WORK_AES_KEY (the app's 接收消息 > API接收 settings)"
@@ -269,11 +272,11 @@ class WecomEndpoint:
                     )
                 except IntegrityError:
                     raise _Duplicate from None
-                outcome = await press_button(press, ctx)
+                outcome = await press_any(press, ctx)
                 await InboundMessage.filter(id=row.id).update(
                     case_id=outcome.case_id,
                     reply=outcome.card_text,
-                    error="" if outcome.result in ("signed", "returned") else outcome.result,
+                    error="" if outcome.result in DONE else outcome.result,
                 )
         except _Duplicate:
             logger.info("card event %s arrived twice at once; the other delivery handles it", key)

@@ -32,6 +32,7 @@ from config import duplicates as tuning
 from handlers.context import HandlerContext
 from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.deadlines import deadlines_for
+from handlers.workflow.spells import close_spell
 from models import Case, CaseAction, CaseStatus
 from models.case_status import OPEN_STATUSES
 from nlu.similarity import conflicting, objects, problem_words, similarity, spots
@@ -265,6 +266,7 @@ async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:
             "completion_due_at": None,
         },
     )
+    await close_spell(case.id, ctx.now, "merged")
     who = "该居民再次反映" if match.same_resident else "又有居民反映"
     await record_event(
         original,

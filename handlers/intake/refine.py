@@ -36,6 +36,7 @@ from handlers.places import has_place
 from handlers.timeline import Actor, ConcurrentChange, apply_action
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.sla_table import SlaTable
+from handlers.workflow.spells import follow_case
 from models import Case, CaseAction, CaseEvent, CaseStatus
 from nlu.llm import LlmExtraction
 
@@ -171,6 +172,8 @@ async def refine_case(
     except ConcurrentChange:
         logger.info("case %s changed during its LLM refinement; keeping it", case.number)
         return Refinement(RefineResult.STALE)
+    if any(column in changes for column in DEADLINE_COLUMNS):
+        await follow_case(case)
     routed_to = None
     if "category" in changes or "kind" in changes:
         unit = await route_again(case, ctx, LLM_ACTOR, "按复核后的分类", had_place=had_place)

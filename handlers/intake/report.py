@@ -29,8 +29,10 @@ from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
 from handlers.timeline import Actor, apply_action, record_event
+from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import Route
+from handlers.workflow.spells import deadline_data, due_columns, open_spell, unit_deadlines
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseStatus, Grid, Resident, Unit, next_status
 from nlu import Understanding, understand
@@ -71,19 +73,22 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
     if route.unit is None:
         return None
     note, data = dispatch_note(route)
+    deadlines = unit_deadlines(case, ctx)
     await apply_action(
         case,
         CaseAction.DISPATCH,
         Actor.system(),
         ctx.now,
         note=note,
-        data=data,
+        data={**data, "deadlines": deadline_data(deadlines)},
         changes={
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
             "dispatched_at": ctx.now,
+            **due_columns(deadlines),
         },
     )
+    await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
     await push_task(case, ctx)
     return route.unit
 
@@ -142,6 +147,7 @@ async def route_again(
     if route.unit is None or route.unit.id == case.unit_id:
         return None
     previous = ctx.routing.units.get(case.unit_id) if case.unit_id else None
+    deadlines = unit_deadlines(case, ctx)
     await apply_action(
         case,
         CaseAction.REASSIGN,
@@ -153,13 +159,18 @@ async def route_again(
             "unit": route.unit.code,
             "rule": route.rule.id if route.rule else None,
             "category": case.category,
+            "deadlines": deadline_data(deadlines),
         },
         changes={
             "unit_id": route.unit.id,
             "worker_id": route.worker.id if route.worker else None,
             "dispatched_at": ctx.now,
+            **due_columns(deadlines),
         },
     )
+    await open_spell(case, route.unit.id, ctx, deadlines=deadlines)
+    told = replies.REASSIGNED.format(number=case.number, unit=route.unit.name)
+    await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")
     await push_task(case, ctx)
     return route.unit
 
@@ -378,8 +389,9 @@ async def _report(
             from_status=CaseStatus.ACCEPTED,
             to_status=status,
             note=note,
-            data=data,
+            data={**data, "deadlines": deadline_data(deadlines)},
         )
+        await open_spell(case, route.unit.id, ctx, previous_end=None, deadlines=deadlines)
         await push_task(case, ctx)
         reply = accepted_reply(case, route.unit) + linked
         return Report(case, reply, needs_place=False, understanding=understanding)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from config import replies
 from handlers.timeline import Actor, apply_action
+from handlers.workflow.spells import close_spell
 from models import Case, CaseAction, CaseStatus, Resident
 from models.case_status import RESIDENT_CANCELLABLE
 
@@ -39,4 +40,5 @@ async def cancel_case(resident: Resident, number: str | None, now: datetime) -> 
         note="居民撤销",
         changes={"closed_at": now},
     )
+    await close_spell(case.id, now, "cancelled")
     return replies.CANCELLED.format(number=number)

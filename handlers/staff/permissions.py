@@ -10,22 +10,34 @@ admin           everything, including accounts, routing rules, SLA policy, appro
                 place names, district import
 dispatcher      read and search every case, recategorise, reassign, supervise, close as
                 不予受理, merge and split cases, review finished results (办结审核),
-                figures, hot issues, compose notices, release or discard held messages,
-                read the organisation, record a 回访 answer taken by phone or face to
-                face, and a field visit's outcome
+                decide the units' return and extension requests (退单, 延期), figures,
+                hot issues, compose notices, release or discard held messages, read the
+                organisation, record a 回访 answer taken by phone or face to face, and a
+                field visit's outcome
 supervisor      the cases of their unit (every case without a unit), supervise, close as
-                不予受理, decide extensions, figures, hot issues, read the organisation,
-                record a field visit's outcome
+                不予受理, figures, hot issues, read the organisation, record a field
+                visit's outcome
 unit            the cases of their unit, figures of their unit
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
+
+Workers act through the worker API and WeCom; where a worker decides what staff decide (the
+centre's dispatchers pressing a request card), their role reads the same table through
+:data:`WORKER_AS_STAFF` (:func:`worker_can`).
 """
 
 from __future__ import annotations
 
-from models import Case, StaffRole, StaffUser
+from models import Case, StaffRole, StaffUser, Worker, WorkerRole
 
 R = StaffRole
+
+# The staff role a worker's role stands for when a worker decides in the centre's name.
+WORKER_AS_STAFF: dict[WorkerRole, StaffRole] = {
+    WorkerRole.DISPATCHER: R.DISPATCHER,
+    WorkerRole.SUPERVISOR: R.SUPERVISOR,
+    WorkerRole.UNIT_HEAD: R.UNIT,
+}
 
 CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "cases.read": frozenset(R),
@@ -38,7 +50,8 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # 并案/拆分 by hand, and 办结审核 (pass a finished result on to the survey, or send it back).
     "cases.merge": frozenset({R.ADMIN, R.DISPATCHER}),
     "cases.review": frozenset({R.ADMIN, R.DISPATCHER}),
-    "extensions.decide": frozenset({R.ADMIN, R.SUPERVISOR}),
+    # 退单 and 延期 asked by a unit are decided by the centre, never by the unit itself.
+    "requests.decide": frozenset({R.ADMIN, R.DISPATCHER}),
     "figures.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
     # Close a month's figures by hand (the sweep closes it anyway), or recompute a closed one.
     "figures.close": frozenset({R.ADMIN}),
@@ -70,6 +83,13 @@ def can(user: StaffUser, capability: str) -> bool:
     """Whether ``user`` holds ``capability``; an unknown capability is nobody's."""
     roles = CAPABILITIES.get(capability)
     return bool(user.active and roles is not None and StaffRole(user.role) in roles)
+
+
+def worker_can(worker: Worker, capability: str) -> bool:
+    """Whether an active ``worker`` holds ``capability`` by the staff role of their role."""
+    role = WORKER_AS_STAFF.get(WorkerRole(worker.role))
+    roles = CAPABILITIES.get(capability)
+    return bool(worker.active and role is not None and roles is not None and role in roles)
 
 
 def sees_every_case(user: StaffUser) -> bool:

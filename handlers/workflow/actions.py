@@ -1,5 +1,5 @@
-"""What a worker does with a case: sign, contact the resident, report progress, finish, return,
-ask for more time, and what a supervisor does with that request.
+"""What a worker does with a case: sign, contact the resident, report progress, finish, ask the
+centre to take it back (退单) or for more time (延期).
 
 Every change goes through :func:`handlers.timeline.apply_action`, so the status machine refuses
 illegal moves (IllegalTransition), two people acting at once cannot both win (ConcurrentChange)
@@ -12,16 +12,19 @@ Who may do what:
 - seeing a case (:func:`may_see`): dispatchers see every case, a grid worker the cases of their
   grid, anyone the cases of their unit and the cases assigned to them.
 - acting on a case (:func:`may_handle`): the case's unit and the worker it is assigned to.
-  首接负责: the unit that signs owns the case until it is closed or formally returned (退单)
-  after which it waits in the dispatcher queue and is never routed again automatically.
-- deciding an extension: a supervisor or unit head of the case's unit, or a staff account
-  allowed to (``handlers.workflow.staff_actions``).
+  首接负责: the unit that signs owns the case until it is closed or a 退单 is approved by the
+  centre, after which it waits in the dispatcher queue (or goes to the unit the centre chose)
+  and is never routed again automatically.
+- asking: a unit asks the centre for a 退单 (:func:`return_case`) or a 延期
+  (:func:`request_extension`); nothing changes until a dispatcher of the centre decides
+  (``handlers.workflow.centre_requests``; who may is ``requests.decide`` in the role table).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,12 +33,21 @@ from tortoise.transactions import in_transaction
 
 from config import replies
 from config.settings import Settings
+from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.followup.schedule import schedule_survey
 from handlers.media.worker_photos import NotYourPhoto, claim_photos, own_photos
 from handlers.notify import CaseUpdate, notify_resident
-from handlers.timeline import Actor, apply_action
-from handlers.workflow.deadlines import deadlines_for
+from handlers.timeline import Actor, annotate, apply_action
+from handlers.workflow.request_cards import send_request_card
+from handlers.workflow.spells import (
+    deadline_data,
+    lapse_requests,
+    open_spell,
+    spell_completed,
+    spell_contacted,
+    unit_deadlines,
+)
 from models import (
     Case,
     CaseAction,
@@ -44,10 +56,12 @@ from models import (
     ExtensionRequest,
     ExtensionStatus,
     Resident,
+    ReturnRequest,
     Unit,
     Worker,
     WorkerRole,
     WorkerToken,
+    next_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,9 +73,10 @@ ATTACHMENT_TYPES = frozenset({"image"})
 MAX_ATTACHMENTS = 9
 MAX_TEXT = 2000
 MAX_EXTENSION_HOURS = 24 * 30
+MAX_EXTENSION = timedelta(hours=MAX_EXTENSION_HOURS)  # the furthest new date past the deadline
+LATE_NOTE = "已超过办结期限，延期申请不予受理"
 # Statuses in which a case is being handled by its unit: progress, extensions.
 HANDLING = frozenset({CaseStatus.SIGNED, CaseStatus.CONTACTED, CaseStatus.IN_PROGRESS})
-DECIDERS = frozenset({WorkerRole.SUPERVISOR, WorkerRole.UNIT_HEAD})
 
 
 class WorkflowError(Exception):
@@ -78,6 +93,14 @@ class InvalidRequest(WorkflowError, ValueError):
 
 class WorkflowConflict(WorkflowError):
     """The request does not fit the case's present state (a pending extension, a decided one)."""
+
+
+class LateExtension(WorkflowConflict):
+    """延期 asked after the completion deadline: refused at once, yet kept (and counted)."""
+
+    def __init__(self, request: ExtensionRequest) -> None:
+        super().__init__(LATE_NOTE)
+        self.request = request
 
 
 def worker_actor(worker: Worker) -> Actor:
@@ -108,15 +131,6 @@ def may_handle(worker: Worker, case: Case) -> bool:
     if case.worker_id is not None and case.worker_id == worker.id:
         return True
     return worker.unit_id is not None and case.unit_id == worker.unit_id
-
-
-def may_decide(worker: Worker, case: Case) -> bool:
-    return (
-        worker.active
-        and worker.role in DECIDERS
-        and worker.unit_id is not None
-        and case.unit_id == worker.unit_id
-    )
 
 
 def _check_handler(worker: Worker, case: Case, what: str) -> None:
@@ -184,8 +198,11 @@ async def _unit(unit_id: int | None) -> tuple[str, str | None]:
     return (unit.name, unit.code) if unit is not None else ("承办单位", None)
 
 
-async def tell_resident(case: Case, text: str, milestone: str, ctx: HandlerContext) -> None:
-    """Tell the case's resident about a milestone once per handling round (重办 starts another)."""
+async def tell_resident(
+    case: Case, text: str, milestone: str, ctx: HandlerContext, *, once: str = ""
+) -> None:
+    """Tell the case's resident about a milestone once per handling round (重办 starts another);
+    ``once`` tells a milestone that can come often (改派, 延期) once per that key instead."""
     rid = case.resident_id
     resident = await Resident.get_or_none(id=rid) if rid is not None else None
     if resident is None:
@@ -196,7 +213,7 @@ async def tell_resident(case: Case, text: str, milestone: str, ctx: HandlerConte
         ctx.now,
         purpose=f"case_{milestone}",
         case_id=case.id,
-        dedup_key=f"case:{case.id}:{milestone}:{case.reopened_count}",
+        dedup_key=f"case:{case.id}:{milestone}:{once or case.reopened_count}",
         settings=ctx.settings,
         update=CaseUpdate(number=case.number, status=CaseStatus(case.status).label, at=ctx.now),
     )
@@ -222,40 +239,54 @@ async def sign_case(case: Case, worker: Worker, ctx: HandlerContext) -> CaseEven
         )
 
 
-async def return_case(case: Case, worker: Worker, reason: str, ctx: HandlerContext) -> CaseEvent:
-    """退单: a wrongly routed case goes back to the dispatcher queue, with the reason.
-
-    It is not routed again automatically: the same rule would send it to the same unit.
-    A pending extension request of the returning unit lapses.
+async def return_case(
+    case: Case, worker: Worker, reason: str, ctx: HandlerContext, suggested_unit: str = ""
+) -> ReturnRequest:
+    """退单申请: the unit asks the centre to take the case back, with the reason and, if it
+    knows, the unit that should have it (a unit code). Nothing changes until a dispatcher of the
+    centre approves (``handlers.workflow.centre_requests``); one pending request at a time.
     """
     reason = _required_text(reason, "退单原因")
-    _check_handler(worker, case, "退单")
+    _check_handler(worker, case, "申请退单")
+    next_status(CaseStatus(case.status), CaseAction.RETURN)  # IllegalTransition when too late
+    suggested = None
+    if (suggested_unit or "").strip():
+        suggested = await Unit.get_or_none(code=suggested_unit.strip()[:32], active=True)
+        if suggested is None:
+            raise InvalidRequest("建议的承办单位不存在或已停用，请核对单位编码")
+        if suggested.id == case.unit_id:
+            raise InvalidRequest("建议的承办单位就是本单位")
     async with in_transaction():
+        if await ReturnRequest.exists(case_id=case.id, status=ExtensionStatus.PENDING):
+            raise WorkflowConflict("此诉求已有待审核的退单申请，请等待区中心审核")
+        request = await ReturnRequest.create(
+            case_id=case.id,
+            unit_id=case.unit_id,
+            worker_id=worker.id,
+            reason=reason,
+            suggested_unit_id=suggested.id if suggested else None,
+            created_at=ctx.now,
+        )
         unit_name, unit_code = await _unit(case.unit_id)
-        event = await apply_action(
+        # Through apply_action so that two requests at once cannot both be pending.
+        await apply_action(
             case,
-            CaseAction.RETURN,
+            CaseAction.ANNOTATE,
             worker_actor(worker),
             ctx.now,
-            note=f"{unit_name}退单：{reason}",
+            note=f"{unit_name}申请退单：{reason}"
+            + (f"（建议改派{suggested.name}）" if suggested else ""),
             data={
+                "kind": "return_requested",
+                "request": request.id,
                 "reason": reason,
                 "unit": unit_code,
+                "suggested_unit": suggested.code if suggested else None,
                 "worker": worker.id,
-                "worker_name": worker.name,
-            },
-            changes={
-                "unit_id": None,
-                "worker_id": None,
-                "signed_at": None,
-                "dispatched_at": None,
-                "returned_count": case.returned_count + 1,
             },
         )
-        await ExtensionRequest.filter(case_id=case.id, status=ExtensionStatus.PENDING).update(
-            status=ExtensionStatus.REFUSED, decided_at=ctx.now, note="已退单，申请作废"
-        )
-        return event
+        await send_request_card(case, request, ctx)
+        return request
 
 
 async def record_contact(
@@ -281,6 +312,7 @@ async def record_contact(
             changes={"first_contact_at": ctx.now} if first else None,
         )
         if first:
+            await spell_contacted(case.id, ctx.now)
             unit_name, _ = await _unit(case.unit_id)
             text = replies.CONTACTED.format(number=case.number, unit=unit_name, method=label)
             await tell_resident(case, text, "contacted", ctx)
@@ -367,6 +399,8 @@ async def finish_case(
                 "review_requested_at": ctx.now if review else None,
             },
         )
+        await spell_completed(case.id, ctx.now)
+        await lapse_requests(case.id, ctx.now, "completed")
         if review:
             # 办结审核: a dispatcher passes it on (then the resident is told and surveyed) or
             # sends it back (handlers.workflow.review).
@@ -397,15 +431,21 @@ async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext
     completion deadline, and a new round of notices for the resident. Callers decide who may.
     """
     reason = _required_text(reason, "重办原因")
-    completion = deadlines_for(case.kind, case.urgency, case.difficult, ctx.now, ctx.sla).completion
+    deadlines = unit_deadlines(case, ctx)
+    completion = deadlines.completion
     async with in_transaction():
-        return await apply_action(
+        event = await apply_action(
             case,
             CaseAction.REOPEN,
             actor,
             ctx.now,
             note=f"重办：{reason}",
-            data={"reason": reason, "previous_result": case.result, "new": _iso(completion)},
+            data={
+                "reason": reason,
+                "previous_result": case.result,
+                "new": _iso(completion),
+                "deadlines": deadline_data(deadlines, reopened=True),
+            },
             changes={
                 "reopened_count": case.reopened_count + 1,
                 "completed_at": None,
@@ -413,130 +453,88 @@ async def reopen_case(case: Case, actor: Actor, reason: str, ctx: HandlerContext
                 "completion_due_at": completion,
             },
         )
+        if case.unit_id is not None:
+            await open_spell(
+                case,
+                case.unit_id,
+                ctx,
+                previous_end="reopened",
+                deadlines=deadlines,
+                reopened=True,
+            )
+        return event
 
 
 async def request_extension(
-    case: Case, worker: Worker, hours: int, reason: str, ctx: HandlerContext
+    case: Case, worker: Worker, new_due_at: datetime, reason: str, ctx: HandlerContext
 ) -> ExtensionRequest:
-    """延期申请: more time to complete, for a supervisor of the unit to decide. One at a time."""
-    if (
-        not isinstance(hours, int)
-        or isinstance(hours, bool)
-        or not 1 <= hours <= MAX_EXTENSION_HOURS
-    ):
-        raise InvalidRequest(f"延期时长须为 1 到 {MAX_EXTENSION_HOURS} 小时")
+    """延期申请: a new completion date and the reason, for the centre to decide. One at a time.
+
+    Only before the completion deadline: a request after it is refused at once, kept with
+    ``late=True`` (counted against the unit) and answered with :class:`LateExtension`.
+    """
     reason = _required_text(reason, "延期原因")
     _check_handler(worker, case, "申请延期")
     status = CaseStatus(case.status)
     if status not in HANDLING:
         raise WorkflowConflict(f"诉求当前为{status.label}，只有已签收、办理中的诉求可以申请延期")
+    if new_due_at.tzinfo is None:
+        raise InvalidRequest("新的办结日期须带时区，例如 2026-03-20T17:30:00+08:00")
+    due = case.completion_due_at
+    if new_due_at <= ctx.now:
+        raise InvalidRequest("新的办结日期已经过去，请选择以后的日期")
+    if due is not None and new_due_at <= due:
+        raise InvalidRequest("新的办结日期须晚于现在的办结期限")
+    if new_due_at > max(due or ctx.now, ctx.now) + MAX_EXTENSION:
+        raise InvalidRequest(f"延期最多{MAX_EXTENSION.days}天，请选择更早的日期")
+    hours = max(1, math.ceil((new_due_at - (due or ctx.now)).total_seconds() / 3600))
+    late = due is not None and ctx.now > due
     async with in_transaction():
-        if await ExtensionRequest.exists(case_id=case.id, status=ExtensionStatus.PENDING):
-            raise WorkflowConflict("此诉求已有待审批的延期申请，请等待审批结果")
+        if not late and await ExtensionRequest.exists(
+            case_id=case.id, status=ExtensionStatus.PENDING
+        ):
+            raise WorkflowConflict("此诉求已有待审批的延期申请，请等待区中心审批")
         request = await ExtensionRequest.create(
             case_id=case.id,
             worker_id=worker.id,
+            unit_id=case.unit_id,
             hours=hours,
+            new_due_at=new_due_at,
             reason=reason,
+            late=late,
+            status=ExtensionStatus.REFUSED if late else ExtensionStatus.PENDING,
+            decided_at=ctx.now if late else None,
+            note=LATE_NOTE if late else "",
             created_at=ctx.now,
         )
-        # Through apply_action so that two requests at once cannot both be pending.
-        await apply_action(
-            case,
-            CaseAction.ANNOTATE,
-            worker_actor(worker),
-            ctx.now,
-            note=f"申请延期{hours}小时：{reason}",
-            data={"kind": "extension_requested", "request": request.id, "hours": hours},
-        )
-        return request
+        note = f"申请延期至{format_local(new_due_at)}：{reason}"
+        data = {"request": request.id, "hours": hours, "new": _iso(new_due_at)}
+        if late:
+            await annotate(
+                case,
+                worker_actor(worker),
+                ctx.now,
+                f"{note}（{LATE_NOTE}）",
+                {"kind": "extension_late", **data},
+            )
+        else:
+            # Through apply_action so that two requests at once cannot both be pending.
+            await apply_action(
+                case,
+                CaseAction.ANNOTATE,
+                worker_actor(worker),
+                ctx.now,
+                note=note,
+                data={"kind": "extension_requested", **data},
+            )
+            await send_request_card(case, request, ctx)
+    if late:
+        raise LateExtension(request)
+    return request
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-async def decide_extension(
-    request: ExtensionRequest, supervisor: Worker, approve: bool, note: str, ctx: HandlerContext
-) -> CaseEvent:
-    """A supervisor approves (the completion deadline moves) or refuses (with the reason)."""
-    case = await Case.get(id=request.case_id)
-    if not may_decide(supervisor, case):
-        raise NotAllowed("只有承办单位的督办人或负责人可以审批延期")
-    return await record_extension_decision(
-        request,
-        case,
-        worker_actor(supervisor),
-        approve,
-        note,
-        ctx,
-        decided_by=supervisor,
-        data={"supervisor": supervisor.id},
-    )
-
-
-async def record_extension_decision(
-    request: ExtensionRequest,
-    case: Case,
-    actor: Actor,
-    approve: bool,
-    note: str,
-    ctx: HandlerContext,
-    *,
-    decided_by: Worker | None,
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """The decision itself, once the caller has checked who may decide.
-
-    Workers come through :func:`decide_extension`; staff on the dashboard or the admin API
-    through ``handlers.workflow.staff_actions`` (``decided_by`` is then the Worker their account is
-    linked to, or None, and the event's actor names the staff account).
-    """
-    note = (note or "").strip()
-    if not approve and not note:
-        raise InvalidRequest("请填写不同意延期的理由")
-    if len(note) > MAX_TEXT:
-        raise InvalidRequest(f"审批意见不能超过{MAX_TEXT}字")
-    status = CaseStatus(case.status)
-    if approve and status not in HANDLING:
-        raise WorkflowConflict(f"诉求当前为{status.label}，不能再延期")
-    decision = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
-    decider_id = decided_by.id if decided_by is not None else None
-    async with in_transaction():
-        decided = await ExtensionRequest.filter(
-            id=request.id, status=ExtensionStatus.PENDING
-        ).update(status=decision, decided_by_id=decider_id, decided_at=ctx.now, note=note)
-        if not decided:
-            raise WorkflowConflict("这份延期申请已经审批过了")
-        request.status = decision
-        request.decided_by_id = decider_id
-        request.decided_at = ctx.now
-        request.note = note
-        event_data: dict[str, Any] = {
-            "kind": f"extension_{decision.value}",
-            "request": request.id,
-            "hours": request.hours,
-            **(data or {}),
-        }
-        changes: dict[str, Any] | None = None
-        if approve:
-            old = case.completion_due_at
-            new = (old or ctx.now) + timedelta(hours=request.hours)
-            event_data.update(old=_iso(old), new=_iso(new))
-            changes = {"completion_due_at": new}
-            text = f"同意延期{request.hours}小时" + (f"：{note}" if note else "")
-        else:
-            event_data["reason"] = note
-            text = f"不同意延期：{note}"
-        return await apply_action(
-            case,
-            CaseAction.ANNOTATE,
-            actor,
-            ctx.now,
-            note=text,
-            data=event_data,
-            changes=changes,
-        )
 
 
 # Tokens for the worker API: shown once when issued, kept only as their SHA-256.

@@ -3,15 +3,19 @@
 Routing rules dispatch most cases on their own; what they cannot place waits in the dispatcher
 queue (受理). 首接负责: once a unit has signed for a case it owns it until it is closed or
 formally returned (退单), so a signed case cannot be reassigned here. Every move is an event
-with its reason, and the new handler gets the task card.
+with its reason, and the new handler gets the task card. The deadlines are the new unit's own,
+counted from the moment it receives the case (``handlers.workflow.spells``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config import replies
 from handlers.context import HandlerContext
 from handlers.timeline import Actor, apply_action
+from handlers.workflow.actions import tell_resident
+from handlers.workflow.spells import deadline_data, due_columns, open_spell, unit_deadlines
 from handlers.workflow.tasks import push_task
 from models import Case, CaseAction, CaseEvent, CaseStatus, Unit, Worker
 
@@ -40,9 +44,19 @@ async def find_target(unit_code: str, worker_name: str | None = None) -> Target:
 
 
 async def assign(
-    case: Case, target: Target, actor: Actor, reason: str, ctx: HandlerContext
+    case: Case,
+    target: Target,
+    actor: Actor,
+    reason: str,
+    ctx: HandlerContext,
+    *,
+    previous_end: str = "reassigned",
 ) -> CaseEvent:
-    """派单 a queued case, or 改派 a dispatched one; ``reason`` is required for a reassignment."""
+    """派单 a queued case, or 改派 a dispatched one; ``reason`` is required for a reassignment.
+
+    The unit's deadlines count from now (``handlers.workflow.spells``); the previous unit's
+    spell, if one is still open, ends with ``previous_end``.
+    """
     status = CaseStatus(case.status)
     reason = reason.strip()
     if status is CaseStatus.DISPATCHED:
@@ -62,6 +76,7 @@ async def assign(
         )
     else:
         raise CannotAssign(f"case {case.number} is {status.label}, not open for dispatch")
+    deadlines = unit_deadlines(case, ctx)
     who = target.unit.name + (f"，{target.worker.name}" if target.worker else "")
     verb = "改派" if action is CaseAction.REASSIGN else "派往"
     event = await apply_action(
@@ -76,12 +91,18 @@ async def assign(
             "worker": target.worker.id if target.worker else None,
             "reason": reason,
             "by_hand": True,
+            "deadlines": deadline_data(deadlines),
         },
         changes={
             "unit_id": target.unit.id,
             "worker_id": target.worker.id if target.worker else None,
             "dispatched_at": ctx.now,
+            **due_columns(deadlines),
         },
     )
+    await open_spell(case, target.unit.id, ctx, previous_end=previous_end, deadlines=deadlines)
+    if action is CaseAction.REASSIGN:
+        told = replies.REASSIGNED.format(number=case.number, unit=target.unit.name)
+        await tell_resident(case, told, "reassigned", ctx, once=f"v{case.version}")
     await push_task(case, ctx)
     return event

@@ -26,6 +26,7 @@ from handlers.staff.permissions import can, may_see_case
 from handlers.timeline import apply_action
 from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
+from handlers.workflow.spells import close_spell
 from handlers.workflow.staff_actions import NO_PERMISSION, CaseHidden, StaffRefused, staff_actor
 from handlers.workflow.tasks import notify_worker
 from models import Case, CaseAction, CaseEvent, CaseStatus, StaffUser, Worker
@@ -84,6 +85,7 @@ async def invalidate_case(
             data={"reason": reason.code, "label": reason.label, "note": note},
             changes={**DEADLINES_CLEARED, "invalid_reason": reason.code, "closed_at": ctx.now},
         )
+        await close_spell(case.id, ctx.now, "invalid")
         await audit(
             actor,
             "case.invalidate",

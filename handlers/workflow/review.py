@@ -32,7 +32,17 @@ from handlers.workflow.staff_actions import StaffRefused, staff_actor
 from handlers.workflow.staff_actions import _reason as reason_text
 from handlers.workflow.staff_actions import _require as require
 from handlers.workflow.tasks import notify_worker
-from models import Case, CaseAction, CaseEvent, CaseStatus, StaffUser, Unit, Worker, WorkerRole
+from models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    StaffUser,
+    Unit,
+    UnitSpell,
+    Worker,
+    WorkerRole,
+)
 
 PENDING = "pending"
 PASSED = "passed"
@@ -100,6 +110,8 @@ async def send_back_result(
             data={"kind": "review_sent_back", "reason": reason, "previous_result": case.result},
             changes={"completed_at": None, "review_requested_at": None},
         )
+        # The unit's spell is not completed either: its completion is judged by the next result.
+        await UnitSpell.filter(case_id=case.id, ended_at__isnull=True).update(completed_at=None)
         deadline = format_local(case.completion_due_at) if case.completion_due_at else "近期"
         await _tell_unit(case, reason, deadline, ctx)
         unit = await Unit.get_or_none(id=case.unit_id) if case.unit_id is not None else None

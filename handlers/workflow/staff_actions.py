@@ -1,4 +1,5 @@
-"""What staff do to a case from the dashboard or the admin API: 改类, 改派/派单, 督办, 延期审批.
+"""What staff do to a case from the dashboard or the admin API: 改类, 改派/派单, 督办, and the
+centre's decisions on a unit's 退单 and 延期 requests.
 
 Each action checks the account's capability (``handlers.staff.permissions``) and that it may see the
 case, runs the case handler, and writes the audit event in the same transaction, so an action
@@ -6,16 +7,14 @@ and its audit row commit together or not at all. Refusals are :class:`StaffRefus
 message for people (Chinese); a case the account may not see is :class:`CaseHidden`, the same
 as a number that does not exist.
 
-Extensions: the workflow's deciders are Workers (supervisors and unit heads). A staff account
-decides in its own name: the timeline's actor is the staff account, and the request's
-``decided_by`` is the Worker the account is linked to (``StaffUser.worker_id``), else empty.
-Who may: ``extensions.decide`` (admins; supervisors for the cases of their unit).
+Requests (``handlers.workflow.centre_requests``): a staff account decides in its own name: the
+timeline's actor is the staff account and the request's ``decided_by_staff`` its username.
+Who may: ``requests.decide`` (admins and dispatchers of the centre, never the unit that asked).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -27,9 +26,9 @@ from handlers.workflow.actions import (
     MAX_TEXT,
     InvalidRequest,
     WorkflowConflict,
-    record_extension_decision,
 )
 from handlers.workflow.assign import Target, assign
+from handlers.workflow.centre_requests import Decider, decide_extension, decide_return
 from handlers.workflow.recategorise import Recategorised, UnknownCategory, recategorise
 from models import (
     Case,
@@ -38,6 +37,7 @@ from models import (
     CaseStatus,
     ExtensionRequest,
     IllegalTransition,
+    ReturnRequest,
     StaffUser,
     Unit,
     Worker,
@@ -236,8 +236,12 @@ async def supervise_case(
 
 @dataclass(frozen=True)
 class Decision:
-    request: ExtensionRequest
+    request: ExtensionRequest | ReturnRequest
     event: CaseEvent
+
+
+def _decider(actor: StaffActor) -> Decider:
+    return Decider(staff_actor(actor), actor.username)
 
 
 async def decide_case_extension(
@@ -249,8 +253,9 @@ async def decide_case_extension(
     ctx: HandlerContext,
     note: str = "",
 ) -> Decision:
-    """延期审批 by a staff account (see the module's note on who is recorded)."""
-    _require(user, "extensions.decide", case)
+    """延期审批 by the centre (``requests.decide``): the request's ``decided_by_staff`` and the
+    timeline's actor name the account; ``decided_by`` is the Worker it is linked to, if any."""
+    _require(user, "requests.decide", case)
     request = await ExtensionRequest.get_or_none(id=request_id, case_id=case.id)
     if request is None:
         raise StaffRefused("没有这份延期申请", 404, "not_found")
@@ -259,19 +264,9 @@ async def decide_case_extension(
         if user.worker_id is not None
         else None
     )
-    data: dict[str, Any] = {"staff": actor.username}
-    if linked is not None:
-        data["supervisor"] = linked.id
     async with in_transaction():
-        event = await record_extension_decision(
-            request,
-            case,
-            staff_actor(actor),
-            approve,
-            note,
-            ctx,
-            decided_by=linked,
-            data=data,
+        event = await decide_extension(
+            request, approve, note, _decider(actor), ctx, decided_by=linked, case=case
         )
         await audit(
             actor,
@@ -279,6 +274,56 @@ async def decide_case_extension(
             ctx.now,
             target_type="case",
             target_id=case.number,
-            detail={"request": request.id, "hours": request.hours, "note": request.note},
+            detail={
+                "request": request.id,
+                "new_due_at": request.new_due_at.isoformat() if request.new_due_at else None,
+                "note": request.note,
+            },
+        )
+    return Decision(request, event)
+
+
+async def decide_case_return(
+    case: Case,
+    request_id: int,
+    approve: bool,
+    user: StaffUser,
+    actor: StaffActor,
+    ctx: HandlerContext,
+    note: str = "",
+    *,
+    unit_code: str = "",
+    worker_id: int | None = None,
+) -> Decision:
+    """退单审核 by the centre (``requests.decide``); approved with ``unit_code`` it is a 改派."""
+    _require(user, "requests.decide", case)
+    request = await ReturnRequest.get_or_none(id=request_id, case_id=case.id)
+    if request is None:
+        raise StaffRefused("没有这份退单申请", 404, "not_found")
+    target = await _target(unit_code, worker_id) if unit_code.strip() else None
+    if target is None and worker_id is not None:
+        raise StaffRefused("指定工作人员时须同时选择单位", 400, "invalid_request")
+    async with in_transaction():
+        event = await decide_return(
+            request,
+            approve,
+            note,
+            _decider(actor),
+            ctx,
+            new_unit=target.unit if target else None,
+            new_worker=target.worker if target else None,
+            case=case,
+        )
+        await audit(
+            actor,
+            "return.approve" if approve else "return.refuse",
+            ctx.now,
+            target_type="case",
+            target_id=case.number,
+            detail={
+                "request": request.id,
+                "unit": target.unit.code if target else None,
+                "note": request.note,
+            },
         )
     return Decision(request, event)

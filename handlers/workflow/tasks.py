@@ -11,7 +11,9 @@ not move.
 
 A press comes back through the WeCom callback as a ``template_card_event``;
 :func:`press_button` makes the transition and queues the card's update (its buttons replaced by
-"已签收·王芳 03-01 16:05" or "已退单：非本单位职责"), with the response code of that press.
+"已签收·王芳 03-01 16:05" or "退单已提交，待中心审核：非本单位职责"), with the response code of
+that press. A 退单 is a request to the centre (``handlers.workflow.centre_requests``): the case
+stays with the unit until a dispatcher approves.
 
 Without WeCom the worker gets a template message on the official account, linking to the case's
 worker page when ``JIESU_PUBLIC_URL`` is set. If neither channel reaches them, the message is
@@ -294,7 +296,8 @@ class ButtonPress:
 
 @dataclass(frozen=True)
 class PressOutcome:
-    result: str  # signed | returned | refused | no_reason | unknown_worker | unknown_key | no_case
+    # signed | return_requested | refused | no_reason | unknown_worker | unknown_key | no_case
+    result: str
     case_id: int | None = None
     card_text: str = ""  # what the card's buttons now say ("" = card left as it is)
 
@@ -337,6 +340,8 @@ def refused_text(case: Case, exc: Exception) -> str:
     """Why nothing happened, short enough for a button."""
     if isinstance(exc, workflow.NotAllowed):
         return "已不由您办理"
+    if isinstance(exc, workflow.WorkflowConflict):
+        return "已申请退单，待中心审核"
     status = CaseStatus(case.status)
     if status is CaseStatus.ACCEPTED:
         return "工单已退回派单"
@@ -412,7 +417,7 @@ async def press_button(press: ButtonPress, ctx: HandlerContext) -> PressOutcome:
         text = f"已签收·{worker.name} {local(ctx.now).strftime('%m-%d %H:%M')}"
         result = "signed"
     else:
-        text = f"已退单：{reason}"
-        result = "returned"
+        text = f"退单已提交，待中心审核：{reason}"
+        result = "return_requested"
     await update_card(press.userid, press.response_code, text, ctx, case.id)
     return PressOutcome(result, case.id, text)

@@ -349,9 +349,11 @@ async def test_a_worker_cannot_tell_another_grids_case_from_no_case(
     assert mine in listed and other not in listed
 
 
-async def test_a_supervisor_cannot_decide_another_units_extension(
+async def test_a_unit_cannot_decide_its_own_extension(
     make_client: ClientFactory,
 ) -> None:
+    """Extensions are the centre's to decide: a unit's supervisor gets the same 403 for its own
+    unit's request, another unit's and one that does not exist; a dispatcher decides."""
     world = await make_world(make_client)
     client = world.client
     asked: dict[str, int] = {}
@@ -367,14 +369,20 @@ async def test_a_supervisor_cannot_decide_another_units_extension(
         assert response.status == 201, await response.text()
         asked[key] = (await response.json())["extension"]["id"]
     zhoutao = await world.worker("zhoutao")  # supervisor of ST-WJC
-    paths = (f"/api/worker/extensions/{asked['yx']}/decide", "/api/worker/extensions/999999/decide")
-    status, text = await same_refusal(client, "POST", paths, zhoutao, {"approve": True})
-    assert status == 403, text
+    paths = (
+        f"/api/worker/extensions/{asked['wjc']}/decide",
+        f"/api/worker/extensions/{asked['yx']}/decide",
+        "/api/worker/extensions/999999/decide",
+    )
+    for path in paths[1:]:
+        status, text = await same_refusal(
+            client, "POST", (paths[0], path), zhoutao, {"approve": True}
+        )
+        assert status == 403, text
     listed = await client.get("/api/worker/extensions", headers=zhoutao)
     assert [x["id"] for x in (await listed.json())["extensions"]] == [asked["wjc"]]
-    decided = await client.post(
-        f"/api/worker/extensions/{asked['wjc']}/decide", json={"approve": True}, headers=zhoutao
-    )
+    zhuting = await world.worker("zhuting")  # the centre's dispatcher
+    decided = await client.post(paths[0], json={"approve": True}, headers=zhuting)
     assert decided.status == 200, await decided.text()
 
 
@@ -397,7 +405,6 @@ async def test_a_unit_account_cannot_tell_another_units_case_from_no_case(
     for action, body in (
         ("supervise", {"reason": "督办"}),
         ("invalidate", {"reason": "duplicate"}),
-        ("extensions/1/decide", {"approve": True}),
     ):
         paths = (f"/api/admin/cases/{other}/{action}", f"/api/admin/cases/{NO_SUCH_CASE}/{action}")
         status, text = await same_refusal(client, "POST", paths, supervisor, body)
@@ -407,6 +414,13 @@ async def test_a_unit_account_cannot_tell_another_units_case_from_no_case(
     )
     assert supervised.status == 200, await supervised.text()
     assert not (await Case.get(number=other)).supervised
+    # Requests are the centre's to decide: not even its own unit's, for any case at all.
+    for action in ("extensions/1/decide", "returns/1/decide"):
+        for number in (mine, other, NO_SUCH_CASE):
+            refused = await client.post(
+                f"/api/admin/cases/{number}/{action}", json={"approve": True}, headers=supervisor
+            )
+            assert refused.status == 403, await refused.text()
     # Figures: its own unit only.
     response = await client.get("/api/admin/figures", params={"unit": "ST-YX"}, headers=unit)
     assert response.status == 403

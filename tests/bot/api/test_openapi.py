@@ -80,6 +80,8 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/sla"),
         ("POST", "/dashboard/sla/{rule_id}/delete"),
         ("GET", "/dashboard/held"),
+        ("GET", "/dashboard/requests"),
+        ("POST", "/dashboard/cases/{number}/returns/{request_id}/decide"),
         ("POST", "/dashboard/held/{held_id}/release"),
         ("POST", "/dashboard/held/{held_id}/discard"),
         ("GET", "/dashboard/accounts"),

@@ -266,33 +266,37 @@ async def test_sign_contact_progress_extension_finish(api: Api) -> None:
     assert body["case"]["timeline"][-1]["data"]["attachments"] == [photo]
 
     status, body = await api.post(
-        f"{path}/extension", w.dept_staff, {"hours": 24, "reason": "等待配件"}
+        f"{path}/extension",
+        w.dept_staff,
+        {"new_due_at": (NOW + timedelta(days=8)).isoformat(), "reason": "等待配件"},
     )
     assert status == 201 and body["extension"]["status"] == "pending"
+    assert body["message"] == "已提交，待中心审核"
     request_id = body["extension"]["id"]
     status, again = await api.post(
         f"{path}/extension", w.dept_staff, {"hours": 8, "reason": "再等"}
     )
     assert status == 409 and again["error"]["code"] == "conflict"
 
-    # The department's supervisor sees and decides it; the staff may not.
+    # The unit sees its own request; the centre's dispatcher decides it, the unit never does.
     status, body = await api.get("/extensions?status=pending", w.dept_supervisor)
     assert status == 200 and [e["id"] for e in body["extensions"]] == [request_id]
     assert body["extensions"][0]["case"] == case.number
     status, body = await api.get("/extensions", w.street_supervisor)
     assert body["extensions"] == []
+    status, body = await api.get("/extensions", w.dispatcher)
+    assert [e["id"] for e in body["extensions"]] == [request_id]
     decide = f"/extensions/{request_id}/decide"
-    status, body = await api.post(decide, w.dept_staff, {"approve": True})
-    assert status == 403
+    for unit_member in (w.dept_staff, w.dept_supervisor):
+        status, body = await api.post(decide, unit_member, {"approve": True})
+        assert status == 403
     for unknown in ("999999", "99999999999999999999999", "x"):
-        answer = await api.post(
-            f"/extensions/{unknown}/decide", w.dept_supervisor, {"approve": True}
-        )
+        answer = await api.post(f"/extensions/{unknown}/decide", w.dispatcher, {"approve": True})
         assert answer == (403, body)
-    status, body = await api.post(decide, w.dept_supervisor, {"approve": True, "note": "同意"})
+    status, body = await api.post(decide, w.dispatcher, {"approve": True, "note": "同意"})
     assert status == 200 and body["extension"]["status"] == "approved"
     assert body["completion_due_at"] == (NOW + timedelta(days=8)).isoformat()
-    status, body = await api.post(decide, w.dept_supervisor, {"approve": False, "note": "不"})
+    status, body = await api.post(decide, w.dispatcher, {"approve": False, "note": "不"})
     assert status == 409
 
     status, body = await api.post(
@@ -307,21 +311,37 @@ async def test_sign_contact_progress_extension_finish(api: Api) -> None:
     assert body["case"]["result"] == "路灯已更换" and len(body["case"]["result_attachments"]) == 1
     assert body["case"]["actions"] == []
     events = [e.action for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
-    assert events == ["sign", "contact", "progress", "annotate", "annotate", "finish"]
+    assert events == [
+        "sign",
+        "contact",
+        "progress",
+        "annotate",
+        "annotate",
+        "deadline",
+        "finish",
+    ]
 
 
-async def test_return_gives_the_case_back(api: Api) -> None:
+async def test_return_is_a_request_to_the_centre(api: Api) -> None:
     w = api.world
     case = await make_case(w, worker=w.dept_staff)
     status, body = await api.post(
-        f"/cases/{case.number}/return", w.dept_staff, {"reason": "不属于本单位职责"}
+        f"/cases/{case.number}/return",
+        w.dept_staff,
+        {"reason": "不属于本单位职责", "suggested_unit": w.street.code},
     )
-    assert status == 200 and body["case"] is None  # no longer theirs to see
+    assert status == 201 and body["message"] == "已提交，待中心审核"
+    assert body["return_request"]["status"] == "pending"
+    assert body["return_request"]["suggested_unit_id"] == w.street.id
+    assert body["case"]["status"] == "dispatched"  # nothing changes until the centre decides
+    assert body["case"]["pending_return"]["id"] == body["return_request"]["id"]
     await case.refresh_from_db()
-    assert case.status == S.ACCEPTED and case.unit_id is None and case.returned_count == 1
-    status, body = await api.get(f"/cases/{case.number}", w.dispatcher)
-    assert status == 200 and body["timeline"][-1]["data"]["reason"] == "不属于本单位职责"
-    assert (await api.get(f"/cases/{case.number}", w.dept_staff))[0] == 403
+    assert case.status == S.DISPATCHED and case.unit_id == w.dept.id and case.returned_count == 0
+    assert (await api.get(f"/cases/{case.number}", w.dept_staff))[0] == 200
+    status, again = await api.post(
+        f"/cases/{case.number}/return", w.dept_colleague, {"reason": "再退"}
+    )
+    assert status == 409 and again["error"]["code"] == "conflict"
 
 
 @pytest.mark.parametrize(
@@ -345,6 +365,11 @@ async def test_return_gives_the_case_back(api: Api) -> None:
         ("extension", {"hours": 0, "reason": "原因"}),
         ("extension", {"hours": 24.5, "reason": "原因"}),
         ("extension", {"hours": 24}),
+        ("extension", {"reason": "没有日期"}),
+        ("extension", {"hours": 24, "new_due_at": "2026-03-20T17:30:00+08:00", "reason": "两个"}),
+        ("extension", {"new_due_at": "2026-03-20T17:30:00", "reason": "没有时区"}),
+        ("extension", {"new_due_at": "下周", "reason": "原因"}),
+        ("return", {"reason": "原因", "suggested_unit": "X" * 33}),
         ("sign", {"anything": True}),
         ("contact", ["phone"]),
     ],

@@ -98,6 +98,8 @@ PAGES = (
     "/dashboard/cases",
     "/dashboard/cases?status=open&overdue=1&supervised=1&urgency=急&q=路灯",
     "/dashboard/hot",
+    "/dashboard/requests",
+    "/dashboard/requests?status=all&kind=return",
     "/dashboard/routing",
     "/dashboard/routing/new",
     "/dashboard/routing?try_category=城乡建设/市政设施&try_grid=WJC-01",
@@ -485,10 +487,10 @@ async def test_extensions_are_decided_by_a_staff_account(make_client: ClientFact
     assert decided.status == ExtensionStatus.APPROVED and decided.decided_by_id is None
     assert (await Case.get(id=case.id)).completion_due_at == due + timedelta(hours=48)
     event = await CaseEvent.filter(case_id=case.id, actor_type="staff").order_by("-id").first()
-    assert event is not None and event.data["staff"] == "admin"
+    assert event is not None and event.action == "deadline" and event.actor_id == "admin"
     assert await AuditEvent.filter(action="extension.approve", target_id=case.number).exists()
     status, _, text = await browser.post(path, {"decision": "approve"})
-    assert status == 409 and "已经审批过" in text
+    assert status == 409 and "已经审核过" in text
 
 
 async def test_the_overview_shows_the_four_rates(make_client: ClientFactory) -> None:

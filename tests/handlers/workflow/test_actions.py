@@ -21,7 +21,6 @@ from handlers.workflow.actions import (
     NotAllowed,
     WorkflowConflict,
     add_progress,
-    decide_extension,
     finish_case,
     hash_token,
     issue_token,
@@ -36,6 +35,7 @@ from handlers.workflow.actions import (
     tell_resident,
     worker_for_token,
 )
+from handlers.workflow.assign import Target, assign
 from handlers.workflow.routing import load_routing_table
 from models import (
     Case,
@@ -50,6 +50,7 @@ from models import (
     OutboxStatus,
     Resident,
     Unit,
+    UnitSpell,
     Worker,
     WorkerRole,
     WorkerToken,
@@ -330,22 +331,27 @@ async def test_reopen_goes_back_to_the_owning_unit_and_tells_again(world: World)
         await reopen_case(await make_case(world), Actor.system(), "原因", later)
 
 
-async def test_return_sends_the_case_to_the_dispatcher_queue(world: World) -> None:
+async def test_return_is_asked_and_nothing_changes(world: World) -> None:
+    """退单 is a request to the centre: the case stays with the unit until it approves."""
     ctx = await context()
     for status in (S.DISPATCHED, S.SIGNED):
         case = await make_case(world, status, worker=world.dept_staff, returned_count=1)
         with pytest.raises(InvalidRequest, match="退单原因"):
             await return_case(case, world.dept_staff, " ", ctx)
-        event = await return_case(case, world.dept_staff, "不属于本单位职责", ctx)
+        with pytest.raises(InvalidRequest, match="建议的承办单位"):
+            await return_case(case, world.dept_staff, "不归我们", ctx, "NO-SUCH")
+        asked = await return_case(case, world.dept_staff, "不属于本单位职责", ctx, "ST-A")
         await case.refresh_from_db()
-        assert case.status == S.ACCEPTED and case.returned_count == 2
-        assert case.unit_id is None and case.worker_id is None
-        assert case.signed_at is None and case.dispatched_at is None
-        assert event.data["reason"] == "不属于本单位职责" and event.data["unit"] == "DEPT-B"
-        assert event.note == "乙局退单：不属于本单位职责"
-        # Not routed again: it waits for a dispatcher, and the returning unit no longer sees it.
-        assert [e.action for e in await events_of(case)] == ["return"]
-        assert not may_see(world.dept_staff, case) and may_see(world.dispatcher, case)
+        assert case.status == status and case.returned_count == 1
+        assert case.unit_id == world.dept.id and case.worker_id == world.dept_staff.id
+        assert asked.status == ExtensionStatus.PENDING and asked.unit_id == world.dept.id
+        assert asked.suggested_unit_id == world.street.id and asked.reason == "不属于本单位职责"
+        [event] = await events_of(case)
+        assert event.action == "annotate" and event.data["kind"] == "return_requested"
+        assert event.note == "乙局申请退单：不属于本单位职责（建议改派甲街道办事处）"
+        with pytest.raises(WorkflowConflict, match="待审核"):
+            await return_case(case, world.dept_colleague, "再退一次", ctx)
+        assert may_see(world.dept_staff, case)
     # A case being handled cannot be returned: the unit owns it (首接负责).
     contacted = await make_case(world, S.CONTACTED, worker=world.dept_staff)
     with pytest.raises(IllegalTransition, match="contacted"):
@@ -368,8 +374,8 @@ async def test_two_at_once_one_wins(world: World) -> None:
     case = await make_case(world, S.SIGNED, worker=world.dept_staff)
     copies = [await Case.get(id=case.id), await Case.get(id=case.id)]
     results = await asyncio.gather(
-        request_extension(copies[0], world.dept_staff, 24, "等待配件", ctx),
-        request_extension(copies[1], world.dept_colleague, 48, "等待审批", ctx),
+        request_extension(copies[0], world.dept_staff, NOW + timedelta(days=8), "等待配件", ctx),
+        request_extension(copies[1], world.dept_colleague, NOW + timedelta(days=9), "审批", ctx),
         return_exceptions=True,
     )
     assert sum(isinstance(r, ExtensionRequest) for r in results) == 1
@@ -396,7 +402,6 @@ CALLS: dict[CaseAction, WorkerCall] = {
     A.CONTACT: lambda case, worker, ctx: record_contact(case, worker, "phone", "已联系", ctx),
     A.PROGRESS: lambda case, worker, ctx: add_progress(case, worker, "进展", [], ctx),
     A.FINISH: lambda case, worker, ctx: finish_case(case, worker, "已办结", [], ctx),
-    A.RETURN: lambda case, worker, ctx: return_case(case, worker, "非本单位职责", ctx),
 }
 LEGAL = sorted((a, s) for (a, s) in TRANSITIONS if a in CALLS)
 ILLEGAL = sorted((a, s) for a in CALLS for s in CaseStatus if (a, s) not in TRANSITIONS)
@@ -426,71 +431,57 @@ async def test_illegal_transition_is_refused(
     assert await events_of(case) == [] and await outbox_of(case) == []
 
 
-# Extensions
+async def test_reopen_opens_a_new_spell_for_the_same_unit(world: World) -> None:
+    """The unit's own deadlines: contact and 办结 are charged to the open spell; 重办 closes it
+    and opens another for the same unit, owing only the new completion."""
+    case = await make_case(world, S.ACCEPTED, worker=world.dept_staff)
+    await assign(case, Target(world.dept, world.dept_staff), Actor.system(), "", await context())
+    await sign_case(case, world.dept_staff, await context(NOW + timedelta(hours=1)))
+    contact = await context(NOW + timedelta(hours=2))
+    await record_contact(case, world.dept_staff, "phone", "", contact)
+    await finish_case(case, world.dept_staff, "已修复", [], await context(NOW + timedelta(hours=3)))
+    later = await context(NOW + timedelta(days=2))
+    event = await reopen_case(case, Actor.system(), "居民不满意", later)
+    first, second = await UnitSpell.filter(case_id=case.id).order_by("id")
+    assert first.first_contact_at == contact.now
+    assert first.completed_at == NOW + timedelta(hours=3)
+    assert (first.ended_at, first.end_reason) == (later.now, "reopened")
+    assert (second.unit_id, second.started_at, second.ended_at) == (world.dept.id, later.now, None)
+    assert second.sign_due_at is None and second.first_contact_due_at is None
+    assert second.completion_due_at == case.completion_due_at
+    assert event.data["deadlines"]["completion"] == case.completion_due_at.isoformat()
 
 
-async def test_extension_approved_moves_the_deadline(world: World) -> None:
-    ctx = await context()
-    case = await make_case(world, S.IN_PROGRESS, worker=world.dept_staff)
-    due = case.completion_due_at
-    assert due is not None
-    asked = await request_extension(case, world.dept_staff, 48, "需协调供电公司", ctx)
-    assert asked.status == ExtensionStatus.PENDING and asked.hours == 48
-    with pytest.raises(WorkflowConflict, match="待审批"):
-        await request_extension(case, world.dept_colleague, 24, "再等等", ctx)
-    # Only a supervisor or head of the case's unit decides.
-    for outsider in (world.dept_staff, world.street_supervisor, world.dispatcher):
-        with pytest.raises(NotAllowed):
-            await decide_extension(asked, outsider, True, "", ctx)
-    event = await decide_extension(asked, world.dept_supervisor, True, "同意", ctx)
-    await case.refresh_from_db()
-    assert case.completion_due_at == due + timedelta(hours=48)
-    assert event.data["kind"] == "extension_approved"
-    assert event.data["old"] == due.isoformat()
-    assert event.data["new"] == (due + timedelta(hours=48)).isoformat()
-    stored = await ExtensionRequest.get(id=asked.id)
-    assert (
-        stored.status == ExtensionStatus.APPROVED
-        and stored.decided_by_id == world.dept_supervisor.id
-    )
-    assert stored.decided_at == NOW
-    with pytest.raises(WorkflowConflict, match="审批过"):
-        await decide_extension(stored, world.dept_supervisor, False, "不行", ctx)
-    # Decided: a new request may be made.
-    await request_extension(case, world.dept_staff, 24, "仍需时间", ctx)
-
-
-async def test_extension_refused_keeps_the_deadline_and_the_reason(world: World) -> None:
-    ctx = await context()
-    case = await make_case(world, S.SIGNED, worker=world.dept_staff)
-    asked = await request_extension(case, world.dept_staff, 24, "人手不足", ctx)
-    with pytest.raises(InvalidRequest, match="理由"):
-        await decide_extension(asked, world.dept_supervisor, False, " ", ctx)
-    event = await decide_extension(asked, world.dept_supervisor, False, "按期办结", ctx)
-    await case.refresh_from_db()
-    assert case.completion_due_at == NOW + timedelta(days=7)
-    assert event.data["kind"] == "extension_refused" and event.data["reason"] == "按期办结"
-    assert (await ExtensionRequest.get(id=asked.id)).status == ExtensionStatus.REFUSED
+# Extensions (the centre's decisions: tests/handlers/workflow/test_centre_requests.py)
 
 
 async def test_extension_rules(world: World) -> None:
     ctx = await context()
+    later = NOW + timedelta(days=8)
     dispatched = await make_case(world, worker=world.dept_staff)
     with pytest.raises(WorkflowConflict, match="已派单"):
-        await request_extension(dispatched, world.dept_staff, 24, "原因", ctx)
+        await request_extension(dispatched, world.dept_staff, later, "原因", ctx)
     signed = await make_case(world, S.SIGNED, worker=world.dept_staff)
-    for hours in (0, -1, 24 * 31):
-        with pytest.raises(InvalidRequest):
-            await request_extension(signed, world.dept_staff, hours, "原因", ctx)
+    for when, why in (
+        (NOW - timedelta(hours=1), "已经过去"),
+        (NOW + timedelta(days=6), "晚于现在的办结期限"),
+        (NOW + timedelta(days=7 + 31), "最多30天"),
+        (datetime(2026, 3, 20, 17, 30), "时区"),
+    ):
+        with pytest.raises(InvalidRequest, match=why):
+            await request_extension(signed, world.dept_staff, when, "原因", ctx)
     with pytest.raises(InvalidRequest):
-        await request_extension(signed, world.dept_staff, 24, "", ctx)
+        await request_extension(signed, world.dept_staff, later, "", ctx)
     with pytest.raises(NotAllowed):
-        await request_extension(signed, world.far_grid_worker, 24, "原因", ctx)
-    # A return lets the pending request lapse: the next unit starts afresh.
-    asked = await request_extension(signed, world.dept_staff, 24, "原因", ctx)
-    await return_case(signed, world.dept_staff, "非本单位职责", ctx)
-    lapsed = await ExtensionRequest.get(id=asked.id)
-    assert lapsed.status == ExtensionStatus.REFUSED and "退单" in lapsed.note
+        await request_extension(signed, world.far_grid_worker, later, "原因", ctx)
+    assert await ExtensionRequest.filter(case_id=signed.id).count() == 0
+    asked = await request_extension(signed, world.dept_staff, later, "原因", ctx)
+    assert asked.status == ExtensionStatus.PENDING and asked.hours == 24 and not asked.late
+    assert asked.unit_id == world.dept.id and asked.new_due_at == later
+    with pytest.raises(WorkflowConflict, match="待审批"):
+        await request_extension(signed, world.dept_colleague, later, "再等等", ctx)
+    await signed.refresh_from_db()
+    assert signed.completion_due_at == NOW + timedelta(days=7)  # nothing changes until decided
 
 
 # The resident kept informed

@@ -123,28 +123,48 @@ async def test_reassign_respects_first_responsibility(world: World) -> None:
     assert await AuditEvent.filter(action="case.dispatch").count() == 1
 
 
-async def test_extension_decided_by_staff_linked_or_not(world: World) -> None:
+async def test_extension_decided_by_the_centre_never_by_the_unit(world: World) -> None:
     case = await make_case(world, S.SIGNED, worker=world.dept_staff)
     due = case.completion_due_at
     assert due is not None
     request = await ExtensionRequest.create(
-        case_id=case.id, worker_id=world.dept_staff.id, hours=24, reason="等配件", created_at=NOW
+        case_id=case.id,
+        worker_id=world.dept_staff.id,
+        unit_id=world.dept.id,
+        hours=24,
+        new_due_at=due + timedelta(hours=24),
+        reason="等配件",
+        created_at=NOW,
     )
-    linked, linked_actor = await staff(
+    # The unit's own supervisor (linked to its worker) may no longer approve its extension.
+    own, own_actor = await staff(
         StaffRole.SUPERVISOR, unit_id=world.dept.id, worker_id=world.dept_supervisor.id
     )
+    with pytest.raises(StaffRefused) as no:
+        await decide_case_extension(case, request.id, True, own, own_actor, await context())
+    assert no.value.status == 403
+    linked, linked_actor = await staff(StaffRole.DISPATCHER, worker_id=world.dispatcher.id)
     decision = await decide_case_extension(
         case, request.id, True, linked, linked_actor, await context(), "同意"
     )
     assert decision.request.status == ExtensionStatus.APPROVED
-    assert decision.request.decided_by_id == world.dept_supervisor.id
+    stored = await ExtensionRequest.get(id=request.id)
+    assert stored.decided_by_id == world.dispatcher.id
+    assert stored.decided_by_staff == linked.username
     assert case.completion_due_at == due + timedelta(hours=24)
-    assert decision.event.actor_type == "staff" and decision.event.data["staff"] == linked.username
-    with pytest.raises(WorkflowConflict, match="已经审批过"):
+    assert decision.event.actor_type == "staff"
+    assert decision.event.data["decided_by"] == linked.username
+    with pytest.raises(WorkflowConflict, match="已经审核过"):
         await decide_case_extension(case, request.id, True, linked, linked_actor, await context())
 
     second = await ExtensionRequest.create(
-        case_id=case.id, worker_id=world.dept_staff.id, hours=8, reason="再等等", created_at=NOW
+        case_id=case.id,
+        worker_id=world.dept_staff.id,
+        unit_id=world.dept.id,
+        hours=8,
+        new_due_at=due + timedelta(hours=32),
+        reason="再等等",
+        created_at=NOW,
     )
     admin, admin_actor = await staff(StaffRole.ADMIN)
     with pytest.raises(InvalidRequest, match="理由"):
@@ -153,16 +173,10 @@ async def test_extension_decided_by_staff_linked_or_not(world: World) -> None:
         case, second.id, False, admin, admin_actor, await context(), "时间够了"
     )
     assert refused.request.status == ExtensionStatus.REFUSED
-    assert refused.request.decided_by_id is None
-    dispatcher, dispatcher_actor = await staff(StaffRole.DISPATCHER)
-    with pytest.raises(StaffRefused) as no:
-        await decide_case_extension(
-            case, second.id, True, dispatcher, dispatcher_actor, await context()
-        )
-    assert no.value.status == 403
+    assert (await ExtensionRequest.get(id=second.id)).decided_by_id is None
     actions = [e.action for e in await AuditEvent.all().order_by("id")]
     assert actions == ["extension.approve", "extension.refuse"]
-    assert await CaseEvent.filter(case_id=case.id, actor_type="staff").count() == 2
+    assert await CaseEvent.filter(case_id=case.id, actor_type="staff").count() == 3  # + deadline
 
 
 async def test_search_scope_filters_and_words(world: World) -> None:

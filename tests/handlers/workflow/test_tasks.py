@@ -22,7 +22,15 @@ from handlers.workflow.tasks import (
     push_task,
     task_id,
 )
-from models import Case, CaseStatus, OutboxMessage, OutboxStatus, Resident, Worker
+from models import (
+    Case,
+    CaseStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Resident,
+    ReturnRequest,
+    Worker,
+)
 from tests.conftest import make_settings
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
@@ -224,10 +232,18 @@ async def test_return_press_needs_a_chosen_reason(db: str) -> None:
         press(case, "return", code="rc-2", selected={RETURN_QUESTION_KEY: ("out_of_area",)}), ctx
     )
     await case.refresh_from_db()
-    assert outcome.result == "returned" and case.status == CaseStatus.ACCEPTED
-    assert case.worker_id is None and case.returned_count == 1
+    # A 退单 is a request to the centre: the case stays until a dispatcher approves.
+    assert outcome.result == "return_requested" and case.status == CaseStatus.DISPATCHED
+    assert case.worker_id is not None and case.returned_count == 0
+    asked = await ReturnRequest.get(case_id=case.id)
+    assert asked.status == "pending" and asked.reason == "地址不在辖区"
     update = await OutboxMessage.get(purpose="task_card")
-    assert update.payload["button"] == {"replace_name": "已退单：地址不在辖区"}
+    assert update.payload["button"] == {"replace_name": "退单已提交，待中心审核：地址不在辖区"}
+    again = await press_button(
+        press(case, "return", code="rc-3", selected={RETURN_QUESTION_KEY: ("not_ours",)}), ctx
+    )
+    assert again.result == "refused" and again.card_text == "已申请退单，待中心审核"
+    assert await ReturnRequest.filter(case_id=case.id).count() == 1
 
 
 async def test_presses_that_cannot_act_change_nothing(db: str) -> None:
