@@ -64,14 +64,19 @@ answer a whole closed month (1st to 1st, no grid or category filter) from the sn
 so; what happens after the close shows in the period where it happens (the new deadline's or
 completion's day).
 
-**重复率 (repeat rate)** = repeats / cases.
+**重复率 (repeat rate)** = 重复诉求 / cases.
 
-- *cases*: created in the period, withdrawn ones excepted.
-- *repeats*: those that joined an earlier open case about the same problem (并案,
-  ``duplicate_of`` set; the detection is ``handlers/intake/duplicates.py``). A merge undone
-  (拆分) is not a repeat. Only a repeat of a case still open is detected: a resident who writes
-  again after their case was closed makes a new case, not counted here.
-- For a unit, a repeat counts against the unit of the case it repeated.
+- *cases*: created in the period, withdrawn and invalid ones excepted; reports merged into an
+  open case count as cases of the unit of the case they joined.
+- *重复诉求* (repeats): a problem that came back after 办结: a report about a case closed within
+  ``repeat_window_days`` (30), linked to it (``CaseLink`` of kind ``repeat``,
+  ``handlers/intake/repeats.py``), whether it reopened the original or opened a linked case.
+  Counted by the day the repeat came (``CaseLink.at``) against the unit the original had then,
+  so a closed period's count never changes afterwards.
+- *集中诉求* (``concentrated`` in the rate's parts): reports merged into an open case about the
+  same problem (并案, ``duplicate_of``; ``handlers/intake/duplicates.py``): many residents, one
+  problem. Reported beside the rate, not in it. A merge undone (拆分) is not counted.
+- The grid and category filters apply to the case repeated.
 
 **满意率 (satisfaction rate)** = (满意 + 0.9 × 基本满意) / valid answers.
 
@@ -143,7 +148,17 @@ from handlers.figures.results import (
 )
 from handlers.figures.spells import SET_ASIDE, spell_deadlines, with_spells
 from handlers.figures.sql import as_day, dialect, grouped, local_day_sql, seconds_between_sql, where
-from models import Case, CaseStatus, Grid, Survey, SurveyAnswer, SurveyStatus, Unit
+from models import (
+    Case,
+    CaseLink,
+    CaseStatus,
+    Grid,
+    LinkKind,
+    Survey,
+    SurveyAnswer,
+    SurveyStatus,
+    Unit,
+)
 
 NO_UNIT_LABEL = "未派单（调度队列）"
 NO_GRID_LABEL = "未定网格"
@@ -246,45 +261,72 @@ class _Repeats:
     volume_by_day: dict[date, int]
 
 
+def _repeat_links(filters: FigureFilters) -> QuerySet[CaseLink]:
+    """重复诉求 that came in the period, filtered by the case they repeat (its grid and
+    category) and by the unit it had when the repeat came."""
+    conditions: dict[str, Any] = {
+        "kind": LinkKind.REPEAT,
+        "at__gte": filters.since,
+        "at__lt": filters.until,
+    }
+    if filters.grid_id is not None:
+        conditions["case__grid_id"] = filters.grid_id
+    if filters.category_prefix:
+        conditions["case__category__startswith"] = filters.category_prefix
+    if filters.unit_id is not None:
+        conditions["unit_id"] = filters.unit_id
+    return CaseLink.filter(**conditions)
+
+
 async def _repeats(filters: FigureFilters) -> _Repeats:
     """Repeat rates by unit and by day, and the volumes that come with the same queries."""
     period = _created_in(filters)
-    cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: neither cases nor repeats
+    cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: not cases of the rate
     own = await grouped(
         period.filter(duplicate_of_id__isnull=True),
         "unit_id",
         {"cases": Count("id"), "cancelled": Count("id", _filter=cancelled)},
     )
+    # 集中诉求: reports merged into an open case, counted for the unit of the case they joined.
     joined = await grouped(
         period.filter(duplicate_of_id__isnull=False),
         "duplicate_of__unit_id",
-        {"repeats": Count("id")},
+        {"merged": Count("id")},
     )
+    # 重复诉求: problems that came back after 办结, for the unit the original had then.
+    links = _repeat_links(filters)
+    repeated = await grouped(links, "unit_id", {"repeats": Count("id")})
     result = _Repeats({}, {}, {}, {})
-    for unit in own.keys() | joined.keys():
+    for unit in own.keys() | joined.keys() | repeated.keys():
         counts = own.get(unit, {"cases": 0, "cancelled": 0})
-        repeats = joined.get(unit, {"repeats": 0})["repeats"]
-        cases = counts["cases"] - counts["cancelled"] + repeats
-        result.by_unit[unit] = _repeat_rate(repeats, cases)
-        result.volume_by_unit[unit] = counts["cases"] + repeats
+        merged = joined.get(unit, {"merged": 0})["merged"]
+        repeats = repeated.get(unit, {"repeats": 0})["repeats"]
+        cases = counts["cases"] - counts["cancelled"] + merged
+        result.by_unit[unit] = _repeat_rate(repeats, cases, merged)
+        result.volume_by_unit[unit] = counts["cases"] + merged
     days = await grouped(
         period,
         local_day_sql("cases", "created_at"),
         {
             "all": Count("id"),
             "cancelled": Count("id", _filter=cancelled),
-            "repeats": Count("id", _filter=Q(duplicate_of_id__isnull=False)),
+            "merged": Count("id", _filter=Q(duplicate_of_id__isnull=False)),
         },
     )
-    for key, counts in days.items():
+    repeat_days = await grouped(links, local_day_sql("case_links", "at"), {"repeats": Count("id")})
+    for key in days.keys() | repeat_days.keys():
         day = as_day(key)
-        result.by_day[day] = _repeat_rate(counts["repeats"], counts["all"] - counts["cancelled"])
+        counts = days.get(key, {"all": 0, "cancelled": 0, "merged": 0})
+        repeats = repeat_days.get(key, {"repeats": 0})["repeats"]
+        cases = counts["all"] - counts["cancelled"]
+        result.by_day[day] = _repeat_rate(repeats, cases, counts["merged"])
         result.volume_by_day[day] = counts["all"]
     return result
 
 
-def _repeat_rate(repeats: int, cases: int) -> Rate:
-    return Rate(config.REPEAT, repeats, cases, {"cases": cases, "repeats": repeats})
+def _repeat_rate(repeats: int, cases: int, merged: int) -> Rate:
+    parts = {"cases": cases, "repeats": repeats, "concentrated": merged}
+    return Rate(config.REPEAT, repeats, cases, parts)
 
 
 async def _satisfaction(

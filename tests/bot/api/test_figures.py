@@ -70,20 +70,21 @@ async def test_figures_as_json_for_the_district_and_for_a_unit(api: TestClient) 
     )
     narrow = await filtered.json()
     assert narrow["filters"]["unit"] == "U-B" and narrow["filters"]["category"] == "交通运输"
-    assert pair(narrow, "repeat") == (1, 2)
+    assert pair(narrow, "repeat") == (0, 2)
+    assert narrow["rates"]["repeat"]["parts"]["concentrated"] == 1
 
     # A unit's account gets its own unit, asked for or not, and nothing of another unit.
     unit_a = await token("unit", district.a.id, "unit-a")
     own = await (await api.get("/api/admin/figures", params=PERIOD, headers=unit_a)).json()
     assert own["scope"] == "unit" and own["filters"]["unit"] == "U-A"
-    assert pair(own, "first_contact") == (3, 5) and pair(own, "repeat") == (0, 4)
+    assert pair(own, "first_contact") == (3, 5) and pair(own, "repeat") == (1, 4)
     assert [unit["code"] for unit in own["units"]] == ["U-A"]
     other = await api.get("/api/admin/figures", params={**PERIOD, "unit": "U-B"}, headers=unit_a)
     assert other.status == 403 and (await other.json())["error"]["code"] == "forbidden"
     # So does a supervisor bound to a unit; one without a unit sees the district.
     bound = await token("supervisor", district.b.id, "boss-b")
     theirs = await (await api.get("/api/admin/figures", params=PERIOD, headers=bound)).json()
-    assert theirs["filters"]["unit"] == "U-B" and pair(theirs, "repeat") == (1, 2)
+    assert theirs["filters"]["unit"] == "U-B" and pair(theirs, "repeat") == (0, 2)
 
 
 async def test_default_period_is_the_last_thirty_days(api: TestClient) -> None:
@@ -115,7 +116,10 @@ async def test_csv_per_unit_and_per_day_opens_in_a_spreadsheet(api: TestClient) 
     assert (total["先行联系率"], total["按时先行联系"], total["应先行联系"]) == ("57.1%", "4", "7")
     assert (total["满意率"], total["满意+0.9×基本满意"], total["有效评价"]) == ("63.3%", "1.9", "3")
     assert table["乙局"]["满意率"] == ""  # nothing to rate
-    assert table["甲街道"]["单位代码"] == "U-A" and table["甲街道"]["重复率"] == "0.0%"
+    assert (
+        table["甲街道"]["单位代码"] == "U-A" and table["甲街道"]["重复率"] == "25.0%"
+    )  # c8 came back
+    assert table["乙局"]["重复率"] == "0.0%"  # the report merged into c4 is 集中诉求
 
     by_day = await api.get("/api/admin/figures.csv", params={**PERIOD, "by": "day"}, headers=admin)
     days = list(csv.reader(io.StringIO((await by_day.read()).decode("utf-8-sig"))))

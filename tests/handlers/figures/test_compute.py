@@ -15,7 +15,17 @@ from handlers.clock import LOCAL_TZ
 from handlers.figures.compute import compute_figures
 from handlers.figures.filters import FigureFilters
 from handlers.figures.results import Figures
-from models import Case, CaseStatus, Grid, Survey, SurveyAnswer, SurveyStatus, Unit
+from models import (
+    Case,
+    CaseLink,
+    CaseStatus,
+    Grid,
+    LinkKind,
+    Survey,
+    SurveyAnswer,
+    SurveyStatus,
+    Unit,
+)
 
 FIRST, END = date(2026, 3, 1), date(2026, 3, 8)
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
@@ -75,7 +85,8 @@ async def build() -> District:
         created_at=at(4, 9), signed_at=at(4, 9 + 1 / 6), first_contact_due_at=at(4, 11),
         first_contact_at=at(4, 10.5), completion_due_at=at(20, 9),
     )  # fmt: skip
-    # A repeat of c4 (并案): no unit of its own, no deadlines.
+    # Another resident's report of c4's open problem, merged (集中诉求): no unit of its own, no
+    # deadlines; not a repeat.
     c["c5"] = await case(
         "c5", grid=g2, status=CaseStatus.MERGED, category="交通运输/道路交通",
         created_at=at(4, 12), duplicate_of_id=c["c4"].id,
@@ -102,6 +113,12 @@ async def build() -> District:
         "c9", unit=a, grid=g1, created_at=at(1, 8), signed_at=at(1, 8 + 1 / 3),
         first_contact_due_at=at(1, 10), first_contact_at=at(1, 9), reopened_count=1,
         completion_due_at=at(9, 9),
+    )  # fmt: skip
+
+    # c8's problem came back on 4 March and reopened it: a 重复诉求 against 甲街道 (U-A).
+    await CaseLink.create(
+        kind=LinkKind.REPEAT, case=c["c8"], other=None, unit=a, same_resident=True,
+        reopened=True, actor="system", at=at(4, 12),
     )  # fmt: skip
 
     async def survey(on: str, round: int, due: datetime, status: SurveyStatus, **kw: Any) -> None:
@@ -190,10 +207,11 @@ async def test_every_figure_of_the_district(db: str) -> None:
         5,
     )
     assert (unit_a.rates["on_time"].numerator, unit_a.rates["on_time"].denominator) == (1, 3)
-    assert (unit_a.rates["repeat"].numerator, unit_a.rates["repeat"].denominator) == (0, 4)
+    assert (unit_a.rates["repeat"].numerator, unit_a.rates["repeat"].denominator) == (1, 4)
     assert unit_a.rates["satisfaction"].denominator == 3
-    # The repeat of c4 counts against c4's unit.
-    assert (unit_b.rates["repeat"].numerator, unit_b.rates["repeat"].denominator) == (1, 2)
+    # The report merged into c4 is 集中诉求 of c4's unit, not a repeat.
+    assert (unit_b.rates["repeat"].numerator, unit_b.rates["repeat"].denominator) == (0, 2)
+    assert unit_b.rates["repeat"].parts["concentrated"] == 1
     assert unit_b.rates["first_contact"].met is True
     assert unit_b.rates["satisfaction"].denominator == 0
     assert unit_b.rates["satisfaction"].met is None
@@ -226,22 +244,22 @@ async def test_filters_by_unit_grid_and_category(db: str) -> None:
     unit_a = await compute_figures(FigureFilters(FIRST, END, unit_id=d.a.id), NOW)
     assert counts(unit_a, "first_contact") == (3, 5)
     assert counts(unit_a, "on_time") == (1, 3)
-    assert counts(unit_a, "repeat") == (0, 4)
+    assert counts(unit_a, "repeat") == (1, 4)  # c8's problem came back
     assert counts(unit_a, "satisfaction") == (1.9, 3)
     assert unit_a.volume.total == 4
     assert [row.code for row in unit_a.units] == ["U-A"]
 
     unit_b = await compute_figures(FigureFilters(FIRST, END, unit_id=d.b.id), NOW)
-    assert counts(unit_b, "repeat") == (1, 2)  # c4 and the repeat that joined it
+    assert counts(unit_b, "repeat") == (0, 2)  # c4 and the report merged into it
     assert unit_b.volume.total == 2
     assert unit_b.survey.unreachable == 1 and counts(unit_b, "satisfaction") == (0, 0)
 
     grid = await compute_figures(FigureFilters(FIRST, END, grid_id=d.g2.id), NOW)
-    assert counts(grid, "repeat") == (1, 3)
+    assert counts(grid, "repeat") == (0, 3)  # c8, repeated, is in g1
     assert counts(grid, "first_contact") == (1, 2)  # c3 missed, c4 met
 
     roads = await compute_figures(FigureFilters(FIRST, END, category_prefix="交通运输"), NOW)
-    assert roads.volume.total == 2 and counts(roads, "repeat") == (1, 2)
+    assert roads.volume.total == 2 and counts(roads, "repeat") == (0, 2)
     building = await compute_figures(FigureFilters(FIRST, END, category_prefix="城乡建设"), NOW)
     assert counts(building, "first_contact") == (3, 4)  # c1, c8, c9 met; c2 late
     assert counts(building, "satisfaction") == (1.9, 3)
