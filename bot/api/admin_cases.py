@@ -266,12 +266,13 @@ async def visible_case(user: StaffUser, number: str) -> Case:
 
 
 Action = Callable[[web.Request, StaffContext, Case], Awaitable[None]]
+Answer = Callable[[Case, datetime], Awaitable[Any]]
 
 
 def case_action(
-    capability: str, action: Action
+    capability: str, action: Action, answer: Answer | None = None
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Check the account, find the case it may see, run the action, answer the case."""
+    """Check the account, find the case it may see, run the action, answer the case (``answer``)."""
 
     async def run(request: web.Request) -> web.Response:
         staff = await require_staff(request, capability)
@@ -285,7 +286,8 @@ def case_action(
             body = {"error": {"code": refused.code, "message": refused.message}}
             return web.json_response(body, status=refused.status)
         now = request.app[CLOCK].now()
-        return web.json_response({"case": await case_detail(case, now)})
+        body = await answer(case, now) if answer else {"case": await case_detail(case, now)}
+        return web.json_response(body)
 
     return run
 

@@ -27,7 +27,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.admin_cases import NOT_FOUND, read_payload, visible_case
+from bot.api.admin_cases import NOT_FOUND, Action, case_action, read_payload, visible_case
 from bot.api.json_api import Payload
 from bot.api.openapi import (
     BOOLEAN,
@@ -53,7 +53,7 @@ from handlers.followup.field_visits import MAX_PHOTOS, OUTCOME_LABELS, record_fi
 from handlers.followup.followup_views import case_followup, visible_field_visits
 from handlers.followup.staff_answers import MAX_NOTE, record_staff_answer
 from handlers.workflow.actions import MAX_TEXT
-from handlers.workflow.staff_actions import STAFF_ERRORS, CaseHidden, refusal_of
+from handlers.workflow.staff_actions import CaseHidden
 from models import Case, FieldVisitStatus, SurveyStatus
 
 PREFIX = "/api/admin/cases"
@@ -95,28 +95,11 @@ def _when(value: str) -> datetime | None:
     return when
 
 
-Action = Callable[[web.Request, StaffContext, Case], Awaitable[None]]
-
-
 def followup_action(
     capability: str, action: Action
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Check the account, find the case, run the action, answer the case's 回访 and visits."""
-
-    async def run(request: web.Request) -> web.Response:
-        staff = await require_staff(request, capability)
-        try:
-            case = await visible_case(staff.user, request.match_info["number"])
-            await action(request, staff, case)
-        except CaseHidden:
-            raise error_json(web.HTTPNotFound, "not_found", NOT_FOUND) from None
-        except STAFF_ERRORS as problem:
-            refused = refusal_of(problem)
-            body = {"error": {"code": refused.code, "message": refused.message}}
-            return web.json_response(body, status=refused.status)
-        return web.json_response(await case_followup(case, request.app[CLOCK].now()))
-
-    return run
+    return case_action(capability, action, answer=case_followup)
 
 
 async def _answer(request: web.Request, staff: StaffContext, case: Case) -> None:
