@@ -5,27 +5,28 @@ heads (月度通报).
 The district's heads are the active unit heads and supervisors of the centre (a unit of kind
 ``center``) and those bound to no unit. After downtime the close happens on the next run, any
 day after the first working day; the ranking message goes out once per person and month (outbox
-dedup key ``ranking:<YYYYMM>:<worker>``).
+dedup key ``ranking:<YYYYMM>:<worker>``). A district with no case before the month's end (a new
+deployment) has nothing to close and sends nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from handlers.clock import local
+from handlers.clock import LOCAL_TZ, local
 from handlers.context import HandlerContext
 from handlers.figures.ranking import previous_month
 from handlers.figures.snapshots import SnapshotError, close_month, stored_ranking
 from handlers.staff.audit import StaffActor
 from handlers.workflow.deadlines import is_working_day
 from handlers.workflow.tasks import notify_worker
-from models import FigureSnapshot, OutboxMessage, Worker, WorkerRole
+from models import Case, FigureSnapshot, OutboxMessage, Worker, WorkerRole
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ async def sweep_month_close(ctx: HandlerContext) -> str | None:
     if today < first_working_day(today):
         return None
     period = previous_month(today)
+    month_end = datetime.combine(today.replace(day=1), time(0), LOCAL_TZ).astimezone(UTC)
+    if not await Case.filter(created_at__lt=month_end).exists():
+        return None  # no case before this month: nothing to judge, no empty ranking to send
     closed = None
     if not await FigureSnapshot.filter(period=period).exists():
         try:

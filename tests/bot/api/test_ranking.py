@@ -119,9 +119,10 @@ async def test_a_closed_month_keeps_its_figures_and_the_new_month_shows_the_chan
 
     # Across the month's end: the sweep closes March on April's first working day.
     assert first_working_day(APRIL_FIRST.date()) == APRIL_FIRST.astimezone(LOCAL_TZ).date()
-    # On March 31 the sweep closes February (its previous month), not March.
-    assert await sweep_month_close(await context(END_OF_MARCH)) == "2026-02"
-    assert not await FigureSnapshot.filter(period="2026-03").exists()
+    # On March 31 the sweep would close February, not March; with no case before March there
+    # is nothing to close and no empty ranking to send.
+    assert await sweep_month_close(await context(END_OF_MARCH)) is None
+    assert not await FigureSnapshot.exists()
     clock.set(APRIL_FIRST)
     assert await sweep_month_close(await context(APRIL_FIRST)) == "2026-03"
     assert await sweep_month_close(await context(APRIL_FIRST)) is None  # once

@@ -19,7 +19,15 @@ from aiohttp.test_utils import TestClient
 from bot.wechat import wecom_endpoint
 from handlers.intake.report import report_case
 from handlers.workflow.tasks import NO_REASON, RETURN_QUESTION_KEY, PressOutcome
-from models import Case, CaseStatus, InboundMessage, OutboxMessage, Resident
+from models import (
+    Case,
+    CaseStatus,
+    ExtensionStatus,
+    InboundMessage,
+    OutboxMessage,
+    Resident,
+    ReturnRequest,
+)
 from tests.bot.conftest import ClientFactory
 from tests.fake_wecom import callback_request, card_event_xml
 
@@ -207,7 +215,7 @@ async def test_sign_press_signs_the_case_and_queues_the_card_update(
     assert update.payload["button"]["replace_name"].startswith("已签收·王芳")
 
 
-async def test_return_press_with_a_reason_returns_the_case(make_client: ClientFactory) -> None:
+async def test_return_press_with_a_reason_asks_the_centre(make_client: ClientFactory) -> None:
     client = await make_client(**WORK_SETTINGS)
     case = await dispatched_case(client)
 
@@ -220,10 +228,14 @@ async def test_return_press_with_a_reason_returns_the_case(make_client: ClientFa
     )
 
     assert status == 200
+    # 退单 is a request to the centre: the case stays with the unit until a dispatcher decides.
+    unit_id = case.unit_id
     await case.refresh_from_db()
-    assert case.status == CaseStatus.ACCEPTED and case.unit_id is None
+    assert case.status == CaseStatus.DISPATCHED and case.unit_id == unit_id
+    asked = await ReturnRequest.get(case_id=case.id)
+    assert asked.status == ExtensionStatus.PENDING and asked.unit_id == unit_id
     update = await OutboxMessage.get(purpose="task_card")
-    assert update.payload["button"] == {"replace_name": "已退单：非本单位职责"}
+    assert update.payload["button"] == {"replace_name": "退单已提交，待中心审核：非本单位职责"}
 
 
 async def test_return_press_without_a_reason_asks_for_one(make_client: ClientFactory) -> None:
@@ -302,7 +314,7 @@ async def test_a_failure_writes_nothing_and_the_retry_succeeds(
 ) -> None:
     client = await make_client(**WORK_SETTINGS)
     case = await dispatched_case(client)
-    real = wecom_endpoint.press_button
+    real = wecom_endpoint.press_any
     calls = []
 
     async def failing_once(*args: Any) -> PressOutcome:
@@ -312,7 +324,7 @@ async def test_a_failure_writes_nothing_and_the_retry_succeeds(
             raise RuntimeError("database hiccup")
         return await real(*args)
 
-    monkeypatch.setattr(wecom_endpoint, "press_button", failing_once)
+    monkeypatch.setattr(wecom_endpoint, "press_any", failing_once)
     key = f"sign:{case.number}"
     assert await press(client, "wangfang", key, response_code="rc-1") == 503
     assert await InboundMessage.filter(channel="work").count() == 0
