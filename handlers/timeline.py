@@ -1,5 +1,9 @@
 """Every change to a case goes through :func:`apply_action`: the status machine is checked, the
-case row is updated only if nobody changed it meanwhile, and the timeline gets its event."""
+case row is updated only if nobody changed it meanwhile, and the timeline gets its event.
+
+A change of a due column (``sign_due_at``, ``first_contact_due_at``, ``completion_due_at``) is
+also a :class:`models.DeadlineChange` per deadline, with the event's who and why, written in the
+same transaction: every deadline change is an event (issue 16)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models import Case, CaseAction, CaseEvent, CaseStatus, next_status
+from models import Case, CaseAction, CaseEvent, CaseStatus, DeadlineChange, UnitSpell, next_status
 
 logger = logging.getLogger(__name__)
+
+# The case's due columns and the deadline each one is, as DeadlineChange.deadline names it.
+DUE_COLUMNS = {
+    "sign_due_at": "sign",
+    "first_contact_due_at": "first_contact",
+    "completion_due_at": "completion",
+}
 
 
 class ConcurrentChange(RuntimeError):
@@ -76,12 +87,16 @@ async def apply_action(
     note: str = "",
     data: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
+    deadline_why: str = "",
 ) -> CaseEvent:
     """Move ``case`` by ``action`` (raising IllegalTransition if not allowed) and record it.
 
     ``changes`` are further column updates written in the same conditional update. The update
     is guarded by the case's ``version`` so that two workers acting at once cannot both win.
+    Due columns that change are recorded as deadline changes, with ``deadline_why`` (default:
+    the note) as their reason.
     """
+    before = {column: getattr(case, column) for column in DUE_COLUMNS if column in (changes or {})}
     current = CaseStatus(case.status)
     target = next_status(current, action)
     values: dict[str, Any] = dict(changes or {})
@@ -101,6 +116,52 @@ async def apply_action(
         target,
         extra={"case": case.number},
     )
-    return await record_event(
+    event = await record_event(
         case, action, actor, now, from_status=current, to_status=target, note=note, data=data
+    )
+    moved = {column: old for column, old in before.items() if values[column] != old}
+    if moved:
+        spell = await UnitSpell.filter(case_id=case.id, ended_at__isnull=True).first()
+        for column, old in moved.items():
+            await record_deadline(
+                case,
+                DUE_COLUMNS[column],
+                old,
+                values[column],
+                actor,
+                now,
+                cause=action.value,
+                reason=deadline_why or note,
+                spell_id=spell.id if spell is not None else None,
+                event_id=event.id,
+            )
+    return event
+
+
+async def record_deadline(
+    case: Case,
+    deadline: str,
+    old: datetime | None,
+    new: datetime | None,
+    actor: Actor,
+    now: datetime,
+    *,
+    cause: str,
+    reason: str,
+    spell_id: int | None,
+    event_id: int | None,
+) -> DeadlineChange:
+    """One deadline of ``case`` moved from ``old`` to ``new``: who, when, why."""
+    return await DeadlineChange.create(
+        case_id=case.id,
+        spell_id=spell_id,
+        event_id=event_id,
+        deadline=deadline,
+        old_at=old,
+        new_at=new,
+        at=now,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        cause=cause,
+        reason=reason,
     )

@@ -46,6 +46,7 @@ from models.resident_access import (
 from models.security import ReplayNonce, SignInFailure
 from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
 from models.workflow import (
+    DeadlineChange,
     ExtensionRequest,
     ExtensionStatus,
     ReturnRequest,
@@ -67,6 +68,7 @@ __all__ = [
     "CaseStatus",
     "CategoryCorrection",
     "Conversation",
+    "DeadlineChange",
     "ExtensionRequest",
     "ExtensionStatus",
     "FieldVisit",

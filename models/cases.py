@@ -146,6 +146,8 @@ class CaseEvent(Model):
     class Meta:
         table = "case_events"
         ordering = ("at", "id")
+        # The as-of figures look up what a case's events did after an instant.
+        indexes = (("case_id", "at"),)
 
 
 class CaseCounter(Model):

@@ -62,6 +62,9 @@ class Survey(Model):
         max_length=16, default="", description="wechat | phone | visit | other"
     )
     recorded_by = fields.CharField(max_length=64, default="", description="staff username")
+    # When the answer was written down (``answered_at`` is when it was given, which staff may
+    # date back): a closed month counts only answers recorded by its end.
+    recorded_at = fields.DatetimeField(null=True)
     skip_reason = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.cases import Case
+    from models.cases import Case, CaseEvent
     from models.district import Unit
     from models.people import Worker
 
@@ -135,6 +135,45 @@ class UnitSpell(Model):
     class Meta:
         table = "case_unit_spells"
         indexes = (("unit_id", "started_at"), ("case_id", "started_at"))
+
+
+class DeadlineChange(Model):
+    """One deadline of a case moved (or first set for a unit): which, from what to what, when,
+    by whom and why (every deadline change is an event, issue 16).
+
+    Written in the same transaction as the change by :func:`handlers.timeline.apply_action`
+    (every change of a due column) and by :func:`handlers.workflow.spells.open_spell` (the
+    deadlines a unit's spell opens with). ``spell`` is the spell that owes the deadline, empty
+    for a case with no unit then (the dispatcher queue). The figures read it to know the
+    deadline in force at an instant (``handlers/figures/asof.py``).
+    """
+
+    case_id: int
+    spell_id: int | None
+    event_id: int | None
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="deadline_changes", on_delete=fields.CASCADE
+    )
+    spell: fields.ForeignKeyNullableRelation[UnitSpell] = fields.ForeignKeyField(
+        "models.UnitSpell", related_name="deadline_changes", null=True, on_delete=fields.CASCADE
+    )
+    event: fields.ForeignKeyNullableRelation[CaseEvent] = fields.ForeignKeyField(
+        "models.CaseEvent", related_name="deadline_changes", null=True, on_delete=fields.SET_NULL
+    )
+    deadline = fields.CharField(max_length=16, description="sign | first_contact | completion")
+    old_at = fields.DatetimeField(null=True, description="the deadline before (empty: none)")
+    new_at = fields.DatetimeField(null=True, description="the deadline after (empty: none)")
+    at = fields.DatetimeField()
+    actor_type = fields.CharField(max_length=16, description="resident | worker | staff | system")
+    actor_id = fields.CharField(max_length=64, default="")
+    cause = fields.CharField(max_length=16, description="the action that moved it (CaseAction)")
+    reason = fields.TextField(default="")
+
+    class Meta:
+        table = "deadline_changes"
+        indexes = (("spell_id", "deadline", "at"), ("case_id", "at"))
 
 
 class WorkerToken(Model):

@@ -42,6 +42,7 @@ from bot.api.openapi import (
     CASE_BASICS,
     CASE_VIEW_PARAMS,
     DATETIME,
+    DEADLINE_CHANGE,
     INTEGER,
     NUMBER,
     NUMBER_PARAM,
@@ -66,10 +67,10 @@ from handlers.case_pages import (
     BadView,
     CaseView,
     content_fields,
-    fold_note,
     timeline_page,
 )
 from handlers.clock import iso
+from handlers.deadline_history import timeline_json
 from handlers.digits import finite_or_none
 from handlers.intake.repeats import describe_links
 from handlers.workflow.actions import MAX_TEXT
@@ -202,19 +203,7 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "review_state": case.review_state,  # 办结审核: pending | passed | sent_back
             "review_requested_at": iso(case.review_requested_at),
             "links": await describe_links(case),  # 重复诉求 and hand merges, either end
-            "timeline": [
-                {
-                    "at": iso(e.at),
-                    "action": e.action,
-                    "actor_type": e.actor_type,
-                    "actor_id": e.actor_id if e.actor_type in ("staff", "worker") else "",
-                    "from_status": e.from_status,
-                    "to_status": e.to_status,
-                    "note": (note := fold_note(e.note, view)).text,
-                    "note_folded": note.folded,
-                }
-                for e in page.events
-            ],
+            "timeline": await timeline_json(page.events, view),
             **page.fields(),
             "extensions": [
                 {
@@ -432,6 +421,7 @@ ADMIN_CASE_DETAIL = Component(
                                 "to_status": nullable(STRING),
                                 "note": STRING,
                                 "note_folded": BOOLEAN,
+                                "deadlines": array(DEADLINE_CHANGE),
                             }
                         )
                     ),

@@ -385,6 +385,20 @@ CASE_BASICS: dict[str, Any] = {
     "worker": nullable(obj({"id": INTEGER, "name": STRING})),
     "supervised": BOOLEAN,
 }
+# A deadline change on a case's timeline (handlers.deadline_history, models.DeadlineChange).
+DEADLINE_CHANGE = obj(
+    {
+        "deadline": one_of_values(("sign", "first_contact", "completion")),
+        "old": nullable(DATETIME),
+        "new": nullable(DATETIME),
+        "at": DATETIME,
+        "actor_type": STRING,
+        "actor_id": STRING,
+        "cause": STRING,
+        "reason": STRING,
+        "spell_id": nullable(INTEGER),
+    }
+)
 NUMBER_PARAM = Param(
     "number", "path", {"type": "string", "minLength": 1}, description="case number"
 )

@@ -48,6 +48,7 @@ from handlers.case_pages import (
     shown_attachments,
     timeline_page,
 )
+from handlers.deadline_history import change_text, deadlines_by_event
 from handlers.district.geometry import outer_rings
 from handlers.places import place_summary
 from handlers.staff.permissions import can, may_see_case
@@ -223,6 +224,7 @@ async def case_context(
     }
     for person in await Worker.filter(id__in=actor_ids) if actor_ids else []:
         workers[person.id] = person
+    moved = await deadlines_by_event(events)
     timeline = [
         {
             "at": e.at,
@@ -233,6 +235,9 @@ async def case_context(
             "to_status": e.to_status,
             "photos": photos_of((e.data or {}).get("attachments")),
             "warning": (e.data or {}).get("kind") == "deadline_warning",
+            "deadlines": [
+                {"text": change_text(d), "reason": d.reason} for d in moved.get(e.id, [])
+            ],
         }
         for e in events
     ]

@@ -257,6 +257,7 @@ async def decide_extension(
             note=f"区中心同意延期至{format_local(new)}" + (f"：{note}" if note else ""),
             data=data,
             changes={"completion_due_at": new},
+            deadline_why=f"延期获批（{request.reason}）" + (f"：{note}" if note else ""),
         )
         await move_completion(
             case,

@@ -21,11 +21,15 @@ The open spell (``ended_at`` empty) gets ``first_contact_at`` on the first conta
 spell stays open until the case moves again (重办, merge ...). A spell reopened for 重办 owes
 only the completion: it has no sign or first-contact deadline.
 
-Every deadline change is a ``CaseEvent`` with who (its actor) and why: a new spell is recorded
-by the event that moved the case (派单, 改派, 重办; its note and reason say why), whose ``data``
-holds ``deadlines`` (sign, first_contact, completion as ISO strings, :func:`deadline_data`); a
-deadline moved without the case moving (an approved 延期) is an event of its own with the
-action ``deadline`` (``models.CaseAction.DEADLINE``), ``data`` holding why, old and new.
+Every deadline change is a ``DeadlineChange`` row (which deadline, old, new, when, the actor,
+the action that caused it, why, the spell that owes it, the event), written in the same
+transaction as the change: ``handlers.timeline.apply_action`` records each due column it
+changes (派单, 改派, 重办, an approved 延期, the LLM's re-grading, 不予受理 and 恢复受理, 并案
+and 拆分), and :func:`open_spell` makes the deadlines a spell opens with name that spell
+(recording those the case row already had). The case page and the admin API show them on the
+timeline; the closed-month figures read them for the deadline in force at the month's end.
+The event that moved the case also keeps ``deadlines`` in its ``data`` (:func:`deadline_data`),
+and an approved 延期 an event of its own with the action ``deadline``.
 """
 
 from __future__ import annotations
@@ -35,9 +39,18 @@ from typing import Any
 
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.timeline import Actor, record_event
+from handlers.timeline import DUE_COLUMNS, Actor, record_deadline, record_event
 from handlers.workflow.deadlines import Deadlines, deadlines_for
-from models import Case, CaseAction, ExtensionRequest, ExtensionStatus, ReturnRequest, UnitSpell
+from models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    DeadlineChange,
+    ExtensionRequest,
+    ExtensionStatus,
+    ReturnRequest,
+    UnitSpell,
+)
 
 
 def unit_deadlines(case: Case, ctx: HandlerContext) -> Deadlines:
@@ -120,7 +133,7 @@ async def open_spell(
     deadlines = deadlines or unit_deadlines(case, ctx)
     if previous_end is not None:  # None: a case just made has no spell before this one
         await close_spell(case.id, ctx.now, previous_end)
-    return await UnitSpell.create(
+    spell = await UnitSpell.create(
         case_id=case.id,
         unit_id=unit_id,
         started_at=ctx.now,
@@ -128,6 +141,38 @@ async def open_spell(
         first_contact_due_at=None if reopened else deadlines.first_contact,
         completion_due_at=deadlines.completion,
     )
+    await _record_opening(case, spell, ctx.now)
+    return spell
+
+
+async def _record_opening(case: Case, spell: UnitSpell, now: datetime) -> None:
+    """The deadlines ``spell`` opens with are deadline changes of the spell, by the event that
+    moved the case: those ``apply_action`` recorded for that event (the case's due columns
+    changed) now name the new spell; the others (unchanged on the case, or set when the case
+    was made) are recorded here, from none to the spell's."""
+    moving = await CaseEvent.filter(case_id=case.id, at=now).order_by("-id").first()
+    recorded: set[str] = set()
+    if moving is not None:
+        await DeadlineChange.filter(event_id=moving.id).update(spell_id=spell.id)
+        names = await DeadlineChange.filter(event_id=moving.id).values_list("deadline", flat=True)
+        recorded = {str(name) for name in names}
+    actor = Actor(moving.actor_type, moving.actor_id) if moving else Actor.system()
+    for column, name in DUE_COLUMNS.items():
+        value = getattr(spell, column)
+        if value is None or name in recorded:
+            continue
+        await record_deadline(
+            case,
+            name,
+            None,
+            value,
+            actor,
+            now,
+            cause=moving.action if moving else CaseAction.DISPATCH.value,
+            reason=moving.note if moving else "",
+            spell_id=spell.id,
+            event_id=moving.id if moving else None,
+        )
 
 
 async def move_completion(
