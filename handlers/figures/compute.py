@@ -120,42 +120,48 @@ must only be given ``filters.with_unit(their unit)`` (``bot/api/figures.py`` for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from tortoise.expressions import F, Q, RawSQL, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from config import figures as config
 from config.lexicon import KIND_LABELS
-from handlers.figures.channels import answers_by_channel
+from handlers.figures.asof import CASES, AsOf
 from handlers.figures.filters import FigureFilters
 from handlers.figures.invalid import count_invalid
+from handlers.figures.reopen import reopen_by_unit, reopen_rate
 from handlers.figures.results import (
-    REOPEN,
     Bucket,
     DayFigures,
     Figures,
     Median,
     Rate,
-    SurveyShares,
     UnitFigures,
     Volume,
     empty_rate,
 )
-from handlers.figures.spells import SET_ASIDE, spell_deadlines, with_spells
-from handlers.figures.sql import as_day, dialect, grouped, local_day_sql, seconds_between_sql, where
+from handlers.figures.satisfaction import satisfaction
+from handlers.figures.spells import deadline_figure
+from handlers.figures.sql import (
+    as_day,
+    counted,
+    dialect,
+    grouped,
+    local_day_sql,
+    seconds_between_sql,
+    where,
+)
 from models import (
     Case,
     CaseLink,
     CaseStatus,
     Grid,
     LinkKind,
-    Survey,
-    SurveyAnswer,
     SurveyStatus,
     Unit,
 )
@@ -175,23 +181,20 @@ MEDIAN_MILESTONES = {
 # The cases and rounds a filter selects.
 
 
-def _case_filter(filters: FigureFilters, prefix: str = "") -> Q:
-    """The unit, grid and category conditions, on cases (or, with ``prefix="case__"``, on the
-    case of a survey round). A merged case belongs to the unit of the case it joined."""
+def _case_filter(filters: FigureFilters) -> Q:
+    """The unit, grid and category conditions on cases. A merged case belongs to the unit of
+    the case it joined."""
     conditions: dict[str, Any] = {}
     if filters.grid_id is not None:
-        conditions[f"{prefix}grid_id"] = filters.grid_id
+        conditions["grid_id"] = filters.grid_id
     if filters.category_prefix:
-        conditions[f"{prefix}category__startswith"] = filters.category_prefix
+        conditions["category__startswith"] = filters.category_prefix
     q = Q(**conditions)
     if filters.unit_id is not None:
-        if prefix:
-            q &= where(f"{prefix}unit_id", filters.unit_id)
-        else:
-            of_unit = Case.filter(unit_id=filters.unit_id).values("id")
-            q &= Q(duplicate_of_id__isnull=True, unit_id=filters.unit_id) | Q(
-                duplicate_of_id__in=Subquery(of_unit)
-            )
+        of_unit = Case.filter(unit_id=filters.unit_id).values("id")
+        q &= Q(duplicate_of_id__isnull=True, unit_id=filters.unit_id) | Q(
+            duplicate_of_id__in=Subquery(of_unit)
+        )
     return q
 
 
@@ -199,58 +202,23 @@ def _cases(filters: FigureFilters) -> QuerySet[Case]:
     return Case.filter(_case_filter(filters))
 
 
-def _created_in(filters: FigureFilters) -> QuerySet[Case]:
-    return _cases(filters).filter(created_at__gte=filters.since, created_at__lt=filters.until)
+def _unit_of(asof: AsOf) -> RawSQL:
+    """The unit a case counts for in the volume and in 重复率: the one holding it, or for a
+    merged case the one holding the case it joined."""
+    return RawSQL(f"CASE WHEN {asof.merged()} = 1 THEN {asof.merged_unit()} ELSE {asof.unit()} END")
+
+
+def _created_in(filters: FigureFilters, asof: AsOf) -> QuerySet[Case]:
+    period = {"created_at__gte": filters.since, "created_at__lt": filters.until}
+    if asof.live:
+        return _cases(filters).filter(**period)
+    query = Case.filter(_case_filter(filters.with_unit(None)), **period)
+    if filters.unit_id is None:
+        return query
+    return query.annotate(_counted_for=_unit_of(asof)).filter(_counted_for=filters.unit_id)
 
 
 # Each figure, grouped by unit (the total is their sum) and by day.
-
-
-async def _deadline_figure(
-    filters: FigureFilters, now: datetime, key: str, due: str, done: str, miss: str
-) -> tuple[dict[int | None, Rate], dict[date, Rate]]:
-    """Met / due for a deadline column ``due`` and the time ``done`` it is met by."""
-    query = _cases(filters).filter(
-        where(f"{due}__gte", filters.since),
-        where(f"{due}__lt", filters.until),
-        where(f"{due}__lt", now) | where(f"{done}__isnull", False),
-    )
-    # A withdrawn case keeps its deadlines, but nobody owed it anything after it was withdrawn;
-    # an invalid one (不予受理) was owed nothing at all. (A merged case has none: it is handled
-    # with the case it joined.)
-    query = query.exclude(status__in=SET_ASIDE).filter(id__not_in=with_spells())
-    aggregates = {
-        "due": Count("id"),
-        "met": Count("id", _filter=where(f"{done}__lte", F(due))),
-        "late": Count("id", _filter=where(f"{done}__gt", F(due))),
-        miss: Count("id", _filter=where(f"{done}__isnull", True)),
-    }
-
-    def rate(counts: Mapping[str, int]) -> Rate:
-        parts = {name: counts[name] for name in ("met", "late", miss)}
-        return Rate(key, counts["met"], counts["due"], parts)
-
-    by_unit = await grouped(query, "unit_id", aggregates)
-    by_day = await grouped(query, local_day_sql("cases", due), aggregates)
-    spell_units, spell_days = await spell_deadlines(filters, now, due, done, miss)
-    return _merged(by_unit, spell_units, rate), _merged(
-        {as_day(d): c for d, c in by_day.items()},
-        {as_day(d): c for d, c in spell_days.items()},
-        rate,
-    )
-
-
-def _merged(
-    cases: Mapping[Any, Mapping[str, int]],
-    spells: Mapping[Any, Mapping[str, int]],
-    rate: Callable[[Mapping[str, int]], Rate],
-) -> dict[Any, Rate]:
-    """Counts from cases without spells and from spells, added up per key."""
-    result: dict[Any, Rate] = {}
-    for source in (cases, spells):
-        for key, counts in source.items():
-            result[key] = result[key] + rate(counts) if key in result else rate(counts)
-    return result
 
 
 @dataclass(frozen=True)
@@ -278,49 +246,48 @@ def _repeat_links(filters: FigureFilters) -> QuerySet[CaseLink]:
     return CaseLink.filter(**conditions)
 
 
-async def _repeats(filters: FigureFilters) -> _Repeats:
+async def _repeats(filters: FigureFilters, asof: AsOf) -> _Repeats:
     """Repeat rates by unit and by day, and the volumes that come with the same queries."""
-    period = _created_in(filters)
-    cancelled = Q(status__in=SET_ASIDE)  # withdrawn or invalid: not cases of the rate
-    own = await grouped(
-        period.filter(duplicate_of_id__isnull=True),
-        "unit_id",
-        {"cases": Count("id"), "cancelled": Count("id", _filter=cancelled)},
-    )
-    # 集中诉求: reports merged into an open case, counted for the unit of the case they joined.
-    joined = await grouped(
-        period.filter(duplicate_of_id__isnull=False),
-        "duplicate_of__unit_id",
-        {"merged": Count("id")},
-    )
+    period = _created_in(filters, asof)
+    # Withdrawn or invalid: not cases of the rate. Merged (并案): 集中诉求, counted for the unit
+    # of the case they joined.
+    aside, merged = RawSQL(asof.set_aside()), RawSQL(asof.merged())
+    unit = RawSQL(f"CASE WHEN {asof.merged()} = 1 THEN {asof.merged_unit()} ELSE {asof.unit()} END")
+    units: dict[Any, dict[str, int]] = {}
+    for (key, is_aside, is_merged), n in await counted(
+        period, unit=unit, aside=aside, merged=merged
+    ):
+        counts = units.setdefault(key, {"cases": 0, "cancelled": 0, "merged": 0})
+        if int(is_merged):
+            counts["merged"] += n
+        else:
+            counts["cases"] += n
+            counts["cancelled"] += n if int(is_aside) else 0
     # 重复诉求: problems that came back after 办结, for the unit the original had then.
     links = _repeat_links(filters)
     repeated = await grouped(links, "unit_id", {"repeats": Count("id")})
     result = _Repeats({}, {}, {}, {})
-    for unit in own.keys() | joined.keys() | repeated.keys():
-        counts = own.get(unit, {"cases": 0, "cancelled": 0})
-        merged = joined.get(unit, {"merged": 0})["merged"]
-        repeats = repeated.get(unit, {"repeats": 0})["repeats"]
-        cases = counts["cases"] - counts["cancelled"] + merged
-        result.by_unit[unit] = _repeat_rate(repeats, cases, merged)
-        result.volume_by_unit[unit] = counts["cases"] + merged
-    days = await grouped(
-        period,
-        local_day_sql("cases", "created_at"),
-        {
-            "all": Count("id"),
-            "cancelled": Count("id", _filter=cancelled),
-            "merged": Count("id", _filter=Q(duplicate_of_id__isnull=False)),
-        },
-    )
+    empty = {"cases": 0, "cancelled": 0, "merged": 0}
+    for key in units.keys() | repeated.keys():
+        counts = units.get(key, empty)
+        repeats = repeated.get(key, {"repeats": 0})["repeats"]
+        cases = counts["cases"] - counts["cancelled"] + counts["merged"]
+        result.by_unit[key] = _repeat_rate(repeats, cases, counts["merged"])
+        result.volume_by_unit[key] = counts["cases"] + counts["merged"]
+    days: dict[Any, dict[str, int]] = {}
+    day = local_day_sql("cases", "created_at")
+    for (key, is_aside, is_merged), n in await counted(period, day=day, aside=aside, merged=merged):
+        counts = days.setdefault(key, {"all": 0, "cancelled": 0, "merged": 0})
+        counts["all"] += n
+        counts["cancelled"] += n if int(is_aside) else 0
+        counts["merged"] += n if int(is_merged) else 0
     repeat_days = await grouped(links, local_day_sql("case_links", "at"), {"repeats": Count("id")})
     for key in days.keys() | repeat_days.keys():
-        day = as_day(key)
         counts = days.get(key, {"all": 0, "cancelled": 0, "merged": 0})
         repeats = repeat_days.get(key, {"repeats": 0})["repeats"]
         cases = counts["all"] - counts["cancelled"]
-        result.by_day[day] = _repeat_rate(repeats, cases, counts["merged"])
-        result.volume_by_day[day] = counts["all"]
+        result.by_day[as_day(key)] = _repeat_rate(repeats, cases, counts["merged"])
+        result.volume_by_day[as_day(key)] = counts["all"]
     return result
 
 
@@ -329,75 +296,36 @@ def _repeat_rate(repeats: int, cases: int, merged: int) -> Rate:
     return Rate(config.REPEAT, repeats, cases, parts)
 
 
-async def _satisfaction(
-    filters: FigureFilters,
-) -> tuple[dict[int | None, Rate], dict[date, Rate], SurveyShares]:
-    rounds = Survey.filter(
-        _case_filter(filters, "case__"),
-        due_at__gte=filters.since,
-        due_at__lt=filters.until,
-        status__in=list(FINISHED_ROUNDS),
-    ).exclude(case__status=CaseStatus.INVALID)
-    answered = Q(status=SurveyStatus.ANSWERED)
-    aggregates = {
-        "finished": Count("id"),
-        "satisfied": Count("id", _filter=answered & Q(answer=SurveyAnswer.SATISFIED)),
-        "basically": Count("id", _filter=answered & Q(answer=SurveyAnswer.BASICALLY)),
-        "unsatisfied": Count("id", _filter=answered & Q(answer=SurveyAnswer.UNSATISFIED)),
-        "unrated": Count("id", _filter=Q(status=SurveyStatus.UNRATED)),
-        "unreachable": Count("id", _filter=Q(status=SurveyStatus.UNREACHABLE)),
-        "late": Count("id", _filter=Q(status=SurveyStatus.UNRATED, late=True)),
-    }
-
-    def rate(counts: Mapping[str, int]) -> Rate:
-        parts = {name: counts[name] for name in ("satisfied", "basically", "unsatisfied")}
-        valid = sum(parts.values())
-        score = counts["satisfied"] + config.BASICALLY_WEIGHT * counts["basically"]
-        return Rate(config.SATISFACTION, score, valid, parts)
-
-    by_unit = await grouped(rounds, "case__unit_id", aggregates)
-    by_day = await grouped(rounds, local_day_sql("surveys", "due_at"), aggregates)
-    totals = {name: sum(counts[name] for counts in by_unit.values()) for name in aggregates}
-    shares = SurveyShares(
-        finished=totals["finished"],
-        answered=totals["satisfied"] + totals["basically"] + totals["unsatisfied"],
-        unrated=totals["unrated"],
-        unreachable=totals["unreachable"],
-        late_answers=totals["late"],
-        by_channel=await answers_by_channel(rounds),
-    )
-    return (
-        {unit: rate(counts) for unit, counts in by_unit.items()},
-        {as_day(day): rate(counts) for day, counts in by_day.items()},
-        shares,
-    )
+async def _reopen(filters: FigureFilters, asof: AsOf) -> Rate:
+    rates = (await reopen_by_unit(_created_in(filters, asof), asof)).values()
+    return reopen_rate(sum(r.denominator for r in rates), int(sum(r.numerator for r in rates)))
 
 
-async def _reopen(filters: FigureFilters) -> Rate:
-    completed = Q(completed_at__isnull=False) | Q(reopened_count__gt=0)
-    rows = await grouped(
-        _created_in(filters).filter(completed),
-        "unit_id",
-        {"completed": Count("id"), "reopened": Count("id", _filter=Q(reopened_count__gt=0))},
-    )
-    done = sum(counts["completed"] for counts in rows.values())
-    again = sum(counts["reopened"] for counts in rows.values())
-    return Rate(REOPEN, again, done, {"completed": done, "reopened": again})
+def _milestone(column: str, asof: AsOf) -> str:
+    if column == "completed_at":
+        return asof.completion(CASES, f'{CASES}."id"')
+    return asof.milestone(CASES, column)
 
 
-async def _median(filters: FigureFilters, column: str) -> Median:
+async def _median(filters: FigureFilters, column: str, asof: AsOf) -> Median:
     """The median of ``column - created_at`` (of the two middle ones, their mean).
 
     PostgreSQL has ``percentile_cont``; SQLite counts, then reads the middle rows in order.
     """
-    reached = _created_in(filters).filter(where(f"{column}__isnull", False))
-    seconds = seconds_between_sql("created_at", column)
+    reached = _created_in(filters, asof)
+    if asof.live:
+        reached = reached.filter(where(f"{column}__isnull", False))
+        seconds = seconds_between_sql("created_at", column)
+    else:
+        value = _milestone(column, asof)
+        reached = reached.annotate(_reached=RawSQL(value)).filter(_reached__not_isnull=True)
+        seconds = seconds_between_sql(f'{CASES}."created_at"', f"({value})")
     if dialect() == "postgres":
         # No join in ``reached`` (the unit filter is a subquery), so this stays one row.
         median = RawSQL(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds})")
         [row] = await reached.annotate(_n=Count("id"), _median=median).values("_n", "_median")
-        count, value = int(row["_n"]), row["_median"]
-        return Median(count, None if value is None else max(0.0, float(value)))
+        count, value_ = int(row["_n"]), row["_median"]
+        return Median(count, None if value_ is None else max(0.0, float(value_)))
     count = await reached.count()
     if not count:
         return Median(0, None)
@@ -412,8 +340,11 @@ async def _median(filters: FigureFilters, column: str) -> Median:
     return Median(count, max(0.0, sum(values) / len(values)))
 
 
-async def _breakdown(filters: FigureFilters, column: str) -> dict[Any, int]:
-    rows = await grouped(_created_in(filters), column, {"n": Count("id")})
+async def _breakdown(filters: FigureFilters, column: str, asof: AsOf) -> dict[Any, int]:
+    key: str | RawSQL = column
+    if column == "status" and not asof.live:
+        key = RawSQL(asof.status())
+    rows = await grouped(_created_in(filters, asof), key, {"n": Count("id")})
     return {key: counts["n"] for key, counts in rows.items()}
 
 
@@ -438,16 +369,16 @@ async def _names(model: type[Unit] | type[Grid]) -> Names:
 
 
 async def _volume(
-    filters: FigureFilters, by_unit: Mapping[int | None, int], units: Names
+    filters: FigureFilters, by_unit: Mapping[int | None, int], units: Names, asof: AsOf
 ) -> Volume:
     grids = await _names(Grid)
-    kinds = await _breakdown(filters, "kind")
+    kinds = await _breakdown(filters, "kind", asof)
     categories: dict[str, int] = {}
-    for category, count in (await _breakdown(filters, "category")).items():
+    for category, count in (await _breakdown(filters, "category", asof)).items():
         first = str(category or "").split("/", 1)[0]
         categories[first] = categories.get(first, 0) + count
-    statuses = await _breakdown(filters, "status")
-    grid_counts = await _breakdown(filters, "grid_id")
+    statuses = await _breakdown(filters, "status", asof)
+    grid_counts = await _breakdown(filters, "grid_id", asof)
     return Volume(
         total=sum(statuses.values()),
         by_kind=_buckets(kinds, {code: (code, label) for code, label in KIND_LABELS.items()}),
@@ -474,16 +405,25 @@ def _sum(key: str, rates: Iterable[Rate]) -> Rate:
     return total
 
 
-async def compute_figures(filters: FigureFilters, now: datetime) -> Figures:
-    """Every figure for ``filters`` as decided at ``now``."""
-    fc_units, fc_days = await _deadline_figure(
-        filters, now, config.FIRST_CONTACT, "first_contact_due_at", "first_contact_at", "missing"
-    )
-    ot_units, ot_days = await _deadline_figure(
-        filters, now, config.ON_TIME, "completion_due_at", "completed_at", "overdue"
-    )
-    repeats = await _repeats(filters)
-    sa_units, sa_days, shares = await _satisfaction(filters)
+async def compute_figures(
+    filters: FigureFilters, now: datetime, *, as_of: datetime | None = None
+) -> Figures:
+    """Every figure for ``filters`` as decided at ``now`` (live), or, with ``as_of`` (a closed
+    month's end), from the rows as they stood at ``as_of``: what was recorded later is ignored.
+    """
+    asof = AsOf(as_of)
+    decided = as_of or now
+    cases = _cases(filters)
+    fc_units, fc_days = await deadline_figure(
+        cases, filters, decided, asof,
+        config.FIRST_CONTACT, "first_contact_due_at", "first_contact_at", "missing",
+    )  # fmt: skip
+    ot_units, ot_days = await deadline_figure(
+        cases, filters, decided, asof,
+        config.ON_TIME, "completion_due_at", "completed_at", "overdue",
+    )  # fmt: skip
+    repeats = await _repeats(filters, asof)
+    sa_units, sa_days, shares = await satisfaction(filters, asof)
     per_unit = {
         config.FIRST_CONTACT: fc_units,
         config.ON_TIME: ot_units,
@@ -498,8 +438,8 @@ async def compute_figures(filters: FigureFilters, now: datetime) -> Figures:
     }
     rates = {key: _sum(key, per_unit[key].values()) for key in config.RATE_KEYS}
     names = await _names(Unit)
-    volume = await _volume(filters, repeats.volume_by_unit, names)
-    invalid = await count_invalid(_cases(filters), filters)
+    volume = await _volume(filters, repeats.volume_by_unit, names, asof)
+    invalid = await count_invalid(cases, filters, asof)
     units = _unit_rows(filters, per_unit, repeats.volume_by_unit, names, invalid.by_unit)
     days = tuple(
         DayFigures(
@@ -514,14 +454,15 @@ async def compute_figures(filters: FigureFilters, now: datetime) -> Figures:
         now=now,
         rates=rates,
         survey=shares,
-        reopen=await _reopen(filters),
+        reopen=await _reopen(filters, asof),
         medians={
-            name: await _median(filters, column) for name, column in MEDIAN_MILESTONES.items()
+            name: await _median(filters, column, asof) for name, column in MEDIAN_MILESTONES.items()
         },
         volume=volume,
         units=units,
         days=days,
         invalid=invalid,
+        as_of=as_of,
     )
 
 

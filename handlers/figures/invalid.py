@@ -7,20 +7,29 @@ The rule that invalid cases leave the rates is in ``handlers/figures/compute.py`
 
 from __future__ import annotations
 
+from tortoise.expressions import RawSQL
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from config.invalid import INVALID_REASONS, REASONS_BY_CODE
+from handlers.figures.asof import AsOf
 from handlers.figures.filters import FigureFilters
 from handlers.figures.results import Bucket, InvalidCounts
 from models import Case, CaseStatus
 
 
-async def count_invalid(cases: QuerySet[Case], filters: FigureFilters) -> InvalidCounts:
-    """``cases``: the cases the filters select (unit, grid, category), any time."""
-    closed = cases.filter(
-        status=CaseStatus.INVALID, closed_at__gte=filters.since, closed_at__lt=filters.until
-    )
+async def count_invalid(
+    cases: QuerySet[Case], filters: FigureFilters, asof: AsOf | None = None
+) -> InvalidCounts:
+    """``cases``: the cases the filters select (unit, grid, category), any time. For a closed
+    month (``asof``), the cases invalid at its end: one closed as invalid after the end is not
+    counted (its ``closed_at`` lies after the period anyway)."""
+    closed = cases.filter(closed_at__gte=filters.since, closed_at__lt=filters.until)
+    if asof is None or asof.live:
+        closed = closed.filter(status=CaseStatus.INVALID)
+    else:
+        invalid = f"CASE WHEN {asof.status()} = '{CaseStatus.INVALID.value}' THEN 1 ELSE 0 END"
+        closed = closed.annotate(_invalid=RawSQL(invalid)).filter(_invalid=1)
     rows = (
         await closed.annotate(n=Count("id"))
         .group_by("unit_id", "invalid_reason")

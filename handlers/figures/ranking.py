@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from config import figures as config
+from handlers.figures.asof import AsOf
 from handlers.figures.filters import FigureFilterError, FigureFilters
+from handlers.figures.reopen import reopen_by_unit
 from handlers.figures.results import REOPEN, Figures, Rate
 from handlers.figures.sql import grouped
 from models import Case, ExtensionRequest, ExtensionStatus, ReturnRequest
@@ -110,18 +111,12 @@ def score_points(
     return {key: round(value, 4) for key, value in points.items()}
 
 
-async def _extras(filters: FigureFilters) -> tuple[dict[Any, Rate], dict[Any, int], dict[Any, int]]:
-    """Per unit: 重办率, refused returns and late extension requests of the period."""
-    completed = Q(completed_at__isnull=False) | Q(reopened_count__gt=0)
+async def _extras(figures: Figures) -> tuple[dict[Any, Rate], dict[Any, int], dict[Any, int]]:
+    """Per unit: 重办率, refused returns and late extension requests of the period (for a
+    closed month, as they stood at its end)."""
+    filters = figures.filters
     created = Case.filter(created_at__gte=filters.since, created_at__lt=filters.until)
-    rows = await grouped(
-        created.filter(completed),
-        "unit_id",
-        {"completed": Count("id"), "reopened": Count("id", _filter=Q(reopened_count__gt=0))},
-    )
-    reopen = {
-        unit: Rate(REOPEN, c["reopened"], c["completed"], dict(c)) for unit, c in rows.items()
-    }
+    reopen = await reopen_by_unit(created, AsOf(figures.as_of))
     refused = await grouped(
         ReturnRequest.filter(
             status=ExtensionStatus.REFUSED,
@@ -147,7 +142,7 @@ async def _extras(filters: FigureFilters) -> tuple[dict[Any, Rate], dict[Any, in
 
 async def rank_units(figures: Figures) -> list[RankRow]:
     """The ranking of the units in district-wide ``figures`` (the dispatcher queue left out)."""
-    reopen, refused, late = await _extras(figures.filters)
+    reopen, refused, late = await _extras(figures)
     rows: list[RankRow] = []
     for unit in figures.units:
         if unit.unit_id is None:

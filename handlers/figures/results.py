@@ -230,6 +230,7 @@ class Figures:
     units: tuple[UnitFigures, ...]
     days: tuple[DayFigures, ...]
     invalid: InvalidCounts = field(default_factory=lambda: InvalidCounts(0, {}, ()))
+    as_of: datetime | None = None  # a closed month: the rows as they stood at its end
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -239,6 +240,7 @@ class Figures:
                 "timezone": str(LOCAL_TZ),
             },
             "computed_at": self.now.isoformat(),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "rates": {key: rate.as_dict() for key, rate in self.rates.items()},
             "survey": self.survey.as_dict(),
             "reopen": self.reopen.as_dict(),

@@ -1,7 +1,8 @@
 """Closed months (冻结): a month's figures stored as they stood when it was closed.
 
 ``close_month`` computes the month's figures district-wide and per unit, and the ranking, with
-the definitions of ``handlers/figures/compute.py`` at that moment, and stores them
+the definitions of ``handlers/figures/compute.py``, from the rows as they stood at the month's
+end (00:00 Asia/Shanghai of the 1st of the next month) whatever day it runs, and stores them
 (``FigureSnapshot``). Closing a month twice is refused; ``recompute=True`` (an admin's
 ``jiesu figures close-month --recompute``) replaces the stored figures, audited. The figures API
 and the dashboard answer a whole closed month from its snapshot, any other period live.
@@ -81,14 +82,19 @@ async def close_month(
     existing = await FigureSnapshot.filter(period=period).exists()
     if existing and not recompute:
         raise SnapshotError(f"{period} 已结账；如需重算请由管理员使用 --recompute")
-    district = await compute_figures(month_filters(period), now)
+    # As of the month's end, whatever day the close runs: what was recorded after it (an
+    # extension, a reopening, a late contact or survey answer) belongs to a later period.
+    cut = local_midnight(end)
+    district = await compute_figures(month_filters(period), now, as_of=cut)
     ranking = ranking_dict(period, await rank_units(district), now)
     rows: list[tuple[int | None, dict[str, Any]]] = [
         (None, {**district.as_dict(), "ranking": ranking})
     ]
     for unit in district.units:
         if unit.unit_id is not None:
-            figures = await compute_figures(month_filters(period).with_unit(unit.unit_id), now)
+            figures = await compute_figures(
+                month_filters(period).with_unit(unit.unit_id), now, as_of=cut
+            )
             rows.append((unit.unit_id, figures.as_dict()))
     try:
         async with in_transaction():

@@ -34,10 +34,21 @@ def local_day_sql(table: str, column: str) -> RawSQL:
     return RawSQL(f"to_char(\"{table}\".\"{column}\" AT TIME ZONE '{LOCAL_TZ}', 'YYYY-MM-DD')")
 
 
-def seconds_between_sql(start: str, end: str) -> str:
+def local_day_of(expression: str) -> RawSQL:
+    """The Shanghai day ('YYYY-MM-DD') of a SQL expression giving a stored UTC time."""
     if dialect() == "sqlite":
-        return f'(julianday("cases"."{end}") - julianday("cases"."{start}")) * 86400.0'
-    return f'EXTRACT(EPOCH FROM ("cases"."{end}" - "cases"."{start}"))'
+        offset = LOCAL_TZ.utcoffset(datetime(2000, 1, 1))
+        hours = int(offset.total_seconds() // 3600) if offset else 0
+        return RawSQL(f"date({expression}, '{hours:+d} hours')")
+    return RawSQL(f"to_char(({expression}) AT TIME ZONE '{LOCAL_TZ}', 'YYYY-MM-DD')")
+
+
+def seconds_between_sql(start: str, end: str) -> str:
+    """Seconds from ``start`` to ``end``: column names of cases, or SQL expressions."""
+    start, end = (c if "(" in c or '"' in c else f'"cases"."{c}"' for c in (start, end))
+    if dialect() == "sqlite":
+        return f"(julianday({end}) - julianday({start})) * 86400.0"
+    return f"EXTRACT(EPOCH FROM (({end}) - ({start})))"
 
 
 def where(condition: str, value: Any) -> Q:
@@ -57,6 +68,24 @@ async def grouped(
     aliased = {f"_n_{name}": aggregate for name, aggregate in aggregates.items()}
     rows = await query.annotate(**aliased).group_by(key).values(key, *aliased)
     return {row[key]: {name: int(row[f"_n_{name}"] or 0) for name in aggregates} for row in rows}
+
+
+async def counted(query: QuerySet[Any], **keys: str | RawSQL) -> list[tuple[tuple[Any, ...], int]]:
+    """``[(key values, rows)]``: rows counted by columns or SQL expressions (in that order)."""
+    annotations: dict[str, Any] = {}
+    names: list[str] = []
+    for name, key in keys.items():
+        if isinstance(key, RawSQL):
+            annotations[f"_k_{name}"] = key
+            names.append(f"_k_{name}")
+        else:
+            names.append(key)
+    rows = (
+        await query.annotate(**annotations, _n_rows=Count("id"))
+        .group_by(*names)
+        .values(*names, "_n_rows")
+    )
+    return [(tuple(row[name] for name in names), int(row["_n_rows"] or 0)) for row in rows]
 
 
 def as_day(value: object) -> date:

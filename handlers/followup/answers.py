@@ -200,6 +200,7 @@ async def answer_survey(
             answer=answer,
             comment=comment,
             answered_at=when,
+            recorded_at=now,
             answer_source=source,
             **taken,
         )
@@ -228,6 +229,7 @@ async def answer_survey(
                 answer=answer,
                 comment=comment,
                 answered_at=when,
+                recorded_at=now,
                 answer_source=source,
                 late=True,
                 **taken,
