@@ -18,7 +18,8 @@ what was recorded after ``C`` is rolled back, in the database, from the history 
 - reopenings after ``C`` had not happened (``reopened_count`` less the 重办 events after ``C``);
 - a survey round at ``C``: answered if the answer was *recorded* by ``C`` (``recorded_at``, or
   ``answered_at`` for rows from before it was kept), 未评价 if it closed by ``C``, unreachable if
-  it was asked (and could not be delivered) by ``C``; otherwise still open at ``C``.
+  it was asked (and could not be delivered) by ``C``; otherwise still open at ``C``, counted
+  nowhere. A late answer (after the round closed) counts as late only if recorded by ``C``.
 
 With ``AsOf(None)`` every expression is the plain column, so live figures are what they were.
 What is not rolled back is listed in ``handlers/figures/compute.py`` ("What is frozen").
@@ -35,6 +36,12 @@ from models import CaseAction, CaseStatus
 CASES = '"cases"'
 SPELLS = '"case_unit_spells"'
 ASIDE = (CaseStatus.CANCELLED.value, CaseStatus.INVALID.value)
+# When a survey answer was written down; rows from before it was kept: when it was given (or,
+# without that either, when the round was asked or due).
+_RECORDED = (
+    'COALESCE("surveys"."recorded_at", "surveys"."answered_at", "surveys"."sent_at", '
+    '"surveys"."due_at")'
+)
 
 
 def literal(at: datetime) -> str:
@@ -188,11 +195,12 @@ class AsOf:
         if self.live:
             finished = _in(("answered", "unrated", "unreachable"))
             return f"CASE WHEN {status} IN {finished} THEN {status} END"
-        recorded = 'COALESCE("surveys"."recorded_at", "surveys"."answered_at")'
+        recorded = _RECORDED
         asked = 'COALESCE("surveys"."sent_at", "surveys"."due_at")'
+        closed = 'COALESCE("surveys"."closes_at", "surveys"."due_at")'
         return (
             f"CASE WHEN {status} = 'answered' AND {recorded} <= {self.cut} THEN 'answered' "
-            f"WHEN {status} = 'unrated' AND \"surveys\".\"closes_at\" <= {self.cut} THEN 'unrated' "
+            f"WHEN {status} = 'unrated' AND {closed} <= {self.cut} THEN 'unrated' "
             f"WHEN {status} = 'unreachable' AND {asked} <= {self.cut} THEN 'unreachable' END"
         )
 
@@ -201,5 +209,4 @@ class AsOf:
         late = '"surveys"."late"'
         if self.live:
             return f"CASE WHEN {late} THEN 1 ELSE 0 END"
-        recorded = 'COALESCE("surveys"."recorded_at", "surveys"."answered_at")'
-        return f"CASE WHEN {late} AND {recorded} <= {self.cut} THEN 1 ELSE 0 END"
+        return f"CASE WHEN {late} AND {_RECORDED} <= {self.cut} THEN 1 ELSE 0 END"
