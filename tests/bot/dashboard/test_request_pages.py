@@ -74,3 +74,19 @@ async def test_a_refused_return_on_the_case_page(make_client: ClientFactory) -> 
     assert case.unit_id == unit and case.status == CaseStatus.DISPATCHED
     status, text = await browser.get("/dashboard/requests?status=refused")
     assert case.number in text and "属本单位职责" in text
+
+
+async def test_the_case_page_shows_each_deadline_change(make_client: ClientFactory) -> None:
+    """The deadlines a unit's spell opened with, and those of the unit a return went to, under
+    the event that set them, with why (issue 16)."""
+    client = await make_client()
+    case = await report(client, "o-1", "政通路240号门口路灯坏了")
+    request_id = await ask_return(client, case, "不属于本单位职责", "HOUSING")
+    browser = await admin(client)
+    path = f"/dashboard/cases/{case.number}/returns/{request_id}/decide"
+    status, _, _ = await browser.post(path, {"decision": "approve", "unit": "HOUSING"})
+    assert status == 303
+    status, text = await browser.get(f"/dashboard/cases/{case.number}")
+    assert status == 200
+    assert text.count('class="tl-deadline"') >= 6  # three at 派单, three at 改派
+    assert "先行联系期限" in text and "办结期限" in text and "→" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from handlers.residents.records import resident_for
 from handlers.timeline import Actor, apply_action, record_event
 from handlers.workflow.recategorise import recategorise
 from handlers.workflow.routing import load_routing_table
-from models import Case, CaseAction, CaseEvent, CaseStatus, Unit
+from models import Case, CaseAction, CaseEvent, CaseStatus, DeadlineChange, Unit, UnitSpell
 from nlu.llm import LlmExtraction
 from tests.conftest import make_settings
 
@@ -268,3 +268,24 @@ async def test_a_cancelled_or_missing_case_is_left_alone(world: World) -> None:
     case_id = case.id
     await Case.filter(id=case_id).delete()
     assert (await world.refine(case, kind="praise")).result is RefineResult.GONE
+
+
+async def test_a_case_made_and_re_graded_keeps_each_deadline_change(world: World) -> None:
+    """The deadlines the unit's spell opens with, and the LLM's re-grading (急), are deadline
+    changes with who and why, on the spell that owes them (issue 16)."""
+    case = await world.report(STAIRWELL)
+    spell = await UnitSpell.get(case_id=case.id)
+    opening = await DeadlineChange.filter(case_id=case.id).order_by("id")
+    assert {(c.deadline, c.old_at, c.spell_id, c.cause) for c in opening} == {
+        ("sign", None, spell.id, "dispatch"),
+        ("first_contact", None, spell.id, "dispatch"),
+        ("completion", None, spell.id, "dispatch"),
+    }
+    old = case.completion_due_at
+    world.clock.advance(timedelta(minutes=5))
+    await world.refine(case, urgency="急", urgency_reasons=["堵塞消防通道"])
+    await case.refresh_from_db()
+    moved = await DeadlineChange.get(case_id=case.id, deadline="completion", old_at=old)
+    assert moved.new_at == case.completion_due_at and moved.spell_id == spell.id
+    assert (moved.actor_type, moved.actor_id, moved.cause) == ("system", "llm", "annotate")
+    assert "紧急程度" in moved.reason and moved.event_id is not None
