@@ -61,7 +61,7 @@ DEFAULT_PERIOD_DAYS = 30
 
 # The version of the definitions in handlers/figures/compute.py and of the ranking score below:
 # stored with every closed month, shown beside its figures. Change it when a definition changes.
-DEFINITIONS_VERSION = "2026.12-spells"
+DEFINITIONS_VERSION = "2026.12-asof"
 
 # The monthly ranking of units (handlers/figures/ranking.py). Rates are fractions (0..1):
 #

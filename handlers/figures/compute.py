@@ -5,7 +5,8 @@ offset), never by loading cases, so a year of a district's cases costs a few doz
 queries. SQLite and PostgreSQL give the same answers.
 
 **The period** is ``[from, to)`` in Shanghai days: from 00:00 Asia/Shanghai of ``from`` to 00:00
-of ``to``. ``now`` is injected; a figure only counts what is decided at ``now``.
+of ``to``. ``now`` is injected; a figure only counts what is decided at ``now`` (for a closed
+month, at its end: "What is frozen" below).
 
 **Which cases, which unit.** A case counts for the unit that has it now (after 退单 and 改派, the
 unit it went to; a case waiting in the dispatcher queue counts for the district and for no
@@ -48,21 +49,63 @@ spells were written).
 **按时办结率 (on-time completion rate)** = completed in time / due for completion, the same way
 with ``completion_due_at`` and ``completed_at`` (of the spell, or of a case without spells):
 records already overdue are misses (``overdue``), ones finished after the deadline too
-(``late``). An approved extension (延期) moves the deadline of the record it was granted in. A
+(``late``). An approved extension (延期) moves the deadline of the record it was granted in
+(every such move is a ``DeadlineChange`` with who and why, ``handlers/workflow/spells.py``). A
 reopened case (重办) is judged by its latest completion against its fresh deadline: the
 earlier result did not hold, so it does not count.
 
-**What is frozen.** A live computation counts what is recorded at ``now``, so an extension, a
-reopening or a correction made later can still change a past period's figures. A closed month
-does not change: ``jiesu figures close-month`` (or the sweep on the first working day of the
-next month) stores the month's figures, district-wide and per unit, and the ranking, as
-computed at the close, normally the first working day after the month, so that what was
-recorded in between (a contact, a survey answer) is in (``FigureSnapshot``,
-``handlers/figures/snapshots.py``), with the version
-of these definitions (``config.figures.DEFINITIONS_VERSION``). The admin API and the dashboard
-answer a whole closed month (1st to 1st, no grid or category filter) from the snapshot and say
-so; what happens after the close shows in the period where it happens (the new deadline's or
-completion's day).
+**What is frozen.** A live computation (``compute_figures(filters, now)``) counts the rows as
+they are at ``now``, so an extension, a reopening or a correction made later can still change a
+past period's live figures. A closed month does not change: ``jiesu figures close-month`` (or
+the sweep on the first working day of the next month) stores the month's figures, district-wide
+and per unit, and the ranking (``FigureSnapshot``, ``handlers/figures/snapshots.py``, with the
+version of these definitions, ``config.figures.DEFINITIONS_VERSION``), computed **as of the
+month's end** ``C`` (00:00 Asia/Shanghai of the 1st of the next month), whatever day the close
+runs: ``compute_figures(filters, now, as_of=C)``. Every rule above and below is then applied to
+the rows as they stood at ``C`` (``handlers/figures/asof.py``, in the database):
+
+- *deadlines*: the one in force at ``C``: a deadline moved after ``C`` (an approved 延期, the
+  LLM's re-grading) is read from its first ``DeadlineChange`` after ``C`` (``old_at``); a spell
+  opened after ``C`` (改派, 重办, 退单 approved to a unit) did not exist, and one ended after ``C``
+  had not ended. "The deadline has passed" means before ``C``.
+- *what was done*: a first contact, a completion (办结), a signing after ``C`` had not happened;
+  a completion undone after ``C`` (审核退回, 重办) still stood: it is the latest 办结 event by
+  ``C`` not undone by ``C``.
+- *statuses*: a case withdrawn (撤销), closed as invalid (不予受理) or restored after ``C`` has the
+  status it had at ``C`` (from its first status-changing event after ``C``), for every rate.
+- *units*: a case counts (volume, 重复率, 满意率, 重办率, and the unit filter of those) for the
+  unit that held it at ``C``: its latest spell started by ``C`` (the dispatcher queue when that
+  spell had been returned by ``C``, or when no spell had started yet); a case merged after
+  ``C`` counts as its own case, for its own unit, not as 集中诉求.
+- *重办率*: reopenings after ``C`` did not happen (``reopened_count`` less the 重办 events after
+  ``C``).
+- *满意率*: a round counts only as it stood at ``C``: answered if the answer was *recorded* by
+  ``C`` (``Survey.recorded_at``; ``answered_at`` for rows from before it was kept, so a phone
+  answer written down after ``C`` with an earlier ``answered_at`` does not count), 未评价 if it
+  closed by ``C``, unreachable if asked by ``C``. **A round due in the month but answered after
+  its end was still open at ``C``: it counts nowhere in the closed month** (not in 满意率, not in
+  the finished shares), and since rounds count by their due day, it shows only in a live
+  computation of that month, never in the next one. A late answer counts as late only if
+  recorded by ``C``.
+- *where a later change shows*: by each figure's own day: an extension approved on the 1st moves
+  the deadline into the period of its new day (a miss of the closed month stays a miss there,
+  and the new deadline is judged in its own month); a reopening opens a spell whose deadline is
+  judged in its month; a late contact or answer belongs to its deadline's or round's month and
+  shows only in a live computation of it; 重复诉求 are dated by the link (always inside).
+- *not rolled back* (the row as it is at the close): the kind, category and grid of a case (a
+  改类 after ``C`` moves a case between categories of the closed month's volume and filters);
+  a merge undone (拆分) after ``C`` (the case counts as its own case: the merge's target is not
+  kept on the row); 无效件数 of a case restored (恢复受理) after ``C`` (the restore clears its
+  invalid close; the rates still leave it out as invalid at ``C``); a signing after ``C`` that
+  replaced an earlier one (after a 退单) hides the earlier one from the median time to sign;
+  a survey round that was unreachable at ``C`` and answered later counts nowhere; a case without
+  any spell (history from before spells) counts for the unit it has now; deadline changes made
+  before deadline records were kept (migration 0020) cannot be rolled back: the spell's
+  deadline now is taken as in force.
+
+The admin API and the dashboard answer a whole closed month (1st to 1st, no grid or category
+filter) from the snapshot and say so; its JSON has ``as_of`` (the month's end) beside
+``computed_at`` (when the close ran). With ``as_of=now`` the as-of reading is the live one.
 
 **重复率 (repeat rate)** = 重复诉求 / cases.
 
@@ -113,8 +156,9 @@ satisfaction over 80%.
 
 To use it (the admin API, the dashboard): ``FigureFilters(first_day, end_day, unit_id=...)``, or
 :func:`resolve_filters` from the codes people type (both ``handlers/figures/filters.py``), then
-``await compute_figures(filters, now)``; ``Figures.as_dict()`` (``handlers/figures/results.py``,
-with ``Rate`` and the other values) is what ``GET /api/admin/figures`` answers. A unit's staff
+``await compute_figures(filters, now)`` (a closed month: ``as_of=`` its end);
+``Figures.as_dict()`` (``handlers/figures/results.py``, with ``Rate`` and the other values) is
+what ``GET /api/admin/figures`` answers. A unit's staff
 must only be given ``filters.with_unit(their unit)`` (``bot/api/figures.py`` forces it).
 """
 
