@@ -39,7 +39,7 @@ from typing import Any
 
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.timeline import DUE_COLUMNS, Actor, record_deadline, record_event
+from handlers.timeline import DUE_COLUMNS, Actor, record_event
 from handlers.workflow.deadlines import Deadlines, deadlines_for
 from models import (
     Case,
@@ -151,28 +151,32 @@ async def _record_opening(case: Case, spell: UnitSpell, now: datetime) -> None:
     changed) now name the new spell; the others (unchanged on the case, or set when the case
     was made) are recorded here, from none to the spell's."""
     moving = await CaseEvent.filter(case_id=case.id, at=now).order_by("-id").first()
-    recorded: set[str] = set()
+    recorded: dict[int, str] = {}
     if moving is not None:
-        await DeadlineChange.filter(event_id=moving.id).update(spell_id=spell.id)
-        names = await DeadlineChange.filter(event_id=moving.id).values_list("deadline", flat=True)
-        recorded = {str(name) for name in names}
+        rows = await DeadlineChange.filter(event_id=moving.id).values_list("id", "deadline")
+        recorded = {int(row_id): str(name) for row_id, name in rows}
+    if recorded:
+        await DeadlineChange.filter(id__in=list(recorded)).update(spell_id=spell.id)
     actor = Actor(moving.actor_type, moving.actor_id) if moving else Actor.system()
-    for column, name in DUE_COLUMNS.items():
-        value = getattr(spell, column)
-        if value is None or name in recorded:
-            continue
-        await record_deadline(
-            case,
-            name,
-            None,
-            value,
-            actor,
-            now,
-            cause=moving.action if moving else CaseAction.DISPATCH.value,
-            reason=moving.note if moving else "",
+    opening = [
+        DeadlineChange(
+            case_id=case.id,
             spell_id=spell.id,
             event_id=moving.id if moving else None,
+            deadline=name,
+            old_at=None,
+            new_at=getattr(spell, column),
+            at=now,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            cause=moving.action if moving else CaseAction.DISPATCH.value,
+            reason=moving.note if moving else "",
         )
+        for column, name in DUE_COLUMNS.items()
+        if getattr(spell, column) is not None and name not in recorded.values()
+    ]
+    if opening:
+        await DeadlineChange.bulk_create(opening)
 
 
 async def move_completion(
