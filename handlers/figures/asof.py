@@ -34,6 +34,7 @@ from handlers.figures.sql import dialect
 from models import CaseAction, CaseStatus
 
 CASES = '"cases"'
+_UNIT_CLEARED = (CaseAction.RESTORE.value, CaseAction.SPLIT.value)
 SPELLS = '"case_unit_spells"'
 ASIDE = (CaseStatus.CANCELLED.value, CaseStatus.INVALID.value)
 # When a survey answer was written down; rows from before it was kept: when it was given (or,
@@ -98,9 +99,12 @@ class AsOf:
         """The unit holding the case at the instant (NULL: the dispatcher queue)."""
         if self.live:
             return now
+        # Its spells moved after the instant, or it left the queue rules (恢复受理, 拆分 clear the
+        # unit): then the spells say who held it; else the unit now did.
         moved_after = (
             f'SELECT 1 FROM {SPELLS} m WHERE m."case_id" = {case_id} '
-            f'AND (m."started_at" > {self.cut} OR m."ended_at" > {self.cut})'
+            f'AND (m."started_at" > {self.cut} OR m."ended_at" > {self.cut}) '
+            f"UNION ALL {self._events_after(case_id, _UNIT_CLEARED)}"
         )
         held = (
             f'SELECT CASE WHEN h."ended_at" <= {self.cut} AND h."end_reason" = \'returned\' '
@@ -139,8 +143,11 @@ class AsOf:
             return value
         return f"CASE WHEN {value} <= {self.cut} THEN {value} END"
 
-    def completion(self, table: str, case_id: str, since: str | None = None) -> str:
-        """When the case (or the spell, ``since`` its start) was finished, at the instant."""
+    def completion(
+        self, table: str, case_id: str, since: str | None = None, until: str | None = None
+    ) -> str:
+        """When the case (or the spell, from ``since`` to ``until``, its start and end) was
+        finished, at the instant."""
         value = f'{table}."completed_at"'
         if self.live:
             return value
@@ -153,6 +160,8 @@ class AsOf:
             f'AND b."at" > f."at" AND b."at" <= {self.cut}'
         )
         started = f' AND f."at" >= {since}' if since else ""
+        if until:
+            started += f' AND ({until} IS NULL OR f."at" <= {until})'
         latest = (
             f'SELECT MAX(f."at") FROM "case_events" f WHERE f."case_id" = {case_id} '
             f'AND f."action" = \'{CaseAction.FINISH.value}\' AND f."at" <= {self.cut}{started} '
@@ -184,7 +193,9 @@ class AsOf:
     def spell_done(self, column: str) -> str:
         if column == "completed_at":
             # A spell's completion is cleared only while it is open (审核退回).
-            return self.completion(SPELLS, f'{SPELLS}."case_id"', f'{SPELLS}."started_at"')
+            return self.completion(
+                SPELLS, f'{SPELLS}."case_id"', f'{SPELLS}."started_at"', f'{SPELLS}."ended_at"'
+            )
         return self.milestone(SPELLS, column)
 
     # Survey rounds.

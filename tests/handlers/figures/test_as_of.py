@@ -26,12 +26,16 @@ from handlers.workflow.actions import (
     reopen_case,
     request_extension,
 )
+from handlers.workflow.assign import Target, assign
 from handlers.workflow.centre_requests import Decider, decide_extension
+from handlers.workflow.invalid import invalidate_case
 from models import (
     Case,
     CaseStatus,
     DeadlineChange,
     FigureSnapshot,
+    StaffRole,
+    StaffUser,
     Survey,
     SurveyStatus,
     Unit,
@@ -177,3 +181,41 @@ async def test_as_of_now_is_the_live_figures() -> None:
     frozen = (await compute_figures(filters, NOW, as_of=NOW)).as_dict()
     frozen["as_of"] = None
     assert frozen == live
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_move_and_an_invalid_close_after_the_end_leave_the_month_as_it_was() -> None:
+    world = await make_world()
+    # Contact missed on the 30th; moved to the street office on 1 April (改派).
+    moved = await held_case(world, "x5", first_contact_due_at=at(3, 30, 12), first_contact_at=None)
+    await Case.filter(id=moved.id).update(status=CaseStatus.DISPATCHED)
+    moved = await Case.get(id=moved.id)
+    await assign(
+        moved, Target(world.street, None), Actor("staff", "centre"), "属地管理",
+        await context(at(4, 1, 9)),
+    )  # fmt: skip
+    # Contact missed on the 30th; closed as invalid (不予受理) on 2 April.
+    invalid = await held_case(
+        world, "x6", first_contact_due_at=at(3, 30, 12), first_contact_at=None
+    )
+    admin = await StaffUser.create(username="admin-1", role=StaffRole.ADMIN, created_at=CLOSE)
+    await invalidate_case(
+        invalid, "no_content", "无实际诉求", admin, StaffActor.of(admin, ip="10.0.0.1"),
+        await context(at(4, 2, 9)),
+    )  # fmt: skip
+
+    live = await compute_figures(MARCH, CLOSE)
+    frozen = await compute_figures(MARCH, CLOSE, as_of=at(4, 1, 0))
+    # The department missed x5's contact either way; x6 was an open case at the end.
+    assert unit_rate(live, world.dept, config.FIRST_CONTACT)[2]["missing"] == 1
+    assert unit_rate(frozen, world.dept, config.FIRST_CONTACT)[2]["missing"] == 2
+    # Both were the department's at the end; live, x5 is the street's and x6 invalid.
+    volume = {row.unit_id: row.cases for row in frozen.units}
+    assert volume[world.dept.id] == 2 and volume.get(world.street.id, 0) == 0
+    live_volume = {row.unit_id: row.cases for row in live.units}
+    assert live_volume[world.street.id] == 1
+    assert frozen.invalid.total == 0 and live.invalid.total == 0  # closed in April
+    statuses = {bucket.key: bucket.count for bucket in frozen.volume.by_status}
+    assert statuses == {CaseStatus.SIGNED.value: 1, CaseStatus.DISPATCHED.value: 1}
+    only_dept = await compute_figures(MARCH.with_unit(world.dept.id), CLOSE, as_of=at(4, 1, 0))
+    assert only_dept.volume.total == 2
