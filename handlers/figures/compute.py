@@ -8,10 +8,11 @@ queries. SQLite and PostgreSQL give the same answers.
 of ``to``. ``now`` is injected; a figure only counts what is decided at ``now`` (for a closed
 month, at its end: "What is frozen" below).
 
-**Which cases, which unit.** A case counts for the unit that has it now (after 退单 and 改派, the
-unit it went to; a case waiting in the dispatcher queue counts for the district and for no
-unit), except in 先行联系率 and 按时办结率, which count each unit's own spells (below). A case
-merged into another (已并案) counts for the unit of the case it joined. The grid is
+**Which cases, which unit.** A case counts for the unit that has it now (for a closed month: at
+its end, see "What is frozen"; after 退单 and 改派, the unit it went to; a case waiting in the
+dispatcher queue counts for the district and for no unit), except in 先行联系率 and 按时办结率,
+which count each unit's own spells (below). A case merged into another (已并案) counts for the
+unit of the case it joined. The grid is
 the case's own; the category filter is a prefix of the case's category path (``城乡建设`` or
 ``城乡建设/市容环卫``). Withdrawn cases (已撤销) count in the volume and nowhere else.
 
