@@ -384,7 +384,10 @@ FIGURES = Component(
             "source": one_of_values(["live", "snapshot"]),
             "snapshot": nullable(SNAPSHOT_NOTE),
             "definitions_version": STRING,
-        }
+        },
+        # A closed month: the instant its rows were read at (its end); live: null. Months
+        # closed before it was stored have none.
+        {"as_of": nullable(DATETIME)},
     ),
 )
 HOT_ISSUE = obj(
