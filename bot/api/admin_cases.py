@@ -1,10 +1,11 @@
 """The admin API for cases, under ``/api/admin/cases``: what the dashboard's case pages do, as
 JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer token.
 
-- ``GET cases?status=&unit=&grid=&category=&kind=&urgency=&overdue=1&supervised=1&q=&page=``:
-  20 a page, newest first, the same filters and search as the dashboard
+- ``GET cases?status=&unit=&grid=&category=&kind=&urgency=&overdue=1&supervised=1&review=1&q=``
+  ``&page=``: 20 a page, newest first, the same filters and search as the dashboard
   (``handlers.workflow.search``); ``status`` is a status, ``open`` or empty for all; ``urgency``
-  急, 一般 or 难; ``q`` words, a case number or a phone's digits.
+  急, 一般 or 难; ``review=1`` the results waiting for 办结审核; ``q`` words, a case number or a
+  phone's digits.
 - ``GET cases/{number}?full=&timeline_page=``: the case, its timeline and extension requests.
   Long words are folded (``text_folded``, each event's ``note_folded``) and the timeline comes
   50 events a page, the latest first (``timeline_total``, ``timeline_pages``): ``full=1`` unfolds
@@ -547,6 +548,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("urgency", "query", {"type": "string", "enum": ["", *URGENCY_CHOICES]}),
             Param("overdue", "query", _FLAG),
             Param("supervised", "query", _FLAG),
+            Param("review", "query", _FLAG, description="results waiting for 办结审核"),
             Param("q", "query", STRING, description="words, a case number or a phone's digits"),
             Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ),

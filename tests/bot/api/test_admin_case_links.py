@@ -95,6 +95,9 @@ async def test_review_send_back_then_pass(db_url: str, aiohttp_client: Any) -> N
     due = case.completion_due_at
     headers = await token_for("dispatcher")
     path = f"/api/admin/cases/{case.number}/review"
+    queue = await client.get("/api/admin/cases?review=1", headers=headers)
+    assert [c["number"] for c in (await queue.json())["cases"]] == [case.number]
+    assert (await client.get("/api/admin/cases?review=maybe", headers=headers)).status == 400
     no_reason = await client.post(path, json={"decision": "send_back"}, headers=headers)
     assert no_reason.status == 400
     wrong = await client.post(path, json={"decision": "maybe"}, headers=headers)
@@ -119,6 +122,8 @@ async def test_review_send_back_then_pass(db_url: str, aiohttp_client: Any) -> N
     passed = await client.post(path, json={"decision": "pass"}, headers=headers)
     assert passed.status == 200, await passed.text()
     assert (await passed.json())["case"]["review_state"] == "passed"
+    queue = await client.get("/api/admin/cases?review=1", headers=headers)
+    assert (await queue.json())["cases"] == []
     assert await Survey.exists(case_id=case.id)
     assert await OutboxMessage.filter(purpose="case_finished", case_id=case.id).exists()
     assert await AuditEvent.filter(action="case.review_pass").count() == 1
