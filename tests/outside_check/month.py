@@ -1,6 +1,35 @@
 """A month of a district, made through the public HTTP interfaces only.
 
-(docstring filled in below)
+This is the check an outsider makes of the figures (issue 16, "Done means"): they set up a new
+district, live through November 2026 with cases whose events they choose, read back the figures
+and the ranking, and compare them with what they work out by hand from the documented
+definitions (README, "Figures"; ``handlers/figures/compute.py`` and ``ranking.py``). The
+numbers they expect are literals in ``test_month.py``, each derived in a comment.
+
+What the checker may use is what an outsider has:
+
+- the official account's callback ``/wechat/mp``, signed as WeChat signs it, for residents who
+  report, answer their survey (满意 / 基本满意 / 不满意) and withdraw a case (撤销 编号);
+- the worker API (``/api/worker/…``) for the units' 签收, 先行联系, 办结, 退单 and 延期;
+- the admin API (``/api/admin/…``) for the district's set-up (units, grids, workers), the
+  centre's decisions (退单, 延期, 办结审核, 并案, 不予受理), a survey answer taken by phone or on
+  a visit, the case details, the figures, the ranking and closing the month;
+- credentials the operator hands out (``jiesu users token``, ``jiesu workers token``), made by
+  the fixture (``conftest.py``) the way those commands make them.
+
+No model import, no query, no handler call here. Time: the app's clock is injected and the
+fixture moves it to each step's Shanghai time (``Outsider.move_to``), where a checker of a
+running service would do each step on its real day. No sweep runs (the app starts without its
+background jobs): survey rounds are answered in the chat right after 办结 (which the service
+takes as the round's answer) or recorded by staff, so nothing depends on a sweep; a round nobody
+answers stays open and counts nowhere, as it would until the sweep closed it as 未评价.
+
+Every event happens inside November; the month is read on 1 December 09:00 (a Tuesday), then
+closed through the API at that same moment, with nothing recorded in between, so a closed
+month computed "at the close" and one computed "as it stood at the month's end" agree.
+
+The month is lived once per backend and test run (``the_month``): its answers are kept and each
+test reads them.
 """
 
 from __future__ import annotations
@@ -283,9 +312,7 @@ async def read_back(o: Outsider, month: Month) -> None:
     period = {"from": "2026-11-01", "to": "2026-12-01"}
     for case, number in month.numbers.items():
         month.cases[case] = (await o.call("GET", f"/api/admin/cases/{number}", "admin"))["case"]
-        month.followups[case] = await o.call(
-            "GET", f"/api/admin/cases/{number}/followup", "admin"
-        )
+        month.followups[case] = await o.call("GET", f"/api/admin/cases/{number}/followup", "admin")
     month.definitions = await o.call("GET", "/api/admin/figures/definitions", "admin")
     month.live = await o.call("GET", "/api/admin/figures", "admin", params=period)
     for code in UNITS:
