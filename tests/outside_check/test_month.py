@@ -277,6 +277,8 @@ async def test_a_reopened_case_counts_once_in_the_on_time_rate(month: Month) -> 
     [row] = [r for r in month.ranking["rows"] if r["code"] == "ST-A"]
     assert row["points"]["on_time"] == pytest.approx(POINTS["ST-A"]["on_time"], abs=1e-4)
     assert row["score"] == SCORES["ST-A"]
+    twelfth = [day for day in month.live["daily"] if day["day"] == "2026-11-12"]
+    assert twelfth[0]["rates"]["on_time"]["denominator"] == 0
 
 
 async def test_the_other_live_figures_match_the_hand_count(month: Month) -> None:
@@ -302,6 +304,76 @@ async def test_the_other_live_figures_match_the_hand_count(month: Month) -> None
     assert {b["key"]: b["count"] for b in live["volume"]["by_status"]} == {
         "visited": 7, "completed": 1, "contacted": 1, "merged": 1, "invalid": 1, "cancelled": 1,
     }  # fmt: skip
+
+
+# Median times from creation, over November's cases that reached the milestone (compute.py):
+#   签收 (after a 退单, the later signing): A1 A3 A4 A6 A1R B1 B2 30 min, A2 1 h, A5 3 h (the
+#     房管局 signed at 13:00) -> 9 cases, the 5th of them in order: 0.5 h
+#   先行联系: A1 A3 A4 A1R B1 1 h, A5 4 h, B2 28 h, A2 43 h, A6 72 h -> 9, the 5th: 1 h
+#   办结 (the latest completion): A1 48 h, B2 71 h, A2 92 h, A1R 96 h, A3 145 h (9 Nov 10:00),
+#     A5 312 h, A4 336 h, A6 336 h -> 8, the mean of the 4th and 5th: (96 + 145) / 2 = 120.5 h
+MEDIANS = {"sign": (9, 0.5), "first_contact": (9, 1.0), "finish": (8, 120.5)}
+# The daily series, by the Shanghai day of each figure's own time (compute.py):
+#   cases by creation: 2nd A1 A2; 3rd A3; 4th A4; 5th A5; 6th A6; 9th B1 B2 B3; 10th B4 B5;
+#     12th A1R
+#   first contact by its deadline's day: 3rd A1 met, A2 late; 4th A3; 5th A4; 6th A5 (房管局);
+#     7th A6 late; 10th B1 met, B2 late; 13th A1R
+#   completion by its deadline's day: 11th A1 A2; 16th A3 (its fresh deadline) met, A5 late;
+#     17th A6 late; 18th B1 overdue, B2 met; 20th A4; 23rd A1R; nothing on the 12th (A3's first
+#     deadline: its result did not hold)
+#   repeats by the day they came: 12th A1R, of the 1 case created that day
+DAILY_CASES = {2: 2, 3: 1, 4: 1, 5: 1, 6: 1, 9: 3, 10: 2, 12: 1}
+DAILY_FIRST_CONTACT = {
+    3: (1, 2),
+    4: (1, 1),
+    5: (1, 1),
+    6: (1, 1),
+    7: (0, 1),
+    10: (1, 2),
+    13: (1, 1),
+}
+DAILY_ON_TIME = {11: (2, 2), 16: (1, 2), 17: (0, 1), 18: (1, 2), 20: (1, 1), 23: (1, 1)}
+
+
+async def test_the_medians_and_the_daily_series_match_the_hand_count(month: Month) -> None:
+    medians = {
+        name: (value["cases"], value["hours"]) for name, value in month.live["medians"].items()
+    }
+    assert medians == MEDIANS
+    daily = {int(day["day"][-2:]): day for day in month.live["daily"]}
+    assert sorted(daily) == list(range(1, 31))
+
+    def series(key: str) -> dict[int, tuple[float, int]]:
+        return {
+            d: (r["numerator"], r["denominator"])
+            for d, day in daily.items()
+            if (r := day["rates"][key])["denominator"]
+        }
+
+    assert {d: day["cases"] for d, day in daily.items() if day["cases"]} == DAILY_CASES
+    assert series("first_contact") == DAILY_FIRST_CONTACT
+    assert series("repeat")[12] == (1, 1)
+    assert {d: v for d, v in series("on_time").items() if d != 12} == DAILY_ON_TIME
+
+
+async def test_the_figures_csv_says_the_same(month: Month) -> None:
+    rows = list(csv.reader(io.StringIO(month.figures_csv.lstrip("\ufeff"))))
+    header, body = rows[0], [row for row in rows[1:] if row]
+    by_code = {row[header.index("单位代码")] or row[header.index("单位名称")]: row for row in body}
+    for scope in ("ST-A", "DEPT-H", "ST-B", "合计"):
+        row = by_code[scope]
+        key = "district" if scope == "合计" else scope
+        assert row[header.index("诉求量")] == str(12 if key == "district" else VOLUME[key])
+        assert row[header.index("按时先行联系")] == str(FIRST_CONTACT[key][0])
+        assert row[header.index("应先行联系")] == str(FIRST_CONTACT[key][1])
+        assert row[header.index("重复件")] == str(REPEAT[key][0])
+        assert float(row[header.index("满意+0.9×基本满意")]) == pytest.approx(SATISFACTION[key][0])
+        assert row[header.index("有效评价")] == str(SATISFACTION[key][1])
+        if key not in ("district", "ST-A"):
+            assert row[header.index("按时办结")] == str(ON_TIME[key][0])
+            assert row[header.index("应办结")] == str(ON_TIME[key][1])
+    assert by_code["ST-B"][header.index("无效件数")] == "1"
+    assert by_code["合计"][header.index("无效件数")] == "1"
 
 
 def check_ranking_rows(rows: list[dict[str, Any]], *, on_time_too: bool) -> None:
