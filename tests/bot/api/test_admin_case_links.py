@@ -140,7 +140,7 @@ async def test_no_review_by_default_for_a_plain_case(db_url: str, aiohttp_client
     assert case.review_state is None and await Survey.exists(case_id=case.id)
 
 
-async def test_a_merge_by_hand_ends_the_merged_cases_spell(db_url: str, aiohttp_client: Any) -> None:
+async def test_a_merge_by_hand_ends_its_spell(db_url: str, aiohttp_client: Any) -> None:
     """The unit that had the merged case owes it nothing more: its spell ends ``merged`` (so its
     deadlines, still ahead, are not due), and a split opens a fresh one."""
     client, clock = await app(db_url, aiohttp_client)
