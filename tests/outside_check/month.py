@@ -154,6 +154,7 @@ class Month:
     figures_csv: str = ""
     definitions: dict[str, Any] = field(default_factory=dict)
     late_extension: dict[str, Any] = field(default_factory=dict)  # the 409 of the late 延期
+    contract: dict[str, Any] = field(default_factory=dict)  # GET /api/openapi.json
 
 
 async def set_up_district(o: Outsider) -> None:
@@ -310,6 +311,9 @@ async def live_the_month(o: Outsider) -> Month:
 
 async def read_back(o: Outsider, month: Month) -> None:
     period = {"from": "2026-11-01", "to": "2026-12-01"}
+    response = await o.client.get("/api/openapi.json")
+    assert response.status == 200
+    month.contract = await response.json()
     for case, number in month.numbers.items():
         month.cases[case] = (await o.call("GET", f"/api/admin/cases/{number}", "admin"))["case"]
         month.followups[case] = await o.call("GET", f"/api/admin/cases/{number}/followup", "admin")

@@ -16,6 +16,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.outside_check.month import SHANGHAI, Month, Outsider, the_month
@@ -457,3 +458,27 @@ async def test_the_closed_month_keeps_the_hand_counted_figures(month: Month) -> 
     assert frozen["survey"]["by_channel"] == BY_CHANNEL
     assert (frozen["reopen"]["numerator"], frozen["reopen"]["denominator"]) == REOPEN["district"]
     check_ranking_rows(month.ranking["rows"], on_time_too=False)
+
+
+def documented_answer(contract: dict[str, Any], path: str) -> dict[str, Any]:
+    """The schema of a GET's 200 answer in the OpenAPI document, its components beside it."""
+    answer = contract["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    return {"components": contract["components"], **answer["schema"]}
+
+
+async def test_what_was_read_is_what_the_contract_documents(month: Month) -> None:
+    """An outsider reads the fields by the OpenAPI document: every answer the hand count used
+    has the documented shape (the spells and decisions included)."""
+    detail = documented_answer(month.contract, "/api/admin/cases/{number}")
+    followup = documented_answer(month.contract, "/api/admin/cases/{number}/followup")
+    for case in month.numbers:
+        jsonschema.validate({"case": month.cases[case]}, detail)
+        jsonschema.validate(month.followups[case], followup)
+    figures = documented_answer(month.contract, "/api/admin/figures")
+    for body in (month.live, month.frozen, *month.live_units.values()):
+        jsonschema.validate(body, figures)
+    ranking = documented_answer(month.contract, "/api/admin/ranking")
+    for body in (month.ranking_live, month.ranking):
+        jsonschema.validate(body, ranking)
+    spell = detail["components"]["schemas"]["AdminCaseDetail"]["allOf"][1]["properties"]["spells"]
+    assert set(spell["items"]["required"]) >= {"unit", "first_contact_due_at", "completed_at"}
