@@ -93,7 +93,8 @@ DEFINITION_TEXTS = MappingProxyType(
         ),
         ON_TIME: (
             "completed in time / due: the same with the completion deadline and completion; "
-            "an approved extension moves the deadline of the spell it was granted in"
+            "an approved extension moves the deadline of the spell it was granted in; a "
+            "reopened case (重办) is judged by its latest completion against its fresh deadline"
         ),
         REPEAT: (
             "重复诉求 / cases: cases created in the period (withdrawn and invalid excluded; "
