@@ -93,12 +93,16 @@ DEFINITION_TEXTS = MappingProxyType(
         ),
         ON_TIME: (
             "completed in time / due: the same with the completion deadline and completion; "
-            "an approved extension moves the deadline of the spell it was granted in"
+            "an approved extension moves the deadline of the spell it was granted in; a "
+            "reopened case (重办) is judged by its latest completion against its fresh deadline"
         ),
         REPEAT: (
-            "repeats / cases: cases created in the period (withdrawn and invalid excluded), "
-            "repeats are those that joined an earlier case (duplicate_of), counted for the "
-            "unit of the case they repeated"
+            "重复诉求 / cases: cases created in the period (withdrawn and invalid excluded; "
+            "reports merged into an open case counted for the unit of the case they joined); "
+            "重复诉求 are reports about a case closed within the repeat window, linked to it "
+            "(reopening it or opening a linked case), counted by the day they came for the unit "
+            "the closed case had; reports merged into an open case (集中诉求) are shown beside "
+            "the rate as concentrated, not in it"
         ),
         SATISFACTION: (
             "(满意 + 0.9 × 基本满意) / answers given while the survey round was open, rounds "

@@ -57,6 +57,10 @@ FIELD_VISIT_TASK = (
     "{task}：诉求 {number}（{title}）第{times}次评价不满意：{comment}\n"
     "由{who}实地核查，整改时限 {due}，结果请在工作台记录。"
 )
+FIELD_VISIT_OVERDUE = (
+    "【逾期】{task}：诉求 {number}（{title}）已超过整改时限 {due}，"
+    "由{who}负责，尚未记录核查结果，请尽快核查并在工作台记录。"
+)
 NO_COMMENT = "（未填写意见）"
 
 # 回访 by every channel: how an answer was taken (staff record phone and face-to-face answers).

@@ -132,6 +132,9 @@ class FieldVisit(Model):
     photos: fields.JSONField[list[str]] = fields.JSONField(default=list, description="media keys")
     recorded_by = fields.CharField(max_length=64, default="", description="staff username")
     recorded_at = fields.DatetimeField(null=True)
+    overdue_notified_at = fields.DatetimeField(
+        null=True, description="when the people owing the outcome were told it is past due"
+    )
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -9,7 +9,8 @@ id                     what                                  every
 =====================  ====================================  ==================================
 recover_inbound        re-run messages whose work died       inbound_recovery_seconds / 3
 sweep_deadlines        warnings, 督办, second misses          escalation_sweep_seconds
-sweep_due_surveys      ask, remind, close survey rounds      followup_sweep_seconds
+sweep_due_surveys      ask, remind, close survey rounds;     followup_sweep_seconds
+                       field visits past due reported
 sweep_digests          the working-morning digest            digest_sweep_seconds
 sweep_month_close      close last month's figures, send its  digest_sweep_seconds
                        ranking to the district's heads
@@ -28,6 +29,7 @@ from config.settings import Settings
 from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
 from handlers.followup.digest import sweep_digests
+from handlers.followup.field_visit_overdue import sweep_overdue_field_visits
 from handlers.followup.month_close import sweep_month_close
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
 from handlers.residents.media_store import LocalMediaStore
@@ -116,7 +118,13 @@ def sweep_jobs(
         return await sweep_until_done(context)
 
     async def followups() -> object:
-        return await surveys_until_done(context)
+        result = await surveys_until_done(context)
+        overdue = await sweep_overdue_field_visits(await context())
+        if overdue.reminded:
+            logger.info(
+                "field visits past due: %d reported to %d people", overdue.reminded, overdue.told
+            )
+        return result
 
     async def digest() -> object:
         return await digests(context)

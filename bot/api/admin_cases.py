@@ -1,11 +1,13 @@
 """The admin API for cases, under ``/api/admin/cases``: what the dashboard's case pages do, as
 JSON, for a staff session (with ``X-CSRF-Token`` on unsafe requests) or a bearer token.
 
-- ``GET cases?status=&unit=&grid=&category=&kind=&urgency=&overdue=1&supervised=1&q=&page=``:
-  20 a page, newest first, the same filters and search as the dashboard
+- ``GET cases?status=&unit=&grid=&category=&kind=&urgency=&overdue=1&supervised=1&review=1&q=``
+  ``&page=``: 20 a page, newest first, the same filters and search as the dashboard
   (``handlers.workflow.search``); ``status`` is a status, ``open`` or empty for all; ``urgency``
-  急, 一般 or 难; ``q`` words, a case number or a phone's digits.
-- ``GET cases/{number}?full=&timeline_page=``: the case, its timeline and extension requests.
+  急, 一般 or 难; ``review=1`` the results waiting for 办结审核; ``q`` words, a case number or a
+  phone's digits.
+- ``GET cases/{number}?full=&timeline_page=``: the case, its timeline, its unit spells and the
+  unit's 延期 and 退单 requests with the centre's decisions (``bot.api.admin_case_history``).
   Long words are folded (``text_folded``, each event's ``note_folded``) and the timeline comes
   50 events a page, the latest first (``timeline_total``, ``timeline_pages``): ``full=1`` unfolds
   them, ``timeline_page=2`` is the page before (``handlers.case_pages``). Actions answer the
@@ -35,6 +37,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import Field
 
+from bot.api.admin_case_history import HISTORY_SCHEMA, history_fields
 from bot.api.json_api import ApiError, Payload
 from bot.api.json_api import read_payload as read_json_payload
 from bot.api.openapi import (
@@ -99,11 +102,8 @@ from models import (
     Case,
     CaseEvent,
     CaseStatus,
-    ExtensionRequest,
-    ExtensionStatus,
     Grid,
     LinkKind,
-    ReturnRequest,
     StaffUser,
     Unit,
     Worker,
@@ -183,7 +183,6 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
     view = view or CaseView()
     units, grids, workers = await related_names([case])
     page = await timeline_page(CaseEvent.filter(case_id=case.id), view)
-    extensions = await ExtensionRequest.filter(case_id=case.id).order_by("created_at", "id")
     body = case_json(case, now, units, grids, workers)
     body.update(
         {
@@ -205,35 +204,7 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "links": await describe_links(case),  # 重复诉求 and hand merges, either end
             "timeline": await timeline_json(page.events, view),
             **page.fields(),
-            "extensions": [
-                {
-                    "id": x.id,
-                    "hours": x.hours,
-                    "reason": x.reason,
-                    "status": str(x.status),
-                    "worker_id": x.worker_id,
-                    "created_at": iso(x.created_at),
-                    "decided_at": iso(x.decided_at),
-                    "note": x.note,
-                    "new_due_at": iso(x.new_due_at),
-                    "late": x.late,
-                }
-                for x in extensions
-            ],
-            "returns": [
-                {
-                    "id": r.id,
-                    "reason": r.reason,
-                    "status": str(r.status),
-                    "worker_id": r.worker_id,
-                    "suggested_unit_id": r.suggested_unit_id,
-                    "new_unit_id": r.new_unit_id,
-                    "created_at": iso(r.created_at),
-                    "decided_at": iso(r.decided_at),
-                    "note": r.note,
-                }
-                for r in await ReturnRequest.filter(case_id=case.id).order_by("created_at", "id")
-            ],
+            **await history_fields(case),  # spells, extensions, returns
         }
     )
     return body
@@ -428,37 +399,7 @@ ADMIN_CASE_DETAIL = Component(
                     "timeline_total": INTEGER,
                     "timeline_page": INTEGER,
                     "timeline_pages": INTEGER,
-                    "extensions": array(
-                        obj(
-                            {
-                                "id": INTEGER,
-                                "hours": INTEGER,
-                                "reason": STRING,
-                                "status": one_of_values(x.value for x in ExtensionStatus),
-                                "worker_id": INTEGER,
-                                "created_at": DATETIME,
-                                "decided_at": nullable(DATETIME),
-                                "note": STRING,
-                                "new_due_at": nullable(DATETIME),
-                                "late": BOOLEAN,
-                            }
-                        )
-                    ),
-                    "returns": array(
-                        obj(
-                            {
-                                "id": INTEGER,
-                                "reason": STRING,
-                                "status": one_of_values(x.value for x in ExtensionStatus),
-                                "worker_id": nullable(INTEGER),
-                                "suggested_unit_id": nullable(INTEGER),
-                                "new_unit_id": nullable(INTEGER),
-                                "created_at": DATETIME,
-                                "decided_at": nullable(DATETIME),
-                                "note": STRING,
-                            }
-                        )
-                    ),
+                    **HISTORY_SCHEMA,  # spells, extensions and returns
                 }
             ),
         ]
@@ -537,6 +478,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("urgency", "query", {"type": "string", "enum": ["", *URGENCY_CHOICES]}),
             Param("overdue", "query", _FLAG),
             Param("supervised", "query", _FLAG),
+            Param("review", "query", _FLAG, description="results waiting for 办结审核"),
             Param("q", "query", STRING, description="words, a case number or a phone's digits"),
             Param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ),

@@ -8,7 +8,8 @@
   stored snapshot (``source: snapshot``, ``snapshot``: when, by whom, with which definitions'
   version); any other period is computed live (``source: live``).
 - ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
-  (无效件数 last), from the snapshot for a whole closed month as the JSON;
+  (then 无效件数 and 集中诉求: reports merged into an open case, reported beside 重复率), from
+  the snapshot for a whole closed month as the JSON;
   ``&by=day`` gives one row per day instead. UTF-8 with a BOM so that Excel reads the Chinese.
   Each export is an audit event (``figures.export``).
 - ``GET /api/admin/hot`` with the same filters and ``limit``, ``min_residents``: hot issues.
@@ -208,12 +209,31 @@ def _rate_cells(rates: Mapping[str, Rate]) -> list[str]:
     return cells
 
 
+def _concentrated(rates: Mapping[str, Rate]) -> str:
+    """集中诉求: reports merged into an open case, reported beside 重复率, not in it."""
+    return str(rates[config.REPEAT].parts.get("concentrated", 0))
+
+
 def unit_rows(figures: Figures) -> list[list[str]]:
-    rows = [["单位代码", "单位名称", "诉求量", *_rate_header(), "无效件数"]]
+    rows = [["单位代码", "单位名称", "诉求量", *_rate_header(), "无效件数", "集中诉求"]]
     for unit in figures.units:
         cells = _rate_cells(unit.rates)
-        rows.append([unit.code, unit.name, str(unit.cases), *cells, str(unit.invalid)])
-    total = [str(figures.volume.total), *_rate_cells(figures.rates), str(figures.invalid.total)]
+        rows.append(
+            [
+                unit.code,
+                unit.name,
+                str(unit.cases),
+                *cells,
+                str(unit.invalid),
+                _concentrated(unit.rates),
+            ]
+        )
+    total = [
+        str(figures.volume.total),
+        *_rate_cells(figures.rates),
+        str(figures.invalid.total),
+        _concentrated(figures.rates),
+    ]
     rows.append(["", "合计", *total])
     return rows
 

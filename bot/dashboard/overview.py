@@ -28,7 +28,7 @@ from handlers.figures.results import DayFigures, Figures, Rate, empty_rate
 from handlers.figures.stored import figures_for
 from handlers.staff.permissions import can, sees_every_case
 from handlers.workflow.calendar import coverage
-from handlers.workflow.search import overdue_q, scope_of
+from handlers.workflow.search import overdue_q, review_pending_q, scope_of
 from models import Case, ExtensionRequest, ExtensionStatus, Grid, StaffUser, Unit
 from models.case_status import OPEN_STATUSES
 
@@ -128,7 +128,8 @@ def rate_cards(figures: Figures) -> list[dict[str, Any]]:
 
 
 async def now_counts(user: StaffUser, unit_id: int | None, now: datetime) -> dict[str, int]:
-    """What is open right now (not limited to the period): open, overdue, 督办, pending 延期."""
+    """What is open right now (not limited to the period): open, overdue, 督办, pending 延期,
+    results waiting for 办结审核."""
     query = Case.filter(status__in=[s.value for s in OPEN_STATUSES])
     scope = scope_of(user)
     if scope is not None:
@@ -136,7 +137,13 @@ async def now_counts(user: StaffUser, unit_id: int | None, now: datetime) -> dic
     if unit_id is not None:
         query = query.filter(unit_id=unit_id)
     open_ids = query.values_list("id", flat=True)
+    reviews = Case.filter(review_pending_q())
+    if scope is not None:
+        reviews = reviews.filter(scope)
+    if unit_id is not None:
+        reviews = reviews.filter(unit_id=unit_id)
     return {
+        "review": await reviews.count(),
         "open": await query.count(),
         "overdue": await query.filter(overdue_q(now)).count(),
         "supervised": await query.filter(supervised=True).count(),

@@ -27,6 +27,7 @@ from handlers.intake.report import dispatch_if_possible
 from handlers.staff.audit import StaffActor, audit
 from handlers.timeline import apply_action
 from handlers.workflow.actions import tell_resident
+from handlers.workflow.spells import close_spell
 from handlers.workflow.staff_actions import StaffRefused, staff_actor
 from handlers.workflow.staff_actions import _reason as reason_text
 from handlers.workflow.staff_actions import _require as require
@@ -81,6 +82,9 @@ async def merge_by_hand(
                 "completion_due_at": None,
             },
         )
+        # The unit that had it is judged no further on it (a spell ended before its deadlines
+        # is not due), as for a merge made by intake (handlers.intake.duplicates).
+        await close_spell(case.id, ctx.now, "merged")
         if target.id > case.id:
             await _note_target(target, case, actor, reason, ctx)
         await CaseLink.create(

@@ -49,6 +49,7 @@ class CaseFilters:
     urgency: str = ""  # 急 | 一般 | 难 (difficult)
     overdue: bool = False
     supervised: bool = False  # 督办
+    review: bool = False  # 待审核: results waiting for 办结审核
     q: str = ""
     page: int = 1
 
@@ -103,6 +104,7 @@ def filters_from_query(query: Mapping[str, str]) -> CaseFilters:
         urgency=urgency,
         overdue=_flag(query.get("overdue", ""), "overdue"),
         supervised=_flag(query.get("supervised", ""), "supervised"),
+        review=_flag(query.get("review", ""), "review"),
         q=" ".join(query.get("q", "").split())[:100],
         page=page,
     )
@@ -126,6 +128,11 @@ def overdue_q(now: datetime) -> Q:
         | Q(status__in=open_values, first_contact_at__isnull=True, first_contact_due_at__lt=now)
         | Q(status__in=open_values, completion_due_at__lt=now)
     )
+
+
+def review_pending_q() -> Q:
+    """Results waiting for 办结审核 (``handlers.workflow.review``)."""
+    return Q(status=CaseStatus.COMPLETED.value, review_state="pending")
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
@@ -177,6 +184,8 @@ async def _filtered(user: StaffUser, filters: CaseFilters, now: datetime) -> Que
         query = query.filter(overdue_q(now))
     if filters.supervised:
         query = query.filter(supervised=True)
+    if filters.review:
+        query = query.filter(review_pending_q())
     for word in filters.q.split()[:MAX_QUERY_WORDS]:
         query = query.filter(_word_q(word))
     return query

@@ -13,7 +13,17 @@ from handlers.clock import ManualClock
 from handlers.district.setup import load_demo_district
 from handlers.staff.accounts import create_user, issue_api_token
 from handlers.workflow.actions import finish_case, record_contact, sign_case
-from models import AuditEvent, Case, CaseLink, CaseStatus, OutboxMessage, Survey, Unit, Worker
+from models import (
+    AuditEvent,
+    Case,
+    CaseLink,
+    CaseStatus,
+    OutboxMessage,
+    Survey,
+    Unit,
+    UnitSpell,
+    Worker,
+)
 from tests.bot.conftest import Resident
 from tests.conftest import make_settings
 
@@ -95,6 +105,9 @@ async def test_review_send_back_then_pass(db_url: str, aiohttp_client: Any) -> N
     due = case.completion_due_at
     headers = await token_for("dispatcher")
     path = f"/api/admin/cases/{case.number}/review"
+    queue = await client.get("/api/admin/cases?review=1", headers=headers)
+    assert [c["number"] for c in (await queue.json())["cases"]] == [case.number]
+    assert (await client.get("/api/admin/cases?review=maybe", headers=headers)).status == 400
     no_reason = await client.post(path, json={"decision": "send_back"}, headers=headers)
     assert no_reason.status == 400
     wrong = await client.post(path, json={"decision": "maybe"}, headers=headers)
@@ -119,6 +132,8 @@ async def test_review_send_back_then_pass(db_url: str, aiohttp_client: Any) -> N
     passed = await client.post(path, json={"decision": "pass"}, headers=headers)
     assert passed.status == 200, await passed.text()
     assert (await passed.json())["case"]["review_state"] == "passed"
+    queue = await client.get("/api/admin/cases?review=1", headers=headers)
+    assert (await queue.json())["cases"] == []
     assert await Survey.exists(case_id=case.id)
     assert await OutboxMessage.filter(purpose="case_finished", case_id=case.id).exists()
     assert await AuditEvent.filter(action="case.review_pass").count() == 1
@@ -128,3 +143,26 @@ async def test_no_review_by_default_for_a_plain_case(db_url: str, aiohttp_client
     client, clock = await app(db_url, aiohttp_client)
     case = await finished(client, clock)
     assert case.review_state is None and await Survey.exists(case_id=case.id)
+
+
+async def test_a_merge_by_hand_ends_its_spell(db_url: str, aiohttp_client: Any) -> None:
+    """The unit that had the merged case owes it nothing more: its spell ends ``merged`` (so its
+    deadlines, still ahead, are not due), and a split opens a fresh one."""
+    client, clock = await app(db_url, aiohttp_client)
+    await Resident(client, "o-s1").say("政通路240号门口路灯坏了")
+    await Resident(client, "o-s2").say("国权路39弄5号楼电梯坏了，老人下不了楼")
+    first, second = await Case.all().order_by("id")
+    headers = await token_for("dispatcher")
+    clock.advance(timedelta(hours=1))
+    path = f"/api/admin/cases/{first.number}"
+    response = await client.post(f"{path}/merge", json={"into": second.number}, headers=headers)
+    assert response.status == 200, await response.text()
+    [spell] = await UnitSpell.filter(case_id=first.id)
+    assert spell.ended_at == clock.now() and spell.end_reason == "merged"
+    assert await UnitSpell.filter(case_id=second.id, ended_at=None).count() == 1
+    clock.advance(timedelta(hours=1))
+    split = await client.post(f"{path}/split", json={"reason": "不是一处"}, headers=headers)
+    assert split.status == 200, await split.text()
+    spells = await UnitSpell.filter(case_id=first.id).order_by("id")
+    assert [(s.end_reason, s.ended_at is None) for s in spells] == [("merged", False), ("", True)]
+    assert spells[1].started_at == clock.now()

@@ -120,6 +120,8 @@ async def test_csv_per_unit_and_per_day_opens_in_a_spreadsheet(api: TestClient) 
         table["甲街道"]["单位代码"] == "U-A" and table["甲街道"]["重复率"] == "25.0%"
     )  # c8 came back
     assert table["乙局"]["重复率"] == "0.0%"  # the report merged into c4 is 集中诉求
+    assert header[-2:] == ["无效件数", "集中诉求"]
+    assert table["乙局"]["集中诉求"] == "1" and table["合计"]["集中诉求"] == "1"
 
     by_day = await api.get("/api/admin/figures.csv", params={**PERIOD, "by": "day"}, headers=admin)
     days = list(csv.reader(io.StringIO((await by_day.read()).decode("utf-8-sig"))))

@@ -59,6 +59,10 @@ async def test_a_result_is_reviewed_from_the_case_page(make_client: ClientFactor
     await unit.post("/dashboard/logout", {})
     await create_user("disp", "dispatcher", PASSWORD, NOW)
     dispatcher = await sign_in(client, "disp")
+    status, text = await dispatcher.get("/dashboard/")
+    assert status == 200 and "/dashboard/cases?review=1" in text and "待审核" in text
+    status, text = await dispatcher.get("/dashboard/cases?review=1")
+    assert status == 200 and case.number in text and "只看待审核" in text
     status, text = await dispatcher.get(page)
     assert 'id="review-form"' in text and "路灯已修复" in text
     status, _, text = await dispatcher.post(f"{page}/review", {"decision": "send_back"})
@@ -75,4 +79,6 @@ async def test_a_result_is_reviewed_from_the_case_page(make_client: ClientFactor
     status, location, _ = await dispatcher.post(f"{page}/review", {"decision": "pass"})
     assert status == 303
     assert (await Case.get(id=case.id)).review_state == "passed"
+    status, text = await dispatcher.get("/dashboard/cases?review=1")
+    assert status == 200 and case.number not in text
     assert await Survey.exists(case_id=case.id)
