@@ -10,6 +10,8 @@ in ``handlers/figures/compute.py``):
 - a spell that ended (退单 approved, 改派, 并案) before its deadline without the milestone is
   not due: the unit was not given the time it was owed. With the milestone recorded before it
   ended it counts as made.
+- a spell closed by 重办 is left out of 按时办结率: its result did not hold. The spell 重办 opens
+  for the same unit is judged by its fresh completion deadline instead.
 
 Cases that have no spell at all (history from before spells were written) are counted from the
 case's own fields the same way. With an :class:`AsOf` instant (a closed month) every deadline,
@@ -121,6 +123,14 @@ async def spell_deadlines(
         query = query.filter(
             where(f"{due}__gte", filters.since), where(f"{due}__lt", filters.until)
         )
+    if done == "completed_at":
+        # 重办: the result did not hold, so the spell it closed is not judged on completion;
+        # the new spell of the same unit is, by its fresh deadline. (Its first contact stands.)
+        reopened = (
+            f"CASE WHEN {SPELLS}.\"end_reason\" = 'reopened' "
+            f"AND ({asof.spell_ended()}) IS NOT NULL THEN 1 ELSE 0 END"
+        )
+        query = query.annotate(_reopened=RawSQL(reopened)).filter(_reopened=0)
     query = query.annotate(_take=take).filter(_take=1)
     return await _tally(query, "unit_id", due_sql, outcome, miss)
 

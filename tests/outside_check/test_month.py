@@ -5,8 +5,9 @@ expected number below is a literal, derived in a comment from the documented def
 (README, "Figures"; ``handlers/figures/compute.py``, ``ranking.py``) and the spells table, which
 is what the case details show and what the month's script did.
 
-Where the service disagrees with its own definitions the documented value is asserted and the
-test is marked ``xfail(strict=True)`` with the reason: the day it is mended the mark must go.
+The documented value is what is asserted: where the service disagrees with its own definitions
+the test fails (the check found one such case, a spell closed by 重办 counted as a completion in
+按时办结率; mended in ``handlers/figures/spells.py``).
 """
 
 from __future__ import annotations
@@ -150,16 +151,6 @@ POINTS = {
 SCORES = {"ST-B": 75.0, "DEPT-H": 72.0, "ST-A": 56.83}
 RANKING = [("ST-B", 1), ("DEPT-H", 2), ("ST-A", 3), ("CENTER", None), ("ST-C", None)]
 
-REOPENED_SPELL_COUNTED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "compute.py: a reopened case is judged by its latest completion against its fresh "
-        "deadline and the earlier result does not count; the service counts the spell closed "
-        "by 重办 (completed before it ended) as one more on-time completion (ST-A 6/7, not 5/6)"
-    ),
-)
-
-
 def local(value: str | None) -> str | None:
     if value is None:
         return None
@@ -263,13 +254,11 @@ async def test_the_live_rates_match_the_hand_count(month: Month, scope: str) -> 
         numerator, denominator, parts = rate(body, "satisfaction")
         expected = SATISFACTION[scope]
         assert (numerator, denominator, parts) == (pytest.approx(expected[0]), *expected[1:])
-        if scope not in ("district", "ST-A"):  # those two: the xfail test below
-            assert rate(body, "on_time") == ON_TIME[scope]
+        assert rate(body, "on_time") == ON_TIME[scope]
     satisfaction = figures_of(month.live, scope)["rates"]["satisfaction"]
     assert satisfaction["met"] is (scope != "ST-A")  # ST-A's 0.8 is not over 80%
 
 
-@REOPENED_SPELL_COUNTED
 async def test_a_reopened_case_counts_once_in_the_on_time_rate(month: Month) -> None:
     assert rate(month.live, "on_time") == ON_TIME["district"]
     assert rate(unit_row(month.live, "ST-A"), "on_time") == ON_TIME["ST-A"]
