@@ -151,6 +151,7 @@ POINTS = {
 SCORES = {"ST-B": 75.0, "DEPT-H": 72.0, "ST-A": 56.83}
 RANKING = [("ST-B", 1), ("DEPT-H", 2), ("ST-A", 3), ("CENTER", None), ("ST-C", None)]
 
+
 def local(value: str | None) -> str | None:
     if value is None:
         return None
