@@ -108,7 +108,7 @@ def score_points(
     points["refused_returns"] = -config.RANKING_REFUSED_RETURN_PENALTY * refused
     points["late_extensions"] = -config.RANKING_LATE_EXTENSION_PENALTY * late
     points[REOPEN] = -config.RANKING_REOPEN_PENALTY * _value(reopen)
-    return {key: round(value, 4) for key, value in points.items()}
+    return {key: round(value, 4) + 0.0 for key, value in points.items()}  # + 0.0: no -0.0
 
 
 async def _extras(figures: Figures) -> tuple[dict[Any, Rate], dict[Any, int], dict[Any, int]]:

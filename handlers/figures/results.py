@@ -85,7 +85,7 @@ def empty_rate(key: str) -> Rate:
 _PARTS: dict[str, tuple[str, ...]] = {
     config.FIRST_CONTACT: ("met", "late", "missing"),
     config.ON_TIME: ("met", "late", "overdue"),
-    config.REPEAT: ("cases", "repeats"),
+    config.REPEAT: ("cases", "repeats", "concentrated"),
     config.SATISFACTION: ("satisfied", "basically", "unsatisfied"),
     REOPEN: ("completed", "reopened"),
 }

@@ -40,7 +40,8 @@ from models import (
     WorkerRole,
 )
 
-CENTRE = "区城市运行管理中心"
+CENTRE = "区城市运行管理中心"  # when the district has no unit of kind "center"
+CENTRE_KIND = "center"
 MAX_PHOTOS = 9
 OUTCOME_LABELS: dict[str, str] = {
     FieldVisitOutcome.RECTIFIED.value: "已整改",
@@ -59,6 +60,12 @@ async def _people(unit_id: int | None, roles: Sequence[WorkerRole]) -> list[Work
     if unit_id is None:
         return []
     return await Worker.filter(unit_id=unit_id, role__in=list(roles), active=True).order_by("id")
+
+
+async def centre_name() -> str:
+    """The district's own centre (the first unit of kind ``center``), else the usual name."""
+    centre = await Unit.filter(kind=CENTRE_KIND).order_by("id").first()
+    return centre.name if centre is not None else CENTRE
 
 
 def title_of(visit: FieldVisit) -> str:
@@ -89,7 +96,9 @@ async def order_field_visit(
             survey_id=survey.id,
             unit_id=case.unit_id,
             assignee_id=head.id if head else None,
-            assignee_label=(f"{unit.name if unit else ''}{head.name}" if head else CENTRE)[:64],
+            assignee_label=(
+                f"{unit.name if unit else ''}{head.name}" if head else await centre_name()
+            )[:64],
             due_at=add_working_days(now, ctx.settings.field_visit_working_days),
             supervised=supervised,
             supervised_at=now if supervised else None,

@@ -13,7 +13,7 @@ from handlers.followup.field_visit_overdue import sweep_overdue_field_visits
 from handlers.followup.field_visits import record_field_visit
 from handlers.staff.accounts import create_user
 from handlers.staff.audit import StaffActor
-from models import Case, CaseEvent, FieldVisit, OutboxMessage, Worker, WorkerRole
+from models import Case, CaseEvent, FieldVisit, OutboxMessage, Unit, Worker, WorkerRole
 from tests.handlers.followup.test_surveys import NEXT_MORNING, finished_case, survey_of, sweep_at
 from tests.handlers.workflow.test_actions import NOW, World, context
 
@@ -70,7 +70,9 @@ async def test_an_overdue_visit_is_reported_once(world: World) -> None:
 
 
 async def test_a_visit_recorded_in_time_is_never_reported(world: World) -> None:
+    await Unit.filter(kind="center").update(name="杨浦区城运中心")
     case, visit = await unsatisfied(world)
+    assert visit.assignee_id is None and visit.assignee_label == "杨浦区城运中心"  # no head
     user = await create_user("disp", "dispatcher", "a-long-password-1", NOW)
     await record_field_visit(
         case,
