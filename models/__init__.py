@@ -12,6 +12,7 @@ from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
 from models.figures import FigureSnapshot
+from models.knowledge import EntryScope, EntryStatus, KnowledgeEntry, KnowledgeVersion
 from models.followup import (
     FieldVisit,
     FieldVisitOutcome,
@@ -66,6 +67,8 @@ __all__ = [
     "CaseLink",
     "CaseStatus",
     "CategoryCorrection",
+    "EntryScope",
+    "EntryStatus",
     "Conversation",
     "ExtensionRequest",
     "ExtensionStatus",
@@ -80,6 +83,8 @@ __all__ = [
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "KnowledgeEntry",
+    "KnowledgeVersion",
     "LinkKind",
     "LinkTarget",
     "MediaFile",

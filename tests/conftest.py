@@ -30,6 +30,8 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "knowledge_versions",
+    "knowledge_entries",
     "case_links",
     "field_visits",
     "figure_snapshots",
