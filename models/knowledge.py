@@ -87,7 +87,9 @@ class KnowledgeVersion(Model):
         "models.KnowledgeEntry", related_name="versions", on_delete=fields.CASCADE
     )
     version = fields.IntField()
-    action = fields.CharField(max_length=16, description="create | edit | publish | retire | import")
+    action = fields.CharField(
+        max_length=16, description="create | edit | publish | retire | import"
+    )
     at = fields.DatetimeField()
     by = fields.CharField(max_length=64, default="", description="staff username or import")
     changes: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
