@@ -68,3 +68,9 @@ EXPIRY_REMINDER = (
     "【知识库到期提醒】{unit}的知识条目「{question}」（{code}）将于 {until} 到期，"
     "到期后不再自动答复居民。请核对政策是否有变化，在管理后台更新有效期或内容后提交审核。"
 )
+
+# A confident match's reply: the answer, where it comes from and as of when, and the two ways on.
+ANSWER_TEXT = "{answer}\n\n（来源：{source}，{as_of}更新）"
+ANSWER_LINK = "\n{title}：{url}"
+ANSWER_FOLLOW_UP = "\n\n这个答复解决您的问题了吗？请回复「解决了」，或回复「没解决」转人工办理。"
+SOURCE_FALLBACK = "区知识库"
