@@ -19,6 +19,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from handlers.knowledge.editing import create_entry, edit_entry, unit_codes
@@ -266,3 +267,19 @@ async def export_file(kind: str) -> bytes:
     for row in rows:
         writer.writerow([row.get(column, "") for column in COLUMNS])
     return text.getvalue().encode("utf-8")
+
+
+def demo_file(path: Path) -> bytes | None:
+    """The demo district's ``knowledge.csv``, if it is there."""
+    return path.read_bytes() if path.is_file() else None
+
+
+async def load_demo_knowledge(data: bytes | None, now: datetime) -> int:
+    """The demo district's entries (``knowledge.csv`` beside its district files): those whose
+    code is not there yet are added; an entry changed since on the dashboard is left alone."""
+    if data is None:
+        return 0
+    plan = await plan_import(read_entries("knowledge.csv", data), None)
+    new = ImportPlan([row for row in plan.rows if row.action == "add"])
+    await apply_import(new, None, None, now)
+    return len(new.rows)
