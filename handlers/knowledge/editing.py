@@ -181,6 +181,8 @@ async def edit_entry(
     entry = await _entry(entry_id)
     _allowed(user, entry.unit_id)
     unit_id = await unit_id_of(given.unit.strip())
+    if unit_id is None and user is not None and not can(user, "knowledge.publish"):
+        unit_id = entry.unit_id  # a unit's entry stays the unit's, named or not
     if user is not None and unit_id != entry.unit_id:
         _allowed(user, unit_id)  # a unit cannot give its entry away, nor take another's
     if expected_version is not None and expected_version != entry.version:
