@@ -12,7 +12,6 @@ from models.corrections import CategoryCorrection
 from models.database import MODEL_MODULES
 from models.district import Grid, RoutingRule, SlaRule, Unit
 from models.figures import FigureSnapshot
-from models.knowledge import EntryScope, EntryStatus, KnowledgeEntry, KnowledgeVersion
 from models.followup import (
     FieldVisit,
     FieldVisitOutcome,
@@ -25,6 +24,7 @@ from models.followup import (
     SurveyChannel,
     SurveyStatus,
 )
+from models.knowledge import EntryScope, EntryStatus, KnowledgeEntry, KnowledgeVersion
 from models.messaging import (
     AccessToken,
     Conversation,
@@ -67,9 +67,9 @@ __all__ = [
     "CaseLink",
     "CaseStatus",
     "CategoryCorrection",
+    "Conversation",
     "EntryScope",
     "EntryStatus",
-    "Conversation",
     "ExtensionRequest",
     "ExtensionStatus",
     "FieldVisit",
