@@ -170,6 +170,7 @@ class KnowledgeIndex:
         documents = max(len(owners), 1)
         frequency = np.bincount(np.asarray(cols, dtype=np.int64), minlength=shape[1])
         self._idf = np.log((1 + documents) / (1 + frequency)) + 1.0
+        self._unknown = UNKNOWN * float(self._idf.max(initial=1.0))
         weighted = counts.copy()
         weighted.data = 1.0 + np.log(weighted.data / np.min([1.0]))  # sublinear term frequency
         weighted = weighted.multiply(self._idf).tocsr()
@@ -180,8 +181,10 @@ class KnowledgeIndex:
             [{"district": 0, "street": 1, "compound": 2}.get(e.scope, 0) for e in self.entries],
             dtype=np.int8,
         )
-        self._street = np.asarray([e.street for e in self.entries], dtype=object)
-        self._compound = np.asarray([e.compound for e in self.entries], dtype=object)
+        # Streets and compounds as small integers: comparing them costs nothing per match.
+        self._places: dict[str, int] = {"": 0}
+        self._street = np.asarray([self._place(e.street) for e in self.entries], dtype=np.int64)
+        self._compound = np.asarray([self._place(e.compound) for e in self.entries], dtype=np.int64)
         self._from = np.asarray(
             [e.valid_from.toordinal() if e.valid_from else 0 for e in self.entries],
             dtype=np.int64,
@@ -191,43 +194,41 @@ class KnowledgeIndex:
             dtype=np.int64,
         )
 
+    def _place(self, name: str) -> int:
+        return self._places.setdefault(name, len(self._places))
+
     def __len__(self) -> int:
         return len(self.entries)
 
     def _query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        found = features(text)
-        ids, weights = [], []
-        for feature, count in found.items():
+        ids: list[int] = []
+        weights: list[float] = []
+        total = 0.0
+        for feature, count in features(text).items():
             column = self._vocabulary.get(feature)
+            tf = 1.0 + math.log(count)
             if column is None:
+                # Words no entry has count in the query's norm: they lower every score.
+                total += (tf * self._unknown) ** 2
                 continue
+            weight = tf * float(self._idf[column])
             ids.append(column)
-            weights.append((1.0 + math.log(count)) * self._idf[column])
-        # The query's norm counts its unknown features too: words no entry has lower the score.
-        total = sum(
-            (
-                (1.0 + math.log(c))
-                * (
-                    self._idf[self._vocabulary[f]]
-                    if f in self._vocabulary
-                    else UNKNOWN * float(self._idf.max(initial=1.0))
-                )
-            )
-            ** 2
-            for f, c in found.items()
-        )
+            weights.append(weight)
+            total += weight * weight
         norm = math.sqrt(total) or 1.0
         return np.asarray(ids, dtype=np.int64), np.asarray(weights) / norm
 
     def allowed(self, street: str | None, compound: str | None, today: date | None) -> np.ndarray:
         """Which entries may answer a resident of that street and compound on that day."""
         ok = self._scope == 0
-        if street:
-            ok = ok | ((self._scope == 1) & (self._street == street))
-        if compound:
-            in_compound = (self._scope == 2) & (self._compound == compound)
+        street_id = self._places.get(street, -1) if street else -1
+        compound_id = self._places.get(compound, -1) if compound else -1
+        if street_id > 0:
+            ok = ok | ((self._scope == 1) & (self._street == street_id))
+        if compound_id > 0:
+            in_compound = (self._scope == 2) & (self._compound == compound_id)
             if street:
-                in_compound &= (self._street == "") | (self._street == street)
+                in_compound &= (self._street == 0) | (self._street == street_id)
             ok = ok | in_compound
         if today is not None:
             day = today.toordinal()
@@ -257,6 +258,16 @@ class KnowledgeIndex:
         docs = docs[allowed[self._owner[docs]]]
         if not len(docs):
             return []
+        # Only the best few documents need sorting: an entry has a handful of texts at most.
+        wanted = limit * 8 + 16
+        if len(docs) > wanted:
+            top = np.argpartition(-scores[docs], wanted)[:wanted]
+            hits = self._distinct(docs[top], scores, limit)
+            if len(hits) == limit:
+                return hits
+        return self._distinct(docs, scores, limit)
+
+    def _distinct(self, docs: np.ndarray, scores: np.ndarray, limit: int) -> list[Hit]:
         order = docs[np.argsort(-scores[docs], kind="stable")]
         hits: list[Hit] = []
         seen: set[int] = set()
