@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -58,6 +59,8 @@ COLUMNS = (
 REQUIRED = ("question", "answer")
 MAX_ROWS = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Control characters a worksheet cannot hold (openpyxl refuses them); a CSV keeps them.
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def digest(name: str, data: bytes) -> str:
@@ -257,7 +260,7 @@ async def export_file(kind: str) -> bytes:
         sheet = book.create_sheet("knowledge")
         sheet.append(list(COLUMNS))
         for row in rows:
-            sheet.append([row.get(column, "") for column in COLUMNS])
+            sheet.append([_NOT_IN_XLSX.sub("", row.get(column, "")) for column in COLUMNS])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
