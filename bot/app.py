@@ -22,6 +22,7 @@ from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
 from bot.api.admin_followup import add_followup_routes
+from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
@@ -40,6 +41,7 @@ from bot.keys import (
     CLOCK,
     DRAINER,
     INTAKE,
+    KNOWLEDGE,
     MEDIA_STORE,
     METRICS,
     MINI_CLIENT,
@@ -69,6 +71,7 @@ from config.demo_district import DISTRICT
 from config.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.district.gazetteer import gazetteer_cache
+from handlers.knowledge.answering import KnowledgeBase
 from handlers.workflow.calendar import install_calendar
 from handlers.workflow.calendar_file import load_calendar_file
 from models.database import close_orm, init_orm
@@ -185,6 +188,7 @@ def _background_app(settings: Settings, clock: Clock | None, runs_sweeps: bool) 
     app[CLOCK] = clock or SystemClock()
     app[RUNS_SWEEPS] = runs_sweeps
     app[SWEEP_MONITOR] = SweepMonitor(app[CLOCK])
+    app[KNOWLEDGE] = KnowledgeBase()
     app.cleanup_ctx.extend([orm_ctx, intake_ctx, outbound_ctx, scheduler_ctx])
     return app
 
@@ -224,6 +228,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_resident_routes(app)
     add_admin_link_routes(app)
     add_admin_district_routes(app)
+    add_admin_knowledge_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

@@ -21,6 +21,7 @@ from bot.wechat.wecom_endpoint import WecomEndpoint
 from config.settings import Settings
 from handlers.clock import Clock
 from handlers.intake.rate_limits import RequestWindow
+from handlers.knowledge.answering import KnowledgeBase
 from handlers.residents.media_store import MediaStore
 from handlers.staff.sign_in import SignInGuard
 from scheduler.monitor import SweepMonitor
@@ -35,6 +36,8 @@ MINI_ENDPOINT = web.AppKey("mini_endpoint", MiniEndpoint)
 WORK_ENDPOINT = web.AppKey("work_endpoint", WecomEndpoint)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 SWEEP_MONITOR = web.AppKey("sweep_monitor", SweepMonitor)
+# The published knowledge base in memory (handlers.knowledge.answering), reloaded on edits.
+KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
 RUNS_SWEEPS = web.AppKey("runs_sweeps", bool)
 # Present only when the mini-program is configured (appid and secret) and WeChat is called.
 MINI_CLIENT = web.AppKey("mini_client", MiniProgramClient)

@@ -11,7 +11,8 @@ from pathlib import Path
 DISTRICT = "杨浦区"
 
 # The units, grids, workers and place names are files in ``demo_district_files/`` (the same
-# files a district imports with ``jiesu district import``); routing rules stay here.
+# files a district imports with ``jiesu district import``); routing rules stay here. Its small
+# knowledge base is ``demo_district_files/knowledge.csv`` (the knowledge import's columns).
 FILES = Path(__file__).parent / "demo_district_files"
 
 # priority, category prefix, unit code (None = the street office of the case's grid)

@@ -362,6 +362,12 @@ class Settings(BaseSettings):
     digest_sweep_seconds: float = Field(
         default=300.0, gt=0, description="How often each process checks whether the digest is due"
     )
+    knowledge_reminder_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days before a knowledge entry's last valid day that its unit is reminded",
+    )
     serve_sweeps: bool = Field(
         default=True,
         description="jiesu serve runs the sweeps too; false leaves them to `jiesu worker`",

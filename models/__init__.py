@@ -24,6 +24,7 @@ from models.followup import (
     SurveyChannel,
     SurveyStatus,
 )
+from models.knowledge import EntryScope, EntryStatus, KnowledgeEntry, KnowledgeVersion
 from models.messaging import (
     AccessToken,
     Conversation,
@@ -69,6 +70,8 @@ __all__ = [
     "CategoryCorrection",
     "Conversation",
     "DeadlineChange",
+    "EntryScope",
+    "EntryStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "FieldVisit",
@@ -82,6 +85,8 @@ __all__ = [
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "KnowledgeEntry",
+    "KnowledgeVersion",
     "LinkKind",
     "LinkTarget",
     "MediaFile",

@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "models.account_links",
     "models.organisation",
     "models.figures",
+    "models.knowledge",
 ]
 
 

@@ -14,6 +14,8 @@ sweep_due_surveys      ask, remind, close survey rounds;     followup_sweep_seco
 sweep_digests          the working-morning digest            digest_sweep_seconds
 sweep_month_close      close last month's figures, send its  digest_sweep_seconds
                        ranking to the district's heads
+sweep_knowledge_expiry remind units of entries about to     digest_sweep_seconds
+                       expire (knowledge base)
 sweep_broadcasts       start, fan out and complete notices   broadcast_sweep_seconds
 sweep_retention        personal data of long-closed cases    retention_sweep_seconds
                        (only when retention_days > 0)
@@ -32,6 +34,7 @@ from handlers.followup.digest import sweep_digests
 from handlers.followup.field_visit_overdue import sweep_overdue_field_visits
 from handlers.followup.month_close import sweep_month_close
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
+from handlers.knowledge.reminders import sweep_expiring_entries
 from handlers.residents.media_store import LocalMediaStore
 from handlers.residents.retention import RetentionResult, sweep_retention
 from handlers.workflow.escalation import sweep_until_done
@@ -46,6 +49,7 @@ DIGEST_SWEEP_JOB = "sweep_digests"
 MONTH_CLOSE_JOB = "sweep_month_close"
 BROADCAST_SWEEP_JOB = "sweep_broadcasts"
 RETENTION_SWEEP_JOB = "sweep_retention"
+KNOWLEDGE_EXPIRY_JOB = "sweep_knowledge_expiry"
 
 ContextFactory = Callable[[], Awaitable[HandlerContext]]
 
@@ -132,6 +136,9 @@ def sweep_jobs(
     async def month_close() -> object:
         return await sweep_month_close(await context())
 
+    async def knowledge_expiry() -> object:
+        return await sweep_expiring_entries(await context())
+
     async def notices() -> object:
         return await broadcasts_until_done(context)
 
@@ -144,6 +151,7 @@ def sweep_jobs(
         SweepJob(SURVEY_SWEEP_JOB, followups, settings.followup_sweep_seconds),
         SweepJob(DIGEST_SWEEP_JOB, digest, settings.digest_sweep_seconds),
         SweepJob(MONTH_CLOSE_JOB, month_close, settings.digest_sweep_seconds),
+        SweepJob(KNOWLEDGE_EXPIRY_JOB, knowledge_expiry, settings.digest_sweep_seconds),
         SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
     ]
     if settings.retention_days > 0:

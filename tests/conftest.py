@@ -31,6 +31,8 @@ TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
     "deadline_changes",
+    "knowledge_versions",
+    "knowledge_entries",
     "case_links",
     "field_visits",
     "figure_snapshots",

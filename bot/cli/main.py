@@ -74,8 +74,10 @@ def trial_settings(settings: Settings) -> Settings:
 
 
 async def _prepare_database(settings: Settings) -> None:
+    from config.demo_district import FILES
     from handlers.clock import SystemClock
     from handlers.district.setup import load_demo_district
+    from handlers.knowledge.files import demo_file, load_demo_knowledge
     from handlers.staff.demo_staff import load_demo_staff
     from models.database import migrate, orm
 
@@ -83,6 +85,7 @@ async def _prepare_database(settings: Settings) -> None:
     if settings.demo:
         async with orm(settings.database_url):
             await load_demo_district()
+            await load_demo_knowledge(demo_file(FILES / "knowledge.csv"), SystemClock().now())
             await load_demo_staff(development_token(settings), SystemClock().now())
         return
     async with orm(settings.database_url):

@@ -4,7 +4,8 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
-(QR codes, WeCom), and the organisation (组织架构) with the import of a district's files. Who
+(QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
+knowledge base (知识库) with its review, versions and import. Who
 may open which page is ``handlers.staff.permissions``.
 """
 
@@ -19,6 +20,7 @@ from bot.dashboard import (
     district,
     held,
     hot,
+    knowledge,
     notices,
     overview,
     ranking,
@@ -47,3 +49,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     requests.add_routes(app)
     accounts.add_routes(app)
     district.add_routes(app)
+    knowledge.add_routes(app)

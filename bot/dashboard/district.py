@@ -218,7 +218,7 @@ class UploadRefused(Exception):
         self.status = status
 
 
-async def _read_upload(request: web.Request) -> tuple[dict[str, str], dict[str, bytes]]:
+async def read_upload(request: web.Request) -> tuple[dict[str, str], dict[str, bytes]]:
     """The form's text fields and its files (uploaded, or sent back by the confirm button)."""
     if request.content_type != "multipart/form-data":
         raise UploadRefused(400, "请用页面上的表单上传文件")
@@ -257,7 +257,7 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
     if not can(staff.user, "district.edit"):
         return refuse(request, staff, 403, "您的账号没有此项权限")
     try:
-        fields, files = await _read_upload(request)
+        fields, files = await read_upload(request)
     except UploadRefused as refused:
         return refuse(request, staff, refused.status, str(refused))
     given = fields.get(CSRF_FIELD, "")

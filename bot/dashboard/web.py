@@ -64,6 +64,7 @@ NAV = (
     NavItem(f"{PREFIX}/sla", "时限规则", "sla.edit"),
     NavItem(f"{PREFIX}/accounts", "账号绑定", "accounts.link"),
     NavItem(f"{PREFIX}/district", "组织架构", "district.read"),
+    NavItem(f"{PREFIX}/knowledge", "知识库", "knowledge.read"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.

@@ -13,11 +13,14 @@ dispatcher      read and search every case, recategorise, reassign, supervise, c
                 decide the units' return and extension requests (退单, 延期), figures,
                 hot issues, compose notices, release or discard held messages, read the
                 organisation, record a 回访 answer taken by phone or face to face, and a
-                field visit's outcome
+                field visit's outcome, review the knowledge base (publish, retire,
+                import)
 supervisor      the cases of their unit (every case without a unit), supervise, close as
                 不予受理, figures, hot issues, read the organisation, record a field
                 visit's outcome
 unit            the cases of their unit, figures of their unit
+(supervisor     the knowledge base's entries of their unit: write drafts; every staff member
+ and unit)      reads the knowledge base)
 worker          their own cases and their grid's (the worker API is their main door)
 ==============  =========================================================================
 
@@ -76,6 +79,12 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # outcome (四不两直) is reported by the centre or the unit's supervisors.
     "surveys.record": frozenset({R.ADMIN, R.DISPATCHER}),
     "field_visits.record": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    # 知识库: every staff member reads it, units write their own entries (drafts), the centre's
+    # dispatchers review (publish, retire) and import. See may_edit_entry.
+    "knowledge.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
+    "knowledge.edit": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
+    "knowledge.publish": frozenset({R.ADMIN, R.DISPATCHER}),
+    "knowledge.import": frozenset({R.ADMIN, R.DISPATCHER}),
 }
 
 
@@ -90,6 +99,16 @@ def worker_can(worker: Worker, capability: str) -> bool:
     role = WORKER_AS_STAFF.get(WorkerRole(worker.role))
     roles = CAPABILITIES.get(capability)
     return bool(worker.active and role is not None and roles is not None and role in roles)
+
+
+def may_edit_entry(user: StaffUser, unit_id: int | None) -> bool:
+    """Whether ``user`` may write a knowledge entry owned by ``unit_id``: reviewers any, a unit's
+    staff and supervisors only their own unit's (an account without a unit none)."""
+    if not can(user, "knowledge.edit"):
+        return False
+    if can(user, "knowledge.publish"):
+        return True
+    return user.unit_id is not None and unit_id == user.unit_id
 
 
 def sees_every_case(user: StaffUser) -> bool:

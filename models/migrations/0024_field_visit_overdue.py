@@ -6,7 +6,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_survey_channels')]
+    dependencies = [('models', '0023_knowledge_base')]
 
     initial = False
 

@@ -95,6 +95,15 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/district/workers"),
         ("GET", "/dashboard/district/import"),
         ("POST", "/dashboard/district/import"),
+        ("GET", "/dashboard/knowledge"),
+        ("POST", "/dashboard/knowledge"),
+        ("GET", "/dashboard/knowledge/new"),
+        ("GET", "/dashboard/knowledge/import"),
+        ("POST", "/dashboard/knowledge/import"),
+        ("GET", "/dashboard/knowledge/{entry_id}"),
+        ("POST", "/dashboard/knowledge/{entry_id}"),
+        ("POST", "/dashboard/knowledge/{entry_id}/publish"),
+        ("POST", "/dashboard/knowledge/{entry_id}/retire"),
     }
 )
 
