@@ -48,10 +48,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.chat_load import SERVICE_ENV, WARMUP_SECONDS, Load, run_load  # noqa: E402
 from benchmarks.databases import bench_database, db_rows  # noqa: E402
+from benchmarks.intake_report import cost_main  # noqa: E402
 from benchmarks.seeding import jiesu_migrate_demo  # noqa: E402
 from benchmarks.servers import free_port, jiesu_command, running  # noqa: E402
 from benchmarks.sign_in_flood import flooding  # noqa: E402
-from benchmarks.intake_report import cost_main  # noqa: E402
 
 TARGET_RATIO, TARGET_P99_MS = 0.20, 100.0
 FLOOD_LEAD_SECONDS = 1.0  # the flood runs this long before the chat load starts

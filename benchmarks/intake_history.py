@@ -34,16 +34,21 @@ def _select(total: int, grid_ids: list[int], pg: bool) -> str:
     opened = open_count(total)
     cat = _case_expr([f"'{c}'" for c in CATEGORIES], "(g % 4)")
     grid = _case_expr([str(i) for i in grid_ids], f"((g % {COMPOUNDS}) % {len(grid_ids)})")
+    compound = (
+        f"CASE WHEN g % {COMPOUNDS} = 0 THEN '国权路小区' "
+        f"ELSE '第' || (g % {COMPOUNDS}) || '小区' END"
+    )
     if pg:
-        compound = f"CASE WHEN g % {COMPOUNDS} = 0 THEN '国权路小区' ELSE '第' || (g % {COMPOUNDS}) || '小区' END"
         minutes = f"(CASE WHEN g <= {opened} THEN g % 86400 ELSE g % 1576800 END)"
         created = f"(now() - make_interval(mins => {minutes}))"
         completed = f"CASE WHEN g <= {opened} THEN NULL ELSE {created} + interval '3 days' END"
         json, false = "'[]'::jsonb", "false"
     else:
-        compound = f"CASE WHEN g % {COMPOUNDS} = 0 THEN '国权路小区' ELSE '第' || (g % {COMPOUNDS}) || '小区' END"
         minutes = f"(CASE WHEN g <= {opened} THEN g % 86400 ELSE g % 1576800 END)"
-        created = f"(strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || {minutes} || ' minutes') || '.000000+00:00')"
+        created = (
+            f"(strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || {minutes} || ' minutes') "
+            "|| '.000000+00:00')"
+        )
         completed = (
             f"CASE WHEN g <= {opened} THEN NULL ELSE strftime('%Y-%m-%d %H:%M:%S', 'now', "
             f"'-' || ({minutes} - 4320) || ' minutes') || '.000000+00:00' END"
@@ -72,7 +77,8 @@ def seed_history(url: str, total: int) -> float:
         with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
             grid_ids = [row[0] for row in conn.execute("SELECT id FROM grids ORDER BY id")]
             conn.execute(
-                f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {total}) "
+                "WITH RECURSIVE s(g) AS "
+                f"(SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {total}) "
                 f"INSERT INTO cases ({COLUMNS}) {_select(total, grid_ids, pg=False)} FROM s"
             )
             conn.commit()

@@ -164,7 +164,7 @@ async def open_loop(
                     await on_start()
 
             async def one(planned: float = planned) -> None:
-                _, taken, ok = await sender.send(session)
+                _, _, ok = await sender.send(session)
                 samples.append((planned, time.perf_counter() - planned, ok))
 
             tasks.append(asyncio.ensure_future(one()))

@@ -65,7 +65,9 @@ def print_backend(backend: str, bare: float, runs: list[dict[str, Any]]) -> None
     )
 
 
-def cost_main(args: argparse.Namespace, bare_rate: Callable[[str, argparse.Namespace], float]) -> int:
+def cost_main(
+    args: argparse.Namespace, bare_rate: Callable[[str, argparse.Namespace], float]
+) -> int:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     sizes = [int(size) for size in args.history.split(",")]
     results: dict[str, Any] = {"load_before": load_average(), "cpus": os.cpu_count()}

@@ -93,7 +93,9 @@ def listening_pid(port: int) -> int:
     raise RuntimeError(f"nobody listens on {port}")
 
 
-def count_round_trips(backend: str, tree: Path, url: str, tmp: Path, n: int, conc: int) -> dict[str, float]:
+def count_round_trips(
+    backend: str, tree: Path, url: str, tmp: Path, n: int, conc: int
+) -> dict[str, float]:
     """Round trips (PostgreSQL) or statements (SQLite) per message, for each shape."""
     per_message: dict[str, float] = {}
     if backend == "postgres":
@@ -104,7 +106,7 @@ def count_round_trips(backend: str, tree: Path, url: str, tmp: Path, n: int, con
                 for shape in SHAPES:
                     marks: list[cost.WireCounts] = []
 
-                    async def mark() -> None:
+                    async def mark(marks: list[cost.WireCounts] = marks) -> None:
                         marks.append(proxy.snapshot())
 
                     load = asyncio.run(closed_loop(service.url, 0, conc, shape, "n", mark, mark, n))
@@ -119,7 +121,7 @@ def count_round_trips(backend: str, tree: Path, url: str, tmp: Path, n: int, con
         for shape in SHAPES:
             counts: list[int] = []
 
-            async def read() -> None:
+            async def read(counts: list[int] = counts) -> None:
                 counts.append(cost.read_sqlite_count(pid, env))
 
             load = asyncio.run(closed_loop(service.url, 0, conc, shape, "n", read, read, n))
@@ -127,9 +129,7 @@ def count_round_trips(backend: str, tree: Path, url: str, tmp: Path, n: int, con
     return per_message
 
 
-def timed(
-    backend: str, tree: Path, url: str, tmp: Path, args: Any
-) -> dict[str, dict[str, Any]]:
+def timed(backend: str, tree: Path, url: str, tmp: Path, args: Any) -> dict[str, dict[str, Any]]:
     service = Service(tree_env(tree, url), tmp, "serve")
     out: dict[str, dict[str, Any]] = {}
     pg = url if backend == "postgres" else None
@@ -142,13 +142,25 @@ def timed(
             if mode == "closed":
                 load: CostLoad = asyncio.run(
                     closed_loop(
-                        service.url, args.seconds, args.concurrency, shape, "t", meter.begin, meter.finish
+                        service.url,
+                        args.seconds,
+                        args.concurrency,
+                        shape,
+                        "t",
+                        meter.begin,
+                        meter.finish,
                     )
                 )
             else:
                 load = asyncio.run(
                     open_loop(
-                        service.url, args.rate, args.rate_seconds, shape, "r", meter.begin, meter.finish
+                        service.url,
+                        args.rate,
+                        args.rate_seconds,
+                        shape,
+                        "r",
+                        meter.begin,
+                        meter.finish,
                     )
                 )
             n = max(1, load.in_window)
@@ -179,7 +191,9 @@ def check(url: str) -> dict[str, int]:
 def cost_run(backend: str, tree: Path, history: int, args: Any) -> dict[str, Any]:
     with bench_database(backend) as (url, tmp):
         env = tree_env(tree, url)
-        subprocess.run(bot("migrate", "--demo"), env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            bot("migrate", "--demo"), env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL
+        )
         seeded = seed_history(url, history)
         trips = count_round_trips(backend, tree, url, tmp, args.count, args.concurrency)
         timings = timed(backend, tree, url, tmp, args)

@@ -32,10 +32,10 @@ from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.followup.field_visits import order_field_visit
 from handlers.followup.surveys import OPEN_ROUND, parse_menu_id, short_title
+from handlers.residents.records import first_contact
 from handlers.timeline import Actor, annotate, apply_action
 from handlers.workflow.actions import WorkflowConflict, reopen_case
 from handlers.workflow.tasks import notify_worker
-from handlers.residents.records import first_contact
 from models import (
     Case,
     CaseAction,

@@ -26,7 +26,9 @@ async def current(resident: Resident, now: datetime) -> Conversation:
     A resident this message created has none yet: an idle one is given, stored by the first
     :func:`set_state` (one insert instead of an insert and an update)."""
     if first_contact(resident):
-        return Conversation(resident_id=resident.id, state=DialogueState.IDLE, data={}, expires_at=now)
+        return Conversation(
+            resident_id=resident.id, state=DialogueState.IDLE, data={}, expires_at=now
+        )
     conversation = await Conversation.get_or_none(resident_id=resident.id)
     if conversation is None:
         conversation = await Conversation.create(

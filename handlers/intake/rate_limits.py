@@ -80,7 +80,8 @@ async def _submission_times(resident_id: int, since: datetime) -> list[datetime]
     mark = "$" if pg else "?"
     created = Case._meta.fields_map["created_at"]
     rows = await conn.execute_query_dict(
-        f'SELECT "created_at" FROM "cases" WHERE "resident_id" = {mark}1 AND "created_at" > {mark}2 '
+        f'SELECT "created_at" FROM "cases" WHERE "resident_id" = {mark}1 '
+        f'AND "created_at" > {mark}2 '
         f'UNION ALL SELECT "created_at" FROM "held_messages" WHERE "resident_id" = {mark}1 '
         f'AND "created_at" > {mark}2 AND "status" IN ({mark}3, {mark}4)',
         [resident_id, since, HeldStatus.HELD.value, HeldStatus.DISCARDED.value],
