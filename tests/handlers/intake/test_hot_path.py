@@ -4,6 +4,7 @@ duplicates by place, merged cases and their timelines."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise import connections
 
@@ -94,7 +95,7 @@ async def test_candidates_at_another_compound_are_not_read(db: str) -> None:
     ctx = await context()
     grid = ctx.routing.grid("WJC-01")
     assert grid is not None
-    base = {"category": "城乡建设/物业管理", "created_at": NOW, "status": CaseStatus.DISPATCHED}
+    base: dict[str, Any] = {"category": "城乡建设/物业管理", "created_at": NOW, "status": CaseStatus.DISPATCHED}
     same = await Case.create(
         number="X1",
         compound="国权路小区",
