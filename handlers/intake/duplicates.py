@@ -25,16 +25,17 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 
 from config import duplicates as tuning
 from handlers.context import HandlerContext
+from handlers.intake.candidates import probe_values, read_candidates
 from handlers.timeline import Actor, apply_action, event_row, record_event
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.spells import close_spell
 from models import Case, CaseAction, CaseEvent, CaseStatus
-from models.case_status import OPEN_STATUSES
 from nlu.similarity import conflicting, objects, problem_words, similarity, spots
 
 __all__ = [
@@ -249,20 +250,16 @@ async def find_original(
     """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
     if not probe.category or not probe.text.strip():
         return None
-    near = near_filter(probe)
-    query = Case.filter(
-        near,
-        status__in=list(OPEN_STATUSES),
-        duplicate_of_id=None,
-        created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
-    )
-    if exclude_id is not None:
-        query = query.exclude(id=exclude_id)
+    opened, _ = await read_candidates(probe, now, exclude_id=exclude_id)
+    return await original_among(probe, opened)
+
+
+async def original_among(probe: Probe, rows: list[dict[str, Any]]) -> Match | None:
+    """The best of the open candidate ``rows`` (newest first) ``probe`` duplicates, read whole."""
     # Plain rows, not model objects: most candidates are dismissed by their place at once.
-    rows = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES).values("id", *_FIELDS)
     best: tuple[int, float, bool] | None = None
     for row in rows:
-        is_duplicate, score, same_resident = judge(probe, Probe(**{f: row[f] for f in _FIELDS}))
+        is_duplicate, score, same_resident = judge(probe, Probe(**probe_values(row)))
         if is_duplicate and (best is None or score >= best[1]):
             best = (row["id"], score, same_resident)
     if best is None:

@@ -24,7 +24,12 @@ from handlers.intake.duplicates import (
     merge_into,
     split_case,
 )
-from handlers.intake.repeats import Repeat, find_repeat, link_repeat, may_reopen, reopen_as_repeat
+from handlers.intake.repeats import (
+    find_original_or_repeat,
+    link_repeat,
+    may_reopen,
+    reopen_as_repeat,
+)
 from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
@@ -309,10 +314,10 @@ async def _report(
         grid_id=grid.id if grid else None,
         **columns,
     )
-    match = await find_original(probe, ctx.now)
-    repeat: Repeat | None = None
-    if match is None and understanding.kind != "praise":
-        repeat = await find_repeat(probe, ctx.now, ctx.settings.repeat_window_days)
+    # The open case it duplicates, else the closed one it repeats (not for praise): one read.
+    match, repeat = await find_original_or_repeat(
+        probe, ctx.now, ctx.settings.repeat_window_days, repeats=understanding.kind != "praise"
+    )
     if repeat is not None and may_reopen(repeat, text, channel):
         # 重复诉求 saying the problem is back: the original reopens, no new case.
         case, reply = await reopen_as_repeat(repeat, text, Actor("resident", resident.openid), ctx)

@@ -13,6 +13,7 @@ from handlers.context import HandlerContext
 from handlers.district.gazetteer import load_gazetteer
 from handlers.district.setup import load_demo_district
 from handlers.intake import conversations, rate_limits
+from handlers.intake.candidates import read_candidates
 from handlers.intake.duplicates import Probe, find_original, near_filter
 from handlers.intake.report import report_case
 from handlers.residents.records import first_contact, resident_writing
@@ -95,7 +96,11 @@ async def test_candidates_at_another_compound_are_not_read(db: str) -> None:
     ctx = await context()
     grid = ctx.routing.grid("WJC-01")
     assert grid is not None
-    base: dict[str, Any] = {"category": "城乡建设/物业管理", "created_at": NOW, "status": CaseStatus.DISPATCHED}
+    base: dict[str, Any] = {
+        "category": "城乡建设/物业管理",
+        "created_at": NOW,
+        "status": CaseStatus.DISPATCHED,
+    }
     same = await Case.create(
         number="X1",
         compound="国权路小区",
@@ -143,3 +148,54 @@ async def test_the_sweeps_plan_each_statement_and_intake_does_not(db: str) -> No
         inside = connections.get("default")
         assert (await inside.execute_query_dict(show))[0]["mode"] == "force_custom_plan"
     assert (await connections.get("default").execute_query_dict(show))[0]["mode"] == "auto"
+
+
+async def test_the_candidate_statement_reads_what_the_place_filter_names(db: str) -> None:
+    """handlers.intake.candidates writes near_filter's conditions itself: same rows, for probes
+    with and without a compound, a resident, an address or a point."""
+    await load_demo_district()
+    ctx = await context()
+    grid = ctx.routing.grid("WJC-01")
+    assert grid is not None
+    resident = await Resident.create(openid="o-own")
+    places = [
+        {"compound": "国权路小区", "address": "5号楼"},
+        {"compound": "国权路小区", "address": None, "lng": 121.505, "lat": 31.3},
+        {"compound": "复旦第九宿舍", "address": "5号楼", "resident_id": resident.id},
+        {"compound": None, "address": "5号楼", "grid_id": grid.id},
+        {"compound": None, "address": None, "grid_id": grid.id, "lng": 121.5051, "lat": 31.3001},
+        {"compound": None, "address": None, "resident_id": resident.id},
+        {"compound": None, "address": "国权路39弄", "grid_id": None},
+    ]
+    for n, place in enumerate(places):
+        await Case.create(
+            number=f"Y{n}",
+            category="城乡建设/物业管理",
+            text="楼道灯坏了",
+            created_at=NOW,
+            status=CaseStatus.DISPATCHED,
+            **{"grid_id": grid.id, **place},
+        )
+    probes = [
+        {"compound": "国权路小区", "address": "5号楼", "grid_id": grid.id},
+        {"compound": "国权路小区", "address": None, "grid_id": None, "lng": 121.505, "lat": 31.3},
+        {"compound": None, "address": "5号楼", "grid_id": grid.id, "resident_id": resident.id},
+        {"compound": None, "address": None, "grid_id": None, "lng": 121.5052, "lat": 31.3},
+        {"compound": None, "address": None, "grid_id": None},
+    ]
+    for values in probes:
+        probe = Probe(
+            **{
+                "resident_id": None,
+                "category": "城乡建设/物业管理",
+                "text": "楼道灯坏了",
+                "place_text": None,
+                "street": None,
+                "lng": None,
+                "lat": None,
+                **values,
+            }
+        )
+        by_filter = set(await Case.filter(near_filter(probe)).values_list("id", flat=True))
+        opened, _ = await read_candidates(probe, NOW)
+        assert {row["id"] for row in opened} == by_filter, values
