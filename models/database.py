@@ -87,8 +87,11 @@ async def _sweep_pool(main: Any) -> BaseDBAsyncClient:
 async def sweep_plans() -> AsyncIterator[None]:
     """Run the block (a sweep) on the sweeps' own pool, where PostgreSQL plans every statement
     for its values; on SQLite nothing changes. Only this task (and those it starts) sees it."""
-    main = connections.get("default")
-    if main.capabilities.dialect != "postgres":
+    try:
+        main = connections.get("default")
+    except Exception:  # no ORM in this process (a job that touches no database)
+        main = None
+    if main is None or main.capabilities.dialect != "postgres":
         yield
         return
     token = connections.set("default", await _sweep_pool(main))
