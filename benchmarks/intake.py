@@ -1,4 +1,19 @@
-"""Intake throughput: signed text messages that each create a case, against a bare baseline.
+"""Intake throughput and cost: signed text messages that each create a case, against a bare
+baseline.
+
+``python benchmarks/intake.py [--backend sqlite|postgres|both] [--seconds 10] [--concurrency 8]
+[--baseline main] [--history 1000[,100000,1000000]] [--rate 30 --rate-seconds 60] [--count 300]``
+runs the cost runs of ``intake_runs.py`` (issue 17): for each backend, for this tree and (with
+``--baseline REF``) the tree of REF exported by ``git archive``, in the same run, and for each
+stored history size (``intake_history.py``): round trips per message on both paths (a fresh
+case; a report merged into an open case) counted by a relay on the wire (PostgreSQL) or a
+statement hook (SQLite) (``intake_cost.py``), app and PostgreSQL backend CPU ms per message from
+/proc, msg/s, p50/p99, the ratio to a bare aiohttp endpoint, and with ``--rate`` the latency of an
+open-loop load at that rate. Targets: round trips <= 13, app CPU <= 4.5 ms, PostgreSQL CPU
+<= 2.5 ms per message; the largest history's fresh-path app CPU within 1.5x the smallest's;
+p99 < 50 ms at 30 msg/s.
+
+The older whole-path run below (``--legacy``, and ``--sign-in-flood``):
 
 Run from the repository: ``python benchmarks/intake.py [--seconds 10] [--concurrency 8]
 [--backend sqlite|postgres|both] [--json]``. For each backend it migrates a fresh database with
@@ -33,6 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.chat_load import SERVICE_ENV, WARMUP_SECONDS, Load, run_load  # noqa: E402
 from benchmarks.databases import bench_database, db_rows  # noqa: E402
+from benchmarks.intake_report import cost_main  # noqa: E402
 from benchmarks.seeding import jiesu_migrate_demo  # noqa: E402
 from benchmarks.servers import free_port, jiesu_command, running  # noqa: E402
 from benchmarks.sign_in_flood import flooding  # noqa: E402
@@ -80,6 +96,13 @@ def measure_with_flood(
             url = f"{base}/wechat/mp"
             loud = asyncio.run(run_load(url, args.seconds, args.concurrency, f"{tag}-flood"))
     return quiet, loud, flood
+
+
+def bare_rate(backend: str, args: argparse.Namespace) -> float:
+    """msg/s of the bare aiohttp endpoint under the same closed-loop load."""
+    with bench_database(backend) as (_, tmp):
+        bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server"]
+        return measure(bare_cmd, dict(os.environ), tmp / "bare.log", args, "bare").rate
 
 
 def both(first: Load, second: Load) -> Load:
@@ -229,11 +252,21 @@ def main() -> int:
         metavar="K",
         help="client addresses the flood rotates through (X-Forwarded-For), default 1000",
     )
+    parser.add_argument("--legacy", action="store_true", help="the older whole-path run only")
+    parser.add_argument("--baseline", metavar="REF", help="also measure this git ref's tree")
+    parser.add_argument(
+        "--history", default="1000", help="stored cases, comma-separated (1000,100000,1000000)"
+    )
+    parser.add_argument("--rate", type=float, default=0.0, help="open-loop msg/s (e.g. 30)")
+    parser.add_argument("--rate-seconds", type=float, default=60.0)
+    parser.add_argument("--count", type=int, default=300, help="messages per counting window")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         web.run_app(bare_app(), host="127.0.0.1", port=args.bare_server, print=None)
         return 0
+    if not args.legacy and not args.sign_in_flood:
+        return cost_main(args, bare_rate)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:

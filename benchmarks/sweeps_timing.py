@@ -26,6 +26,7 @@ from handlers.context import HandlerContext
 from handlers.followup.surveys import due_scans, sweep_due_surveys
 from handlers.workflow.escalation import _Sweep, sweep_deadlines
 from models import Case
+from models.database import sweep_plans
 
 
 async def baselines(conn: asyncpg.Connection, cases: int, rng: random.Random) -> dict[str, Any]:
@@ -135,6 +136,17 @@ class SweepRun:
 
 
 async def run_sweeps(
+    name: str,
+    sweep: Callable[[HandlerContext], Awaitable[Any]],
+    ctx: HandlerContext,
+    ticks: list[float],
+    counted: tuple[str, ...],
+) -> SweepRun:
+    async with sweep_plans():  # as the scheduler runs them: their own pool (custom plans)
+        return await _run_sweeps(name, sweep, ctx, ticks, counted)
+
+
+async def _run_sweeps(
     name: str,
     sweep: Callable[[HandlerContext], Awaitable[Any]],
     ctx: HandlerContext,

@@ -36,7 +36,7 @@ from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.safety import with_advice
 from handlers.residents import cancel, follow, queries
-from handlers.residents.records import note_message, resident_for
+from handlers.residents.records import first_contact, resident_for, resident_writing
 from models import Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
 from nlu import sameness
 from nlu.chatter import read_chatter
@@ -210,7 +210,9 @@ async def limit_reached(
     Urgent words pass every limit. A message over the limit is held for a dispatcher
     (``/dashboard/held``), never only refused: it may still be a real problem.
     """
-    limited = await rate_limits.case_limit(resident.id, ctx.now, ctx.settings, text=text)
+    limited = await rate_limits.case_limit(
+        resident.id, ctx.now, ctx.settings, text=text, new_resident=first_contact(resident)
+    )
     if limited is None:
         return None
     held = message or IncomingMessage(openid=resident.openid, msg_type="text", content=text)
@@ -553,11 +555,11 @@ async def on_location(
 
 async def route(message: IncomingMessage, ctx: HandlerContext) -> Outcome:
     """Answer one message. Call inside the transaction that also finishes the inbound row."""
-    resident = await resident_for(message.openid)
     if message.is_event:
+        resident = await resident_for(message.openid)
         handler = EVENT_HANDLERS.get(message.event or "", on_silent_event)
         return await handler(message, resident, ctx)
-    await note_message(resident, ctx.now)
+    resident = await resident_writing(message.openid, ctx.now)  # made if new, window opened
     if resident.blocked and message.msg_type in held_messages.HELD_CHAT_TYPES:
         if not (message.msg_type == "text" and is_lookup(message.content)):
             channel = "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"

@@ -1,4 +1,11 @@
-"""Human-friendly case numbers: local date + a per-day sequence, e.g. 2611220007."""
+"""Human-friendly case numbers: local date + a number, e.g. 2611220007.
+
+Numbers are unique, and increase within a day, but may have gaps and do not start again at 1
+each day on PostgreSQL: there they come from one sequence (``case_numbers``, migration 0021),
+which no transaction waits on (a per-day counter row was a lock every new case queued behind,
+held until its transaction committed). A number taken by a transaction that rolls back is not
+used again. SQLite, with its one writer, keeps the per-day counter (``case_counters``).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,21 @@ from tortoise import connections
 from handlers.clock import local
 
 CASE_NUMBER_PATTERN = re.compile(r"(?<!\d)(\d{6}\d{4,})(?!\d)")
+NUMBER_SEQUENCE = "case_numbers"
 
 
 async def next_case_number(now: datetime) -> str:
-    """Take the next number atomically (an upsert with RETURNING works on SQLite and PostgreSQL)."""
+    """The next number of ``now``'s local day: YYMMDD and at least four digits."""
     day = local(now).strftime("%y%m%d")
     conn = connections.get("default")
-    placeholder = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(
-        "INSERT INTO case_counters (day, value) VALUES "
-        f"({placeholder}, 1) ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 "
-        "RETURNING value",
-        [day],
-    )
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(f"SELECT nextval('{NUMBER_SEQUENCE}') AS value")
+    else:
+        rows = await conn.execute_query_dict(
+            "INSERT INTO case_counters (day, value) VALUES (?, 1) "
+            "ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
+            [day],
+        )
     return f"{day}{rows[0]['value']:04d}"
 
 

@@ -39,10 +39,12 @@ async def record_unsent(
     *,
     purpose: str = "",
     case_id: int | None = None,
+    dedup_key: str | None = None,
 ) -> OutboxMessage:
-    """Keep a message we could not send, with the reason, so nobody wonders where it went."""
+    """Keep a message we could not send, with the reason, so nobody wonders where it went
+    (``dedup_key``: the caller's key for it, which it has checked is not yet used)."""
     return await _write(
-        channel, recipient, payload, now, OutboxStatus.SKIPPED, reason, purpose, case_id, None
+        channel, recipient, payload, now, OutboxStatus.SKIPPED, reason, purpose, case_id, dedup_key
     )
 
 

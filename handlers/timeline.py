@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
+
 from models import Case, CaseAction, CaseEvent, CaseStatus, DeadlineChange, UnitSpell, next_status
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,68 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls("system", "jiesu")
+
+
+def event_row(
+    case: Case,
+    action: CaseAction,
+    actor: Actor,
+    now: datetime,
+    *,
+    from_status: CaseStatus | None,
+    to_status: CaseStatus | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """An event not yet written: :func:`record_events` writes several in one statement."""
+    return CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action.value,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note,
+        data=data or {},
+    )
+
+
+_EVENT_COLUMNS = (
+    "case_id",
+    "at",
+    "actor_type",
+    "actor_id",
+    "action",
+    "from_status",
+    "to_status",
+    "note",
+    "data",
+)
+
+
+async def record_events(events: list[CaseEvent]) -> None:
+    """Write events made by :func:`event_row` in one multi-row INSERT (one statement on either
+    backend; their ids are not read back)."""
+    if not events:
+        return
+    conn = connections.get("default")
+    mark = "$" if conn.capabilities.dialect == "postgres" else "?"
+    fields = CaseEvent._meta.fields_map
+    values: list[Any] = []
+    rows = []
+    for event in events:
+        marks = []
+        for column in _EVENT_COLUMNS:
+            name = "case" if column == "case_id" else column
+            raw = getattr(event, column)
+            values.append(raw if name == "case" else fields[name].to_db_value(raw, event))
+            marks.append(f"{mark}{len(values)}")
+        rows.append(f"({', '.join(marks)})")
+    columns = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    await conn.execute_query(
+        f'INSERT INTO "case_events" ({columns}) VALUES {", ".join(rows)}', values
+    )
 
 
 async def record_event(

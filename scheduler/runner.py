@@ -17,6 +17,7 @@ from typing import Literal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from models.database import sweep_plans
 from scheduler.monitor import SweepMonitor
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ def _logged(
         outcome: Literal["ok", "error", "cancelled"] = "ok"
         error = ""
         try:
-            await job.run()
+            async with sweep_plans():  # PostgreSQL plans each sweep statement for its values
+                await job.run()
         except asyncio.CancelledError:
             # Stopping: the sweep's open transaction rolls back and the next start redoes it.
             outcome = "cancelled"

@@ -123,6 +123,7 @@ async def _truncate_postgres(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+        await conn.execute("ALTER SEQUENCE case_numbers RESTART WITH 1")  # 0021: case numbers
     finally:
         await conn.close()
 

@@ -5,7 +5,7 @@ body, so within the timestamp tolerance a URL someone captured (from a log, a pr
 any message as any resident. Each URL a message is accepted on is remembered in
 ``replay_nonces`` (in the database, so every process sees it) with a digest of that body:
 
-- a URL not seen before is taken, the URL and its body's digest in one transaction;
+- a URL not seen before is taken, the URL and its body's digest in one statement;
 - the same URL with the same bytes again is a retry of that delivery, and is let through: the
   inbound log (by MsgId, or sender and CreateTime) answers it as it answered the first, so
   WeChat's retries are answered whether or not they are freshly signed;
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from config.settings import Settings
 from models.security import ReplayNonce
@@ -82,14 +82,17 @@ class ReplayCache:
             self._next_purge = wall + PURGE_EVERY_SECONDS
             await self.purge(now)
         delivered = body_nonce(nonce, body, sealed=sealed)
+        conn = connections.get("default")
+        mark = "$" if conn.capabilities.dialect == "postgres" else "?"
         try:
-            async with in_transaction():
-                await ReplayNonce.create(
-                    channel=self.channel, timestamp=timestamp, nonce=nonce, seen_at=now
-                )
-                await ReplayNonce.create(
-                    channel=self.channel, timestamp=timestamp, nonce=delivered, seen_at=now
-                )
+            # Both rows in one statement, which is atomic by itself: one round trip, no
+            # transaction to open and commit around it.
+            await conn.execute_query(
+                'INSERT INTO "replay_nonces" ("channel", "timestamp", "nonce", "seen_at") '
+                f"VALUES ({mark}1, {mark}2, {mark}3, {mark}5), "
+                f"({mark}1, {mark}2, {mark}4, {mark}5)",
+                [self.channel, timestamp, nonce, delivered, now],
+            )
         except IntegrityError:
             # Taken: by this body (a retry, perhaps still running) or by another one.
             return await ReplayNonce.exists(

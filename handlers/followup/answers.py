@@ -32,6 +32,7 @@ from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.followup.field_visits import order_field_visit
 from handlers.followup.surveys import OPEN_ROUND, parse_menu_id, short_title
+from handlers.residents.records import first_contact
 from handlers.timeline import Actor, annotate, apply_action
 from handlers.workflow.actions import WorkflowConflict, reopen_case
 from handlers.workflow.tasks import notify_worker
@@ -59,7 +60,9 @@ async def open_round_for(resident: Resident, now: datetime, settings: Settings) 
     """The round a reply from ``resident`` would answer: the newest open one, else the newest
     one scheduled but not yet asked (the resident answered the 办结 notice at once: the round is
     then never sent), else the newest round that closed unanswered recently (a late answer is
-    kept)."""
+    kept). A resident this message created has none."""
+    if first_contact(resident):
+        return None
     survey = (
         await Survey.filter(resident_id=resident.id, status__in=list(OPEN_ROUND))
         .order_by("-sent_at", "-id")

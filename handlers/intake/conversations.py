@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from handlers.residents.records import first_contact
 from models import Conversation, Resident
 
 
@@ -20,7 +21,14 @@ class DialogueState(StrEnum):
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:
-    """The resident's conversation; an expired one reads as idle with nothing held."""
+    """The resident's conversation; an expired one reads as idle with nothing held.
+
+    A resident this message created has none yet: an idle one is given, stored by the first
+    :func:`set_state` (one insert instead of an insert and an update)."""
+    if first_contact(resident):
+        return Conversation(
+            resident_id=resident.id, state=DialogueState.IDLE, data={}, expires_at=now
+        )
     conversation = await Conversation.get_or_none(resident_id=resident.id)
     if conversation is None:
         conversation = await Conversation.create(
@@ -46,6 +54,9 @@ async def set_state(
     conversation.case_id = case_id
     conversation.data = data or {}
     conversation.expires_at = now + ttl
+    if conversation.id is None:
+        await conversation.save()
+        return
     await Conversation.filter(id=conversation.id).update(
         state=state, case_id=case_id, data=conversation.data, expires_at=conversation.expires_at
     )

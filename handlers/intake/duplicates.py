@@ -25,16 +25,17 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 
 from config import duplicates as tuning
 from handlers.context import HandlerContext
-from handlers.timeline import Actor, apply_action, record_event
+from handlers.intake.candidates import probe_values, read_candidates
+from handlers.timeline import Actor, apply_action, event_row, record_event
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.spells import close_spell
-from models import Case, CaseAction, CaseStatus
-from models.case_status import OPEN_STATUSES
+from models import Case, CaseAction, CaseEvent, CaseStatus
 from nlu.similarity import conflicting, objects, problem_words, similarity, spots
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "find_original",
     "judge",
     "latest_merged",
+    "merge_events",
     "merge_into",
     "near_filter",
     "place_relation",
@@ -203,23 +205,43 @@ def judge(new: Probe, old: Probe) -> tuple[bool, float, bool]:
 
 def near_filter(probe: Probe) -> Q:
     """Cases worth judging against ``probe``: its resident's, or at its grid, compound, address
-    or near its point. Most are dismissed by :func:`judge` at once."""
+    or near its point. Most are dismissed by :func:`judge` at once.
+
+    When ``probe`` names a compound, a case at another compound is at another place
+    (:func:`place_relation`), so none is read: only the compound's own cases (by the
+    (compound, created_at) index) and, by grid, address or point, those naming no compound (the
+    grid's by a partial index of them). The count read then follows the place, not the history.
+    """
+    if probe.compound:
+        placeless = Q(compound__isnull=True)
+        near = Q(compound=probe.compound)
+        if probe.resident_id is not None:
+            near |= Q(Q(resident_id=probe.resident_id), placeless)
+        if probe.grid_id is not None:
+            near |= Q(Q(grid_id=probe.grid_id), placeless)
+        if probe.address:
+            near |= Q(Q(address=probe.address), placeless)
+        if probe.lng is not None and probe.lat is not None:
+            near |= Q(_near_point(probe.lng, probe.lat), placeless)
+        return near
     near = Q(resident_id=probe.resident_id) if probe.resident_id is not None else Q(id=-1)
     if probe.grid_id is not None:
         near |= Q(grid_id=probe.grid_id)
-    if probe.compound:
-        near |= Q(compound=probe.compound)
     if probe.address:
         near |= Q(address=probe.address)
     if probe.lng is not None and probe.lat is not None:
-        box = tuning.SAME_POINT_METRES / 111_000 * 2
-        near |= Q(
-            lat__gte=probe.lat - box,
-            lat__lte=probe.lat + box,
-            lng__gte=probe.lng - box * 1.2,
-            lng__lte=probe.lng + box * 1.2,
-        )
+        near |= _near_point(probe.lng, probe.lat)
     return near
+
+
+def _near_point(lng: float, lat: float) -> Q:
+    box = tuning.SAME_POINT_METRES / 111_000 * 2
+    return Q(
+        lat__gte=lat - box,
+        lat__lte=lat + box,
+        lng__gte=lng - box * 1.2,
+        lng__lte=lng + box * 1.2,
+    )
 
 
 async def find_original(
@@ -228,25 +250,51 @@ async def find_original(
     """The open case ``probe`` repeats, or None. The most similar wins, then the oldest."""
     if not probe.category or not probe.text.strip():
         return None
-    near = near_filter(probe)
-    query = Case.filter(
-        near,
-        status__in=list(OPEN_STATUSES),
-        duplicate_of_id=None,
-        created_at__gte=now - timedelta(days=tuning.WINDOW_DAYS),
-    )
-    if exclude_id is not None:
-        query = query.exclude(id=exclude_id)
+    opened, _ = await read_candidates(probe, now, exclude_id=exclude_id)
+    return await original_among(probe, opened)
+
+
+async def original_among(probe: Probe, rows: list[dict[str, Any]]) -> Match | None:
+    """The best of the open candidate ``rows`` (newest first) ``probe`` duplicates, read whole."""
     # Plain rows, not model objects: most candidates are dismissed by their place at once.
-    rows = await query.order_by("-created_at").limit(tuning.MAX_CANDIDATES).values("id", *_FIELDS)
     best: tuple[int, float, bool] | None = None
     for row in rows:
-        is_duplicate, score, same_resident = judge(probe, Probe(**{f: row[f] for f in _FIELDS}))
+        is_duplicate, score, same_resident = judge(probe, Probe(**probe_values(row)))
         if is_duplicate and (best is None or score >= best[1]):
             best = (row["id"], score, same_resident)
     if best is None:
         return None
     return Match(await Case.get(id=best[0]), best[1], best[2])
+
+
+def merge_events(case: Case, match: Match, ctx: HandlerContext) -> list[CaseEvent]:
+    """The events of a case made merged into ``match`` (report intake writes it merged at once,
+    with the events :func:`merge_into` records for a case merged later): its own 并案 and the
+    note on the original's timeline."""
+    original = match.original
+    who = "该居民再次反映" if match.same_resident else "又有居民反映"
+    return [
+        event_row(
+            case,
+            CaseAction.MERGE,
+            Actor.system(),
+            ctx.now,
+            from_status=CaseStatus.ACCEPTED,
+            to_status=CaseStatus.MERGED,
+            note=f"与诉求 {original.number} 为同一问题，并案办理",
+            data={"original": original.number, "similarity": round(match.similarity, 3)},
+        ),
+        event_row(
+            original,
+            CaseAction.ANNOTATE,
+            Actor.system(),
+            ctx.now,
+            from_status=None,
+            to_status=None,
+            note=f"{who}同一问题（诉求 {case.number}）",
+            data={"kind": "duplicate", "case": case.number, "same_resident": match.same_resident},
+        ),
+    ]
 
 
 async def merge_into(case: Case, match: Match, ctx: HandlerContext) -> None:

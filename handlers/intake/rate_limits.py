@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise import connections
+
 from config import replies
 from config.settings import Settings
 from handlers.clock import format_local
-from models import Case, HeldMessage, HeldStatus, MediaFile
+from models import Case, HeldStatus, MediaFile
 from nlu.normalise import normalise
 from nlu.urgency import urgency_reasons
 
@@ -71,20 +73,30 @@ def _first_free(times: list[datetime], limit: int, window: timedelta) -> datetim
 
 
 async def _submission_times(resident_id: int, since: datetime) -> list[datetime]:
-    cases = await Case.filter(resident_id=resident_id, created_at__gt=since).values_list(
-        "created_at", flat=True
+    """When the resident's cases and counted held messages were made since ``since``: one
+    statement over both tables (each read by its (resident_id, created_at) index)."""
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    mark = "$" if pg else "?"
+    created = Case._meta.fields_map["created_at"]
+    rows = await conn.execute_query_dict(
+        f'SELECT "created_at" FROM "cases" WHERE "resident_id" = {mark}1 '
+        f'AND "created_at" > {mark}2 '
+        f'UNION ALL SELECT "created_at" FROM "held_messages" WHERE "resident_id" = {mark}1 '
+        f'AND "created_at" > {mark}2 AND "status" IN ({mark}3, {mark}4)',
+        [resident_id, since, HeldStatus.HELD.value, HeldStatus.DISCARDED.value],
     )
-    held = await HeldMessage.filter(
-        resident_id=resident_id,
-        created_at__gt=since,
-        status__in=[HeldStatus.HELD, HeldStatus.DISCARDED],
-    ).values_list("created_at", flat=True)
-    found: list[Any] = [*cases, *held]
+    found: list[Any] = [created.to_python_value(row["created_at"]) for row in rows]
     return [t for t in found if isinstance(t, datetime)]
 
 
 async def case_limit(
-    resident_id: int, now: datetime, settings: Settings, *, text: str = ""
+    resident_id: int,
+    now: datetime,
+    settings: Settings,
+    *,
+    text: str = "",
+    new_resident: bool = False,
 ) -> Limited | None:
     """The limit a new case by this resident would break now, or None if it may be made.
 
@@ -93,6 +105,8 @@ async def case_limit(
     """
     if text and urgency_reasons(normalise(text)):
         return None
+    if new_resident:
+        return None  # made by this very message: nothing of theirs is counted yet
     times = await _submission_times(resident_id, now - DAY)
     for window, span, limit in (
         ("hour", HOUR, settings.resident_cases_per_hour),

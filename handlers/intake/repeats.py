@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from config import duplicates as tuning
 from config import replies
 from config import surveys as survey_texts
 from handlers.clock import format_local
 from handlers.context import HandlerContext
-from handlers.intake.duplicates import Probe, judge, near_filter
+from handlers.intake.candidates import probe_values, read_candidates
+from handlers.intake.duplicates import Match, Probe, judge, original_among
 from handlers.timeline import Actor, record_event
 from handlers.workflow.actions import reopen_case
 from handlers.workflow.tasks import notify_worker
@@ -75,23 +75,29 @@ async def find_repeat(probe: Probe, now: datetime, window_days: int) -> Repeat |
     """The closed case ``probe`` repeats within the window, or None; the most similar wins."""
     if window_days <= 0 or not probe.category or not probe.text.strip():
         return None
-    rows = (
-        await Case.filter(
-            near_filter(probe),
-            status__in=list(CLOSED),
-            duplicate_of_id=None,
-            completed_at__gte=now - timedelta(days=window_days),
-            completed_at__lte=now,
-        )
-        .filter(Q(review_state__isnull=True) | Q(review_state__not="pending"))
-        .order_by("-completed_at")
-        .limit(tuning.MAX_CANDIDATES)
-        .values("id", *Probe.__dataclass_fields__)
-    )
+    _, closed = await read_candidates(probe, now, open_cases=False, repeat_days=window_days)
+    return await repeat_among(probe, closed)
+
+
+async def find_original_or_repeat(
+    probe: Probe, now: datetime, window_days: int, *, repeats: bool = True
+) -> tuple[Match | None, Repeat | None]:
+    """The open case ``probe`` duplicates, else (with ``repeats``) the closed one it repeats:
+    both candidate sets read in one statement (:func:`find_original`, :func:`find_repeat`)."""
+    if not probe.category or not probe.text.strip():
+        return None, None
+    days = window_days if repeats else 0
+    opened, closed = await read_candidates(probe, now, repeat_days=days)
+    match = await original_among(probe, opened)
+    if match is not None or not closed:
+        return match, None
+    return None, await repeat_among(probe, closed)
+
+
+async def repeat_among(probe: Probe, rows: list[dict[str, Any]]) -> Repeat | None:
     best: tuple[int, float, bool] | None = None
     for row in rows:
-        fields = {name: row[name] for name in Probe.__dataclass_fields__}
-        same, score, same_resident = judge(probe, Probe(**fields))
+        same, score, same_resident = judge(probe, Probe(**probe_values(row)))
         if same and (best is None or score > best[1]):
             best = (row["id"], score, same_resident)
     if best is None:

@@ -20,15 +20,21 @@ from handlers.intake.duplicates import (
     Probe,
     find_original,
     latest_merged,
+    merge_events,
     merge_into,
     split_case,
 )
-from handlers.intake.repeats import Repeat, find_repeat, link_repeat, may_reopen, reopen_as_repeat
+from handlers.intake.repeats import (
+    find_original_or_repeat,
+    link_repeat,
+    may_reopen,
+    reopen_as_repeat,
+)
 from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
-from handlers.timeline import Actor, apply_action, record_event
+from handlers.timeline import Actor, apply_action, event_row, record_events
 from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
 from handlers.workflow.routing import Route
@@ -93,9 +99,13 @@ async def dispatch_if_possible(case: Case, grid: Grid | None, ctx: HandlerContex
     return route.unit
 
 
-async def merged_reply(case: Case, match: Match) -> str:
+async def merged_reply(case: Case, match: Match, ctx: HandlerContext | None = None) -> str:
     original = match.original
-    unit = await Unit.get_or_none(id=original.unit_id) if original.unit_id else None
+    unit = None
+    if original.unit_id:
+        # Active units are in the routing table; an inactive one is read.
+        unit = ctx.routing.units.get(original.unit_id) if ctx is not None else None
+        unit = unit or await Unit.get_or_none(id=original.unit_id)
     return replies.MERGED.format(
         number=case.number,
         whose=replies.MERGED_WHOSE_OWN if match.same_resident else replies.MERGED_WHOSE_OTHER,
@@ -112,7 +122,7 @@ async def merge_if_duplicate(case: Case, ctx: HandlerContext) -> str | None:
     if match is None:
         return None
     await merge_into(case, match, ctx)
-    return await merged_reply(case, match)
+    return await merged_reply(case, match, ctx)
 
 
 async def resident_splits(resident: Resident, ctx: HandlerContext) -> str:
@@ -304,10 +314,10 @@ async def _report(
         grid_id=grid.id if grid else None,
         **columns,
     )
-    match = await find_original(probe, ctx.now)
-    repeat: Repeat | None = None
-    if match is None and understanding.kind != "praise":
-        repeat = await find_repeat(probe, ctx.now, ctx.settings.repeat_window_days)
+    # The open case it duplicates, else the closed one it repeats (not for praise): one read.
+    match, repeat = await find_original_or_repeat(
+        probe, ctx.now, ctx.settings.repeat_window_days, repeats=understanding.kind != "praise"
+    )
     if repeat is not None and may_reopen(repeat, text, channel):
         # 重复诉求 saying the problem is back: the original reopens, no new case.
         case, reply = await reopen_as_repeat(repeat, text, Actor("resident", resident.openid), ctx)
@@ -326,6 +336,17 @@ async def _report(
     title = understanding.title
     if anonymous:
         phone, title = None, ANONYMOUS_MARK + title
+    due: dict[str, Any] = {
+        "sign_due_at": deadlines.sign,
+        "first_contact_due_at": deadlines.first_contact,
+        "completion_due_at": deadlines.completion,
+    }
+    merged: dict[str, Any] = {}
+    if match is not None:
+        # Made merged at once (one insert, not an insert and an update); the events say so.
+        status = CaseStatus.MERGED
+        merged = {"duplicate_of_id": match.original.id, "version": 1}
+        due = dict.fromkeys(due)
     case = await Case.create(
         number=await next_case_number(ctx.now),
         resident_id=resident.id,
@@ -347,54 +368,64 @@ async def _report(
         unit_id=route.unit.id if route.unit else None,
         worker_id=route.worker.id if route.worker and route.unit else None,
         dispatched_at=ctx.now if route.unit else None,
-        sign_due_at=deadlines.sign,
-        first_contact_due_at=deadlines.first_contact,
-        completion_due_at=deadlines.completion,
         created_at=ctx.now,
+        **due,
         **columns,
+        **merged,
     )
     if understanding.phones and not anonymous:
         await remember_phone(resident, understanding.phones[0])
     logger.info("case %s created: %s", case.number, case.kind, extra={"case": case.number})
-    await record_event(
-        case,
-        CaseAction.ACCEPT,
-        Actor("resident", resident.openid),
-        ctx.now,
-        from_status=None,
-        to_status=CaseStatus.ACCEPTED,
-        data={
-            "kind": understanding.kind,
-            "category": understanding.category,
-            "category_runner_up": understanding.category_runner_up,
-            "urgency": understanding.urgency,
-            "urgency_reasons": list(understanding.urgency_reasons),
-            "difficulty_reasons": list(understanding.difficulty_reasons),
-        },
-    )
+    # The case's first events go in one statement with those that follow from it at once.
+    events = [
+        event_row(
+            case,
+            CaseAction.ACCEPT,
+            Actor("resident", resident.openid),
+            ctx.now,
+            from_status=None,
+            to_status=CaseStatus.ACCEPTED,
+            data={
+                "kind": understanding.kind,
+                "category": understanding.category,
+                "category_runner_up": understanding.category_runner_up,
+                "urgency": understanding.urgency,
+                "urgency_reasons": list(understanding.urgency_reasons),
+                "difficulty_reasons": list(understanding.difficulty_reasons),
+            },
+        )
+    ]
     if match is not None:
-        await merge_into(case, match, ctx)
-        reply = await merged_reply(case, match)
+        # A case made merged has no unit spell and no requests to close (merge_into's work).
+        await record_events([*events, *merge_events(case, match, ctx)])
+        reply = await merged_reply(case, match, ctx)
         return Report(case, reply, needs_place=False, understanding=understanding)
     linked = ""
     if repeat is not None:
+        await record_events(events)
+        events = []
         linked = await link_repeat(case, repeat, Actor("resident", resident.openid), ctx)
     if route.unit is not None:
         note, data = dispatch_note(route)
-        await record_event(
-            case,
-            CaseAction.DISPATCH,
-            Actor.system(),
-            ctx.now,
-            from_status=CaseStatus.ACCEPTED,
-            to_status=status,
-            note=note,
-            data={**data, "deadlines": deadline_data(deadlines)},
+        events.append(
+            event_row(
+                case,
+                CaseAction.DISPATCH,
+                Actor.system(),
+                ctx.now,
+                from_status=CaseStatus.ACCEPTED,
+                to_status=status,
+                note=note,
+                data={**data, "deadlines": deadline_data(deadlines)},
+            )
         )
+        await record_events(events)
         await open_spell(case, route.unit.id, ctx, previous_end=None, deadlines=deadlines)
-        await push_task(case, ctx)
+        await push_task(case, ctx, worker=route.worker, new_case=True)
         reply = accepted_reply(case, route.unit) + linked
         return Report(case, reply, needs_place=False, understanding=understanding)
+    if events:
+        await record_events(events)
     if not place.found and wants_place:
         reply = replies.ASK_PLACE.format(
             kind=KIND_LABELS.get(case.kind, "诉求"), number=case.number

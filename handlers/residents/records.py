@@ -3,13 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from tortoise import connections
 
 from models import Resident
+
+# Set on a Resident read by :func:`resident_writing` when this very message created it: nothing
+# can refer to it yet (no dialogue, no cases, no surveys), so the lookups of those are skipped.
+_FIRST_CONTACT = "_jiesu_first_contact"
 
 
 async def resident_for(openid: str) -> Resident:
     resident, _ = await Resident.get_or_create(openid=openid)
     return resident
+
+
+def first_contact(resident: Resident) -> bool:
+    """Whether this message created the resident (inside its transaction): see above."""
+    return bool(getattr(resident, _FIRST_CONTACT, False))
+
+
+def _insert_sql(resident: Resident, dialect: str) -> tuple[str, list[Any]]:
+    meta = Resident._meta
+    columns, values = [], []
+    for name, column in meta.fields_db_projection.items():
+        if name == meta.pk_attr:
+            continue
+        field = meta.fields_map[name]
+        columns.append(f'"{column}"')
+        values.append(field.to_db_value(getattr(resident, name), resident))
+    marks = [f"${n}" if dialect == "postgres" else "?" for n in range(1, len(values) + 1)]
+    sql = (
+        f'INSERT INTO "residents" ({",".join(columns)}) VALUES ({",".join(marks)}) '
+        'ON CONFLICT ("openid") DO NOTHING RETURNING *'
+    )
+    return sql, values
+
+
+async def resident_writing(openid: str, now: datetime) -> Resident:
+    """The resident a chat message comes from, its ``last_message_at`` set to ``now`` (the
+    message opens WeChat's 48-hour customer-service window): made on first contact.
+
+    One statement for a new resident (an insert that does nothing if the openid exists), one
+    more for a known one (the update, returning the row): no savepoint, no separate update.
+    """
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    fresh = Resident(openid=openid, last_message_at=now)
+    sql, values = _insert_sql(fresh, dialect)
+    rows = await conn.execute_query_dict(sql, values)
+    if rows:
+        resident = Resident._init_from_db(**rows[0])
+        setattr(resident, _FIRST_CONTACT, True)
+        return resident
+    mark = "$" if dialect == "postgres" else "?"
+    at = Resident._meta.fields_map["last_message_at"].to_db_value(now, fresh)
+    rows = await conn.execute_query_dict(
+        f'UPDATE "residents" SET "last_message_at" = {mark}1 WHERE "openid" = {mark}2 RETURNING *',
+        [at, openid],
+    )
+    return Resident._init_from_db(**rows[0])
 
 
 async def note_message(resident: Resident, now: datetime) -> None:

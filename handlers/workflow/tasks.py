@@ -132,14 +132,16 @@ async def notify_worker(
     purpose: str,
     case_id: int | None = None,
     dedup_key: str | None = None,
+    key_is_new: bool = False,
 ) -> OutboxMessage:
     """Queue ``text`` for a worker on the best channel open to them. Call inside a transaction.
 
     WeCom app text when WeCom is configured and the worker has a userid; else the official
     account's worker template (JIESU_MP_TEMPLATE_WORKER_TASK) to their openid; else an unsent
-    row with the reason. A ``dedup_key`` already used returns the earlier row.
+    row with the reason. A ``dedup_key`` already used returns the earlier row (``key_is_new``:
+    the caller knows it cannot be, as its case was made in this transaction).
     """
-    if dedup_key is not None:
+    if dedup_key is not None and not key_is_new:
         existing = await OutboxMessage.get_or_none(dedup_key=dedup_key)
         if existing is not None:
             return existing
@@ -153,6 +155,7 @@ async def notify_worker(
             purpose=purpose,
             case_id=case_id,
             dedup_key=dedup_key,
+            key_checked=True,
         )
     template_id = settings.mp_template_worker_task.strip()
     if worker.openid and template_id:
@@ -165,6 +168,7 @@ async def notify_worker(
             purpose=purpose,
             case_id=case_id,
             dedup_key=dedup_key,
+            key_checked=True,
         )
     row = await record_unsent(
         "work_app" if settings.wecom_enabled else "mp_template",
@@ -174,14 +178,12 @@ async def notify_worker(
         unreachable_reason(worker, ctx),
         purpose=purpose,
         case_id=case_id,
+        # The decision is made for this key: a retry finds it instead of recording it again.
+        dedup_key=dedup_key,
     )
     logger.warning(
         "worker %s (id %s) cannot be reached: %s", worker.name, worker.id, row.last_error
     )
-    if dedup_key is not None:
-        # The decision is made for this key: a retry finds it instead of recording it again.
-        await OutboxMessage.filter(id=row.id).update(dedup_key=dedup_key)
-        row.dedup_key = dedup_key
     return row
 
 
@@ -253,15 +255,20 @@ def task_card(case: Case, ctx: HandlerContext) -> dict[str, Any]:
     return {"msgtype": "template_card", "template_card": card}
 
 
-async def push_task(case: Case, ctx: HandlerContext) -> OutboxMessage | None:
+async def push_task(
+    case: Case, ctx: HandlerContext, *, worker: Worker | None = None, new_case: bool = False
+) -> OutboxMessage | None:
     """Send the case to its worker (a task card over WeCom, else notify_worker's fallbacks).
 
     Call inside the transaction that dispatched or reassigned the case, after the change, so
     the case's version names this dispatch. No worker: nobody to tell, returns None.
+    ``worker``: the case's worker as the caller has it (the routing table), not read again.
+    ``new_case``: the case was made in this transaction, so its task key cannot be queued yet.
     """
     if case.worker_id is None:
         return None
-    worker = await Worker.get_or_none(id=case.worker_id)
+    if worker is None or worker.id != case.worker_id:
+        worker = await Worker.get_or_none(id=case.worker_id)
     if worker is None:
         return None
     key = task_dedup_key(case)
@@ -274,9 +281,16 @@ async def push_task(case: Case, ctx: HandlerContext) -> OutboxMessage | None:
             purpose=TASK_PURPOSE,
             case_id=case.id,
             dedup_key=key,
+            key_checked=new_case,
         )
     return await notify_worker(
-        worker, task_text(case), ctx, purpose=TASK_PURPOSE, case_id=case.id, dedup_key=key
+        worker,
+        task_text(case),
+        ctx,
+        purpose=TASK_PURPOSE,
+        case_id=case.id,
+        dedup_key=key,
+        key_is_new=new_case,
     )
 
 
