@@ -31,6 +31,18 @@ async def post(client: TestClient, xml: str) -> str:
     return reply_content(await response.text())
 
 
+def number_of(answer: str) -> str:
+    match = ACK.match(answer)
+    assert match, answer
+    return match.group(1)
+
+
+async def drained(client: TestClient) -> None:
+    burst = client.app[INTAKE].burst
+    assert burst is not None
+    await burst.queue.drained()
+
+
 def outbox_texts(rows: list[OutboxMessage]) -> list[str]:
     return [str(row.payload["text"]["content"]) for row in rows]
 
@@ -46,7 +58,7 @@ async def test_overload_acknowledges_with_the_number_its_case_then_takes(
     number = match.group(1)
     # WeChat's retry while the work is queued or running: the same words, no second anything.
     assert await post(client, xml) == first
-    await client.app[INTAKE].burst.queue.drained()  # type: ignore[union-attr]
+    await drained(client)
     case = await Case.get()
     assert case.number == number
     row = await InboundMessage.get()
@@ -72,9 +84,9 @@ async def test_concurrent_residents_each_get_their_own_number_and_one_answer(
         for n, text in enumerate(texts)
     ]
     answers = await asyncio.gather(*(post(client, xml) for xml in xmls))
-    numbers = {f"o-burst-{n}": ACK.match(answer).group(1) for n, answer in enumerate(answers)}  # type: ignore[union-attr]
+    numbers = {f"o-burst-{n}": number_of(answer) for n, answer in enumerate(answers)}
     assert len(set(numbers.values())) == len(xmls)
-    await client.app[INTAKE].burst.queue.drained()  # type: ignore[union-attr]
+    await drained(client)
     for openid, number in numbers.items():
         row = await InboundMessage.get(openid=openid)
         assert row.status == InboundStatus.ANSWERED and row.case_id is not None
@@ -90,8 +102,8 @@ async def test_a_message_that_makes_no_case_says_its_number_went_unused(
 ) -> None:
     client = await overloaded(make_client)
     xml = message_xml("o-help", "text", {"Content": "帮助", "MsgId": 882001})
-    number = ACK.match(await post(client, xml)).group(1)  # type: ignore[union-attr]
-    await client.app[INTAKE].burst.queue.drained()  # type: ignore[union-attr]
+    number = number_of(await post(client, xml))
+    await drained(client)
     assert await Case.all().count() == 0
     [answer] = outbox_texts(await OutboxMessage.filter(recipient="o-help", purpose="reply"))
     assert answer.startswith(replies.ACKNOWLEDGED_UNUSED.format(number=number))
@@ -113,7 +125,7 @@ async def test_a_crash_between_acknowledgement_and_work_is_recovered_by_the_swee
     await intake.burst.queue.stop()  # the process "died" with the message queued
     xml = message_xml("o-lost", "text", {"Content": "长白二村9号楼前的树倒了", "MsgId": 883001})
     first = await post(client, xml)
-    number = ACK.match(first).group(1)  # type: ignore[union-attr]
+    number = number_of(first)
     row = await InboundMessage.get()
     assert row.status == InboundStatus.DEFERRED and await Case.all().count() == 0
     await asyncio.sleep(0.02)
