@@ -190,6 +190,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[SCHEDULER] = scheduler
     scheduler.start()
+    logger.info("sweeps: running in this process (pid %d)", os.getpid())
     yield
     await stop_scheduler(scheduler, running)
 
