@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from config.settings import Settings
@@ -49,6 +50,7 @@ MAX_RESTART_DELAY_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 60.0
 CHILD_CACHE_SECONDS = "5"
 PR_SET_PDEATHSIG = 1
+CODE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the bot package
 
 
 def refusal(settings: Settings, processes: int) -> str | None:
@@ -67,6 +69,8 @@ def refusal(settings: Settings, processes: int) -> str | None:
 def child_environment(settings: Settings, index: int, processes: int) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    # The children run the code this process runs, wherever the command was started from.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_ROOT), env.get("PYTHONPATH")]))
     if index > 0:
         env["JIESU_SERVE_SWEEPS"] = "false"
     env["JIESU_OUTBOUND_RATE_PER_SECOND"] = repr(settings.outbound_rate_per_second / processes)
