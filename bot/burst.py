@@ -28,7 +28,8 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -44,6 +45,8 @@ T = TypeVar("T")
 INITIAL_COST_SECONDS = 0.05  # one message's share of the work before any was measured
 COST_WEIGHT = 0.1  # of the newest measurement in the moving average
 
+OVERFLOW_LOG_EVERY = 1000
+
 Work = Callable[[InboundMessage, IncomingMessage], Awaitable[object]]
 
 
@@ -57,7 +60,11 @@ class Admission:
     in_queue: int = 0  # full work of acknowledged messages, by the queue's workers
     cost_seconds: float = INITIAL_COST_SECONDS  # moving average of one message's share
     acknowledged: int = 0
-    admitted: int = 0
+    acknowledging: int = 0  # acknowledgements being stored and answered right now
+    quiet: asyncio.Event = field(default_factory=asyncio.Event)  # set: acknowledging == 0
+
+    def __post_init__(self) -> None:
+        self.quiet.set()
 
     @classmethod
     def of(cls, settings: Settings) -> Admission:
@@ -68,7 +75,10 @@ class Admission:
         return (self.in_requests + self.in_queue + 1) * self.cost_seconds
 
     def admit(self, backlog: int) -> bool:
-        if backlog > 0 or self.in_requests >= self.slots:
+        """Work on the next message in its request? Not while earlier ones wait in the queue or
+        acknowledgements are being answered (a burst is on: no overtaking, and the event loop's
+        time goes to the answers), nor beyond the slots or the budget."""
+        if backlog > 0 or self.acknowledging or self.in_requests >= self.slots:
             return False
         return self.estimate() <= self.budget_seconds
 
@@ -108,6 +118,7 @@ class WorkQueue:
     lanes: list[asyncio.Queue[tuple[InboundMessage, IncomingMessage]]] = field(default_factory=list)
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     busy: int = 0
+    overflow: int = 0  # acknowledged messages the queue had no room for
     working: set[asyncio.Task[None]] = field(default_factory=set)
     stopping: bool = False
 
@@ -117,7 +128,7 @@ class WorkQueue:
         size = max(self.settings.intake_queue_size // count, 1)
         self.lanes = [asyncio.Queue(maxsize=size) for _ in range(count)]
         self.workers = [
-            asyncio.create_task(self._run(lane), name=f"intake-queue-{n}")
+            asyncio.create_task(self._run(lane, first=n == 0), name=f"intake-queue-{n}")
             for n, lane in enumerate(self.lanes)
         ]
 
@@ -133,7 +144,14 @@ class WorkQueue:
         try:
             lane.put_nowait((row, message))
         except asyncio.QueueFull:
-            logger.warning("intake queue full: %s left to the recovery sweep", row.dedup_key)
+            self.overflow += 1
+            if self.overflow % OVERFLOW_LOG_EVERY == 1:
+                logger.warning(
+                    "intake queue full: %d acknowledged messages so far left to the recovery "
+                    "sweep (latest %s)",
+                    self.overflow,
+                    row.dedup_key,
+                )
             return False
         return True
 
@@ -150,11 +168,17 @@ class WorkQueue:
             row.attempts += 1
         return bool(won)
 
-    async def _run(self, lane: asyncio.Queue[tuple[InboundMessage, IncomingMessage]]) -> None:
+    async def _run(
+        self, lane: asyncio.Queue[tuple[InboundMessage, IncomingMessage]], *, first: bool
+    ) -> None:
+        """One worker. While acknowledgements are being answered only the first worker works:
+        the event loop's time goes to the cheap answers residents are waiting for first."""
         assert self.work is not None
         me = asyncio.current_task()
         while not self.stopping:
             row, message = await lane.get()
+            if not first:
+                await self.admission.quiet.wait()
             self.busy += 1
             if me is not None:
                 self.working.add(me)
@@ -207,6 +231,19 @@ class Burst:
     def of(cls, settings: Settings, clock: Clock) -> Burst:
         admission = Admission.of(settings)
         return cls(settings, admission, WorkQueue(settings, clock, admission))
+
+    @contextmanager
+    def acknowledging(self) -> Iterator[None]:
+        """Around storing and answering an acknowledgement (holds back the queue's workers)."""
+        admission = self.admission
+        admission.acknowledging += 1
+        admission.quiet.clear()
+        try:
+            yield
+        finally:
+            admission.acknowledging -= 1
+            if not admission.acknowledging:
+                admission.quiet.set()
 
     def acknowledge_now(self, message: IncomingMessage) -> bool:
         """Acknowledge this message instead of working on it in its request? Events (subscribe,

@@ -307,8 +307,9 @@ class IntakeService:
         self, burst: Burst, message: IncomingMessage, key: str, body: str
     ) -> str | None:
         """Store the message with a reserved case number and say so; the work is queued."""
-        number = await next_case_number(self.clock.now())  # a retry's is a gap
-        row, created = await self.store(message, key, body, reserved_number=number)
+        with burst.acknowledging():
+            number = await next_case_number(self.clock.now())  # a retry's is a gap
+            row, created = await self.store(message, key, body, reserved_number=number)
         if not created:
             return await self.answer_duplicate(row)
         burst.queue.put(row, message)  # if full, the recovery sweep takes it up

@@ -41,7 +41,7 @@ from tests.test_processes import (
 database = test_processes.database  # the fixture: a throwaway PostgreSQL database
 
 TOKEN = "processtesttoken"
-ACK = re.compile(r"^已收到，编号 (\d{10,})。")
+ACK = re.compile(r"^已收到，编号 (\d{10,})。正在登记")
 RESIDENTS = 40
 TEXTS = (
     "国权路小区{n}号楼楼道灯坏了，晚上上下楼看不见",

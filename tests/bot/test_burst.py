@@ -17,7 +17,7 @@ from models import Case, CaseStatus, InboundMessage, InboundStatus, OutboxMessag
 from tests.bot.conftest import ClientFactory, Resident, reply_content
 from tests.conftest import TEST_TOKEN
 
-ACK = re.compile(r"^已收到，编号 (\d{10,})。")
+ACK = re.compile(r"^已收到，编号 (\d{10,})。正在登记")
 
 
 async def overloaded(make_client: ClientFactory, **overrides: object) -> TestClient:
