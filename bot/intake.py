@@ -10,6 +10,10 @@
    transaction of its own (``handlers.intake.refine``). Scheduling it never awaits, so the passive
    reply does not wait for the LLM; if the process dies first, the case stands as the local
    understanding made it.
+5. Under a burst (``bot.burst``), a message the full work could not answer in time is
+   acknowledged instead: stored with a reserved case number ("已收到，编号 N"), its work queued;
+   the case takes that number and the answer goes through the outbox. A retry is answered with
+   the same acknowledgement.
 
 Two channels feed this intake. The official account (``mp``) answers passively as above. The
 mini-program's customer service (``mini``, :meth:`IntakeService.receive_pushed`) cannot reply
