@@ -1,7 +1,7 @@
 """A burst absorbed: thousands of residents write within seconds, against PostgreSQL.
 
 Run from the repository: ``python benchmarks/burst.py [--residents 5000] [--window 5]
-[--concurrency 128] [--processes 1,2] [--no-baseline] [--deadline 60] [--json]``.
+[--concurrency 64] [--processes 1,2] [--no-baseline] [--deadline 60] [--json]``.
 
 Each resident (a new openid) sends one signed text message to ``POST /wechat/mp`` of ``jiesu
 serve``; message i is due at ``i × window / residents`` seconds and sent as soon as one of
@@ -182,9 +182,15 @@ async def count_outcomes(db: str, run: Run, answers: list[Answer], residents: in
     run.doubled += sum(1 for n in outbox.values() if n > 1)
     told = Counter(outbox)
     for answer in answers:
-        if answer.ok and answer.text and not ACK.match(answer.text):
-            told[answer.openid] += 1  # the full answer, passively
+        if answer.ok and NUMBER.search(answer.text) and not ACK.match(answer.text):
+            told[answer.openid] += 1  # the full answer, passively (正在登记 is not one)
     run.told_once = sum(1 for i in range(residents) if told[f"o-burst-{i}"] == 1)
+    passive = {answer.openid: answer.text for answer in answers}
+    for openid in (f"o-burst-{i}" for i in range(residents)):
+        if told[openid] != 1 and len(run.notes) < 3:
+            run.notes.append(
+                f"{openid}: {outbox[openid]} outbox answers, passive {passive.get(openid)!r:.40}"
+            )
 
 
 def measure(args: argparse.Namespace, processes: int, admission: bool, label: str) -> Run:
@@ -263,13 +269,15 @@ def report(run: Run, args: argparse.Namespace) -> None:
         f"[{verdict(run.told_once == args.residents)}], numbers not as told "
         f"{run.number_mismatches} [{verdict(run.number_mismatches == 0)}]"
     )
+    for note in run.notes:
+        print(f"  e.g. {note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=5000)
     parser.add_argument("--window", type=float, default=5.0, help="seconds the burst is due in")
-    parser.add_argument("--concurrency", type=int, default=128)
+    parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--processes", default="1,2", help="with admission: comma list")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--deadline", type=float, default=60.0)
