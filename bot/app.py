@@ -35,6 +35,7 @@ from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
 from bot.api.sandbox import add_sandbox_routes
 from bot.api.worker import add_worker_routes
+from bot.burst import Burst
 from bot.dashboard import add_dashboard_routes
 from bot.intake import IntakeService
 from bot.keys import (
@@ -72,8 +73,11 @@ from config.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.district.gazetteer import gazetteer_cache
 from handlers.knowledge.answering import KnowledgeBase
+from handlers.refreshing import RefreshingCache
 from handlers.workflow.calendar import install_calendar
 from handlers.workflow.calendar_file import load_calendar_file
+from handlers.workflow.routing import load_routing_table
+from handlers.workflow.sla_table import load_sla_table
 from models.database import close_orm, init_orm
 from nlu.llm import LlmClient
 from scheduler.jobs import sweep_jobs
@@ -98,7 +102,15 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     # The district's calendar file (a broken one stops the start, naming its line) and overrides.
     calendar = load_calendar_file(settings.calendar_file) if settings.calendar_file else None
     install_calendar(calendar, settings.calendar_overrides)
-    intake = IntakeService(settings=settings, clock=app[CLOCK], gazetteer=gazetteer_cache(DISTRICT))
+    every = settings.reference_cache_seconds  # admin edits in other processes show within it
+    intake = IntakeService(
+        settings=settings,
+        clock=app[CLOCK],
+        gazetteer=gazetteer_cache(DISTRICT, every),
+        routing=RefreshingCache(load_routing_table, every),
+        sla=RefreshingCache(load_sla_table, every),
+        burst=Burst.of(settings, app[CLOCK]),
+    )
     if settings.llm_enabled:
         # Its own session: the outbound one closes before the intake drains its refinements.
         intake.llm = LlmClient(settings)
@@ -115,7 +127,10 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WORK_ENDPOINT] = WecomEndpoint(settings, intake)
     # Load the word tables now, off the event loop, not on the first resident's message.
     await asyncio.get_running_loop().run_in_executor(None, nlu.warm_up)
+    assert intake.burst is not None
+    intake.burst.queue.start(intake.process)
     yield
+    await intake.burst.queue.stop()
     await intake.drain_background()
     if intake.llm_session is not None:
         await intake.llm_session.close()
@@ -178,6 +193,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[SCHEDULER] = scheduler
     scheduler.start()
+    logger.info("sweeps: running in this process (pid %d)", os.getpid())
     yield
     await stop_scheduler(scheduler, running)
 

@@ -10,6 +10,10 @@
    transaction of its own (``handlers.intake.refine``). Scheduling it never awaits, so the passive
    reply does not wait for the LLM; if the process dies first, the case stands as the local
    understanding made it.
+5. Under a burst (``bot.burst``), a message the full work could not answer in time is
+   acknowledged instead: stored with a reserved case number ("已收到，编号 N"), its work queued;
+   the case takes that number and the answer goes through the outbox. A retry is answered with
+   the same acknowledgement.
 
 Two channels feed this intake. The official account (``mp``) answers passively as above. The
 mini-program's customer service (``mini``, :meth:`IntakeService.receive_pushed`) cannot reply
@@ -31,13 +35,15 @@ import aiohttp
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.burst import Burst
 from bot.conversation_router import Outcome, chat_channel, is_lookup, route
 from bot.wechat.parsing import BadMessage, parse_mini_message, parse_wechat_message
 from config import replies
 from config.settings import Settings
+from handlers.case_numbers import next_case_number
 from handlers.clock import Clock
 from handlers.context import HandlerContext
-from handlers.intake import held_messages, inbound
+from handlers.intake import held_messages, inbound, reserved_numbers
 from handlers.intake.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.refine import REFINABLE, Refinement, refine_case
@@ -184,6 +190,7 @@ class IntakeService:
     llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
     llm_session: aiohttp.ClientSession | None = None
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
+    burst: Burst | None = None  # admission and the queue of acknowledged messages (bot.burst)
 
     async def context(self) -> HandlerContext:
         return HandlerContext(
@@ -196,9 +203,17 @@ class IntakeService:
         )
 
     async def store(
-        self, message: IncomingMessage, key: str, body: str, channel: str = "mp"
+        self,
+        message: IncomingMessage,
+        key: str,
+        body: str,
+        channel: str = "mp",
+        reserved_number: str | None = None,
     ) -> tuple[InboundMessage, bool]:
-        """Store the message; returns (row, created). A retry returns the first delivery's row."""
+        """Store the message; returns (row, created). A retry returns the first delivery's row.
+
+        With ``reserved_number`` the message is acknowledged: stored DEFERRED (its answer goes
+        through the outbox), keeping the number its case will take."""
         now = self.clock.now()
         try:
             row = await InboundMessage.create(
@@ -210,7 +225,8 @@ class IntakeService:
                 msg_id=message.msg_id,
                 create_time=message.create_time,
                 body=body,
-                status=InboundStatus.PROCESSING,
+                status=InboundStatus.DEFERRED if reserved_number else InboundStatus.PROCESSING,
+                reserved_number=reserved_number,
                 received_at=now,
                 claimed_at=now,
             )
@@ -234,14 +250,16 @@ class IntakeService:
             # The check calls WeChat: before the transaction, which it must not hold open.
             check = await self.check_mini_words(message) if pushed_only else NOT_CHECKED
             async with in_transaction():
-                if check.hold:
-                    outcome = await hold_for_review(message, check, ctx)
-                else:
-                    outcome = await (route_mini if pushed_only else route)(message, ctx)
+                with reserved_numbers.using(row.reserved_number):
+                    if check.hold:
+                        outcome = await hold_for_review(message, check, ctx)
+                    else:
+                        outcome = await (route_mini if pushed_only else route)(message, ctx)
+                reply = reserved_numbers.explain_unused(outcome.reply, row.reserved_number)
                 push = pushed_only or waiting is None or not waiting.take_for_commit()
                 await inbound.finish(
                     row,
-                    outcome.reply,
+                    reply,
                     ctx.now,
                     outcome.case_id,
                     push=push,
@@ -259,7 +277,7 @@ class IntakeService:
             raise
         if outcome.created_case and outcome.case_id is not None:
             self.start_refinement(outcome.case_id)  # committed; the reply does not wait for it
-        return outcome.reply
+        return reply
 
     async def check_mini_words(self, message: IncomingMessage) -> CheckOutcome:
         """msgSecCheck on a mini-program chat text (not on lookups like 我的诉求)."""
@@ -269,11 +287,15 @@ class IntakeService:
 
     async def answer(self, message: IncomingMessage, key: str, body: str) -> str | None:
         """The text of the passive reply for this delivery (None: reply "success")."""
+        burst = self.burst
+        if burst is not None and burst.acknowledge_now(message):
+            return await self.acknowledge(burst, message, key, body)
         row, created = await self.store(message, key, body)
         if not created:
             return await self.answer_duplicate(row)
         waiting = PassiveReply()
-        task = asyncio.create_task(self.process(row, message, waiting))
+        work = self.process(row, message, waiting)
+        task = asyncio.create_task(burst.admission.track(work) if burst else work)
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget_seconds)
         except TimeoutError:
@@ -284,6 +306,18 @@ class IntakeService:
             return await task  # the work is committing right now: its reply is moments away
         except Exception:
             return replies.FAILED
+
+    async def acknowledge(
+        self, burst: Burst, message: IncomingMessage, key: str, body: str
+    ) -> str | None:
+        """Store the message with a reserved case number and say so; the work is queued."""
+        with burst.acknowledging():
+            number = await next_case_number(self.clock.now())  # a retry's is a gap
+            row, created = await self.store(message, key, body, reserved_number=number)
+        if not created:
+            return await self.answer_duplicate(row)
+        burst.queue.put(row, message)  # if full, the recovery sweep takes it up
+        return replies.ACKNOWLEDGED.format(number=number)
 
     async def receive_pushed(self, message: IncomingMessage, key: str, body: str) -> None:
         """A mini-program message: stored, worked on, its reply queued in the outbox.
@@ -331,6 +365,8 @@ class IntakeService:
         waited = 0.0
         budget = self.settings.reply_budget_seconds
         while True:
+            if row.reserved_number:  # acknowledged: the same words, whatever became of it
+                return replies.ACKNOWLEDGED.format(number=row.reserved_number)
             if row.status == InboundStatus.ANSWERED:
                 return row.reply or None
             if row.status in (InboundStatus.DEFERRED, InboundStatus.FAILED):

@@ -126,6 +126,12 @@ CANCEL_WHICH = "请回复“撤销 编号”。可以撤销的诉求：\n{lines}
 NOTHING_TO_CANCEL = "您没有可以撤销的诉求。"
 UNSUPPORTED = "抱歉，暂时不能处理这类消息。请用文字、语音、图片或位置告诉我们遇到的问题。"
 DEFERRED = "已收到您的留言，正在登记，稍后把受理结果发给您。"
+# Under a burst (bot/burst.py): the message is stored and its case number reserved; the full
+# answer follows as a customer-service message.
+ACKNOWLEDGED = "已收到，编号 {number}。正在登记，稍后把受理结果发给您。"
+# The later answer of an acknowledged message that did not become case {number} (it continued a
+# dialogue, was a lookup, or was not a case): the number told stays unused.
+ACKNOWLEDGED_UNUSED = "（此前告知的编号 {number} 未启用，以下为处理结果。）\n"
 FAILED = "系统繁忙，您的留言已保存，我们会尽快处理并回复您。"
 EMPTY_TEXT = "没有看到内容。请用文字或语音描述遇到的问题。"
 

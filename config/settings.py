@@ -251,6 +251,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Time the passive reply may take; slower work is answered later via the outbox",
     )
+    # Bursts (bot/burst.py, README "Many processes, and bursts of messages"): beyond the full-work
+    # slots or the admission estimate, a message is acknowledged with its reserved case number and
+    # worked on from the inbound table by the queue; false: full work in every request.
+    intake_admission: bool = True
+    intake_full_slots: int = Field(default=8, ge=0)
+    intake_admission_seconds: float = Field(default=1.0, gt=0)
+    intake_queue_workers: int = Field(default=4, ge=1, le=256)
+    intake_queue_size: int = Field(default=20_000, ge=0)
+    # Routing, SLA and gazetteer tables are re-read this often (an edit reloads its own process's).
+    reference_cache_seconds: float = Field(default=60.0, gt=0)
     conversation_minutes: int = Field(
         default=30,
         gt=0,

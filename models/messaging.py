@@ -43,6 +43,11 @@ class InboundMessage(Model):
     attempts = fields.IntField(default=1)
     error = fields.TextField(default="")
     case_id = fields.BigIntField(null=True, description="the case it created or added to")
+    reserved_number = fields.CharField(
+        max_length=16,
+        null=True,
+        description="acknowledged at once under load: the case number told, used by its case",
+    )
     received_at = fields.DatetimeField(db_index=True)
     claimed_at = fields.DatetimeField(description="when a process last took it up")
     processed_at = fields.DatetimeField(null=True)

@@ -163,6 +163,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "outbound_mode": "sandbox",
         "wechat_api_base": "http://127.0.0.1:9",
         "insecure_http": True,  # the tests talk plain HTTP: a Secure cookie would not come back
+        # Admission under load is decided by measured time; tests that want it turn it on.
+        "intake_admission": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

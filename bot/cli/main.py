@@ -128,8 +128,13 @@ def check_calendar(settings: Settings, today: date | None = None) -> bool:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, freeze_startup_objects
+    from bot.cli.processes import refusal, supervise
     from bot.ops.slow_clients import serve
 
+    refused = refusal(settings, args.processes)
+    if refused is not None:
+        sys.stderr.write(f"jiesu: {refused}\n")
+        return 2
     if args.demo:
         settings = trial_settings(settings)
     problems = secret_problems(settings)
@@ -143,10 +148,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if not check_calendar(settings):
         return 2
-    asyncio.run(_prepare_database(settings))
+    child = args.child is not None  # one of --processes N: the supervisor prepared the database
+    if not child:
+        asyncio.run(_prepare_database(settings))
     host = args.host or settings.host
     port = args.port or settings.port
-    if args.demo and settings.outbound_mode == "sandbox":
+    if args.demo and settings.outbound_mode == "sandbox" and not child:
         sys.stdout.write(
             "jiesu: local trial with the demo district; nothing is sent to WeChat.\n"
             f"jiesu: development token: {settings.mp_token}\n"
@@ -155,13 +162,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"jiesu: in another terminal, try: jiesu chat --url http://{host}:{port}/wechat/mp\n"
         )
     sys.stdout.flush()
+    if args.processes > 1 and not child:
+        command = [sys.executable, "-m", "bot"]
+        if args.log_level:
+            command += ["--log-level", args.log_level]
+        command += ["serve", "--host", host, "--port", str(port)]
+        return supervise(settings, args.processes, command + (["--demo"] if args.demo else []))
     app = create_app(settings)
     # After every cleanup_ctx has started: aiohttp runs them first, then later startup hooks.
     app.on_startup.append(freeze_startup_objects)
     try:  # like web.run_app, with the slow-client timeouts (bot.ops.slow_clients)
         # The access log masks signed callback URLs (bot.ops.log_privacy).
         access_log = log_privacy.PrivateAccessLogger
-        asyncio.run(serve(app, settings, host, port, access_log_class=access_log))
+        asyncio.run(serve(app, settings, host, port, reuse_port=child, access_log_class=access_log))
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
         pass
     return 0
@@ -315,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="local trial: demo district, dev token")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="app processes sharing the port (PostgreSQL only; the sweeps run in the first)",
+    )
+    # One of the processes of --processes N, started by the supervisor (bot.cli.processes).
+    serve.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser(
@@ -375,9 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
+    # The processes of serve --processes N write to one log: each line says whose it is.
+    several = getattr(args, "processes", 1) > 1 or getattr(args, "child", None) is not None
+    whose = "[%(process)d] " if several else ""
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {whose}%(name)s: %(message)s",
     )
     if settings.log_format == "json":
         log_format.use_json_lines()

@@ -181,10 +181,18 @@ def install_slow_client_limits(app: web.Application, settings: Settings) -> None
 
 
 async def start_site(
-    app: web.Application, settings: Settings, host: str, port: int, **runner_kwargs: Any
+    app: web.Application,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+    **runner_kwargs: Any,
 ) -> tuple[GuardedAppRunner, web.TCPSite]:
     """Start ``app`` on ``host:port`` with the settings' head and keep-alive timeouts; the other
-    keyword arguments go to ``web.AppRunner`` (``access_log_class``, ``access_log_format``...)."""
+    keyword arguments go to ``web.AppRunner`` (``access_log_class``, ``access_log_format``...).
+    ``reuse_port``: share the port with the other processes of ``jiesu serve --processes``
+    (SO_REUSEPORT: the kernel spreads new connections over them)."""
     runner = GuardedAppRunner(
         app,
         head_timeout=settings.header_timeout_seconds,
@@ -194,7 +202,7 @@ async def start_site(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
     except BaseException:
         await runner.cleanup()
@@ -203,7 +211,13 @@ async def start_site(
 
 
 async def serve(
-    app: web.Application, settings: Settings, host: str, port: int, **runner_kwargs: Any
+    app: web.Application,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+    **runner_kwargs: Any,
 ) -> None:
     """What ``web.run_app`` did for ``jiesu serve``, with the slow-client limits: serve until
     SIGTERM or SIGINT, then stop gracefully (cleanup_ctx in reverse)."""
@@ -211,7 +225,9 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runner, site = await start_site(app, settings, host, port, **runner_kwargs)
+    runner, site = await start_site(
+        app, settings, host, port, reuse_port=reuse_port, **runner_kwargs
+    )
     try:
         logger.info(
             "======== Running on %s (request head %g s, body %g s, idle keep-alive %g s) ========",

@@ -11,7 +11,6 @@ from config.lexicon import KIND_LABELS
 from config.open311 import MAX_DESCRIPTION as OPEN311_MAX_DESCRIPTION
 from config.resident_api import ANONYMOUS_MARK
 from config.taxonomy import is_valid_path
-from handlers.case_numbers import next_case_number
 from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.intake.case_limits import Clipped, clip, note_kept_out
@@ -30,6 +29,7 @@ from handlers.intake.repeats import (
     may_reopen,
     reopen_as_repeat,
 )
+from handlers.intake.reserved_numbers import case_number_for
 from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
@@ -348,7 +348,7 @@ async def _report(
         merged = {"duplicate_of_id": match.original.id, "version": 1}
         due = dict.fromkeys(due)
     case = await Case.create(
-        number=await next_case_number(ctx.now),
+        number=await case_number_for(ctx.now),
         resident_id=resident.id,
         channel=channel,
         status=status,

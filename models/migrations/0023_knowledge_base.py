@@ -15,7 +15,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0021_intake_hot_path')]
+    dependencies = [('models', '0022_burst_acknowledgement')]
 
     initial = False
 
