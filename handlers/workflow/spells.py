@@ -141,16 +141,20 @@ async def open_spell(
         first_contact_due_at=None if reopened else deadlines.first_contact,
         completion_due_at=deadlines.completion,
     )
-    await _record_opening(case, spell, ctx.now)
+    await _record_opening(case, spell, ctx.now, fresh=previous_end is None)
     return spell
 
 
-async def _record_opening(case: Case, spell: UnitSpell, now: datetime) -> None:
+async def _record_opening(case: Case, spell: UnitSpell, now: datetime, *, fresh: bool) -> None:
     """The deadlines ``spell`` opens with are deadline changes of the spell, by the event that
     moved the case: those ``apply_action`` recorded for that event (the case's due columns
     changed) now name the new spell; the others (unchanged on the case, or set when the case
-    was made) are recorded here, from none to the spell's."""
-    moving = await CaseEvent.filter(case_id=case.id, at=now).order_by("-id").first()
+    was made) are recorded here, from none to the spell's. A case just made (``fresh``, the
+    intake's hot path) has no change recorded yet: its opening deadlines are the intake's
+    (system, 派单), written in one insert without reading its events back."""
+    moving = (
+        None if fresh else await CaseEvent.filter(case_id=case.id, at=now).order_by("-id").first()
+    )
     recorded: dict[int, str] = {}
     if moving is not None:
         rows = await DeadlineChange.filter(event_id=moving.id).values_list("id", "deadline")
