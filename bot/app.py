@@ -110,6 +110,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         routing=RefreshingCache(load_routing_table, every),
         sla=RefreshingCache(load_sla_table, every),
         burst=Burst.of(settings, app[CLOCK]),
+        knowledge=app[KNOWLEDGE],
     )
     if settings.llm_enabled:
         # Its own session: the outbound one closes before the intake drains its refinements.

@@ -21,13 +21,12 @@ chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue s
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
+from bot.conversation_events import EVENT_HANDLERS, Outcome, on_silent_event
+from config import knowledge as knowledge_texts
 from config import replies
 from handlers.accounts import links
-from handlers.broadcasts import sending
 from handlers.case_numbers import find_case_number
 from handlers.context import HandlerContext
 from handlers.followup import answers
@@ -35,7 +34,8 @@ from handlers.intake import conversations, detail, held_messages, rate_limits, r
 from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.safety import with_advice
-from handlers.residents import cancel, follow, queries
+from handlers.knowledge import intake as knowledge_intake
+from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
 from models import Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
 from nlu import sameness
@@ -53,13 +53,6 @@ WITH_CASE = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    reply: str | None  # None: answer WeChat with "success" (nothing shown to the resident)
-    case_id: int | None = None
-    created_case: bool = False  # this message made the case (not detail added to one)
-
-
 def normalise_command(text: str) -> str:
     return _PUNCTUATION.sub("", text).lower()
 
@@ -67,104 +60,6 @@ def normalise_command(text: str) -> str:
 def chat_channel(resident: Resident) -> str:
     """The case's channel for a chat message: the official account's or the mini-program's."""
     return "miniprogram" if resident.app == ResidentApp.MINIPROGRAM else "mp"
-
-
-# --- events -----------------------------------------------------------------------------------
-
-EventHandler = Callable[[IncomingMessage, Resident, HandlerContext], Awaitable[Outcome]]
-
-
-async def on_subscribe(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    scene = message.event_key if message.event == "subscribe_scan" else None
-    if message.event_key and message.event_key.startswith("qrscene_"):
-        scene = message.event_key.removeprefix("qrscene_")
-    if links.is_link_scene(scene):  # a worker or staff member's link QR (handlers.accounts)
-        await follow.subscribe(resident, ctx.now)
-        return Outcome(await links.claim(resident.openid, ctx.now, scene=str(scene)))
-    return Outcome(await follow.subscribe(resident, ctx.now, scene))
-
-
-async def on_scan(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
-    if links.is_link_scene(message.event_key):
-        return Outcome(await links.claim(resident.openid, ctx.now, scene=str(message.event_key)))
-    return Outcome(replies.HELP)
-
-
-async def on_unsubscribe(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    await follow.unsubscribe(resident, ctx.now)
-    return Outcome(None)
-
-
-async def on_location_report(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    if message.lng is not None and message.lat is not None:
-        await follow.remember_location(resident, message.lng, message.lat)
-    return Outcome(None)
-
-
-async def on_click(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
-    key = (message.event_key or "").upper()
-    if key == replies.MENU_MY_CASES:
-        return Outcome(await queries.my_cases(resident))
-    if key == replies.MENU_REPORT:
-        return Outcome(replies.MENU_REPORT_TEXT)
-    return Outcome(replies.HELP)
-
-
-async def on_popup(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
-    choices = {k: v for k, v in message.extra if v in ("accept", "reject")}
-    if choices:
-        await follow.record_subscribe_consent(resident, choices)
-    return Outcome(None)
-
-
-async def on_silent_event(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    """VIEW and the like: stored as received, nothing to say."""
-    return Outcome(None)
-
-
-async def on_mass_job_finish(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    """WeChat's counts for a mass send complete the broadcast notice's record."""
-    if message.msg_id:
-        await sending.record_mass_job_finish(message.msg_id, dict(message.extra), ctx.now)
-    return Outcome(None)
-
-
-async def on_template_job_finish(
-    message: IncomingMessage, resident: Resident, ctx: HandlerContext
-) -> Outcome:
-    """Whether a template message reached (or was blocked by) the resident it was sent to."""
-    if message.msg_id:
-        status = dict(message.extra).get("Status", "")
-        await sending.record_template_job_finish(message.openid, message.msg_id, status, ctx.now)
-    return Outcome(None)
-
-
-EVENT_HANDLERS: dict[str, EventHandler] = {
-    "subscribe": on_subscribe,
-    "subscribe_scan": on_subscribe,
-    "scan": on_scan,
-    "unsubscribe": on_unsubscribe,
-    "location": on_location_report,
-    "click": on_click,
-    "view": on_silent_event,
-    "view_miniprogram": on_silent_event,
-    "templatesendjobfinish": on_template_job_finish,
-    "masssendjobfinish": on_mass_job_finish,
-    "subscribe_msg_popup_event": on_popup,
-    # A resident turning a template off (or on) in settings: the same choices as the popup's.
-    "subscribe_msg_change_event": on_popup,
-    "subscribe_msg_sent_event": on_silent_event,
-}
 
 
 # --- commands typed as text -------------------------------------------------------------------
@@ -403,6 +298,8 @@ async def on_words(
             chosen = await _on_choice(text, menu, resident, conversation, ctx)
             if chosen is not None:
                 return chosen
+        if conversation.state == DialogueState.KNOWLEDGE:
+            return await _after_knowledge(text, resident, conversation, ctx, message)
         # "1" or "不满意，还是不亮" answers a survey round, also one not yet asked (回访).
         answer = await answers.reply_as_answer(resident, text, ctx, menu=menu)
         if answer is not None:
@@ -447,10 +344,40 @@ async def on_words(
         if verdict == "unclear":
             return await _ask_which(case, text, conversation, ctx, attachments, message)
         return await _add_detail(case, text, resident, conversation, ctx, attachments)
+    if not attachments and case is None:
+        answered = await knowledge_intake.answer_question(text, conversation, ctx)
+        if answered is not None:
+            return Outcome(answered)
     refused = await limit_reached(resident, ctx, text, message)
     if refused is not None:
         return refused
     return await _new_report(text, resident, conversation, ctx, attachments)
+
+
+async def _after_knowledge(
+    text: str,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    message: IncomingMessage | None,
+) -> Outcome:
+    """The message after a knowledge-base answer: 解决了, 没解决 (a case of the question, with
+    the entries offered on its timeline), or a new message."""
+    feedback = knowledge_intake.read_feedback(text)
+    asked = dict(conversation.data)
+    await conversations.reset(conversation, ctx.now)
+    if feedback == knowledge_intake.SOLVED:
+        return Outcome(knowledge_texts.SOLVED_REPLY)
+    if feedback == knowledge_intake.UNSOLVED and asked.get("text"):
+        refused = await limit_reached(resident, ctx, str(asked["text"]), message)
+        if refused is not None:
+            return refused
+        outcome = await _new_report(str(asked["text"]), resident, conversation, ctx)
+        case = await Case.get_or_none(id=outcome.case_id) if outcome.case_id else None
+        if case is not None:
+            await knowledge_intake.note_offered(case, asked, ctx)
+        return outcome
+    return await on_words(text, resident, conversation, ctx, message=message)
 
 
 def _verdict(case: Case, text: str, ctx: HandlerContext) -> str:

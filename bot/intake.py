@@ -47,6 +47,7 @@ from handlers.intake import held_messages, inbound, reserved_numbers
 from handlers.intake.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.refine import REFINABLE, Refinement, refine_case
+from handlers.knowledge.answering import KnowledgeBase
 from handlers.notify import notify_resident
 from handlers.refreshing import RefreshingCache
 from handlers.residents import cases as resident_cases
@@ -188,6 +189,7 @@ class IntakeService:
     # msgSecCheck for the mini-program chat (JIESU_CONTENT_CHECK), set when it is configured.
     checker: TextChecker | None = None
     llm: LlmClient | None = None  # None: no LLM configured, cases keep the local understanding
+    knowledge: KnowledgeBase | None = None  # questions answered at intake from published entries
     llm_session: aiohttp.ClientSession | None = None
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
     burst: Burst | None = None  # admission and the queue of acknowledged messages (bot.burst)
@@ -200,6 +202,7 @@ class IntakeService:
             routing=await self.routing.get(),
             model=self.model,
             sla=await self.sla.get(),
+            knowledge=self.knowledge,
         )
 
     async def store(

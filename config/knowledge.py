@@ -74,3 +74,15 @@ ANSWER_TEXT = "{answer}\n\n（来源：{source}，{as_of}更新）"
 ANSWER_LINK = "\n{title}：{url}"
 ANSWER_FOLLOW_UP = "\n\n这个答复解决您的问题了吗？请回复「解决了」，或回复「没解决」转人工办理。"
 SOURCE_FALLBACK = "区知识库"
+
+# Answering at intake (handlers/knowledge/intake.py).
+# Words that make a message worth asking the knowledge base (a question, not a report).
+QUESTION_CUES = (
+    "怎么", "如何", "哪里", "哪儿", "哪些", "哪个", "什么", "多少", "几点", "何时", "能否",
+    "能不能", "可不可以", "可以吗", "是否", "请问", "咨询", "吗", "？", "?", "流程", "手续",
+    "材料", "条件", "需要带",
+)  # fmt: skip
+SOLVED_WORDS = ("解决了", "已解决", "明白了", "知道了", "好的", "谢谢", "清楚了", "1")
+UNSOLVED_WORDS = ("没解决", "未解决", "没有解决", "转人工", "人工", "不行", "没用", "2")
+SOLVED_REPLY = "很高兴帮到您。如还有其他问题，可随时留言。"
+OFFERED_NOTE = "居民咨询时已由知识库答复（{entries}），居民表示未解决，转人工办理。"

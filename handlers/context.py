@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from handlers.workflow.routing import RoutingTable
 from handlers.workflow.sla_table import SlaTable
 from nlu import Gazetteer, TrainedModel
+
+if TYPE_CHECKING:
+    from handlers.knowledge.answering import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,8 @@ class HandlerContext:
     model: TrainedModel | None = None  # a trained category model, else the built-in keywords
     # The deployment's SLA rows (models.SlaRule) over config/sla.py; empty = the policy alone.
     sla: SlaTable = field(default_factory=SlaTable)
+    # The published knowledge base (issue 19); None: questions are not answered at intake.
+    knowledge: KnowledgeBase | None = None
 
     @property
     def conversation_ttl(self) -> timedelta:

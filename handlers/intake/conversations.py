@@ -18,6 +18,9 @@ class DialogueState(StrEnum):
     # A follow-up may be another problem: we asked whether it joins the case or starts a new one;
     # ``data`` keeps the words (and attachments) until the resident answers.
     CHOOSING = "choosing"
+    # A question was answered from the knowledge base; ``data`` keeps the words and the entries
+    # offered until the resident says 解决了 or 没解决 (handlers/knowledge/intake.py).
+    KNOWLEDGE = "knowledge"
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:

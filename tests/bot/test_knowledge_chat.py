@@ -1,0 +1,71 @@
+"""Questions answered in the chat from the knowledge base (issue 19), as a resident sees it:
+an answer at once with its source, 解决了 (nothing made), 没解决 (a case carrying the entries
+offered), and what must never be answered from an entry (urgent words, complaints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient
+
+from bot.keys import CLOCK
+from config.demo_district import FILES
+from handlers.knowledge.files import demo_file, load_demo_knowledge
+from models import Case, CaseEvent, Conversation, InboundMessage
+from tests.bot.conftest import ClientFactory, Resident
+
+
+async def demo_client(make_client: ClientFactory) -> TestClient:
+    client = await make_client()
+    await load_demo_knowledge(demo_file(Path(FILES) / "knowledge.csv"), client.app[CLOCK].now())
+    return client
+
+
+async def test_a_question_is_answered_at_once_and_solved(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-1")
+    reply = await resident.say("请问高龄津贴怎么申请？")
+    assert "80周岁" in reply and "来源：" in reply and "没解决" in reply
+    assert await Case.all().count() == 0
+    stored = await InboundMessage.get(openid="o-kb-1")
+    assert stored.reply == reply  # nothing a resident sends is lost, nor what they were told
+    thanks = await resident.say("解决了，谢谢")
+    assert "很高兴" in thanks
+    assert await Case.all().count() == 0
+    # The dialogue is over: the next words are a message of their own.
+    assert (await Conversation.get(resident__openid="o-kb-1")).state == "idle"
+
+
+async def test_not_solved_makes_a_case_carrying_the_entries(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-2")
+    first = await resident.say("加装电梯需要哪些材料")
+    assert "来源：" in first and await Case.all().count() == 0
+    second = await resident.say("没解决，转人工")
+    (case,) = await Case.all()
+    assert case.number in second and case.text == "加装电梯需要哪些材料"
+    events = await CaseEvent.filter(case_id=case.id)
+    (offered,) = [e for e in events if e.data.get("kind") == "knowledge_offered"]
+    assert "加装电梯" in offered.note and offered.data["offered"]
+
+
+async def test_urgent_words_and_complaints_are_never_answered_from_an_entry(
+    make_client: ClientFactory,
+) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-3")
+    reply = await resident.say("楼道里煤气味很重怎么办？老人一个人在家")
+    assert "来源：" not in reply
+    assert await Case.all().count() == 1
+    other = Resident(client, "o-kb-4")
+    reply = await other.say("国权路小区5号楼电梯坏了三天了怎么还没人修？")
+    assert "来源：" not in reply and await Case.all().count() == 2
+
+
+async def test_other_words_after_an_answer_are_a_new_message(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-5")
+    assert "来源：" in await resident.say("高龄津贴怎么申请")
+    reply = await resident.say("国权路小区5号楼楼下路灯坏了")
+    (case,) = await Case.all()
+    assert case.number in reply and "路灯" in case.text
