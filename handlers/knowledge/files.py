@@ -25,6 +25,7 @@ from typing import Any
 
 from handlers.knowledge.editing import create_entry, edit_entry, unit_codes
 from handlers.knowledge.records import (
+    CONTENT_FIELDS,
     EntryIn,
     KnowledgeProblem,
     content_given,
@@ -39,23 +40,7 @@ from handlers.staff.audit import StaffActor, audit
 from handlers.staff.permissions import can
 from models import EntryStatus, KnowledgeEntry, StaffUser, Unit
 
-COLUMNS = (
-    "code",
-    "question",
-    "variants",
-    "answer",
-    "links",
-    "mini_page",
-    "unit",
-    "policy",
-    "valid_from",
-    "valid_until",
-    "category",
-    "scope",
-    "street",
-    "compound",
-    "status",
-)
+COLUMNS = ("code", *CONTENT_FIELDS, "status")  # the file's columns, in this order
 REQUIRED = ("question", "answer")
 MAX_ROWS = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
