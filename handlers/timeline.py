@@ -113,17 +113,11 @@ async def record_event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    return await CaseEvent.create(
-        case_id=case.id,
-        at=now,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action.value,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        note=note,
-        data=data or {},
+    event = event_row(
+        case, action, actor, now, from_status=from_status, to_status=to_status, note=note, data=data
     )
+    await event.save()
+    return event
 
 
 async def annotate(
