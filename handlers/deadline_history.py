@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tortoise.expressions import Q
+
 from handlers.case_pages import CaseView, fold_note
 from handlers.clock import format_local, iso
 from models import CaseEvent, DeadlineChange
@@ -18,16 +20,37 @@ DEADLINE_LABELS = {"sign": "签收期限", "first_contact": "先行联系期限"
 
 
 async def deadlines_by_event(events: Iterable[CaseEvent]) -> dict[int, list[DeadlineChange]]:
-    """The deadline changes each of ``events`` made, in the order they were written."""
+    """The deadline changes each of ``events`` made, in the order they were written.
+
+    The opening deadlines of a case just made are written on intake's hot path without the id
+    of the 派单 event (its events go in one INSERT whose ids are not read back): they belong to
+    the event of their case with their cause at their moment."""
+    events = list(events)
     ids = [event.id for event in events]
     found: dict[int, list[DeadlineChange]] = {}
     if not ids:
         return found
-    rows = await DeadlineChange.filter(event_id__in=ids).order_by("id")
+    cases = {event.case_id for event in events}
+    rows = await DeadlineChange.filter(
+        Q(event_id__in=ids) | Q(case_id__in=list(cases), event_id__isnull=True)
+    ).order_by("id")
     for row in rows:
-        if row.event_id is not None:
-            found.setdefault(row.event_id, []).append(row)
+        owner = row.event_id if row.event_id is not None else _owner(events, row)
+        if owner is not None:
+            found.setdefault(owner, []).append(row)
     return found
+
+
+def _owner(events: list[CaseEvent], change: DeadlineChange) -> int | None:
+    """The event that made ``change`` when its id was not recorded: same case, moment, cause."""
+    for event in events:
+        if (
+            event.case_id == change.case_id
+            and event.at == change.at
+            and event.action == change.cause
+        ):
+            return event.id
+    return None
 
 
 def change_json(change: DeadlineChange) -> dict[str, Any]:
