@@ -34,10 +34,11 @@ from handlers.intake import conversations, detail, held_messages, rate_limits, r
 from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.safety import with_advice
+from handlers.knowledge import asks as knowledge_asks
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
-from models import Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
+from models import AskOutcome, Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
 from nlu import sameness
 from nlu.chatter import read_chatter
 from nlu.language import detect_language
@@ -344,14 +345,17 @@ async def on_words(
         if verdict == "unclear":
             return await _ask_which(case, text, conversation, ctx, attachments, message)
         return await _add_detail(case, text, resident, conversation, ctx, attachments)
+    asked = knowledge_intake.Asked()
     if not attachments and case is None:
-        answered = await knowledge_intake.answer_question(text, conversation, ctx)
-        if answered is not None:
-            return Outcome(answered)
+        asked = await knowledge_intake.answer_question(text, conversation, ctx)
+        if asked.reply is not None:
+            return Outcome(asked.reply)
     refused = await limit_reached(resident, ctx, text, message)
     if refused is not None:
         return refused
-    return await _new_report(text, resident, conversation, ctx, attachments)
+    outcome = await _new_report(text, resident, conversation, ctx, attachments)
+    await knowledge_asks.link_case(asked.ask, outcome.case_id)
+    return outcome
 
 
 async def _after_knowledge(
@@ -366,7 +370,9 @@ async def _after_knowledge(
     feedback = knowledge_intake.read_feedback(text)
     asked = dict(conversation.data)
     await conversations.reset(conversation, ctx.now)
+    ask = asked.get("ask")
     if feedback == knowledge_intake.SOLVED:
+        await knowledge_asks.settle(ask, AskOutcome.SOLVED, ctx.now)
         return Outcome(knowledge_texts.SOLVED_REPLY)
     if feedback == knowledge_intake.UNSOLVED and asked.get("text"):
         refused = await limit_reached(resident, ctx, str(asked["text"]), message)
@@ -376,6 +382,7 @@ async def _after_knowledge(
         case = await Case.get_or_none(id=outcome.case_id) if outcome.case_id else None
         if case is not None:
             await knowledge_intake.note_offered(case, asked, ctx)
+        await knowledge_asks.settle(ask, AskOutcome.UNSOLVED, ctx.now, case_id=outcome.case_id)
         return outcome
     return await on_words(text, resident, conversation, ctx, message=message)
 

@@ -24,7 +24,14 @@ from models.followup import (
     SurveyChannel,
     SurveyStatus,
 )
-from models.knowledge import EntryScope, EntryStatus, KnowledgeEntry, KnowledgeVersion
+from models.knowledge import (
+    AskOutcome,
+    EntryScope,
+    EntryStatus,
+    KnowledgeAsk,
+    KnowledgeEntry,
+    KnowledgeVersion,
+)
 from models.messaging import (
     AccessToken,
     Conversation,
@@ -60,6 +67,7 @@ __all__ = [
     "AccessToken",
     "AccountLink",
     "ApiToken",
+    "AskOutcome",
     "AuditEvent",
     "Case",
     "CaseAction",
@@ -85,6 +93,7 @@ __all__ = [
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",
+    "KnowledgeAsk",
     "KnowledgeEntry",
     "KnowledgeVersion",
     "LinkKind",

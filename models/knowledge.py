@@ -11,7 +11,9 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.cases import Case
     from models.district import Unit
+    from models.people import Resident
 
 
 class EntryStatus(StrEnum):
@@ -98,3 +100,45 @@ class KnowledgeVersion(Model):
     class Meta:
         table = "knowledge_versions"
         unique_together = (("entry", "version"),)
+
+
+class AskOutcome(StrEnum):
+    ANSWERED = "answered"  # answered from an entry, the resident has not said yet
+    SOLVED = "solved"  # 解决了
+    UNSOLVED = "unsolved"  # 没解决，转人工: a case was made of the question
+    UNANSWERED = "unanswered"  # no confident entry: the question went on to a case (a gap)
+
+
+class KnowledgeAsk(Model):
+    """A resident's question put to the knowledge base (chat or mini-program) and what came of
+    it: the figures (answered directly, turned into cases, solved) and the gaps to fill read it.
+
+    ``gap_key`` is the question's words folded for grouping (``nlu.knowledge_index.gap_key``):
+    questions that found no entry are listed by it, most asked first.
+    """
+
+    resident_id: int | None
+    entry_id: int | None
+    case_id: int | None
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    channel = fields.CharField(max_length=16, description="chat | mini")
+    resident: fields.ForeignKeyNullableRelation[Resident] = fields.ForeignKeyField(
+        "models.Resident", related_name="knowledge_asks", null=True, on_delete=fields.SET_NULL
+    )
+    text = fields.CharField(max_length=200)
+    gap_key = fields.CharField(max_length=64, default="")
+    entry: fields.ForeignKeyNullableRelation[KnowledgeEntry] = fields.ForeignKeyField(
+        "models.KnowledgeEntry", related_name="asks", null=True, on_delete=fields.SET_NULL
+    )
+    score = fields.FloatField(default=0.0)
+    outcome = fields.CharEnumField(AskOutcome, max_length=16)
+    case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="knowledge_asks", null=True, on_delete=fields.SET_NULL
+    )
+    answered_at = fields.DatetimeField(null=True, description="when the resident said 解决 or not")
+
+    class Meta:
+        table = "knowledge_asks"
+        indexes = (Index(fields=("at",)), Index(fields=("outcome", "gap_key")))

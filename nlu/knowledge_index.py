@@ -105,6 +105,14 @@ def features(text: str) -> dict[str, float]:
     return found
 
 
+def gap_key(text: str, limit: int = 64) -> str:
+    """The question's content words, sorted and joined (filler and everyday words folded as for
+    matching): questions asked in different words about one thing share it, so the questions
+    no entry answered can be counted together (``handlers.knowledge.asks``)."""
+    content = sorted(key[2:] for key in features(text) if key.startswith("w:"))
+    return "·".join(content)[:limit]
+
+
 @dataclass(frozen=True)
 class IndexedEntry:
     """What the index keeps of an entry: its texts, scope and validity."""

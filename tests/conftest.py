@@ -31,6 +31,7 @@ TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
     "deadline_changes",
+    "knowledge_asks",
     "knowledge_versions",
     "knowledge_entries",
     "case_links",

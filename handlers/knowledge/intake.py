@@ -15,12 +15,15 @@ were offered on its timeline for the unit). Anything else is a new message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from config import knowledge as texts
 from handlers.context import HandlerContext
 from handlers.intake import conversations
 from handlers.intake.conversations import DialogueState
+from handlers.knowledge import asks
+from handlers.knowledge.answering import Match, answer_text
 from handlers.timeline import Actor, annotate
 from models import Case, Conversation
 from nlu.normalise import normalise
@@ -34,34 +37,56 @@ def _looks_like_question(text: str) -> bool:
     return len(text) <= MAX_QUESTION and any(cue in text for cue in texts.QUESTION_CUES)
 
 
-async def answer_question(text: str, conversation: Conversation, ctx: HandlerContext) -> str | None:
-    """The knowledge base's answer to ``text``, remembered in the conversation; None: no
-    confident answer (or not a question), the message goes on to intake as before."""
+@dataclass(frozen=True)
+class Asked:
+    """What the knowledge base made of a message: ``reply`` (the answer) when an entry answered
+    it; ``ask`` the recorded question (None when the words were no question for it)."""
+
+    reply: str | None = None
+    ask: int | None = None
+
+
+async def answer_question(text: str, conversation: Conversation, ctx: HandlerContext) -> Asked:
+    """The knowledge base's answer to ``text``, remembered in the conversation. No ``reply``:
+    no confident answer (or not a question), the message goes on to intake as before; a
+    question is still recorded (``ask``, a gap to fill), and the case made of it is linked
+    with :func:`handlers.knowledge.asks.link_case`."""
     knowledge = ctx.knowledge
     if knowledge is None or not _looks_like_question(text):
-        return None
+        return Asked()
     reading = understand(text, gazetteer=ctx.gazetteer, model=ctx.model)
     if reading.kind != "question" or reading.urgency == "急" or reading.hazards:
-        return None
+        return Asked()
     match = await knowledge.answer_for(
         text, street=reading.place.street, compound=reading.place.compound, now=ctx.now
     )
+    ask = await asks.record_ask(
+        text, match, channel=asks.CHAT, resident_id=conversation.resident_id, now=ctx.now
+    )
     if match is None or not match.confident:
-        return None
-    from handlers.knowledge.answering import answer_text
-
-    offered = [
-        {"id": o.entry_id, "code": o.code, "question": o.question, "score": round(o.score, 3)}
-        for o in match.offered
-    ]
+        return Asked(ask=ask.id)
     await conversations.set_state(
         conversation,
         DialogueState.KNOWLEDGE,
         ctx.now,
         ctx.conversation_ttl,
-        data={"text": text, "entry": match.entry.id, "code": match.entry.code, "offered": offered},
+        data={
+            "text": text,
+            "entry": match.entry.id,
+            "code": match.entry.code,
+            "offered": offered_of(match),
+            "ask": ask.id,
+        },
     )
-    return answer_text(match)
+    return Asked(answer_text(match), ask.id)
+
+
+def offered_of(match: Match) -> list[dict[str, Any]]:
+    """The entries offered, as a case made afterwards carries them."""
+    return [
+        {"id": o.entry_id, "code": o.code, "question": o.question, "score": round(o.score, 3)}
+        for o in match.offered
+    ]
 
 
 def read_feedback(text: str) -> str | None:

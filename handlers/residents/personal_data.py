@@ -2,7 +2,7 @@
 
 :func:`export_resident` gathers, by openid, the resident's record, their cases (with timelines),
 the messages they sent and we sent them, the broadcast notices they were sent, their conversation,
-survey answers, held messages,
+survey answers, held messages, the questions they put to the knowledge base,
 mini-program sessions (times only: a session's secret is never exported) and the keys of their
 photos, as JSON-ready data.
 
@@ -10,11 +10,12 @@ photos, as JSON-ready data.
 (``erased:…``, irreversible: nothing maps it back), the nickname, phone, unionid, scene and last
 location are cleared; each of their cases is anonymised (``handlers.residents.anonymise``) and
 stays, with its figures; the messages they sent keep only their type and times; messages to them
-keep only their purpose (the unsent ones are skipped); survey comments and held words are cleared,
-answers stay; sessions and the conversation are deleted. A later message from the same openid
-finds no resident and starts a fresh identity. Both are audited by the caller's actor (never with
-the openid in the trail: the resident's id is the target). Erasing an openid nothing is stored
-about changes nothing (``found`` False), so a repeated request is harmless.
+keep only their purpose (the unsent ones are skipped); survey comments, held words and the words of
+knowledge-base questions are cleared, answers and outcomes stay; sessions and the conversation
+are deleted. A later message from the same openid finds no resident and starts a fresh identity.
+Both are audited by the caller's actor (never with the openid in the trail: the resident's id is
+the target). Erasing an openid nothing is stored about changes nothing (``found`` False), so a
+repeated request is harmless.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from models import (
     Conversation,
     HeldMessage,
     InboundMessage,
+    KnowledgeAsk,
     MediaFile,
     NoticeDelivery,
     OutboxMessage,
@@ -147,6 +149,12 @@ async def export_resident(openid: str, actor: StaffActor, now: datetime) -> dict
             .order_by("id")
             .values("channel", "reason", "status", "text", "created_at")
         ],
+        "knowledge_questions": [
+            _plain(row)
+            for row in await KnowledgeAsk.filter(resident_id=resident.id)
+            .order_by("id")
+            .values("channel", "at", "text", "outcome", "answered_at")
+        ],
         "notices": [
             _plain(row)
             for row in await NoticeDelivery.filter(recipient=resident.openid)
@@ -245,6 +253,9 @@ async def erase_resident(
         await NoticeDelivery.filter(recipient=old).update(recipient=token)
         await Survey.filter(resident_id=resident.id).update(comment="")
         await HeldMessage.filter(resident_id=resident.id).update(text="", payload={})
+        await KnowledgeAsk.filter(resident_id=resident.id).update(
+            text="", gap_key="", resident_id=None
+        )
         await ResidentSession.filter(resident_id=resident.id).delete()
         await Conversation.filter(resident_id=resident.id).delete()
         await audit(

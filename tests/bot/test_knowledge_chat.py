@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from bot.keys import CLOCK
 from config.demo_district import FILES
 from handlers.knowledge.files import demo_file, load_demo_knowledge
-from models import Case, CaseEvent, Conversation, InboundMessage
+from models import AskOutcome, Case, CaseEvent, Conversation, InboundMessage, KnowledgeAsk
 from tests.bot.conftest import ClientFactory, Resident
 
 
@@ -34,6 +34,11 @@ async def test_a_question_is_answered_at_once_and_solved(make_client: ClientFact
     assert await Case.all().count() == 0
     # The dialogue is over: the next words are a message of their own.
     assert (await Conversation.get(resident__openid="o-kb-1")).state == "idle"
+    (ask,) = await KnowledgeAsk.all()
+    assert ask.outcome == AskOutcome.SOLVED and ask.channel == "chat" and ask.entry_id
+    assert ask.answered_at is not None and ask.case_id is None
+    await resident.say("解决了")  # said again: a pleasantry, the question stays solved once
+    assert (await KnowledgeAsk.get(id=ask.id)).answered_at == ask.answered_at
 
 
 async def test_not_solved_makes_a_case_carrying_the_entries(make_client: ClientFactory) -> None:
@@ -47,6 +52,21 @@ async def test_not_solved_makes_a_case_carrying_the_entries(make_client: ClientF
     events = await CaseEvent.filter(case_id=case.id)
     (offered,) = [e for e in events if e.data.get("kind") == "knowledge_offered"]
     assert "加装电梯" in offered.note and offered.data["offered"]
+    (ask,) = await KnowledgeAsk.all()
+    assert ask.outcome == AskOutcome.UNSOLVED and ask.case_id == case.id
+
+
+async def test_a_question_no_entry_answers_is_a_gap_linked_to_its_case(
+    make_client: ClientFactory,
+) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-6")
+    reply = await resident.say("请问公园里的游船几点开始营业？")
+    assert "来源：" not in reply
+    (case,) = await Case.all()
+    (ask,) = await KnowledgeAsk.all()
+    assert ask.outcome == AskOutcome.UNANSWERED and ask.case_id == case.id
+    assert "游船" in ask.gap_key and "请问" not in ask.gap_key
 
 
 async def test_urgent_words_and_complaints_are_never_answered_from_an_entry(

@@ -19,6 +19,7 @@ from models import (
     Case,
     CaseStatus,
     InboundMessage,
+    KnowledgeAsk,
     MediaFile,
     Resident,
     ResidentSession,
@@ -59,6 +60,10 @@ async def reported(client: TestClient, openid: str) -> tuple[Case, MediaFile]:
         token_hash="h" * 64, resident=resident, session_key="k", created_at=NOW,
         last_seen_at=NOW, expires_at=NOW,
     )  # fmt: skip
+    await KnowledgeAsk.create(
+        at=NOW, channel="chat", resident=resident, text="请问高龄津贴怎么申请，我叫张三",
+        gap_key="高龄·津贴·张三", outcome="unanswered",
+    )  # fmt: skip
     return case, photo
 
 
@@ -78,6 +83,7 @@ async def test_export_then_erase(make_client: ClientFactory, tmp_path: Path) -> 
     assert [m["key"] for m in data["media"]] == [photo.key]
     assert len(data["sessions"]) == 1 and "token_hash" not in json.dumps(data)
     assert data["notices"] == []
+    assert [q["text"] for q in data["knowledge_questions"]] == ["请问高龄津贴怎么申请，我叫张三"]
     assert await AuditEvent.filter(action="resident.export").count() == 1
 
     response = await client.post(
@@ -97,6 +103,8 @@ async def test_export_then_erase(make_client: ClientFactory, tmp_path: Path) -> 
     assert not stored.exists() and await MediaFile.filter(id=photo.id).count() == 0
     assert await InboundMessage.filter(openid="o-pipl-1").count() == 0
     assert await ResidentSession.filter(resident_id=resident.id).count() == 0
+    (ask,) = await KnowledgeAsk.all()  # counted in the figures, nothing of the resident kept
+    assert ask.text == "" and ask.gap_key == "" and ask.resident_id is None
     entry = await AuditEvent.get(action="resident.erase")
     assert entry.target_id == str(resident.id) and "o-pipl-1" not in json.dumps(entry.detail)
     # Again: nothing is stored, nothing changes.
