@@ -38,6 +38,7 @@ from handlers.knowledge import asks as knowledge_asks
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
+from handlers.suggestions.intake import Suggested
 from models import AskOutcome, Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
 from nlu import sameness
 from nlu.chatter import read_chatter
@@ -159,7 +160,11 @@ async def _new_report(
         attachments=all_attachments,
         location=(location["lng"], location["lat"]) if location else None,
         channel=chat_channel(resident),
+        suggestions=ctx.settings.suggestions,
     )
+    if isinstance(result, Suggested):  # 建议: for the suggestion office, not a case
+        await conversations.reset(conversation, ctx.now)
+        return Outcome(result.reply)
     state = DialogueState.AWAITING_PLACE if result.needs_place else DialogueState.COLLECTING
     await conversations.set_state(
         conversation, state, ctx.now, ctx.conversation_ttl, case_id=result.case.id

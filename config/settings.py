@@ -378,6 +378,9 @@ class Settings(BaseSettings):
         le=365,
         description="Days before a knowledge entry's last valid day that its unit is reminded",
     )
+    suggestions: bool = Field(
+        default=True, description="Messages read as 建议 go to the suggestion office, not cases"
+    )
     serve_sweeps: bool = Field(
         default=True,
         description="jiesu serve runs the sweeps too; false leaves them to `jiesu worker`",

@@ -53,6 +53,16 @@ from models.resident_access import (
 )
 from models.security import ReplayNonce, SignInFailure
 from models.staff import ApiToken, AuditEvent, StaffRole, StaffSession, StaffUser
+from models.suggestions import (
+    AdoptionStatus,
+    CallStatus,
+    Station,
+    Suggestion,
+    SuggestionAdoption,
+    SuggestionCall,
+    SuggestionEvent,
+    SuggestionStatus,
+)
 from models.workflow import (
     DeadlineChange,
     ExtensionRequest,
@@ -66,9 +76,11 @@ __all__ = [
     "MODEL_MODULES",
     "AccessToken",
     "AccountLink",
+    "AdoptionStatus",
     "ApiToken",
     "AskOutcome",
     "AuditEvent",
+    "CallStatus",
     "Case",
     "CaseAction",
     "CaseCounter",
@@ -118,6 +130,12 @@ __all__ = [
     "StaffRole",
     "StaffSession",
     "StaffUser",
+    "Station",
+    "Suggestion",
+    "SuggestionAdoption",
+    "SuggestionCall",
+    "SuggestionEvent",
+    "SuggestionStatus",
     "Survey",
     "SurveyAnswer",
     "SurveyChannel",

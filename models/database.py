@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "models.organisation",
     "models.figures",
     "models.knowledge",
+    "models.suggestions",
 ]
 
 

@@ -20,6 +20,7 @@ class StaffRole(StrEnum):
     SUPERVISOR = "supervisor"  # 督办: cases of their unit (all units without one), extensions
     UNIT = "unit"  # 承办单位: the cases of their unit
     WORKER = "worker"  # 网格员/承办人: their own and their grid's cases
+    SUGGESTIONS = "suggestions"  # 人民建议征集办公室: screens, adopts, forwards, publishes
 
 
 class StaffUser(Model):

@@ -31,6 +31,11 @@ TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
     "deadline_changes",
+    "suggestion_adoptions",
+    "suggestion_events",
+    "suggestions",
+    "suggestion_calls",
+    "suggestion_stations",
     "knowledge_asks",
     "knowledge_versions",
     "knowledge_entries",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 from config import replies
 from config.lexicon import KIND_LABELS
@@ -34,6 +34,8 @@ from handlers.intake.safety import with_advice
 from handlers.open311.common import CHANNEL as OPEN311_CHANNEL
 from handlers.places import LOCAL_WORDS, has_place, place_columns, place_summary
 from handlers.residents.records import remember_phone
+from handlers.suggestions import intake as suggestion_intake
+from handlers.suggestions.intake import Suggested
 from handlers.timeline import Actor, apply_action, event_row, record_events
 from handlers.workflow.actions import tell_resident
 from handlers.workflow.deadlines import deadlines_for
@@ -53,6 +55,8 @@ class Report:
     needs_place: bool
     understanding: Understanding | None = None
 
+
+SUGGESTION_KIND = "suggestion"
 
 # Kinds whose answer rarely depends on where the resident is: they are not asked for a place.
 PLACELESS_KINDS = frozenset({"question", "praise"})
@@ -220,6 +224,36 @@ def accepted_reply(case: Case, unit: Unit | None) -> str:
     )
 
 
+@overload
+async def report_case(
+    resident: Resident,
+    text: str,
+    ctx: HandlerContext,
+    *,
+    attachments: list[dict[str, Any]] | None = ...,
+    location: tuple[float, float] | None = ...,
+    channel: str = ...,
+    category: str | None = ...,
+    anonymous: bool = ...,
+    suggestions: Literal[False] = ...,
+) -> Report: ...
+
+
+@overload
+async def report_case(
+    resident: Resident,
+    text: str,
+    ctx: HandlerContext,
+    *,
+    attachments: list[dict[str, Any]] | None = ...,
+    location: tuple[float, float] | None = ...,
+    channel: str = ...,
+    category: str | None = ...,
+    anonymous: bool = ...,
+    suggestions: bool,
+) -> Report | Suggested: ...
+
+
 async def report_case(
     resident: Resident,
     text: str,
@@ -230,8 +264,13 @@ async def report_case(
     channel: str = "mp",
     category: str | None = None,
     anonymous: bool = False,
-) -> Report:
+    suggestions: bool = False,
+) -> Report | Suggested:
     """Create a case from the resident's words. Call inside a transaction.
+
+    ``suggestions``: words read as 建议 become a suggestion for the suggestion office instead
+    (``handlers.suggestions.intake``, issue 18), returned as :class:`Suggested`; only callers
+    that can tell the resident of a suggestion ask for it.
 
     ``category`` is a taxonomy path the resident chose themselves (an Open311 service): it
     wins over the understood one, which is kept as the runner-up for dispatchers to see.
@@ -251,7 +290,16 @@ async def report_case(
     attachments = list(attachments or [])
     extra = attachments[ctx.settings.case_attachments_max :]
     attachments = attachments[: ctx.settings.case_attachments_max]
-    report = await _report(resident, text, ctx, attachments, location, channel, category, anonymous)
+    understanding: Understanding = understand(
+        text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
+    )
+    if suggestions and category is None and understanding.kind == SUGGESTION_KIND:
+        return await suggestion_intake.take(
+            resident, text, understanding, ctx, channel=channel, attachments=attachments
+        )
+    report = await _report(
+        resident, text, understanding, ctx, attachments, channel, category, anonymous
+    )
     if extra:
         await note_kept_out(report.case, ctx, attachments=len(extra))
     reply = report.reply + cut_notice(words, limit, len(extra), ctx)
@@ -279,16 +327,13 @@ def cut_notice(words: Clipped, limit: int, extra: int, ctx: HandlerContext) -> s
 async def _report(
     resident: Resident,
     text: str,
+    understanding: Understanding,
     ctx: HandlerContext,
     attachments: list[dict[str, Any]],
-    location: tuple[float, float] | None,
     channel: str,
     category: str | None,
     anonymous: bool,
 ) -> Report:
-    understanding: Understanding = understand(
-        text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
-    )
     if category is not None:
         if not is_valid_path(category):
             raise ValueError(f"{category!r} is not a category of the taxonomy")

@@ -22,6 +22,10 @@ unit            the cases of their unit, figures of their unit
 (supervisor     the knowledge base's entries of their unit: write drafts; every staff member
  and unit)      reads the knowledge base)
 worker          their own cases and their grid's (the worker API is their main door)
+suggestions     人民建议征集办公室: screen suggestions (merge, ask for more, 不予采纳, adopt
+                for departments, forward to the city, record 批示 and 落地), themed calls,
+                publication, stations; every case readable (a misread complaint is turned
+                into one). Units and supervisors answer what was adopted for their unit.
 ==============  =========================================================================
 
 Workers act through the worker API and WeCom; where a worker decides what staff decide (the
@@ -85,6 +89,19 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     "knowledge.edit": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
     "knowledge.publish": frozenset({R.ADMIN, R.DISPATCHER}),
     "knowledge.import": frozenset({R.ADMIN, R.DISPATCHER}),
+    # 人民建议征集 (issue 18): the suggestion office screens (merge, ask for more, decline, adopt,
+    # forward to the city, record 批示 and 落地), publishes and runs themed calls; departments
+    # answer what was adopted for them (their own unit, see may_answer_suggestion); the
+    # centre's dispatchers read them and turn a misread complaint into a case.
+    "suggestions.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT, R.SUGGESTIONS}),
+    "suggestions.screen": frozenset({R.ADMIN, R.SUGGESTIONS}),
+    "suggestions.answer": frozenset({R.ADMIN, R.SUGGESTIONS, R.SUPERVISOR, R.UNIT}),
+    "suggestions.convert": frozenset({R.ADMIN, R.DISPATCHER, R.SUGGESTIONS}),
+    "suggestions.enter": frozenset({R.ADMIN, R.DISPATCHER, R.SUGGESTIONS}),
+    "suggestions.calls": frozenset({R.ADMIN, R.SUGGESTIONS}),
+    "suggestions.publish": frozenset({R.ADMIN, R.SUGGESTIONS}),
+    "suggestions.figures": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.SUGGESTIONS}),
+    "stations.edit": frozenset({R.ADMIN, R.SUGGESTIONS}),
 }
 
 
@@ -125,3 +142,12 @@ def may_see_case(user: StaffUser, case: Case) -> bool:
     if role in (R.SUPERVISOR, R.UNIT):
         return user.unit_id is not None and case.unit_id == user.unit_id
     return user.worker_id is not None and case.worker_id == user.worker_id
+
+
+def may_answer_suggestion(user: StaffUser, unit_id: int) -> bool:
+    """A department's answer to a suggestion adopted for it: its own staff, or the office."""
+    if not can(user, "suggestions.answer"):
+        return False
+    if StaffRole(user.role) in (R.ADMIN, R.SUGGESTIONS):
+        return True
+    return user.unit_id == unit_id
