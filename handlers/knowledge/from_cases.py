@@ -114,7 +114,7 @@ async def find_entry(reference: str) -> KnowledgeEntry:
     return entry
 
 
-async def _made_before(case: Case) -> KnowledgeEntry | None:
+async def made_before(case: Case) -> KnowledgeEntry | None:
     """The entry this case already made (not a wording it added), if it still exists."""
     notes = await CaseEvent.filter(case_id=case.id, action=CaseAction.ANNOTATE.value).order_by(
         "-id"
@@ -181,7 +181,7 @@ async def turn_into_entry(
             raise KnowledgeProblem(["作为已有条目的问法时不修改答复；要改答复请到条目页编辑"])
         target = await find_entry(entry)
         return await _add_variant(case, target, user, actor, now, question)
-    earlier = await _made_before(case)
+    earlier = await made_before(case)
     if earlier is not None:
         return Turned(earlier, created=False, added=False)
     words = question.strip() or resident_words(case)
