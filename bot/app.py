@@ -18,6 +18,7 @@ from aiohttp import web
 
 import nlu
 from bot.api.admin import add_admin_routes
+from bot.api.admin_case_knowledge import add_admin_case_knowledge_routes
 from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
@@ -246,6 +247,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_link_routes(app)
     add_admin_district_routes(app)
     add_admin_knowledge_routes(app)
+    add_admin_case_knowledge_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

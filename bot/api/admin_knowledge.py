@@ -184,7 +184,8 @@ def _entry_id(request: web.Request) -> int:
     return found
 
 
-async def _one(request: web.Request, entry_id: int, status: int = 200) -> web.Response:
+async def entry_response(request: web.Request, entry_id: int, status: int = 200) -> web.Response:
+    """The entry with every version, as ``GET /api/admin/knowledge/{id}`` answers it."""
     entry = await KnowledgeEntry.get_or_none(id=entry_id)
     if entry is None:
         raise ApiError(404, "not_found", "没有这个知识条目")
@@ -230,7 +231,7 @@ async def list_entries(request: web.Request) -> web.Response:
 async def get_entry(request: web.Request) -> web.Response:
     await require_staff(request, "knowledge.read")
     try:
-        return await _one(request, _entry_id(request))
+        return await entry_response(request, _entry_id(request))
     except ApiError as refused:
         return error_response(refused.status, refused.code, refused.message, **refused.extra)
 
@@ -244,7 +245,7 @@ async def post_entry(request: web.Request) -> web.Response:
         except (KnowledgeProblem, NotAllowed) as problem:
             raise _refused(problem) from None
         request.app[KNOWLEDGE].invalidate()
-        return await _one(request, entry.id, 201)
+        return await entry_response(request, entry.id, 201)
     except ApiError as refused:
         return error_response(refused.status, refused.code, refused.message, **refused.extra)
 
@@ -266,7 +267,7 @@ async def put_entry(request: web.Request) -> web.Response:
         except (KnowledgeProblem, NotAllowed, EntryConflict, EntryMissing) as problem:
             raise _refused(problem) from None
         request.app[KNOWLEDGE].invalidate()
-        return await _one(request, entry_id)
+        return await entry_response(request, entry_id)
     except ApiError as refused:
         return error_response(refused.status, refused.code, refused.message, **refused.extra)
 
@@ -288,7 +289,7 @@ async def _status(request: web.Request, status: EntryStatus) -> web.Response:
         except (NotAllowed, EntryConflict, EntryMissing) as problem:
             raise _refused(problem) from None
         request.app[KNOWLEDGE].invalidate()
-        return await _one(request, entry_id)
+        return await entry_response(request, entry_id)
     except ApiError as refused:
         return error_response(refused.status, refused.code, refused.message, **refused.extra)
 

@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
+from bot.dashboard.case_knowledge import add_routes as add_knowledge_routes
+from bot.dashboard.case_knowledge import knowledge_context
 from bot.dashboard.case_messages import add_routes as add_message_routes
 from bot.dashboard.case_messages import messages_link
 from bot.dashboard.case_photos import photos_of
@@ -316,6 +318,7 @@ async def case_context(
         "invalid_reasons": INVALID_REASONS,
         "invalid_reason": REASONS_BY_CODE.get(case.invalid_reason or ""),
         **await followup_context(case, user, now),
+        **await knowledge_context(case, user),
     }
 
 
@@ -497,3 +500,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/cases/{{number}}/returns/{{request_id}}/decide", decide_return)
     add_message_routes(app)
     add_followup_routes(app, _show_case)
+    add_knowledge_routes(app, _show_case)

@@ -55,6 +55,8 @@ DONE = {
     "published": "已发布，即时生效",
     "retired": "已下线，不再自动答复",
     "imported": "已导入",
+    "from_case": "已由诉求的答复转为知识条目（草稿），审核发布后自动答复居民",
+    "from_case_variant": "已把居民的问法加入该条目",
 }
 
 

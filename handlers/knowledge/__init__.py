@@ -7,5 +7,7 @@
   or XLSX; the demo district's entries.
 - :mod:`~handlers.knowledge.answering`: the published entries in memory and
   :meth:`KnowledgeBase.answer_for`, the one call intake makes.
+- :mod:`~handlers.knowledge.from_cases`: a unit's answer to a 咨询 case becomes an entry, or
+  the resident's words a wording of one.
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
 """

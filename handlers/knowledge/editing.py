@@ -91,6 +91,7 @@ async def _record(
     now: datetime,
     changes: dict[str, Any],
     unit_code: str,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     by = actor.username if actor is not None else "system"
     await KnowledgeVersion.create(
@@ -103,14 +104,14 @@ async def _record(
         snapshot=snapshot(entry, unit_code),
     )
     if actor is not None:
-        detail = {"code": entry.code, "version": entry.version, "fields": sorted(changes)}
+        about = {"code": entry.code, "version": entry.version, "fields": sorted(changes)}
         await audit(
             actor,
             f"knowledge.{action}",
             now,
             target_type="knowledge_entry",
             target_id=entry.id,
-            detail=detail,
+            detail={**about, **(detail or {})},
         )
 
 
@@ -120,9 +121,16 @@ def _allowed(user: StaffUser | None, unit_id: int | None) -> None:
 
 
 async def create_entry(
-    given: EntryIn, user: StaffUser | None, actor: StaffActor | None, now: datetime
+    given: EntryIn,
+    user: StaffUser | None,
+    actor: StaffActor | None,
+    now: datetime,
+    *,
+    action: str = "create",
+    detail: dict[str, Any] | None = None,
 ) -> KnowledgeEntry:
-    """A new draft. A unit's account creates entries of its own unit only."""
+    """A new draft. A unit's account creates entries of its own unit only. ``action`` names the
+    version and the audit event (``from_case``: made from a case's answer, with ``detail``)."""
     check(given)
     unit_id = await unit_id_of(given.unit.strip())
     if user is not None and unit_id is None and user.unit_id is not None:
@@ -147,7 +155,8 @@ async def create_entry(
             entry.code = f"K{entry.id:05d}"
             await entry.save(update_fields=["code"])
         changes = differences({}, {**content, "unit": codes.get(unit_id or 0, "")})
-        await _record(entry, "create", actor, now, changes, codes.get(unit_id or 0, ""))
+        unit_code = codes.get(unit_id or 0, "")
+        await _record(entry, action, actor, now, changes, unit_code, detail)
     return entry
 
 
@@ -176,6 +185,7 @@ async def edit_entry(
     *,
     expected_version: int | None = None,
     action: str = "edit",
+    detail: dict[str, Any] | None = None,
 ) -> Saved:
     check(given)
     entry = await _entry(entry_id)
@@ -218,7 +228,7 @@ async def edit_entry(
             entry.published_by = entry.updated_by
             fields += ["published_at", "published_by"]
         await _save_version(entry, old, fields)
-        await _record(entry, action, actor, now, changes, after["unit"])
+        await _record(entry, action, actor, now, changes, after["unit"], detail)
     return Saved(entry, True)
 
 

@@ -19,8 +19,9 @@ supervisor      the cases of their unit (every case without a unit), supervise, 
                 不予受理, figures, hot issues, read the organisation, record a field
                 visit's outcome
 unit            the cases of their unit, figures of their unit
-(supervisor     the knowledge base's entries of their unit: write drafts; every staff member
- and unit)      reads the knowledge base)
+(supervisor     the knowledge base's entries of their unit: write drafts, and turn the
+ and unit)      answer to one of their unit's 咨询 cases into an entry (dispatchers and
+                admins any case's); every staff member reads the knowledge base)
 worker          their own cases and their grid's (the worker API is their main door)
 suggestions     人民建议征集办公室: screen suggestions (merge, ask for more, 不予采纳, adopt
                 for departments, forward to the city, record 批示 and 落地), themed calls,
@@ -126,6 +127,14 @@ def may_edit_entry(user: StaffUser, unit_id: int | None) -> bool:
     if can(user, "knowledge.publish"):
         return True
     return user.unit_id is not None and unit_id == user.unit_id
+
+
+def may_turn_case_into_entry(user: StaffUser, case: Case) -> bool:
+    """Whether ``user`` may turn the unit's answer to ``case`` into knowledge: reviewers (the
+    centre's dispatchers, admins) any case's, a unit's staff and supervisors their unit's."""
+    if can(user, "knowledge.publish"):
+        return True
+    return can(user, "knowledge.edit") and user.unit_id is not None and case.unit_id == user.unit_id
 
 
 def sees_every_case(user: StaffUser) -> bool:

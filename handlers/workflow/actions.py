@@ -72,6 +72,8 @@ CONTACT_METHODS = ("phone", "visit", "message")
 ATTACHMENT_TYPES = frozenset({"image"})
 MAX_ATTACHMENTS = 9
 MAX_TEXT = 2000
+# The note of a progress report that had photos and no words.
+PHOTOS_ONLY_NOTE = "上传现场照片"
 MAX_EXTENSION_HOURS = 24 * 30
 MAX_EXTENSION = timedelta(hours=MAX_EXTENSION_HOURS)  # the furthest new date past the deadline
 LATE_NOTE = "已超过办结期限，延期申请不予受理"
@@ -342,7 +344,7 @@ async def add_progress(
             CaseAction.PROGRESS,
             worker_actor(worker),
             ctx.now,
-            note=text or "上传现场照片",
+            note=text or PHOTOS_ONLY_NOTE,
             data={"attachments": photos, "worker": worker.id},
         )
 

@@ -405,6 +405,7 @@ async def test_a_unit_account_cannot_tell_another_units_case_from_no_case(
     for action, body in (
         ("supervise", {"reason": "督办"}),
         ("invalidate", {"reason": "duplicate"}),
+        ("knowledge", {}),  # 转为知识条目: its own unit's 咨询 cases only
     ):
         paths = (f"/api/admin/cases/{other}/{action}", f"/api/admin/cases/{NO_SUCH_CASE}/{action}")
         status, text = await same_refusal(client, "POST", paths, supervisor, body)

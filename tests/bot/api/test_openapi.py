@@ -54,6 +54,7 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/cases/{number}/merge"),
         ("POST", "/dashboard/cases/{number}/split"),
         ("POST", "/dashboard/cases/{number}/review"),
+        ("POST", "/dashboard/cases/{number}/knowledge"),
         ("POST", "/dashboard/cases/{number}/extensions/{request_id}/decide"),
         ("GET", "/dashboard/hot"),
         ("GET", "/dashboard/ranking"),
