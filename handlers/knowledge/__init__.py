@@ -7,5 +7,9 @@
   or XLSX; the demo district's entries.
 - :mod:`~handlers.knowledge.answering`: the published entries in memory and
   :meth:`KnowledgeBase.answer_for`, the one call intake makes.
+- :mod:`~handlers.knowledge.intake`: a question answered at intake (chat and mini-program
+  alike); :mod:`~handlers.knowledge.asks`: each question kept with what came of it;
+  :mod:`~handlers.knowledge.feedback`: 解决了 / 没解决 by the ask, tapped in the chat or sent by
+  the mini-program.
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
 """
