@@ -34,6 +34,7 @@ from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
 from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
+from bot.api.resident_questions import add_question_routes
 from bot.api.sandbox import add_sandbox_routes
 from bot.api.worker import add_worker_routes
 from bot.burst import Burst
@@ -242,6 +243,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_request_routes(app)
     add_dashboard_routes(app)
     add_resident_routes(app)
+    add_question_routes(app)  # the resident API's questions to the knowledge base
     add_media_routes(app)
     add_admin_resident_routes(app)
     add_admin_link_routes(app)

@@ -35,11 +35,21 @@ from handlers.intake.conversations import DialogueState
 from handlers.intake.incoming import IncomingMessage
 from handlers.intake.safety import with_advice
 from handlers.knowledge import asks as knowledge_asks
+from handlers.knowledge import feedback as knowledge_feedback
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
 from handlers.suggestions.intake import Suggested
-from models import AskOutcome, Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
+from models import (
+    AskOutcome,
+    Case,
+    CaseStatus,
+    Conversation,
+    HeldReason,
+    KnowledgeAsk,
+    Resident,
+    ResidentApp,
+)
 from nlu import sameness
 from nlu.chatter import read_chatter
 from nlu.language import detect_language
@@ -297,6 +307,9 @@ async def on_words(
     if not text:
         return Outcome(replies.EMPTY_TEXT)
     if not attachments:
+        tap = knowledge_feedback.read_tap(menu)
+        if tap is not None:
+            return await _on_knowledge_tap(tap, resident, conversation, ctx, message)
         answer = await command_reply(text, resident, ctx)
         if answer is not None:
             return Outcome(answer)
@@ -375,21 +388,63 @@ async def _after_knowledge(
     feedback = knowledge_intake.read_feedback(text)
     asked = dict(conversation.data)
     await conversations.reset(conversation, ctx.now)
-    ask = asked.get("ask")
-    if feedback == knowledge_intake.SOLVED:
-        await knowledge_asks.settle(ask, AskOutcome.SOLVED, ctx.now)
-        return Outcome(knowledge_texts.SOLVED_REPLY)
-    if feedback == knowledge_intake.UNSOLVED and asked.get("text"):
-        refused = await limit_reached(resident, ctx, str(asked["text"]), message)
-        if refused is not None:
-            return refused
-        outcome = await _new_report(str(asked["text"]), resident, conversation, ctx)
-        case = await Case.get_or_none(id=outcome.case_id) if outcome.case_id else None
-        if case is not None:
-            await knowledge_intake.note_offered(case, asked, ctx)
-        await knowledge_asks.settle(ask, AskOutcome.UNSOLVED, ctx.now, case_id=outcome.case_id)
-        return outcome
-    return await on_words(text, resident, conversation, ctx, message=message)
+    if feedback is None or (feedback == knowledge_feedback.UNSOLVED and not asked.get("text")):
+        return await on_words(text, resident, conversation, ctx, message=message)
+    ask = await KnowledgeAsk.get_or_none(id=asked["ask"]) if asked.get("ask") else None
+    return await _knowledge_feedback(feedback, ask, asked, resident, conversation, ctx, message)
+
+
+async def _on_knowledge_tap(
+    tap: knowledge_feedback.Tap,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    message: IncomingMessage | None,
+) -> Outcome:
+    """A tapped 解决了 / 没解决 under an answer: honoured by its ask, whatever the dialogue did
+    since; another resident's answer (a forwarded message) is left alone."""
+    ask = await knowledge_asks.own_ask(tap.ask, resident.id)
+    if ask is None:
+        return Outcome(knowledge_texts.NOT_YOUR_ANSWER)
+    asked: dict[str, Any] = {}
+    if conversation.state == DialogueState.KNOWLEDGE and conversation.data.get("ask") == ask.id:
+        asked = dict(conversation.data)
+        await conversations.reset(conversation, ctx.now)
+    return await _knowledge_feedback(tap.feedback, ask, asked, resident, conversation, ctx, message)
+
+
+async def _knowledge_feedback(
+    feedback: str,
+    ask: KnowledgeAsk | None,
+    asked: dict[str, Any],
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    message: IncomingMessage | None,
+) -> Outcome:
+    """解决了 (thanks) or 没解决 (the case of the question, carrying the entries offered), once
+    per ask: an answer already answered makes nothing and says so."""
+    if ask is not None and ask.outcome != AskOutcome.ANSWERED:
+        return Outcome(await knowledge_feedback.settled_reply(ask))
+    if feedback == knowledge_feedback.SOLVED:
+        said = await knowledge_feedback.settle_once(ask.id if ask else None, feedback, ctx.now)
+        return Outcome(said or knowledge_texts.SOLVED_REPLY)
+    if not asked.get("text") and ask is not None:
+        asked = await knowledge_feedback.offered_for(ask, ctx)
+    words = str(asked.get("text", ""))
+    refused = await limit_reached(resident, ctx, words, message)
+    if refused is not None:
+        return refused
+    said = await knowledge_feedback.settle_once(ask.id if ask else None, feedback, ctx.now)
+    if said is not None:
+        return Outcome(said)
+    outcome = await _new_report(words, resident, conversation, ctx)
+    case = await Case.get_or_none(id=outcome.case_id) if outcome.case_id else None
+    if case is not None:
+        await knowledge_intake.note_offered(case, asked, ctx)
+        if ask is not None:
+            await knowledge_asks.give_case(ask.id, case.id)
+    return outcome
 
 
 def _verdict(case: Case, text: str, ctx: HandlerContext) -> str:

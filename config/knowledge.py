@@ -73,6 +73,15 @@ EXPIRY_REMINDER = (
 ANSWER_TEXT = "{answer}\n\n（来源：{source}，{as_of}更新）"
 ANSWER_LINK = "\n{title}：{url}"
 ANSWER_FOLLOW_UP = "\n\n这个答复解决您的问题了吗？请回复「解决了」，或回复「没解决」转人工办理。"
+# In the chat the two ways on can also be tapped (WeChat's message-menu links, as
+# config.replies.CHOOSE_LINK): menu ids are kb:<ask id>:solved|unsolved.
+ANSWER_FOLLOW_UP_TAPS = (
+    "\n\n这个答复解决您的问题了吗？请点击 {solved} 或 {unsolved}，"
+    "也可以直接回复「解决了」或「没解决」。"
+)
+SOLVED_LABEL = "解决了"
+UNSOLVED_LABEL = "没解决，转人工"
+FEEDBACK_MENU_PREFIX = "kb"
 SOURCE_FALLBACK = "区知识库"
 
 # Answering at intake (handlers/knowledge/intake.py).
@@ -85,4 +94,12 @@ QUESTION_CUES = (
 SOLVED_WORDS = ("解决了", "已解决", "明白了", "知道了", "好的", "谢谢", "清楚了", "1")
 UNSOLVED_WORDS = ("没解决", "未解决", "没有解决", "转人工", "人工", "不行", "没用", "2")
 SOLVED_REPLY = "很高兴帮到您。如还有其他问题，可随时留言。"
+# A tap on an answer that was already answered (solved, or handed to a person), or that is not
+# the resident's own (a forwarded message): nothing is made.
+ALREADY_SOLVED = "您已反馈过这条答复（已解决），无需重复操作。如还有其他问题，可随时留言。"
+ALREADY_UNSOLVED = "您已反馈过这条答复，已转人工办理，无需重复操作。"
+ALREADY_UNSOLVED_CASE = (
+    "您已反馈过这条答复，已转人工办理（诉求编号 {number}），回复编号可查询进度。"
+)
+NOT_YOUR_ANSWER = "这条答复不是发给您的，未作处理。如有问题需要反映，请直接留言。"
 OFFERED_NOTE = "居民咨询时已由知识库答复（{entries}），居民表示未解决，转人工办理。"

@@ -66,3 +66,6 @@ UPLOAD_TOO_MANY_FIELDS = "上传的表单字段太多或太长：只需名为 fi
 UPLOAD_UNREADABLE = "照片无法读取（文件不完整或已损坏），请重新选择照片"
 UPLOAD_TOO_MANY_PIXELS = "照片像素太多（最多{limit}万像素），请缩小后再上传"
 MEDIA_NOT_FOUND = "没有这张照片"
+# Questions put to the knowledge base (bot.api.resident_questions)
+ASK_NOT_FOUND = "没有找到这个提问"
+ASK_NOT_ANSWERED = "这个问题没有自动答复，无需反馈；请直接提交诉求，由工作人员办理"

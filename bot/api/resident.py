@@ -11,7 +11,9 @@ phone number, which WeChat encrypts, cannot be verified that way).
 
 Endpoints: ``GET me``; ``POST phone`` (wx.getPhoneNumber's encrypted data); ``POST uploads``
 (multipart, one field ``file``: a JPEG, PNG or WebP photo, the type read from its bytes);
-``POST cases`` (a new case, idempotent by ``request_id``: see ``handlers.residents.cases``);
+``POST cases`` (a new case, idempotent by ``request_id``: see ``handlers.residents.cases``;
+``ask`` names the question the knowledge base did not answer); ``POST questions`` and
+``POST questions/{ask}/feedback`` (the knowledge base: ``bot.api.resident_questions``);
 ``GET cases?status=&page=`` (20 a page, newest first); ``GET cases/{number}`` (with its timeline
 as residents may see it); ``POST cases/{number}/info`` (more words, photos, or the place when
 the answer said ``needs_place``); ``POST cases/{number}/cancel`` (before 签收 only);
@@ -60,6 +62,7 @@ from handlers.context import HandlerContext
 from handlers.followup.answers import answer_survey
 from handlers.intake.content_check import TextChecker
 from handlers.intake.rate_limits import RequestWindow
+from handlers.knowledge.asks import link_case
 from handlers.residents import additions, follow
 from handlers.residents import cases as resident_cases
 from handlers.residents.cancel import cancel_case
@@ -87,6 +90,7 @@ TemplateId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za
 
 
 CATEGORY_ENUM: dict[str, Any] = {"enum": sorted(categories_by_path())}
+MAX_ID = 10**18 - 1  # ids are BIGINT
 
 
 class SessionIn(Payload):
@@ -124,6 +128,12 @@ class CaseIn(Payload):
     photos: list[MediaKey] = Field(default_factory=list, max_length=texts.MAX_PHOTOS)
     contact: ContactIn | None = None
     anonymous: bool = False
+    ask: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="the question POST questions did not answer, which this case takes up",
+    )
 
     @field_validator("category")
     @classmethod
@@ -131,6 +141,14 @@ class CaseIn(Payload):
         if value is not None and not is_valid_path(value):
             raise ValueError("not a category of the taxonomy")
         return value
+
+
+class QuestionIn(Payload):
+    text: Words = Field(min_length=1)
+
+
+class FeedbackIn(Payload):
+    solved: bool = Field(description="true: 解决了; false: 没解决, make a case of the question")
 
 
 class InfoIn(Payload):
@@ -169,7 +187,7 @@ class EmptyIn(Payload):
     pass
 
 
-Worded = TypeVar("Worded", CaseIn, InfoIn)
+Worded = TypeVar("Worded", CaseIn, InfoIn, QuestionIn)
 
 
 async def read_words(request: web.Request, model: type[Worded]) -> Worded:
@@ -316,7 +334,7 @@ async def subscriptions(request: web.Request, signed: Signed) -> web.Response:
 
 async def submit(request: web.Request, signed: Signed) -> web.Response:
     body = await read_words(request, CaseIn)
-    data = body.model_dump(exclude_none=True, exclude={"request_id"})
+    data = body.model_dump(exclude_none=True, exclude={"request_id", "ask"})
     intake = request.app[INTAKE]
     ctx = await intake.context()
     try:
@@ -337,6 +355,8 @@ async def submit(request: web.Request, signed: Signed) -> web.Response:
         return error_response(500, "failed", texts.FAILED)
     if answer.created_case and answer.case_id is not None:
         intake.start_refinement(answer.case_id)  # committed; the answer does not wait for it
+    # The question the knowledge base did not answer goes on to this case (the resident's own).
+    await link_case(body.ask, answer.case_id, resident_id=signed.resident.id)
     return web.json_response(answer.body, status=answer.status)
 
 

@@ -7,6 +7,7 @@ from bot.api.json_api import Payload
 from bot.api.openapi import (
     BOOLEAN,
     CASE_VIEW_PARAMS,
+    DATE,
     DATETIME,
     INTEGER,
     NUMBER,
@@ -28,8 +29,10 @@ from bot.api.resident import (
     PREFIX,
     CaseIn,
     EmptyIn,
+    FeedbackIn,
     InfoIn,
     PhoneIn,
+    QuestionIn,
     SessionIn,
     SubscriptionsIn,
     SurveyIn,
@@ -144,6 +147,30 @@ SUBMITTED = obj(
         "needs_place": BOOLEAN,
         "held": BOOLEAN,
     }
+)
+_ENTRY = obj({"id": INTEGER, "code": STRING, "question": STRING, "score": NUMBER})
+QUESTION_ANSWERED = Component(
+    "ResidentQuestionAnswer",
+    obj(
+        {"answered": BOOLEAN, "ask": nullable(INTEGER)},
+        {
+            "answer": obj(
+                {
+                    "code": STRING,
+                    "question": STRING,
+                    "answer": STRING,
+                    "links": array(obj({"title": STRING, "url": STRING})),
+                    "mini_page": STRING,
+                    "source": STRING,
+                    "as_of": DATE,
+                }
+            ),
+            "offered": array(_ENTRY),
+        },
+    ),
+)
+_ASK_PARAM = Param(
+    "ask", "path", {"type": "string", "pattern": "^[0-9]{1,18}$"}, description="the ask's id"
 )
 ACTED = obj({"reply": STRING, "case": RESIDENT_CASE_DETAIL})
 _ACTION_RESPONSES: dict[int, Response] = {
@@ -334,6 +361,58 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         auth=_AUTH,
         params=(NUMBER_PARAM, *CASE_VIEW_PARAMS),
+    ),
+    Operation(
+        "POST",
+        f"{PREFIX}/questions",
+        "Ask the knowledge base; not answered, submit a case naming the ask",
+        _TAG,
+        {
+            200: Response(
+                "answered (with the answer and the entries offered), or not (the ask to name "
+                "in POST cases; null when the words were no question for the knowledge base, "
+                "or urgent)",
+                QUESTION_ANSWERED,
+            ),
+            400: _BAD_BODY,
+            401: _401,
+            413: too_large(),
+            429: _429,
+        },
+        auth=_AUTH,
+        body=QuestionIn,
+    ),
+    Operation(
+        "POST",
+        f"{PREFIX}/questions/{{ask}}/feedback",
+        "解决了, or 没解决: a case of the question carrying the entries offered",
+        _TAG,
+        {
+            200: Response(
+                "solved: nothing is made",
+                obj({"outcome": one_of_values(["solved"]), "reply": STRING}),
+            ),
+            201: Response(
+                "not solved: the case, as a submission answers it",
+                {"allOf": [SUBMITTED, obj({"outcome": one_of_values(["unsolved"])})]},
+            ),
+            202: Response(
+                "not solved: received and held for a person to look at (held: true)",
+                {"allOf": [SUBMITTED, obj({"outcome": one_of_values(["unsolved"])})]},
+            ),
+            400: _BAD_BODY,
+            401: _401,
+            404: error("not_found: no ask of this resident has this id"),
+            409: error(
+                "already_settled: the resident said so before (nothing changes); "
+                "not_answered: no entry answered the question"
+            ),
+            413: too_large(),
+            429: _429,
+        },
+        auth=_AUTH,
+        params=(_ASK_PARAM,),
+        body=FeedbackIn,
     ),
     _case_action(
         "info",

@@ -9,5 +9,9 @@
   :meth:`KnowledgeBase.answer_for`, the one call intake makes.
 - :mod:`~handlers.knowledge.from_cases`: a unit's answer to a 咨询 case becomes an entry, or
   the resident's words a wording of one.
+- :mod:`~handlers.knowledge.intake`: a question answered at intake (chat and mini-program
+  alike); :mod:`~handlers.knowledge.asks`: each question kept with what came of it;
+  :mod:`~handlers.knowledge.feedback`: 解决了 / 没解决 by the ask, tapped in the chat or sent by
+  the mini-program.
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
 """

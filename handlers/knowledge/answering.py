@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from config import knowledge as texts
 from handlers.clock import local
@@ -198,9 +198,17 @@ class KnowledgeBase:
         return match
 
 
-def answer_text(match: Match) -> str:
+def offered_of(match: Match) -> list[dict[str, Any]]:
+    """The entries offered, as a case made afterwards carries them."""
+    return [
+        {"id": o.entry_id, "code": o.code, "question": o.question, "score": round(o.score, 3)}
+        for o in match.offered
+    ]
+
+
+def answer_text(match: Match, follow_up: str = texts.ANSWER_FOLLOW_UP) -> str:
     """What the resident reads: the answer, its links and mini-program page, its source and
-    date, and the question whether it solved the problem."""
+    date, and ``follow_up``, the question whether it solved the problem."""
     entry = match.entry
     body = texts.ANSWER_TEXT.format(
         answer=entry.answer,
@@ -209,4 +217,21 @@ def answer_text(match: Match) -> str:
     )
     for link in entry.links:
         body += texts.ANSWER_LINK.format(title=link.get("title", ""), url=link.get("url", ""))
-    return body + texts.ANSWER_FOLLOW_UP
+    return body + follow_up
+
+
+def answer_json(match: Match) -> dict[str, Any]:
+    """The answer as the mini-program shows it (its own page lays out links and the source)."""
+    entry = match.entry
+    return {
+        "code": entry.code,
+        "question": entry.question,
+        "answer": entry.answer,
+        "links": [
+            {"title": str(link.get("title", "")), "url": str(link.get("url", ""))}
+            for link in entry.links
+        ],
+        "mini_page": entry.mini_page,
+        "source": match.source,
+        "as_of": match.as_of.isoformat(),
+    }

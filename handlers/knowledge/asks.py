@@ -54,7 +54,25 @@ async def settle(
     return bool(changed)
 
 
-async def link_case(ask_id: int | None, case_id: int | None) -> None:
-    """The case an unanswered question went on to (the unit's answer may become an entry)."""
-    if ask_id is not None and case_id is not None:
-        await KnowledgeAsk.filter(id=ask_id, outcome=AskOutcome.UNANSWERED).update(case_id=case_id)
+async def give_case(ask_id: int, case_id: int) -> None:
+    """The case made of an answer the resident said did not solve it (settled first)."""
+    await KnowledgeAsk.filter(id=ask_id, outcome=AskOutcome.UNSOLVED).update(case_id=case_id)
+
+
+async def link_case(
+    ask_id: int | None, case_id: int | None, *, resident_id: int | None = None
+) -> bool:
+    """The case an unanswered question went on to (the unit's answer may become an entry):
+    the first case only, and with ``resident_id`` only that resident's question. Whether it
+    was linked."""
+    if ask_id is None or case_id is None:
+        return False
+    query = KnowledgeAsk.filter(id=ask_id, outcome=AskOutcome.UNANSWERED, case_id__isnull=True)
+    if resident_id is not None:
+        query = query.filter(resident_id=resident_id)
+    return bool(await query.update(case_id=case_id))
+
+
+async def own_ask(ask_id: int, resident_id: int) -> KnowledgeAsk | None:
+    """The resident's own question; another's is as good as none."""
+    return await KnowledgeAsk.get_or_none(id=ask_id, resident_id=resident_id)

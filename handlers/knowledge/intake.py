@@ -1,12 +1,17 @@
 """Questions answered at intake from the knowledge base, and the resident's 解决了 / 没解决.
 
-:func:`answer_question` is asked by the conversation router before a message becomes a case.
-It answers only when all of these hold: the words read as a question (a cue such as 怎么, 哪些,
-请问 …, then the understanding's kind 咨询), nothing urgent or life-threatening is named
-(never answer an urgent report or a complaint with an entry instead of a case), and the
+:func:`consult` decides and records, for the official account's chat and the mini-program
+alike. It answers only when all of these hold: the words read as a question (a cue such as
+怎么, 哪些, 请问 …, then the understanding's kind 咨询), nothing urgent or life-threatening is
+named (never answer an urgent report or a complaint with an entry instead of a case), and the
 knowledge base is confident (``KnowledgeBase.answer_for``, scoped by the street and compound the
-words name). The resident gets the answer with its source and date and is asked whether it
-solved the problem; the conversation remembers the words and the entries offered.
+words name). Every question it reads is recorded (``handlers.knowledge.asks``), answered or not.
+
+:func:`answer_question` is the chat's: asked by the conversation router before a message becomes
+a case, it gives the answer with its source and date and asks, with both options tappable
+(``handlers.knowledge.feedback``), whether it solved the problem; the conversation remembers the
+words and the entries offered. The mini-program's API calls :func:`consult` itself
+(``handlers.residents.questions``).
 
 :func:`read_feedback` reads the next message: 解决了 (thanks, nothing is made) or 没解决 (the
 router makes the case from the remembered words, and :func:`note_offered` puts the entries that
@@ -15,7 +20,7 @@ were offered on its timeline for the unit). Anything else is a new message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from config import knowledge as texts
@@ -23,14 +28,14 @@ from handlers.context import HandlerContext
 from handlers.intake import conversations
 from handlers.intake.conversations import DialogueState
 from handlers.knowledge import asks
-from handlers.knowledge.answering import Match, answer_text
+from handlers.knowledge.answering import Match, answer_text, offered_of
+from handlers.knowledge.feedback import SOLVED, UNSOLVED, follow_up_with_taps
 from handlers.timeline import Actor, annotate
 from models import Case, Conversation
 from nlu.normalise import normalise
 from nlu.understanding import understand
 
 MAX_QUESTION = 200  # longer words are a report, not a question for the knowledge base
-SOLVED, UNSOLVED = "solved", "unsolved"
 
 
 def _looks_like_question(text: str) -> bool:
@@ -39,18 +44,21 @@ def _looks_like_question(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Asked:
-    """What the knowledge base made of a message: ``reply`` (the answer) when an entry answered
-    it; ``ask`` the recorded question (None when the words were no question for it)."""
+    """What the knowledge base made of a message: ``ask`` the recorded question (None when the
+    words were no question for it, or one it must not answer); ``match`` the confident entry
+    when one answers it; ``reply`` the chat's text of that answer."""
 
-    reply: str | None = None
     ask: int | None = None
+    match: Match | None = None
+    reply: str | None = None
 
 
-async def answer_question(text: str, conversation: Conversation, ctx: HandlerContext) -> Asked:
-    """The knowledge base's answer to ``text``, remembered in the conversation. No ``reply``:
-    no confident answer (or not a question), the message goes on to intake as before; a
-    question is still recorded (``ask``, a gap to fill), and the case made of it is linked
-    with :func:`handlers.knowledge.asks.link_case`."""
+async def consult(
+    text: str, *, channel: str, resident_id: int | None, ctx: HandlerContext
+) -> Asked:
+    """Whether the knowledge base answers ``text``, the question recorded either way (see the
+    module docstring). No ``match``: the words go on to a case as before, and that case is
+    linked to the question with :func:`handlers.knowledge.asks.link_case`."""
     knowledge = ctx.knowledge
     if knowledge is None or not _looks_like_question(text):
         return Asked()
@@ -60,33 +68,37 @@ async def answer_question(text: str, conversation: Conversation, ctx: HandlerCon
     match = await knowledge.answer_for(
         text, street=reading.place.street, compound=reading.place.compound, now=ctx.now
     )
-    ask = await asks.record_ask(
-        text, match, channel=asks.CHAT, resident_id=conversation.resident_id, now=ctx.now
-    )
+    ask = await asks.record_ask(text, match, channel=channel, resident_id=resident_id, now=ctx.now)
     if match is None or not match.confident:
-        return Asked(ask=ask.id)
+        return Asked(ask.id)
+    return Asked(ask.id, match)
+
+
+async def answer_question(text: str, conversation: Conversation, ctx: HandlerContext) -> Asked:
+    """The chat's answer to ``text`` (``reply``), remembered in the conversation for the
+    resident's 解决了 / 没解决; no ``reply``: the message goes on to intake as before."""
+    asked = await consult(text, channel=asks.CHAT, resident_id=conversation.resident_id, ctx=ctx)
+    if asked.match is None or asked.ask is None:
+        return asked
     await conversations.set_state(
         conversation,
         DialogueState.KNOWLEDGE,
         ctx.now,
         ctx.conversation_ttl,
-        data={
-            "text": text,
-            "entry": match.entry.id,
-            "code": match.entry.code,
-            "offered": offered_of(match),
-            "ask": ask.id,
-        },
+        data=asked_data(text, asked.match, asked.ask),
     )
-    return Asked(answer_text(match), ask.id)
+    return replace(asked, reply=answer_text(asked.match, follow_up_with_taps(asked.ask)))
 
 
-def offered_of(match: Match) -> list[dict[str, Any]]:
-    """The entries offered, as a case made afterwards carries them."""
-    return [
-        {"id": o.entry_id, "code": o.code, "question": o.question, "score": round(o.score, 3)}
-        for o in match.offered
-    ]
+def asked_data(text: str, match: Match, ask: int) -> dict[str, Any]:
+    """What a case made of the question later carries (``note_offered``)."""
+    return {
+        "text": text,
+        "entry": match.entry.id,
+        "code": match.entry.code,
+        "offered": offered_of(match),
+        "ask": ask,
+    }
 
 
 def read_feedback(text: str) -> str | None:

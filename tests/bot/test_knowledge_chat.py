@@ -1,18 +1,21 @@
 """Questions answered in the chat from the knowledge base (issue 19), as a resident sees it:
 an answer at once with its source, 解决了 (nothing made), 没解决 (a case carrying the entries
-offered), and what must never be answered from an entry (urgent words, complaints)."""
+offered), typed or tapped (a tap counts by its answer, late too, once, and only the asker's),
+and what must never be answered from an entry (urgent words, complaints)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
+from bot.cli.chat import passive_menu
 from bot.keys import CLOCK
 from config.demo_district import FILES
 from handlers.knowledge.files import demo_file, load_demo_knowledge
 from models import AskOutcome, Case, CaseEvent, Conversation, InboundMessage, KnowledgeAsk
-from tests.bot.conftest import ClientFactory, Resident
+from tests.bot.conftest import ClientFactory, Resident, reply_content
 
 
 async def demo_client(make_client: ClientFactory) -> TestClient:
@@ -89,3 +92,95 @@ async def test_other_words_after_an_answer_are_a_new_message(make_client: Client
     reply = await resident.say("国权路小区5号楼楼下路灯坏了")
     (case,) = await Case.all()
     assert case.number in reply and "路灯" in case.text
+
+
+# Tapping 解决了 / 没解决，转人工 under an answer (message-menu links naming the ask)
+
+
+async def tap(resident: Resident, option: dict[str, str]) -> str:
+    """What WeChat sends when a menu option is tapped: its words and its id."""
+    status, body = await resident.send(
+        "text",
+        {"Content": option["content"], "MsgId": resident.msg_id(), "bizmsgmenuid": option["id"]},
+    )
+    assert status == 200, body
+    return reply_content(body)
+
+
+def options_of(reply: str) -> dict[str, dict[str, str]]:
+    """The answer's tappable options by what they do: solved, unsolved."""
+    _, menu = passive_menu(reply)
+    return {option["id"].rsplit(":", 1)[1]: option for option in menu}
+
+
+async def test_a_tapped_solved_ends_it(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-tap-1")
+    reply = await resident.say("请问高龄津贴怎么申请？")
+    options = options_of(reply)
+    (ask,) = await KnowledgeAsk.all()
+    assert options["solved"]["id"] == f"kb:{ask.id}:solved"
+    assert options["unsolved"]["content"] == "没解决，转人工"
+    assert "很高兴" in await tap(resident, options["solved"])
+    assert (await KnowledgeAsk.get(id=ask.id)).outcome == AskOutcome.SOLVED
+    assert await Case.all().count() == 0
+    assert (await Conversation.get(resident__openid="o-kb-tap-1")).state == "idle"
+
+
+async def test_a_late_tap_on_an_older_answer_makes_its_case(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-tap-2")
+    options = options_of(await resident.say("加装电梯需要哪些材料"))
+    # The conversation moves on: another answer, then a report of another problem.
+    assert "来源：" in await resident.say("高龄津贴怎么申请")
+    await resident.say("国权路小区5号楼楼下路灯坏了")
+    (lamp,) = await Case.all()
+    reply = await tap(resident, options["unsolved"])
+    case = await Case.exclude(id=lamp.id).get()
+    assert case.number in reply and case.text == "加装电梯需要哪些材料"
+    events = await CaseEvent.filter(case_id=case.id)
+    (offered,) = [e for e in events if e.data.get("kind") == "knowledge_offered"]
+    assert "加装电梯" in offered.note and offered.data["offered"][0]["question"].startswith("加装")
+    lift = await KnowledgeAsk.get(text="加装电梯需要哪些材料")
+    assert lift.outcome == AskOutcome.UNSOLVED and lift.case_id == case.id
+    assert offered.data["entry"] == lift.entry_id
+    other = await KnowledgeAsk.get(text="高龄津贴怎么申请")
+    assert other.outcome == AskOutcome.ANSWERED  # the newer answer is still open
+
+
+async def test_a_tap_after_the_conversation_expired(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-tap-3")
+    options = options_of(await resident.say("高龄津贴怎么申请"))
+    past = client.app[CLOCK].now() - timedelta(days=3)
+    await Conversation.filter(resident__openid="o-kb-tap-3").update(expires_at=past)
+    assert "很高兴" in await tap(resident, options["solved"])
+    assert (await KnowledgeAsk.get()).outcome == AskOutcome.SOLVED and await Case.all().count() == 0
+
+
+async def test_a_second_tap_makes_nothing(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-tap-4")
+    options = options_of(await resident.say("加装电梯需要哪些材料"))
+    await tap(resident, options["unsolved"])
+    (case,) = await Case.all()
+    again = await tap(resident, options["unsolved"])
+    assert "已反馈" in again and case.number in again
+    assert "已反馈" in await tap(resident, options["solved"])
+    assert await Case.all().count() == 1
+    ask = await KnowledgeAsk.get()
+    assert ask.outcome == AskOutcome.UNSOLVED and ask.case_id == case.id
+    offered = await CaseEvent.filter(case_id=case.id).all()
+    assert len([e for e in offered if e.data.get("kind") == "knowledge_offered"]) == 1
+
+
+async def test_another_residents_tap_changes_nothing(make_client: ClientFactory) -> None:
+    client = await demo_client(make_client)
+    asker, stranger = Resident(client, "o-kb-tap-5"), Resident(client, "o-kb-tap-6")
+    options = options_of(await asker.say("加装电梯需要哪些材料"))
+    for option in options.values():
+        assert "不是发给您的" in await tap(stranger, option)
+    assert await Case.all().count() == 0
+    assert (await KnowledgeAsk.get()).outcome == AskOutcome.ANSWERED
+    assert (await Conversation.get(resident__openid="o-kb-tap-5")).state == "knowledge"
+    assert "很高兴" in await tap(asker, options["solved"])  # the asker's own tap still counts

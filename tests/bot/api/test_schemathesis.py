@@ -6,7 +6,8 @@ admin, ``jiesu workers token`` for 王芳, a grid worker) or, where no command m
 straight into the database: :func:`add_resident_session` (the hook for the resident API) and
 :func:`add_open311_client`. A few cases, extension requests and a notice are made through the
 public interfaces first, and their numbers and ids are given to schemathesis as dictionaries, so
-that generated requests reach real resources as well as made-up ones.
+that generated requests reach real resources as well as made-up ones (and the ids of two
+questions the demo knowledge base answered, for their feedback).
 
 ``schemathesis run`` (the CLI, in a process of its own) then generates requests for every
 operation the document lists - operations other modules declare join by themselves - and checks
@@ -139,6 +140,7 @@ class Target:
     case_numbers: list[str] = field(default_factory=list)
     extension_ids: list[int] = field(default_factory=list)
     notice_ids: list[int] = field(default_factory=list)
+    ask_ids: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -231,6 +233,13 @@ def seed(target: Target) -> None:
     )
     assert status == 201, text
     target.notice_ids.append(json.loads(text)["notice"]["id"])
+    # Questions the demo knowledge base answers, for POST questions/{ask}/feedback to reach.
+    for question in ("高龄津贴怎么申请", "加装电梯需要哪些材料"):
+        status, _, text = call(
+            f"{target.url}/api/resident/questions", "POST", {"text": question}, token=RESIDENT_TOKEN
+        )
+        assert status == 200 and json.loads(text)["answered"], text
+        target.ask_ids.append(json.loads(text)["ask"])
 
 
 def service_env(folder: Path) -> dict[str, str]:
@@ -310,9 +319,12 @@ def config_toml(target: Target) -> str:
         f"values = {values(target.extension_ids)}",
         "[dictionaries.notice_ids]",
         f"values = {values(target.notice_ids)}",
+        "[dictionaries.ask_ids]",
+        f"values = {values([str(i) for i in target.ask_ids])}",
         "[parameters]",
         '"path.number" = { dictionary = "case_numbers", probability = 0.5 }',
         '"path.request_id" = { dictionary = "extension_ids", probability = 0.5 }',
+        '"path.ask" = { dictionary = "ask_ids", probability = 0.5 }',
     ]
     for path, methods in openapi_document()["paths"].items():
         for method, operation in methods.items():
