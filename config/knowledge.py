@@ -86,3 +86,14 @@ SOLVED_WORDS = ("解决了", "已解决", "明白了", "知道了", "好的", "�
 UNSOLVED_WORDS = ("没解决", "未解决", "没有解决", "转人工", "人工", "不行", "没用", "2")
 SOLVED_REPLY = "很高兴帮到您。如还有其他问题，可随时留言。"
 OFFERED_NOTE = "居民咨询时已由知识库答复（{entries}），居民表示未解决，转人工办理。"
+
+# The figures and the gaps list (handlers/knowledge/figures.py, usage.py, gaps.py).
+STALE_EXPIRY_DAYS = 30  # a published entry whose last valid day is past or this near is stale
+STALE_UNCHANGED_DAYS = 365  # ... and one nobody changed for longer than this
+ENTRIES_USED_SHOWN = 20  # the entries used, most answers first
+STALE_SHOWN = 100
+GAPS_SHOWN = 20  # the gaps list's default length; at most GAPS_MAX
+GAPS_MAX = 100
+GAP_SAMPLES = 3  # the different wordings shown of one gap
+GAP_CASE_NUMBERS = 10  # the latest cases a gap (or an unsolved entry) went on to
+GAP_ROWS_READ = 50  # the latest questions of one gap read for its samples and cases
