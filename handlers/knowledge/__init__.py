@@ -8,4 +8,9 @@
 - :mod:`~handlers.knowledge.answering`: the published entries in memory and
   :meth:`KnowledgeBase.answer_for`, the one call intake makes.
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
+- :mod:`~handlers.knowledge.asks`: every question put to it, kept with what came of it.
+- :mod:`~handlers.knowledge.figures`: the figures of a period, each defined once;
+  :mod:`~handlers.knowledge.usage`: the entries used and the stale entries;
+  :mod:`~handlers.knowledge.gaps`: the questions no entry answered, grouped, and the entries
+  whose answers were said 没解决.
 """

@@ -12,6 +12,7 @@ from bot.keys import CLOCK
 from config.demo_district import FILES
 from handlers.knowledge.files import demo_file, load_demo_knowledge
 from models import AskOutcome, Case, CaseEvent, Conversation, InboundMessage, KnowledgeAsk
+from tests.bot.api.test_admin_knowledge import bearer
 from tests.bot.conftest import ClientFactory, Resident
 
 
@@ -89,3 +90,32 @@ async def test_other_words_after_an_answer_are_a_new_message(make_client: Client
     reply = await resident.say("国权路小区5号楼楼下路灯坏了")
     (case,) = await Case.all()
     assert case.number in reply and "路灯" in case.text
+
+
+async def test_questions_in_the_chat_show_in_the_figures_and_the_gaps(
+    make_client: ClientFactory,
+) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-fig")
+    assert "来源：" in await resident.say("请问高龄津贴怎么申请？")
+    await resident.say("解决了")
+    await resident.say("请问公园里的游船几点开始营业？")
+    (case,) = await Case.all()
+    staff = await bearer("kb-figures", "dispatcher")  # the last 30 days by default
+    response = await client.get("/api/admin/knowledge/figures", headers=staff)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["counts"] == {
+        "asked": 2,
+        "answered": 1,
+        "solved": 1,
+        "unsolved": 0,
+        "no_feedback": 0,
+        "unanswered": 1,
+    }
+    assert body["shares"]["satisfaction"]["rate"] == 1.0
+    assert body["by_channel"]["chat"]["counts"]["asked"] == 2
+    assert [use["entry"]["question"] for use in body["top_entries"]] == ["高龄津贴怎么申请"]
+    response = await client.get("/api/admin/knowledge/gaps", headers=staff)
+    (gap,) = (await response.json())["gaps"]
+    assert "游船" in gap["key"] and gap["case_numbers"] == [case.number]
