@@ -103,3 +103,14 @@ ALREADY_UNSOLVED_CASE = (
 )
 NOT_YOUR_ANSWER = "这条答复不是发给您的，未作处理。如有问题需要反映，请直接留言。"
 OFFERED_NOTE = "居民咨询时已由知识库答复（{entries}），居民表示未解决，转人工办理。"
+
+# The figures and the gaps list (handlers/knowledge/figures.py, usage.py, gaps.py).
+STALE_EXPIRY_DAYS = 30  # a published entry whose last valid day is past or this near is stale
+STALE_UNCHANGED_DAYS = 365  # ... and one nobody changed for longer than this
+ENTRIES_USED_SHOWN = 20  # the entries used, most answers first
+STALE_SHOWN = 100
+GAPS_SHOWN = 20  # the gaps list's default length; at most GAPS_MAX
+GAPS_MAX = 100
+GAP_SAMPLES = 3  # the different wordings shown of one gap
+GAP_CASE_NUMBERS = 10  # the latest cases a gap (or an unsolved entry) went on to
+GAP_ROWS_READ = 50  # the latest questions of one gap read for its samples and cases

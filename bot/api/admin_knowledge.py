@@ -16,6 +16,8 @@
 - ``GET /api/admin/knowledge.csv`` and ``.xlsx``: every entry, in the import's columns.
 - ``GET /api/admin/knowledge/match``: what a question would be answered with (``q``, and the
   resident's ``street`` and ``compound``), for trying entries out. ``knowledge.read``.
+- ``GET /api/admin/knowledge/figures`` and ``/gaps``: the figures and the gaps list
+  (``bot.api.admin_knowledge_figures``).
 
 Every change is audited (``knowledge.*``) and reloads the in-memory index (``KNOWLEDGE``). The
 contract of these routes is ``bot.api.admin_knowledge_contract``.
@@ -33,6 +35,7 @@ from aiohttp import web
 from pydantic import Field
 from tortoise.expressions import Q
 
+from bot.api.admin_knowledge_figures import add_knowledge_figures_routes
 from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
 from bot.api.staff_auth import require_staff
 from bot.keys import CLOCK, KNOWLEDGE
@@ -403,6 +406,7 @@ def add_admin_knowledge_routes(app: web.Application) -> None:
     router.add_get("/api/admin/knowledge.xlsx", export_xlsx)
     router.add_post("/api/admin/knowledge/import", import_entries)
     router.add_get("/api/admin/knowledge/match", try_match)
+    add_knowledge_figures_routes(app)  # before {id}
     router.add_get("/api/admin/knowledge/{id}", get_entry)
     router.add_put("/api/admin/knowledge/{id}", put_entry)
     router.add_post("/api/admin/knowledge/{id}/publish", publish)

@@ -7,6 +7,9 @@
   A whole closed month (from the 1st to the 1st, no grid or category) is answered from its
   stored snapshot (``source: snapshot``, ``snapshot``: when, by whom, with which definitions'
   version); any other period is computed live (``source: live``).
+  ``knowledge``: the knowledge base's counts and shares of the period, district-wide and by
+  channel (always live, whatever the unit, grid or category filter; definitions and lists in
+  ``GET /api/admin/knowledge/figures``).
 - ``GET /api/admin/figures.csv`` with the same filters: one row per unit and a 合计 row
   (then 无效件数 and 集中诉求: reports merged into an open case, reported beside 重复率), from
   the snapshot for a whole closed month as the JSON;
@@ -28,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api.admin_knowledge_figures_contract import KnowledgeSummary, summary_out
 from bot.api.openapi import (
     BOOLEAN,
     DATE,
@@ -61,6 +65,7 @@ from handlers.figures.hot_issues import hot_issues
 from handlers.figures.results import DayFigures, Figures, Rate
 from handlers.figures.snapshots import figures_of, snapshot_note, stored
 from handlers.figures.stored import figures_for
+from handlers.knowledge.figures import knowledge_figures
 from handlers.staff.audit import audit
 from handlers.staff.permissions import sees_every_case
 from models import Grid, Unit
@@ -171,6 +176,10 @@ async def figures_json(request: web.Request) -> web.Response:
         body["definitions_version"] = row.definitions_version
     body["filters"] = await _codes(filters)
     body["scope"] = "unit" if forced_unit(staff) is not None else "district"
+    knowledge = await knowledge_figures(
+        filters.since, filters.until, request.app[CLOCK].now(), with_lists=False
+    )
+    body["knowledge"] = summary_out(knowledge).model_dump(mode="json")
     return web.json_response(body)
 
 
@@ -404,6 +413,7 @@ FIGURES = Component(
             "source": one_of_values(["live", "snapshot"]),
             "snapshot": nullable(SNAPSHOT_NOTE),
             "definitions_version": STRING,
+            "knowledge": KnowledgeSummary,
         },
         # A closed month: the instant its rows were read at (its end); live: null. Months
         # closed before it was stored have none.

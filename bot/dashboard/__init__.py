@@ -5,7 +5,7 @@ Pages: sign-in, overview (the four rates against targets, volume, open and overd
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
 (QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
-knowledge base (知识库) with its review, versions and import. Who
+knowledge base (知识库) with its review, versions, import, figures and gaps list. Who
 may open which page is ``handlers.staff.permissions``.
 """
 

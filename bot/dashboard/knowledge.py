@@ -1,6 +1,7 @@
 """The knowledge base (知识库) on the dashboard: the list with filters and a 试一试 box, the
 entry page (its form, publish and retire, its versions), new entries, and the import of a
-spreadsheet (upload, preview, confirm) - all through ``handlers.knowledge``.
+spreadsheet (upload, preview, confirm) - all through ``handlers.knowledge``. The figures and
+the gaps list are ``bot.dashboard.knowledge_figures``.
 
 Reading needs ``knowledge.read``; a unit's accounts write their own unit's entries as drafts,
 dispatchers and admins publish and retire (``handlers.staff.permissions``). Every change
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.staff_auth import CSRF_FIELD, StaffContext, staff_for
+from bot.dashboard import knowledge_figures
 from bot.dashboard.district import UploadRefused, read_upload
 from bot.dashboard.web import LOGIN_PATH, PREFIX, form_of, page, redirect, refuse, render
 from bot.keys import CLOCK, KNOWLEDGE
@@ -36,6 +38,7 @@ from handlers.knowledge.editing import (
 )
 from handlers.knowledge.files import COLUMNS, apply_import, digest, plan_import, read_entries
 from handlers.knowledge.records import (
+    MAX_QUESTION,
     SCOPE_LABELS,
     STATUS_LABELS,
     EntryIn,
@@ -178,7 +181,10 @@ async def new_form(request: web.Request, staff: StaffContext) -> web.StreamRespo
     unit = ""
     if staff.user.unit_id is not None:
         unit = (await unit_codes()).get(staff.user.unit_id, "")
-    return await _form_page(request, staff, None, {"scope": "district", "unit": unit})
+    # From the gaps list's 写条目: the residents' own words as the question to start from.
+    question = request.query.get("question", "").replace("\x00", "").strip()[:MAX_QUESTION]
+    values = {"scope": "district", "unit": unit, "question": question}
+    return await _form_page(request, staff, None, values)
 
 
 def _date(value: str) -> date | None:
@@ -345,6 +351,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/knowledge/new", new_form)
     app.router.add_get(f"{PREFIX}/knowledge/import", import_form)
     app.router.add_post(f"{PREFIX}/knowledge/import", import_upload)
+    knowledge_figures.add_routes(app)  # before {entry_id}
     app.router.add_get(f"{PREFIX}/knowledge/{{entry_id}}", entry_page)
     app.router.add_post(f"{PREFIX}/knowledge/{{entry_id}}", save)
     app.router.add_post(f"{PREFIX}/knowledge/{{entry_id}}/publish", publish)

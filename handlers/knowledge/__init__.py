@@ -14,4 +14,9 @@
   :mod:`~handlers.knowledge.feedback`: 解决了 / 没解决 by the ask, tapped in the chat or sent by
   the mini-program.
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
+- :mod:`~handlers.knowledge.asks`: every question put to it, kept with what came of it.
+- :mod:`~handlers.knowledge.figures`: the figures of a period, each defined once;
+  :mod:`~handlers.knowledge.usage`: the entries used and the stale entries;
+  :mod:`~handlers.knowledge.gaps`: the questions no entry answered, grouped, and the entries
+  whose answers were said 没解决.
 """

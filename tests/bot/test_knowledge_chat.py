@@ -15,6 +15,7 @@ from bot.keys import CLOCK
 from config.demo_district import FILES
 from handlers.knowledge.files import demo_file, load_demo_knowledge
 from models import AskOutcome, Case, CaseEvent, Conversation, InboundMessage, KnowledgeAsk
+from tests.bot.api.test_admin_knowledge import bearer
 from tests.bot.conftest import ClientFactory, Resident, reply_content
 
 
@@ -184,3 +185,32 @@ async def test_another_residents_tap_changes_nothing(make_client: ClientFactory)
     assert (await KnowledgeAsk.get()).outcome == AskOutcome.ANSWERED
     assert (await Conversation.get(resident__openid="o-kb-tap-5")).state == "knowledge"
     assert "很高兴" in await tap(asker, options["solved"])  # the asker's own tap still counts
+
+
+async def test_questions_in_the_chat_show_in_the_figures_and_the_gaps(
+    make_client: ClientFactory,
+) -> None:
+    client = await demo_client(make_client)
+    resident = Resident(client, "o-kb-fig")
+    assert "来源：" in await resident.say("请问高龄津贴怎么申请？")
+    await resident.say("解决了")
+    await resident.say("请问公园里的游船几点开始营业？")
+    (case,) = await Case.all()
+    staff = await bearer("kb-figures", "dispatcher")  # the last 30 days by default
+    response = await client.get("/api/admin/knowledge/figures", headers=staff)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["counts"] == {
+        "asked": 2,
+        "answered": 1,
+        "solved": 1,
+        "unsolved": 0,
+        "no_feedback": 0,
+        "unanswered": 1,
+    }
+    assert body["shares"]["satisfaction"]["rate"] == 1.0
+    assert body["by_channel"]["chat"]["counts"]["asked"] == 2
+    assert [use["entry"]["question"] for use in body["top_entries"]] == ["高龄津贴怎么申请"]
+    response = await client.get("/api/admin/knowledge/gaps", headers=staff)
+    (gap,) = (await response.json())["gaps"]
+    assert "游船" in gap["key"] and gap["case_numbers"] == [case.number]

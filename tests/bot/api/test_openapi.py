@@ -99,6 +99,7 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/dashboard/knowledge"),
         ("POST", "/dashboard/knowledge"),
         ("GET", "/dashboard/knowledge/new"),
+        ("GET", "/dashboard/knowledge/figures"),
         ("GET", "/dashboard/knowledge/import"),
         ("POST", "/dashboard/knowledge/import"),
         ("GET", "/dashboard/knowledge/{entry_id}"),
