@@ -542,3 +542,7 @@ KB_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("", "专利怎么申请"),
     ("", "周末去哪里玩比较好"),
 )
+
+# Written after the confidence rule of config/knowledge.py was chosen, and never used to choose
+# or tune anything: how it does on questions it has not seen.
+KB_FRESH_QUESTIONS: tuple[tuple[str, str], ...] = ()

@@ -81,6 +81,7 @@ def indexed(entry: KnowledgeEntry) -> IndexedEntry:
         compound=entry.compound,
         valid_from=entry.valid_from,
         valid_until=entry.valid_until,
+        answer=entry.answer,
     )
 
 
