@@ -7,5 +7,7 @@
   or XLSX; the demo district's entries.
 - :mod:`~handlers.knowledge.answering`: the published entries in memory and
   :meth:`KnowledgeBase.answer_for`, the one call intake makes.
+- :mod:`~handlers.knowledge.reranking`: the configured LLM's second opinion when the local rule
+  hesitates (only with an LLM configured).
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
 """
