@@ -75,6 +75,7 @@ from config.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.district.gazetteer import gazetteer_cache
 from handlers.knowledge.answering import KnowledgeBase
+from handlers.knowledge.reranking import LlmReranker
 from handlers.refreshing import RefreshingCache
 from handlers.workflow.calendar import install_calendar
 from handlers.workflow.calendar_file import load_calendar_file
@@ -118,6 +119,13 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         # Its own session: the outbound one closes before the intake drains its refinements.
         intake.llm = LlmClient(settings)
         intake.llm_session = aiohttp.ClientSession()
+        # The knowledge base's second opinion on questions its rule hesitates over.
+        app[KNOWLEDGE].reranker = LlmReranker(
+            intake.llm,
+            intake.llm_session,
+            timeout=settings.llm_rerank_timeout_seconds,
+            slots=settings.llm_max_concurrency,
+        )
     if settings.nlu_model is not None:
         # A broken model file stops the start with ModelError naming the problem.
         intake.model = await asyncio.get_running_loop().run_in_executor(
@@ -136,6 +144,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     await intake.burst.queue.stop()
     await intake.drain_background()
     if intake.llm_session is not None:
+        app[KNOWLEDGE].reranker = None
         await intake.llm_session.close()
 
 

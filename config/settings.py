@@ -476,6 +476,12 @@ class Settings(BaseSettings):
     llm_max_concurrency: int = Field(
         default=4, gt=0, description="LLM requests at once per process; the rest wait their turn"
     )
+    llm_rerank_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The knowledge base's second opinion on a question its rule hesitates over: "
+        "the resident's reply waits for it, so it gets this long, then the local rule decides",
+    )
 
     # Understanding
     nlu_model: Path | None = Field(

@@ -222,14 +222,20 @@ class LlmFailure(Exception):
         self.detail = detail
 
 
-def parse_answer(body: Any, text: str) -> LlmExtraction:
-    """The extraction in a chat-completions response body, or :class:`LlmFailure`."""
+def message_content(body: Any) -> str:
+    """``choices[0].message.content`` of a chat-completions response, or :class:`LlmFailure`."""
     try:
         content = body["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
         raise LlmFailure("bad_response", "no choices[0].message.content") from None
     if not isinstance(content, str):
         raise LlmFailure("bad_response", "message content is not a string")
+    return content
+
+
+def parse_answer(body: Any, text: str) -> LlmExtraction:
+    """The extraction in a chat-completions response body, or :class:`LlmFailure`."""
+    content = message_content(body)
     raw = strip_fences(content)
     try:
         json.loads(raw)
@@ -319,20 +325,32 @@ class LlmClient:
         return extraction
 
     async def _ask(self, session: aiohttp.ClientSession, text: str) -> LlmExtraction:
-        payload = json.dumps(self.request_body(text), ensure_ascii=False).encode("utf-8")
+        request = self.request_body(text)
+        return parse_answer(await self.post(session, request, within=self.timeout), text)
+
+    async def post(
+        self, session: aiohttp.ClientSession, body: dict[str, Any], *, within: float
+    ) -> Any:
+        """The endpoint's response body to a chat-completions request ``body``, read as JSON;
+        ``within`` seconds at most for the HTTP exchange.
+
+        Raises :class:`LlmFailure` (HTTP error, a body that is not JSON), ``aiohttp.ClientError``
+        or ``TimeoutError``: callers other than :meth:`extract` (the knowledge base's re-ranker)
+        count and log them their own way, under their own deadline.
+        """
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         async with session.post(
             self.url,
             data=payload,
             headers=self.headers(),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            timeout=aiohttp.ClientTimeout(total=within),
         ) as response:
             if response.status != 200:
                 raise LlmFailure("http", f"HTTP {response.status}")
             try:
-                body = await response.json(content_type=None)
+                return await response.json(content_type=None)
             except ValueError:
                 raise LlmFailure("bad_response", "response body is not JSON") from None
-        return parse_answer(body, text)
 
     def _failed(self, reason: str, detail: str) -> LlmExtraction | None:
         self.failures[reason] += 1

@@ -13,8 +13,9 @@
   alike); :mod:`~handlers.knowledge.asks`: each question kept with what came of it;
   :mod:`~handlers.knowledge.feedback`: 解决了 / 没解决 by the ask, tapped in the chat or sent by
   the mini-program.
+- :mod:`~handlers.knowledge.reranking`: the configured LLM's second opinion when the local rule
+  hesitates (only with an LLM configured).
 - :mod:`~handlers.knowledge.reminders`: the sweep that tells an entry's unit before it expires.
-- :mod:`~handlers.knowledge.asks`: every question put to it, kept with what came of it.
 - :mod:`~handlers.knowledge.figures`: the figures of a period, each defined once;
   :mod:`~handlers.knowledge.usage`: the entries used and the stale entries;
   :mod:`~handlers.knowledge.gaps`: the questions no entry answered, grouped, and the entries

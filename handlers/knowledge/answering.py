@@ -12,8 +12,9 @@ which a case made afterwards carries for the unit to see) - or ``None`` when not
 
 Re-ranking (optional, never required): a :class:`Reranker` given to the knowledge base is asked
 only when the local rule is not confident but the best entry is near (``rerank_floor``); it
-picks one of the offered entries or none. An LLM behind ``nlu.llm`` can be plugged in here; with
-no reranker the local rule alone decides.
+picks one of the offered entries or none. With an LLM configured, ``bot.app`` plugs in
+:class:`handlers.knowledge.reranking.LlmReranker` (the LLM behind ``nlu.llm``); with no
+reranker the local rule alone decides.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def indexed(entry: KnowledgeEntry) -> IndexedEntry:
         compound=entry.compound,
         valid_from=entry.valid_from,
         valid_until=entry.valid_until,
+        answer=entry.answer,
     )
 
 

@@ -11,12 +11,14 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from bot.cli.chat import passive_menu
-from bot.keys import CLOCK
+from bot.keys import CLOCK, KNOWLEDGE
 from config.demo_district import FILES
 from handlers.knowledge.files import demo_file, load_demo_knowledge
+from handlers.knowledge.reranking import LlmReranker
 from models import AskOutcome, Case, CaseEvent, Conversation, InboundMessage, KnowledgeAsk
 from tests.bot.api.test_admin_knowledge import bearer
 from tests.bot.conftest import ClientFactory, Resident, reply_content
+from tests.fake_llm import GOOD, ChatRequest, FakeLlm
 
 
 async def demo_client(make_client: ClientFactory) -> TestClient:
@@ -214,3 +216,28 @@ async def test_questions_in_the_chat_show_in_the_figures_and_the_gaps(
     response = await client.get("/api/admin/knowledge/gaps", headers=staff)
     (gap,) = (await response.json())["gaps"]
     assert "游船" in gap["key"] and gap["case_numbers"] == [case.number]
+
+
+async def test_with_an_llm_configured_it_is_asked_about_questions_the_rule_hesitates_over(
+    make_client: ClientFactory,
+) -> None:
+    assert (await make_client(demo=False)).app[KNOWLEDGE].reranker is None  # no LLM: none
+    fake = FakeLlm(GOOD, answer={"choice": 0})  # none of the entries offered answers it
+    async with fake.running() as url:
+        client = await make_client(
+            llm_url=url, llm_model="fake-model", llm_rerank_timeout_seconds=1.5
+        )
+        reranker = client.app[KNOWLEDGE].reranker
+        assert isinstance(reranker, LlmReranker) and reranker.timeout == 1.5
+        await load_demo_knowledge(demo_file(Path(FILES) / "knowledge.csv"), client.app[CLOCK].now())
+        resident = Resident(client, "o-kb-7")
+        reply = await resident.say("请问居住证积分怎么计算？")  # near 居住证怎么办理, not it
+        assert "来源：" not in reply and await Case.all().count() == 1
+        (asked,) = reranks(fake)  # (the case made is refined by the LLM too)
+        assert "居住证怎么办理" in asked.user_text and reranker.declined == 1
+        assert "来源：" in await Resident(client, "o-kb-8").say("高龄津贴怎么申请")
+        assert len(reranks(fake)) == 1  # a question the rule is sure of is not sent
+
+
+def reranks(fake: FakeLlm) -> list[ChatRequest]:
+    return [r for r in fake.requests if "知识库的核对助手" in r.system_prompt]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from nlu.knowledge_index import ConfidenceRule, Hit, IndexedEntry, KnowledgeIndex, features
+from nlu.knowledge_index import (
+    ConfidenceRule,
+    Hit,
+    IndexedEntry,
+    KnowledgeIndex,
+    analyse,
+    features,
+)
 
 RULE = ConfidenceRule()
 ENTRIES = (
@@ -71,6 +78,59 @@ def test_the_rule_wants_a_score_and_a_margin() -> None:
     assert RULE.confident([Hit(1, 0.6, ""), Hit(2, 0.2, "")])
     assert not RULE.confident([Hit(1, 0.6, ""), Hit(2, 0.58, "")])  # two alike: ask a person
     assert not RULE.confident([Hit(1, 0.1, "")])
+
+
+def test_a_near_miss_asking_something_else_about_an_entrys_topic_is_not_answered() -> None:
+    index = KnowledgeIndex(ENTRIES)
+    # Another aspect of the same thing: its money, its expiry, a neighbour who objects.
+    for text in (
+        "高龄津贴这个月怎么没到账",
+        "居住证到期了怎么续签",
+        "加装电梯楼下邻居不同意怎么办",
+    ):
+        (hit, *_) = index.rank(text, today=TODAY)
+        assert hit.other_aspect and best(text) is None, text
+    # Its object is a word the index does not know: most of the question is not the entry's.
+    (hit, *_) = index.rank("居住证积分怎么计算", today=TODAY)
+    assert hit.entry_id == 5 and hit.score > RULE.min_score and not hit.other_aspect
+    assert hit.coverage < RULE.min_coverage and best("居住证积分怎么计算") is None
+    assert best("医保卡密码忘了怎么办") is None
+
+
+def test_a_paraphrase_is_answered_despite_its_context_words() -> None:
+    assert best("老楼加梯要准备什么材料") == 2
+    assert best("在外地住院了医保能报销吗") == 6
+    (hit, *_) = KnowledgeIndex(ENTRIES).rank("我爸今年八十了，高龄津帖去哪儿申请")
+    assert hit.entry_id == 1 and hit.coverage >= RULE.min_coverage
+    words, aspects = analyse("我爸今年八十了，房子租出去要不要登记")
+    assert "爸" not in words and "今年" not in words  # who and when: context
+    assert "不要" not in words and aspects == 0  # 要不要 is a question, not a refusal
+
+
+def test_an_entrys_answer_counts_in_its_coverage_but_not_in_its_score() -> None:
+    charging = ("电动自行车在哪里充电",)
+    bare = KnowledgeIndex([IndexedEntry(1, charging)])
+    answered = KnowledgeIndex(
+        [IndexedEntry(1, charging, answer="各小区设有集中充电棚，扫码充电。")]
+    )
+    (without,) = bare.rank("小区电瓶车充电棚在哪")
+    (with_answer,) = answered.rank("小区电瓶车充电棚在哪")
+    assert with_answer.score == without.score
+    assert with_answer.coverage > without.coverage
+    assert not answered.rank("扫码")  # the answer is never matched against
+
+
+def test_an_aspect_the_entry_names_too_is_no_obstacle() -> None:
+    index = KnowledgeIndex([IndexedEntry(1, ("身份证丢了怎么补办",)), *ENTRIES[1:]])
+    (hit, *_) = index.rank("身份证丢失了补办要带什么")
+    assert hit.entry_id == 1 and not hit.other_aspect
+
+
+def test_the_rule_wants_coverage_and_no_other_aspect() -> None:
+    sure = Hit(1, 0.6, "", coverage=0.9)
+    assert RULE.confident([sure])
+    assert not RULE.confident([Hit(1, 0.6, "", coverage=RULE.min_coverage - 0.01)])
+    assert not RULE.confident([Hit(1, 0.6, "", coverage=0.9, other_aspect=True)])
 
 
 def test_an_empty_index_matches_nothing() -> None:
