@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,17 +18,17 @@ from handlers.district.setup import load_demo_district
 from handlers.intake.report import report_case
 from handlers.workflow.routing import load_routing_table
 from models import Case, CategoryCorrection, Resident
-from models.database import migrate, orm
+from models.database import orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     tmp_path = clean_env
     url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, tmp_path / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             await load_demo_district()
             ctx = HandlerContext(

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main, warn_if_not_set_up
 from models import AuditEvent, Grid, Unit, Worker
-from models.database import migrate, orm
+from models.database import orm
 
 UNITS = "code,name,kind,parent\nJW-1,一居委,station,ST-1\nST-1,一街道办事处,street,\n"
 WORKERS = "name,role,unit,grids,phone,wecom_userid\n李华,grid_worker,ST-1,G-1,139,lihua\n"
@@ -32,10 +33,10 @@ GRIDS = {
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
-    asyncio.run(migrate(url))
     return url
 
 

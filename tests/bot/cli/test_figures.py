@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,16 +12,16 @@ from bot.cli.main import main
 from handlers.clock import SystemClock, local
 from handlers.figures.ranking import previous_month
 from models import AuditEvent, FigureSnapshot, Unit
-from models.database import migrate, orm
+from models.database import orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             await Unit.create(code="U-A", name="甲街道")
 

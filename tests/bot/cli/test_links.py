@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from bot.cli.main import main
 from handlers.district.setup import load_demo_district
 from handlers.staff.accounts import create_user
 from models import AccountLink, AuditEvent, Worker
-from models.database import migrate, orm
+from models.database import orm
 from tests.fake_wechat import FakeApiServer, FakeWeChat
 from tests.fake_wecom import FakeWeCom
 
@@ -26,12 +27,12 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             await load_demo_district()
             await create_user("boss", "admin", "correct horse battery", NOW)

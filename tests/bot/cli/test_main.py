@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.cli.main import main, trial_settings
 from config.settings import Settings
 from handlers.district.setup import load_demo_district
 from models import Case
-from models.database import migrate, orm
+from models.database import orm
 from tests.conftest import TEST_TOKEN
 
 
@@ -52,11 +53,11 @@ def test_demo_trial_gets_a_development_token_kept_for_chat(clean_env: Path) -> N
     assert (clean_env / "var" / "dev-token").stat().st_mode & 0o777 == 0o600
 
 
-def test_cases_json(clean_env: Path) -> None:
+def test_cases_json(sqlite_template: Path, clean_env: Path) -> None:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             await load_demo_district()
             await Case.create(

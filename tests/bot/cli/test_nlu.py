@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.cli.main import main
 from models import CategoryCorrection
-from models.database import migrate, orm
+from models.database import orm
 from nlu import TrainedModel
 from tests.nlu.training_examples import write_csv
 
@@ -89,15 +90,15 @@ def test_bad_model_exits_2(data: Path, tmp_path: Path, capsys: pytest.CaptureFix
 
 
 @pytest.fixture
-def corrections_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+def corrections_db(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """A database with dispatchers' corrections, as `jiesu recategorise` leaves them."""
     url = f"sqlite://{tmp_path / 'cases.sqlite3'}"
+    shutil.copyfile(sqlite_template, tmp_path / "cases.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
     rows = [(text, "环境保护/噪声污染") for text in ("夜里施工噪音大", "广场舞音响太吵")]
     rows += [(text, "城乡建设/物业管理") for text in ("物业不修电梯", "物业乱收停车费")]
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             for text, label in rows * 3:
                 await CategoryCorrection.create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from models.database import orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
     return url  # `jiesu open311` migrates: a client may come before the first start
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +13,17 @@ import pytest
 from bot.cli.main import main
 from handlers.clock import SystemClock
 from models import AuditEvent, Case, Resident
-from models.database import migrate, orm
+from models.database import orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
     monkeypatch.setenv("JIESU_UPLOAD_DIR", str(clean_env / "media"))
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             resident = await Resident.create(openid="o-cli-1", phone="13812345678")
             await Case.create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,16 @@ from handlers.clock import SystemClock
 from handlers.district.setup import load_demo_district
 from handlers.workflow.actions import hash_token, worker_for_token
 from models import Worker, WorkerRole, WorkerToken
-from models.database import migrate, orm
+from models.database import orm
 
 
 @pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
+def database(sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Path) -> str:
     url = f"sqlite://{clean_env / 'cli.sqlite3'}"
+    shutil.copyfile(sqlite_template, clean_env / "cli.sqlite3")  # migrated once a run
     monkeypatch.setenv("JIESU_DATABASE_URL", url)
 
     async def prepare() -> None:
-        await migrate(url)
         async with orm(url):
             await load_demo_district()
             await Worker.create(name="王芳", role=WorkerRole.UNIT_STAFF)  # a namesake
