@@ -36,7 +36,7 @@ from bot.dashboard.web import (
     render,
 )
 from bot.keys import CLOCK, INTAKE
-from config.invalid import INVALID_REASONS, REASONS_BY_CODE
+from config.invalid import ALL_REASONS_BY_CODE, INVALID_REASONS
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
 from handlers.case_pages import (
@@ -314,7 +314,7 @@ async def case_context(
         "workers": active_workers,
         "grid_name": row["grid"],
         "invalid_reasons": INVALID_REASONS,
-        "invalid_reason": REASONS_BY_CODE.get(case.invalid_reason or ""),
+        "invalid_reason": ALL_REASONS_BY_CODE.get(case.invalid_reason or ""),
         **await followup_context(case, user, now),
     }
 
