@@ -45,6 +45,7 @@ from models import (
 )
 
 KIND = "suggestion"
+CASE_KIND = "complaint"  # what a suggestion turned into a case is: a matter to be handled
 
 
 async def to_case(
@@ -71,6 +72,7 @@ async def to_case(
         ctx,
         attachments=list(suggestion.attachments or []),
         channel=suggestion.channel,
+        kind=CASE_KIND,
         suggestions=False,
     )
     case = report.case
