@@ -20,7 +20,8 @@ proposer            the name the proposer agreed to be credited by; else 匿名 
                     leaves the district: the city asks the district for it when needed)
 ==================  ===========================================================================
 
-JSON: ``{"district", "from", "to", "generated_at", "count", "suggestions": [records]}``.
+JSON: ``{"source", "from", "to", "generated_at", "count", "suggestions": [records]}`` (``source``:
+the service's name, ``from``/``to`` the period's local days, both included).
 CSV: UTF-8 with a BOM (Excel), a header row of the field names; a cell that starts with ``=``,
 ``+``, ``-`` or ``@`` is prefixed with ``'`` so that a spreadsheet never runs a resident's words
 as a formula.
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from handlers.clock import LOCAL_TZ, local
@@ -76,7 +77,7 @@ def period(first: date, last: date) -> tuple[datetime, datetime]:
     """``first`` to ``last`` (local days, both included) as UTC-aware bounds."""
     start = datetime.combine(first, time.min, tzinfo=LOCAL_TZ)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
-    return start, end
+    return start.astimezone(UTC), end.astimezone(UTC)  # as stored: SQLite compares text
 
 
 def _iso(value: datetime | None) -> str | None:
