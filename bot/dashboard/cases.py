@@ -268,6 +268,7 @@ async def case_context(
         "restore": can(user, "cases.restore") and status is CaseStatus.INVALID,
         "merge": can(user, "cases.merge") and status.is_open and status is not CaseStatus.COMPLETED,
         "split": can(user, "cases.merge") and status is CaseStatus.MERGED,
+        "to_suggestion": can(user, "suggestions.convert") and status.is_open,
         "review": can(user, "cases.review")
         and status is CaseStatus.COMPLETED
         and case.review_state == REVIEW_PENDING,
