@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -34,7 +34,6 @@ from handlers.workflow.staff_actions import CaseHidden, visible_case
 from models import Case, Suggestion
 
 NO_NUL = r"^[^\x00]*$"
-UNIT_CODE = r"^[A-Za-z0-9_.-]{1,32}$"
 CASE_NOT_FOUND = "没有这个编号的诉求，或不在您的账号可查看的范围内"
 
 
@@ -56,7 +55,9 @@ class NoteIn(Payload):
 
 
 class AdoptIn(Payload):
-    units: list[str] = Field(min_length=1, max_length=texts.MAX_UNITS)
+    units: list[Annotated[str, Field(min_length=1, max_length=32, pattern=NO_NUL)]] = Field(
+        min_length=1, max_length=texts.MAX_UNITS
+    )
     note: str = Field(default="", max_length=texts.MAX_REASON, pattern=NO_NUL)
 
 

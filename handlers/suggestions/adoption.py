@@ -49,6 +49,9 @@ async def units_named(codes: list[str]) -> list[Unit]:
         raise bad_input(texts.NEED_UNITS)
     if len(wanted) > texts.MAX_UNITS:
         raise bad_input(texts.TOO_MANY_UNITS)
+    for code in wanted:
+        if len(code) > 32 or "\x00" in code:  # no unit's code: the column holds 32
+            raise bad_input(texts.UNKNOWN_UNIT.format(code=code[:32]))
     found = {u.code: u for u in await Unit.filter(code__in=wanted, active=True)}
     for code in wanted:
         if code not in found:

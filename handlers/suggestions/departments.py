@@ -87,7 +87,8 @@ async def checked_attachments(
 
 
 async def _adoption(suggestion: Suggestion, unit_code: str) -> tuple[Unit, SuggestionAdoption]:
-    unit = await Unit.get_or_none(code=unit_code.strip()[:32]) if unit_code.strip() else None
+    code = unit_code.strip()[:32]
+    unit = await Unit.get_or_none(code=code) if code and "\x00" not in code else None
     adoption = (
         await SuggestionAdoption.get_or_none(suggestion_id=suggestion.id, unit_id=unit.id)
         if unit is not None

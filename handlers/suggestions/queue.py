@@ -68,6 +68,8 @@ class Found:
 
 
 async def _id_of(model: type[Unit] | type[Station] | type[SuggestionCall], code: str) -> int:
+    if "\x00" in code:  # no code of ours holds one (and PostgreSQL text cannot)
+        raise BadFilter("编码中不能有空字符")
     found = await model.get_or_none(code=code.strip()[:32])
     if found is None:
         raise BadFilter(f"没有这个编码：{code[:32]}")
@@ -103,9 +105,10 @@ async def filtered(user: StaffUser, filters: Filters, now: datetime) -> QuerySet
         query = query.filter(station_id=await _id_of(Station, filters.station))
     words = filters.q.strip().replace("\x00", "")[:100]
     if words:
-        query = query.filter(
-            Q(number=words.upper()) | Q(title__icontains=words) | Q(text__icontains=words)
-        )
+        found = Q(title__icontains=words) | Q(text__icontains=words)
+        if len(words) <= 32:  # a number: the column holds no longer one (and checks so)
+            found |= Q(number=words.upper())
+        query = query.filter(found)
     return query
 
 
