@@ -73,9 +73,14 @@ def _row(s: Suggestion, now: datetime) -> dict[str, Any]:
 @page("suggestions.read")
 async def queue_page(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     now = request.app[CLOCK].now()
-    tab = request.query.get("tab", SCREENING)
+    department = (
+        StaffRole(staff.user.role) in (StaffRole.UNIT, StaffRole.SUPERVISOR)
+        and staff.user.unit_id is not None
+    )
+    first = ANSWERING if department else SCREENING  # a department screens nothing
+    tab = request.query.get("tab", first)
     if tab not in {code for code, _ in TABS}:
-        tab = SCREENING
+        tab = first
     page_number = whole_number(request.query.get("page", "1") or "1", 6) or 1
     overdue = request.query.get("overdue", "") == "1"
     words = request.query.get("q", "")[:100]
@@ -106,8 +111,7 @@ async def queue_page(request: web.Request, staff: StaffContext) -> web.StreamRes
             "found": found,
             "overdue": overdue,
             "q": words,
-            "department": StaffRole(staff.user.role) in (StaffRole.UNIT, StaffRole.SUPERVISOR)
-            and staff.user.unit_id is not None,
+            "department": department,
         },
     )
 
