@@ -39,6 +39,7 @@ from handlers.knowledge import feedback as knowledge_feedback
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
+from handlers.suggestions import chat as suggestion_chat
 from handlers.suggestions.intake import Suggested
 from models import (
     AskOutcome,
@@ -173,8 +174,8 @@ async def _new_report(
         suggestions=ctx.settings.suggestions,
     )
     if isinstance(result, Suggested):  # 建议: for the suggestion office, not a case
-        await conversations.reset(conversation, ctx.now)
-        return Outcome(result.reply)
+        await suggestion_chat.remember(conversation, result.suggestion, ctx)
+        return Outcome(suggestion_chat.received_reply(result.suggestion, ctx))
     state = DialogueState.AWAITING_PLACE if result.needs_place else DialogueState.COLLECTING
     await conversations.set_state(
         conversation, state, ctx.now, ctx.conversation_ttl, case_id=result.case.id
@@ -313,6 +314,11 @@ async def on_words(
         answer = await command_reply(text, resident, ctx)
         if answer is not None:
             return Outcome(answer)
+    if suggestion_chat.concerns(text, menu, conversation):
+        about = await _about_suggestion(text, menu, resident, conversation, ctx, attachments)
+        if about is not None:
+            return about
+    if not attachments:
         if conversation.state == DialogueState.CHOOSING:
             chosen = await _on_choice(text, menu, resident, conversation, ctx)
             if chosen is not None:
@@ -374,6 +380,31 @@ async def on_words(
     outcome = await _new_report(text, resident, conversation, ctx, attachments)
     await knowledge_asks.link_case(asked.ask, outcome.case_id)
     return outcome
+
+
+async def _about_suggestion(
+    text: str,
+    menu: str | None,
+    resident: Resident,
+    conversation: Conversation,
+    ctx: HandlerContext,
+    attachments: list[dict[str, Any]] | None,
+) -> Outcome | None:
+    """转为诉求, or the answer the suggestion office asked for (handlers.suggestions.chat)."""
+    step = await suggestion_chat.after_suggestion(
+        text, menu, resident, conversation, ctx, attachments
+    )
+    if step is None:
+        return None
+    if step.report is None:
+        await conversations.reset(conversation, ctx.now)
+        return Outcome(step.reply)
+    case = step.report.case
+    state = DialogueState.AWAITING_PLACE if step.report.needs_place else DialogueState.COLLECTING
+    await conversations.set_state(
+        conversation, state, ctx.now, ctx.conversation_ttl, case_id=case.id
+    )
+    return Outcome(step.reply, case.id, created_case=True)
 
 
 async def _after_knowledge(

@@ -27,6 +27,14 @@ INVALID_REASONS: tuple[InvalidReason, ...] = (
     InvalidReason("other", "其他", "经核实不符合受理条件", needs_note=True),
 )
 REASONS_BY_CODE: dict[str, InvalidReason] = {reason.code: reason for reason in INVALID_REASONS}
+# Not chosen from the list: a case the centre turned into a suggestion (人民建议, issue 18) is
+# closed with this reason by the conversion itself, so that it leaves the rates and is counted
+# apart in 无效件数, by its own name.
+TO_SUGGESTION = InvalidReason("to_suggestion", "转为人民建议", "已转为人民建议")
+ALL_REASONS_BY_CODE: dict[str, InvalidReason] = {
+    **REASONS_BY_CODE,
+    TO_SUGGESTION.code: TO_SUGGESTION,
+}
 
 # The longest note staff may add (the dashboard's field and the API body alike).
 MAX_NOTE = 500

@@ -62,6 +62,7 @@ API_MODULES = (
     "bot.api.admin_knowledge_contract",
     "bot.api.admin_case_knowledge",
     "bot.api.admin_knowledge_figures_contract",
+    "bot.api.admin_suggestions_contract",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",

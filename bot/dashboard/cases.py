@@ -38,7 +38,7 @@ from bot.dashboard.web import (
     render,
 )
 from bot.keys import CLOCK, INTAKE
-from config.invalid import INVALID_REASONS, REASONS_BY_CODE
+from config.invalid import ALL_REASONS_BY_CODE, INVALID_REASONS
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
 from handlers.case_pages import (
@@ -270,6 +270,7 @@ async def case_context(
         "restore": can(user, "cases.restore") and status is CaseStatus.INVALID,
         "merge": can(user, "cases.merge") and status.is_open and status is not CaseStatus.COMPLETED,
         "split": can(user, "cases.merge") and status is CaseStatus.MERGED,
+        "to_suggestion": can(user, "suggestions.convert") and status.is_open,
         "review": can(user, "cases.review")
         and status is CaseStatus.COMPLETED
         and case.review_state == REVIEW_PENDING,
@@ -316,7 +317,7 @@ async def case_context(
         "workers": active_workers,
         "grid_name": row["grid"],
         "invalid_reasons": INVALID_REASONS,
-        "invalid_reason": REASONS_BY_CODE.get(case.invalid_reason or ""),
+        "invalid_reason": ALL_REASONS_BY_CODE.get(case.invalid_reason or ""),
         **await followup_context(case, user, now),
         **await knowledge_context(case, user),
     }

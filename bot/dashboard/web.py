@@ -41,6 +41,7 @@ ROLE_LABELS = {
     StaffRole.SUPERVISOR: "督办",
     StaffRole.UNIT: "承办单位",
     StaffRole.WORKER: "工作人员",
+    StaffRole.SUGGESTIONS: "人民建议办",
 }
 
 
@@ -65,6 +66,7 @@ NAV = (
     NavItem(f"{PREFIX}/accounts", "账号绑定", "accounts.link"),
     NavItem(f"{PREFIX}/district", "组织架构", "district.read"),
     NavItem(f"{PREFIX}/knowledge", "知识库", "knowledge.read"),
+    NavItem(f"{PREFIX}/suggestions", "人民建议", "suggestions.read"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.
@@ -94,6 +96,7 @@ DONE_MESSAGES = {
     "notice_rejected": "已驳回",
     "notice_cancelled": "已取消发送",
     "preview_sent": "预览已发给你自己",
+    "from_suggestion": "已由人民建议转为诉求，已告知居民",
 }
 
 

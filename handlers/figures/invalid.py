@@ -11,7 +11,7 @@ from tortoise.expressions import RawSQL
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from config.invalid import INVALID_REASONS, REASONS_BY_CODE
+from config.invalid import ALL_REASONS_BY_CODE, INVALID_REASONS, REASONS_BY_CODE
 from handlers.figures.asof import AsOf
 from handlers.figures.filters import FigureFilters
 from handlers.figures.results import Bucket, InvalidCounts
@@ -47,7 +47,11 @@ async def count_invalid(
         for reason in INVALID_REASONS
     ]
     buckets += [
-        Bucket(code, code or "未注明", n)
+        Bucket(
+            code,
+            ALL_REASONS_BY_CODE[code].label if code in ALL_REASONS_BY_CODE else code or "未注明",
+            n,
+        )
         for code, n in by_reason.items()
         if code not in REASONS_BY_CODE
     ]

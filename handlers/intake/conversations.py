@@ -21,6 +21,11 @@ class DialogueState(StrEnum):
     # A question was answered from the knowledge base; ``data`` keeps the words and the entries
     # offered until the resident says 解决了 or 没解决 (handlers/knowledge/intake.py).
     KNOWLEDGE = "knowledge"
+    # A suggestion was just registered (人民建议, issue 18): 转为诉求 makes it a case;
+    # ``data`` keeps the suggestion's id (handlers/suggestions/chat.py).
+    SUGGESTED = "suggested"
+    # The suggestion office asked the proposer for more: their next words join the suggestion.
+    SUGGESTION_MORE = "suggestion_more"
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:

@@ -235,6 +235,7 @@ async def report_case(
     channel: str = ...,
     category: str | None = ...,
     anonymous: bool = ...,
+    kind: str | None = ...,
     suggestions: Literal[False] = ...,
 ) -> Report: ...
 
@@ -250,6 +251,7 @@ async def report_case(
     channel: str = ...,
     category: str | None = ...,
     anonymous: bool = ...,
+    kind: str | None = ...,
     suggestions: bool,
 ) -> Report | Suggested: ...
 
@@ -264,6 +266,7 @@ async def report_case(
     channel: str = "mp",
     category: str | None = None,
     anonymous: bool = False,
+    kind: str | None = None,
     suggestions: bool = False,
 ) -> Report | Suggested:
     """Create a case from the resident's words. Call inside a transaction.
@@ -276,6 +279,8 @@ async def report_case(
     wins over the understood one, which is kept as the runner-up for dispatchers to see.
     ``anonymous``: no phone on the case and its title marked 【匿名】, from the worker's first
     task card on (the case still belongs to the resident, who follows it).
+    ``kind``: the kind the caller knows, over the understood one (a suggestion turned into a
+    case is a complaint: ``handlers.suggestions.conversion``).
 
     The case keeps at most ``message_max_chars`` of the words (Open311: the spec's description
     limit) and ``case_attachments_max`` attachments; past them the words end with a mark, the
@@ -293,6 +298,8 @@ async def report_case(
     understanding: Understanding = understand(
         text, location=location, gazetteer=ctx.gazetteer, model=ctx.model
     )
+    if kind is not None:
+        understanding = replace(understanding, kind=kind)
     if suggestions and category is None and understanding.kind == SUGGESTION_KIND:
         return await suggestion_intake.take(
             resident, text, understanding, ctx, channel=channel, attachments=attachments

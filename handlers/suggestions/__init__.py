@@ -3,4 +3,12 @@
 - :mod:`records`: numbers, the status machine, events on the timeline, telling the proposer.
 - :mod:`intake`: a message read as 建议 becomes a suggestion (chat, mini-program, Open311,
   staff), with the reply the resident reads.
+- :mod:`access`: who sees which suggestion, and the refusals staff read; :mod:`steps`: one
+  step checked, recorded and audited.
+- :mod:`office`: the suggestion office's screening (ask, merge, decline, reconsider, forward,
+  批示, 落地); :mod:`adoption`: 采纳 for departments; :mod:`departments`: their answers and what
+  is overdue; :mod:`additions`: the proposer adds what the office asked for.
+- :mod:`conversion`: suggestion → case and case → suggestion, history kept; :mod:`chat`: 转为诉求
+  and the answer to the office's question in the chat.
+- :mod:`queue`: the lists staff see; :mod:`export`: the city export (JSON, CSV).
 """

@@ -22,13 +22,19 @@ S = SuggestionStatus
 NUMBER_PREFIX = "JY"
 
 # status -> the statuses the office (or the system) may move it to.
+#
+# Forwarding to the city is a status only for a suggestion the office sends on instead of
+# adopting it (from screening); a suggestion adopted for departments and then forwarded as well
+# keeps its status and gets ``forwarded_at`` (handlers.suggestions.office.forward), so its
+# departments' answers still move it to ANSWERED. A forwarded one may yet be adopted here too.
+# ANSWERED comes only from ADOPTED: it means every department it went to has answered.
 TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
     S.RECEIVED: frozenset({S.MORE_INFO, S.DECLINED, S.MERGED, S.ADOPTED, S.FORWARDED, S.CONVERTED}),
     S.MORE_INFO: frozenset({S.RECEIVED, S.DECLINED, S.MERGED, S.ADOPTED, S.FORWARDED, S.CONVERTED}),
     S.DECLINED: frozenset({S.RECEIVED}),  # reconsidered
     S.MERGED: frozenset(),
-    S.ADOPTED: frozenset({S.ANSWERED, S.FORWARDED}),
-    S.FORWARDED: frozenset({S.ANSWERED, S.IMPLEMENTED}),
+    S.ADOPTED: frozenset({S.ANSWERED}),
+    S.FORWARDED: frozenset({S.ADOPTED, S.IMPLEMENTED}),
     S.ANSWERED: frozenset({S.IMPLEMENTED, S.ADOPTED}),  # adopted again for another department
     S.IMPLEMENTED: frozenset(),
     S.CONVERTED: frozenset(),

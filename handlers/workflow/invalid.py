@@ -76,36 +76,55 @@ async def invalidate_case(
     if not status.is_open:
         raise StaffRefused(f"诉求当前为{status.label}，不能不予受理", 409, "illegal_transition")
     async with in_transaction():
-        event = await apply_action(
-            case,
-            CaseAction.INVALIDATE,
-            staff_actor(actor),
-            ctx.now,
-            note=f"不予受理：{reason.label}" + (f"（{note}）" if note else ""),
-            data={"reason": reason.code, "label": reason.label, "note": note},
-            changes={**DEADLINES_CLEARED, "invalid_reason": reason.code, "closed_at": ctx.now},
-        )
-        await close_spell(case.id, ctx.now, "invalid")
-        await audit(
-            actor,
-            "case.invalidate",
-            ctx.now,
-            target_type="case",
-            target_id=case.number,
-            detail={"reason": reason.code, "note": note, "from": status.value},
-        )
+        return await close_as_invalid(case, reason, note, actor, ctx, from_status=status)
+
+
+async def close_as_invalid(
+    case: Case,
+    reason: texts.InvalidReason,
+    note: str,
+    actor: StaffActor,
+    ctx: HandlerContext,
+    *,
+    from_status: CaseStatus,
+    told: str | None = None,
+) -> CaseEvent:
+    """Close an open case as invalid (checked by the caller), inside the caller's transaction.
+
+    ``told``: what the resident reads instead of the neutral notice (a case turned into a
+    suggestion is told its new number in the same message: ``handlers.suggestions.conversion``).
+    """
+    event = await apply_action(
+        case,
+        CaseAction.INVALIDATE,
+        staff_actor(actor),
+        ctx.now,
+        note=f"不予受理：{reason.label}" + (f"（{note}）" if note else ""),
+        data={"reason": reason.code, "label": reason.label, "note": note},
+        changes={**DEADLINES_CLEARED, "invalid_reason": reason.code, "closed_at": ctx.now},
+    )
+    await close_spell(case.id, ctx.now, "invalid")
+    await audit(
+        actor,
+        "case.invalidate",
+        ctx.now,
+        target_type="case",
+        target_id=case.number,
+        detail={"reason": reason.code, "note": note, "from": from_status.value},
+    )
+    if told is None:
         told = texts.RESIDENT_NOTICE.format(number=case.number, reason=reason.told)
-        await tell_resident(case, told, f"invalid{case.version}", ctx)
-        worker = await Worker.get_or_none(id=case.worker_id) if case.worker_id else None
-        if worker is not None:  # the handler stops working on it
-            await notify_worker(
-                worker,
-                texts.WORKER_NOTICE.format(number=case.number, reason=reason.label),
-                ctx,
-                purpose="task_invalid",
-                case_id=case.id,
-                dedup_key=f"case:{case.id}:invalid{case.version}:worker",
-            )
+    await tell_resident(case, told, f"invalid{case.version}", ctx)
+    worker = await Worker.get_or_none(id=case.worker_id) if case.worker_id else None
+    if worker is not None:  # the handler stops working on it
+        await notify_worker(
+            worker,
+            texts.WORKER_NOTICE.format(number=case.number, reason=reason.label),
+            ctx,
+            purpose="task_invalid",
+            case_id=case.id,
+            dedup_key=f"case:{case.id}:invalid{case.version}:worker",
+        )
     return event
 
 

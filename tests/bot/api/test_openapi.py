@@ -106,6 +106,20 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/knowledge/{entry_id}"),
         ("POST", "/dashboard/knowledge/{entry_id}/publish"),
         ("POST", "/dashboard/knowledge/{entry_id}/retire"),
+        ("GET", "/dashboard/suggestions"),
+        ("GET", "/dashboard/suggestions/department"),
+        ("GET", "/dashboard/suggestions/{number}"),
+        ("POST", "/dashboard/suggestions/{number}/ask"),
+        ("POST", "/dashboard/suggestions/{number}/merge"),
+        ("POST", "/dashboard/suggestions/{number}/decline"),
+        ("POST", "/dashboard/suggestions/{number}/reconsider"),
+        ("POST", "/dashboard/suggestions/{number}/adopt"),
+        ("POST", "/dashboard/suggestions/{number}/forward"),
+        ("POST", "/dashboard/suggestions/{number}/instruction"),
+        ("POST", "/dashboard/suggestions/{number}/implemented"),
+        ("POST", "/dashboard/suggestions/{number}/convert"),
+        ("POST", "/dashboard/suggestions/{number}/adoptions/{unit_code}/answer"),
+        ("POST", "/dashboard/cases/{number}/to-suggestion"),
     }
 )
 
