@@ -20,10 +20,16 @@ chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue s
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.conversation_events import EVENT_HANDLERS, Outcome, on_silent_event
+from bot.conversation_words import (
+    chatter_reply,
+    choice_question,
+    is_lookup,
+    normalise_command,
+    read_choice,
+)
 from config import knowledge as knowledge_texts
 from config import replies
 from handlers.accounts import links
@@ -53,21 +59,15 @@ from models import (
 )
 from nlu import sameness
 from nlu.chatter import read_chatter
-from nlu.language import detect_language
 from nlu.normalise import normalise
 from nlu.understanding import locate
 from nlu.urgency import life_safety
 
-_PUNCTUATION = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()【】\[\]]+")
 ATTACHMENT_TYPES = frozenset({"image", "video", "shortvideo", "voice"})
 # Dialogue states with a case that photos and locations join.
 WITH_CASE = frozenset(
     {DialogueState.AWAITING_PLACE, DialogueState.COLLECTING, DialogueState.CHOOSING}
 )
-
-
-def normalise_command(text: str) -> str:
-    return _PUNCTUATION.sub("", text).lower()
 
 
 def chat_channel(resident: Resident) -> str:
@@ -98,15 +98,6 @@ async def command_reply(text: str, resident: Resident, ctx: HandlerContext) -> s
     return None
 
 
-def is_lookup(text: str) -> bool:
-    """Words that only read the resident's own cases (我的诉求, 帮助, a case number)."""
-    command = normalise_command(text)
-    if command in replies.MY_CASES_WORDS or command in replies.HELP_WORDS:
-        return True
-    number = find_case_number(command)
-    return bool(number) and command in (number, f"查询{number}", f"查{number}", f"编号{number}")
-
-
 async def limit_reached(
     resident: Resident,
     ctx: HandlerContext,
@@ -128,22 +119,6 @@ async def limit_reached(
         resident, held, chat_channel(resident), ctx, reason=HeldReason.RATE_LIMITED
     )
     return Outcome(limited.held_text)
-
-
-def chatter_reply(kind: str, text: str) -> str:
-    """What the service can do, for a message that is no report (nlu.chatter)."""
-    language = detect_language(text)
-    if language != "zh" and kind in ("greeting", "test", "thanks", "emoji"):
-        return replies.FOREIGN_HELLO.get(language, replies.FOREIGN_HELLO["en"])
-    if kind == "filler":
-        return replies.CHATTER_FILLER
-    if kind == "test":
-        return replies.CHATTER_TEST
-    if kind == "ad":
-        return replies.CHATTER_AD
-    if kind == "thanks":
-        return replies.YOU_ARE_WELCOME
-    return replies.CHATTER_GREETING.format(service=replies.SERVICE_NAME)
 
 
 # --- the dialogue -----------------------------------------------------------------------------
@@ -214,37 +189,6 @@ async def _add_detail(
         conversation, DialogueState.COLLECTING, ctx.now, ctx.conversation_ttl, case_id=case.id
     )
     return Outcome(reply, case.id)
-
-
-def choice_menu_id(case: Case, choice: str) -> str:
-    return f"{replies.CHOOSE_MENU_PREFIX}:{case.id}:{choice}"
-
-
-def choice_question(case: Case) -> str:
-    """Ask whether a follow-up joins ``case`` or is a new problem; both options can be tapped."""
-    join = replies.CHOOSE_JOIN_LABEL.format(number=case.number)
-    link = replies.CHOOSE_LINK
-    return replies.CHOOSE_CASE.format(
-        number=case.number,
-        title=case.title[:20],
-        join_link=link.format(label=join, menu_id=choice_menu_id(case, "join")),
-        new_link=link.format(label=replies.CHOOSE_NEW_LABEL, menu_id=choice_menu_id(case, "new")),
-    )
-
-
-def read_choice(text: str, menu: str | None, case: Case) -> str | None:
-    """ "join" or "new" from a tapped option or typed words; None if it is neither."""
-    for choice in ("join", "new"):
-        if menu == choice_menu_id(case, choice):
-            return choice
-    command = normalise_command(text)
-    if command in replies.CHOOSE_JOIN_WORDS or command == normalise_command(
-        replies.CHOOSE_JOIN_LABEL.format(number=case.number)
-    ):
-        return "join"
-    if command in replies.CHOOSE_NEW_WORDS:
-        return "new"
-    return None
 
 
 async def _ask_which(

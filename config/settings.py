@@ -364,10 +364,7 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How often the survey sweep runs in each process"
     )
     digest_hour: float = Field(
-        default=8.0,
-        ge=0,
-        lt=24,
-        description="Local hour (8.5 = 08:30) of each working day's digest to unit heads",
+        default=8.0, ge=0, lt=24, description="Local hour (8.5 = 08:30) of the units' daily digest"
     )
     digest_sweep_seconds: float = Field(
         default=300.0, gt=0, description="How often each process checks whether the digest is due"
@@ -405,9 +402,7 @@ class Settings(BaseSettings):
         description="openids per WeChat mass send to a list (message/mass/send takes 2 to 10000)",
     )
     mass_send_monthly_quota: int = Field(
-        default=4,
-        ge=1,
-        description="Mass sends a resident may receive per calendar month (service accounts: 4)",
+        default=4, ge=1, description="Mass sends a resident may get a month (service accounts: 4)"
     )
     broadcast_report_wait_seconds: float = Field(
         default=300.0,
@@ -416,9 +411,7 @@ class Settings(BaseSettings):
         "TEMPLATESENDJOBFINISH has not reported it within this long",
     )
     broadcast_queue_ahead_seconds: float = Field(
-        default=120.0,
-        gt=0,
-        description="Fan-out queues per-recipient rows at most this far ahead of their turn",
+        default=120.0, gt=0, description="Fan-out queues rows at most this far ahead of their turn"
     )
 
     calendar_overrides: dict[str, bool] = Field(
@@ -479,8 +472,7 @@ class Settings(BaseSettings):
     llm_rerank_timeout_seconds: float = Field(
         default=2.0,
         gt=0,
-        description="The knowledge base's second opinion on a question its rule hesitates over: "
-        "the resident's reply waits for it, so it gets this long, then the local rule decides",
+        description="The LLM's second opinion on a question, then the rule decides",
     )
 
     # Understanding
