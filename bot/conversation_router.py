@@ -21,6 +21,7 @@ chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue s
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.conversation_events import EVENT_HANDLERS, Outcome, on_silent_event
@@ -38,6 +39,7 @@ from handlers.knowledge import asks as knowledge_asks
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
+from handlers.suggestions import call_replies
 from handlers.suggestions.intake import Suggested
 from models import AskOutcome, Case, CaseStatus, Conversation, HeldReason, Resident, ResidentApp
 from nlu import sameness
@@ -315,6 +317,17 @@ async def on_words(
         chatter = read_chatter(text)
         if chatter is not None:
             return Outcome(chatter_reply(chatter, text))
+    # A reply to a themed call (征集活动) is a suggestion under it (handlers.suggestions).
+    heard = await call_replies.hear(
+        text, menu, resident, conversation, ctx, attachments, chat_channel(resident)
+    )
+    if heard is not None and heard.text is not None:
+        outcome = await on_words(
+            heard.text, resident, conversation, ctx, attachments, None, message
+        )
+        return replace(outcome, reply="\n\n".join(p for p in (heard.note, outcome.reply) if p))
+    if heard is not None:
+        return Outcome(heard.reply)
     for prefix in replies.NEW_CASE_PREFIXES:
         if text.startswith(prefix):
             stripped = text.removeprefix(prefix).lstrip("：:，, ")

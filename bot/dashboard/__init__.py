@@ -5,7 +5,8 @@ Pages: sign-in, overview (the four rates against targets, volume, open and overd
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
 (QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
-knowledge base (知识库) with its review, versions and import. Who
+knowledge base (知识库) with its review, versions and import, and the themed calls for
+suggestions (征集活动) with their results. Who
 may open which page is ``handlers.staff.permissions``.
 """
 
@@ -26,6 +27,7 @@ from bot.dashboard import (
     ranking,
     requests,
     rules,
+    suggestion_calls,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
@@ -50,3 +52,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     accounts.add_routes(app)
     district.add_routes(app)
     knowledge.add_routes(app)
+    suggestion_calls.add_routes(app)

@@ -21,6 +21,9 @@ class DialogueState(StrEnum):
     # A question was answered from the knowledge base; ``data`` keeps the words and the entries
     # offered until the resident says 解决了 or 没解决 (handlers/knowledge/intake.py).
     KNOWLEDGE = "knowledge"
+    # The resident tapped a themed call's menu (or sent its keyword alone): the next words are
+    # their reply to it; ``data`` names the call (handlers/suggestions/call_replies.py).
+    CALL = "call"
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:
