@@ -3,7 +3,8 @@
 Events go by name. A blocked resident's messages are held (``handlers.intake.held_messages``) before
 anything else, lookups of their own cases excepted; a danger to life in them is still answered with
 what to do now. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
-come next, then an answer to a question the bot asked (补充 or 新诉求), then a survey
+come next, then a reply to a themed call (征集活动: its keyword, a tap on its menu, or the words
+after either: ``handlers.suggestions.call_replies``), then an answer to a question the bot asked (补充 or 新诉求), then a survey
 answer (also right after the 办结 notice, before the round is sent), then pleasantries and
 chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue state decides:
 
@@ -302,6 +303,18 @@ async def on_words(
         answer = await command_reply(text, resident, ctx)
         if answer is not None:
             return Outcome(answer)
+    # A reply to a themed call (征集活动) is a suggestion under it (handlers.suggestions).
+    heard = await call_replies.hear(
+        text, menu, resident, conversation, ctx, attachments, chat_channel(resident)
+    )
+    if heard is not None and heard.text is not None:
+        outcome = await on_words(
+            heard.text, resident, conversation, ctx, attachments, None, message
+        )
+        return replace(outcome, reply="\n\n".join(p for p in (heard.note, outcome.reply) if p))
+    if heard is not None:
+        return Outcome(heard.reply)
+    if not attachments:
         if conversation.state == DialogueState.CHOOSING:
             chosen = await _on_choice(text, menu, resident, conversation, ctx)
             if chosen is not None:
@@ -317,17 +330,6 @@ async def on_words(
         chatter = read_chatter(text)
         if chatter is not None:
             return Outcome(chatter_reply(chatter, text))
-    # A reply to a themed call (征集活动) is a suggestion under it (handlers.suggestions).
-    heard = await call_replies.hear(
-        text, menu, resident, conversation, ctx, attachments, chat_channel(resident)
-    )
-    if heard is not None and heard.text is not None:
-        outcome = await on_words(
-            heard.text, resident, conversation, ctx, attachments, None, message
-        )
-        return replace(outcome, reply="\n\n".join(p for p in (heard.note, outcome.reply) if p))
-    if heard is not None:
-        return Outcome(heard.reply)
     for prefix in replies.NEW_CASE_PREFIXES:
         if text.startswith(prefix):
             stripped = text.removeprefix(prefix).lstrip("：:，, ")

@@ -30,6 +30,7 @@ from handlers.residents.records import first_contact
 from handlers.suggestions.calls import in_period
 from handlers.suggestions.intake import screening_days, take
 from models import CallStatus, Conversation, Resident, Suggestion, SuggestionCall
+from nlu.chatter import read_chatter
 from nlu.understanding import Understanding, understand
 
 _OPENERS = (("#", ""), ("＃", ""), ("【", "】"), ("[", "]"))
@@ -203,7 +204,7 @@ async def hear(
     """What a chat message has to do with a call; None: nothing."""
     if menu and menu.startswith(texts.MENU_PREFIX):
         return await tap(menu.removeprefix(texts.MENU_PREFIX), resident, conversation, ctx)
-    if conversation.state == DialogueState.CALL:
+    if conversation.state == DialogueState.CALL and read_chatter(text) is None:
         call_id = dict(conversation.data).get("call")
         await conversations.reset(conversation, ctx.now)
         call = await SuggestionCall.get_or_none(id=call_id) if isinstance(call_id, int) else None

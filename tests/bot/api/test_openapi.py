@@ -104,6 +104,13 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/knowledge/{entry_id}"),
         ("POST", "/dashboard/knowledge/{entry_id}/publish"),
         ("POST", "/dashboard/knowledge/{entry_id}/retire"),
+        ("GET", "/dashboard/suggestion-calls"),
+        ("POST", "/dashboard/suggestion-calls"),
+        ("GET", "/dashboard/suggestion-calls/new"),
+        ("GET", "/dashboard/suggestion-calls/{code}"),
+        ("POST", "/dashboard/suggestion-calls/{code}"),
+        ("POST", "/dashboard/suggestion-calls/{code}/open"),
+        ("POST", "/dashboard/suggestion-calls/{code}/close"),
     }
 )
 
