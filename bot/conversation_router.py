@@ -4,9 +4,10 @@ Events go by name. A blocked resident's messages are held (``handlers.intake.hel
 anything else, lookups of their own cases excepted; a danger to life in them is still answered with
 what to do now. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
 come next, then a reply to a themed call (征集活动: its keyword, a tap on its menu, or the words
-after either: ``handlers.suggestions.call_replies``), then an answer to a question the bot asked (补充 or 新诉求), then a survey
-answer (also right after the 办结 notice, before the round is sent), then pleasantries and
-chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue state decides:
+after either: ``handlers.suggestions.call_replies``), then an answer to a question the bot
+asked (补充 or 新诉求), then a survey answer (also right after the 办结 notice, before the
+round is sent), then pleasantries and chatter (greetings, tests, emoji: no case,
+``nlu.chatter``). Then the dialogue state decides:
 
 - a case waiting for its place takes the next text or location as the place, unless the text
   names no place and reads as another problem;

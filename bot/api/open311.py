@@ -7,8 +7,9 @@ comes with which content type. XML follows the spec's element names, JSON its Sp
 repeated element's container is a JSON array).
 
 - ``GET discovery``: where the endpoint is, which formats, how to get a key.
-- ``GET services``: the taxonomy's second levels, one service each; ``GET services/{code}``: its
-  definition (no attributes).
+- ``GET services``: the taxonomy's second levels, one service each, and ``suggestion`` (人民建议),
+  whose requests are suggestions for the suggestion office, not cases
+  (``handlers.open311.suggestions``); ``GET services/{code}``: its definition (no attributes).
 - ``POST requests`` (form-encoded, ``api_key`` required): files a case exactly as a chat message
   would be (``handlers.open311.requests``) and answers its number (``service_request_id``), when
   and by whom it will be handled (``service_notice``) and ``account_id``. The request's token comes

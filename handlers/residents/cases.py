@@ -22,6 +22,10 @@ they are told about it and surveyed, but it carries no contact phone (neither th
 the resident's own), its title starts with 【匿名】 and its timeline says so, which is what
 workers see. The resident's words stay as written.
 
+The suggestion form (我有建议) is taken the same way (``kind="suggestion"``: stored with that
+``msg_type``, held, limited and checked alike) and then made a suggestion by
+``handlers.suggestions.submissions``.
+
 Nearby: the photos it names (``handlers.residents.photos``), adding to a case afterwards
 (``handlers.residents.additions``), and what the resident reads of it (``handlers.residents.view``).
 """

@@ -355,8 +355,7 @@ async def close_expired(now: datetime) -> int:
 
 
 async def open_calls(now: datetime, channel: str | None = None) -> list[SuggestionCall]:
-    """The calls taking replies now, the soonest to end first."""
-    await close_expired(now)
+    """The calls taking replies now, the soonest to end first (read only: public lists call it)."""
     calls = await SuggestionCall.filter(
         status=CallStatus.OPEN, starts_at__lte=now, ends_at__gt=now
     ).order_by("ends_at", "id")
