@@ -28,6 +28,7 @@ from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
 from bot.api.admin_suggestions import add_admin_suggestion_routes
+from bot.api.admin_suggestion_calls import add_admin_suggestion_call_routes
 from bot.api.figures import add_figures_routes
 from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
@@ -36,6 +37,7 @@ from bot.api.openapi import add_openapi_route
 from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
 from bot.api.resident_questions import add_question_routes
+from bot.api.resident_suggestions import add_resident_suggestion_routes
 from bot.api.sandbox import add_sandbox_routes
 from bot.api.worker import add_worker_routes
 from bot.burst import Burst
@@ -254,6 +256,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_dashboard_routes(app)
     add_resident_routes(app)
     add_question_routes(app)  # the resident API's questions to the knowledge base
+    add_resident_suggestion_routes(app)
     add_media_routes(app)
     add_admin_resident_routes(app)
     add_admin_link_routes(app)
@@ -261,6 +264,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_knowledge_routes(app)
     add_admin_case_knowledge_routes(app)
     add_admin_suggestion_routes(app)
+    add_admin_suggestion_call_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

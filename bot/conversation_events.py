@@ -10,9 +10,13 @@ from config import replies
 from handlers.accounts import links
 from handlers.broadcasts import sending
 from handlers.context import HandlerContext
+from handlers.intake import conversations
 from handlers.intake.incoming import IncomingMessage
 from handlers.residents import follow, queries
+from handlers.suggestions import call_replies
 from models import Resident
+
+CALL_CLICK = "CALL:"  # a custom menu's CLICK key CALL:<code> opens the call's reply
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,13 @@ async def on_location_report(
 
 
 async def on_click(message: IncomingMessage, resident: Resident, ctx: HandlerContext) -> Outcome:
-    key = (message.event_key or "").upper()
+    raw = message.event_key or ""
+    if raw.upper().startswith(CALL_CLICK):  # a themed call's button in the custom menu
+        conversation = await conversations.current(resident, ctx.now)
+        heard = await call_replies.tap(raw[len(CALL_CLICK) :], resident, conversation, ctx)
+        if heard is not None and heard.reply is not None:
+            return Outcome(heard.reply)
+    key = raw.upper()
     if key == replies.MENU_MY_CASES:
         return Outcome(await queries.my_cases(resident))
     if key == replies.MENU_REPORT:

@@ -3,9 +3,11 @@
 Events go by name. A blocked resident's messages are held (``handlers.intake.held_messages``) before
 anything else, lookups of their own cases excepted; a danger to life in them is still answered with
 what to do now. Words the resident types as commands (我的诉求, a case number, 撤销, 帮助)
-come next, then an answer to a question the bot asked (补充 or 新诉求), then a survey
-answer (also right after the 办结 notice, before the round is sent), then pleasantries and
-chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue state decides:
+come next, then a reply to a themed call (征集活动: its keyword, a tap on its menu, or the words
+after either: ``handlers.suggestions.call_replies``), then an answer to a question the bot
+asked (补充 or 新诉求), then a survey answer (also right after the 办结 notice, before the
+round is sent), then pleasantries and chatter (greetings, tests, emoji: no case,
+``nlu.chatter``). Then the dialogue state decides:
 
 - a case waiting for its place takes the next text or location as the place, unless the text
   names no place and reads as another problem;
@@ -20,6 +22,7 @@ chatter (greetings, tests, emoji: no case, ``nlu.chatter``). Then the dialogue s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.conversation_events import EVENT_HANDLERS, Outcome, on_silent_event
@@ -45,6 +48,7 @@ from handlers.knowledge import feedback as knowledge_feedback
 from handlers.knowledge import intake as knowledge_intake
 from handlers.residents import cancel, queries
 from handlers.residents.records import first_contact, resident_for, resident_writing
+from handlers.suggestions import call_replies
 from handlers.suggestions import chat as suggestion_chat
 from handlers.suggestions.intake import Suggested
 from models import (
@@ -262,6 +266,17 @@ async def on_words(
         about = await _about_suggestion(text, menu, resident, conversation, ctx, attachments)
         if about is not None:
             return about
+    # A reply to a themed call (征集活动) is a suggestion under it (handlers.suggestions).
+    heard = await call_replies.hear(
+        text, menu, resident, conversation, ctx, attachments, chat_channel(resident)
+    )
+    if heard is not None and heard.text is not None:
+        outcome = await on_words(
+            heard.text, resident, conversation, ctx, attachments, None, message
+        )
+        return replace(outcome, reply="\n\n".join(p for p in (heard.note, outcome.reply) if p))
+    if heard is not None:
+        return Outcome(heard.reply)
     if not attachments:
         if conversation.state == DialogueState.CHOOSING:
             chosen = await _on_choice(text, menu, resident, conversation, ctx)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Sortable: the last change of the service list or definitions (Service Discovery "changeset").
-CHANGESET = "2026-12-01 00:00"
+CHANGESET = "2026-12-08 00:00"
 PATH_PREFIX = "/open311/v2"
 
 SERVICE_CODES: dict[str, str] = {
@@ -99,6 +99,21 @@ SERVICE_CODES: dict[str, str] = {
     "科技与信息产业/信息化服务": "kjyxxcy-xxhfw",
     "科技与信息产业/科技创新": "kjyxxcy-kjcx",
 }
+
+# People's suggestions (人民建议征集, issue 18): one service beside the taxonomy's. Its requests
+# become suggestions for the suggestion office, numbered JY…, not cases.
+SUGGESTION_SERVICE_CODE = "suggestion"
+SUGGESTION_SERVICE = {
+    "service_name": "人民建议",
+    "group": "人民建议征集",
+    "description": "对本区发展和治理的意见建议（不是需要处理的问题）：交区人民建议征集办公室研究，"
+    "被采纳的建议交有关部门落实。例如：增设公交站点、社区为老服务、公共空间改造。",
+    "keywords": "建议, 意见, 金点子, 人民建议征集",
+}
+SUGGESTION_AGENCY = "区人民建议征集办公室"
+SUGGESTION_NOTICE = "交区人民建议征集办公室研究，{deadline}前答复是否采纳。"
+SUGGESTION_NOTE_MERGED = "与建议 {original} 相似，已合并研究。"
+SUGGESTION_NOTE_CONVERTED = "已转为诉求 {case} 办理。"
 
 # What a service says about itself (residents read these in the client's app).
 SERVICE_DESCRIPTION = "{group}类诉求：{name}。例如：{examples}。"

@@ -7,8 +7,9 @@ comes with which content type. XML follows the spec's element names, JSON its Sp
 repeated element's container is a JSON array).
 
 - ``GET discovery``: where the endpoint is, which formats, how to get a key.
-- ``GET services``: the taxonomy's second levels, one service each; ``GET services/{code}``: its
-  definition (no attributes).
+- ``GET services``: the taxonomy's second levels, one service each, and ``suggestion`` (人民建议),
+  whose requests are suggestions for the suggestion office, not cases
+  (``handlers.open311.suggestions``); ``GET services/{code}``: its definition (no attributes).
 - ``POST requests`` (form-encoded, ``api_key`` required): files a case exactly as a chat message
   would be (``handlers.open311.requests``) and answers its number (``service_request_id``), when
   and by whom it will be handled (``service_notice``) and ``account_id``. The request's token comes
@@ -48,7 +49,7 @@ from bot.keys import CLOCK, INTAKE, SETTINGS
 from config import open311 as spec
 from handlers.open311.clients import client_for_key
 from handlers.open311.common import Open311Error
-from handlers.open311.public import find_requests, one_request, parse_query, token_request
+from handlers.open311.public import parse_query, token_request
 from handlers.open311.requests import file_request, filed_json, parse_submission
 from handlers.open311.services import (
     check_jurisdiction,
@@ -56,6 +57,7 @@ from handlers.open311.services import (
     service_definition,
     service_list,
 )
+from handlers.open311.suggestions import find_all, one_request_or_suggestion
 from models import Open311Client
 
 logger = logging.getLogger(__name__)
@@ -238,12 +240,13 @@ async def post_request(request: web.Request) -> Answer:
 async def get_requests(request: web.Request) -> Answer:
     jurisdiction(request)
     query = parse_query(as_lists(request.query), request.app[CLOCK].now())
-    return Answer("service_requests", await find_requests(query))
+    return Answer("service_requests", await find_all(query))
 
 
 async def get_request(request: web.Request) -> Answer:
     jurisdiction(request)
-    return Answer("service_requests", await one_request(request.match_info["service_request_id"]))
+    number = request.match_info["service_request_id"]
+    return Answer("service_requests", await one_request_or_suggestion(number))
 
 
 async def get_token(request: web.Request) -> Answer:

@@ -63,6 +63,7 @@ API_MODULES = (
     "bot.api.admin_case_knowledge",
     "bot.api.admin_knowledge_figures_contract",
     "bot.api.admin_suggestions_contract",
+    "bot.api.suggestions_contract",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",

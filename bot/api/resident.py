@@ -151,6 +151,23 @@ class FeedbackIn(Payload):
     solved: bool = Field(description="true: 解决了; false: 没解决, make a case of the question")
 
 
+class SuggestionIn(Payload):
+    """The suggestion form (我有建议): ``bot.api.resident_suggestions``."""
+
+    request_id: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$", description="a UUID the client made for this submission"
+    )
+    text: Words = Field(min_length=1)
+    photos: list[MediaKey] = Field(default_factory=list, max_length=texts.MAX_PHOTOS)
+    call: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{2,32}$", description="a themed call's code"
+    )
+    consent_publish: bool = Field(default=False, description="may be published if adopted")
+    credit_name: str = Field(
+        default="", max_length=32, pattern=NO_NUL, description="how to be credited; empty: 匿名"
+    )
+
+
 class InfoIn(Payload):
     text: Words = ""
     photos: list[MediaKey] = Field(default_factory=list, max_length=texts.MAX_PHOTOS)
@@ -187,7 +204,7 @@ class EmptyIn(Payload):
     pass
 
 
-Worded = TypeVar("Worded", CaseIn, InfoIn, QuestionIn)
+Worded = TypeVar("Worded", CaseIn, InfoIn, QuestionIn, SuggestionIn)
 
 
 async def read_words(request: web.Request, model: type[Worded]) -> Worded:
@@ -335,16 +352,30 @@ async def subscriptions(request: web.Request, signed: Signed) -> web.Response:
 async def submit(request: web.Request, signed: Signed) -> web.Response:
     body = await read_words(request, CaseIn)
     data = body.model_dump(exclude_none=True, exclude={"request_id", "ask"})
+    return await take_submission(request, signed, body.request_id, data, ask=body.ask)
+
+
+async def take_submission(
+    request: web.Request,
+    signed: Signed,
+    request_id: str,
+    data: dict[str, Any],
+    kind: str = resident_cases.CASE,
+    ask: int | None = None,
+) -> web.Response:
+    """A case's (or the suggestion form's) submission, exactly once, as its JSON answer;
+    ``ask``: the resident's question the knowledge base did not answer, linked to the case."""
     intake = request.app[INTAKE]
     ctx = await intake.context()
     try:
         answer = await resident_cases.submit(
             signed.resident,
-            body.request_id,
+            request_id,
             data,
             ctx,
             checker_of(request),
             held_reply=replies.HELD_RECEIVED,
+            kind=kind,
         )
     except resident_cases.SubmissionBusy:
         raise ApiError(409, "in_progress", texts.BUSY) from None
@@ -356,7 +387,7 @@ async def submit(request: web.Request, signed: Signed) -> web.Response:
     if answer.created_case and answer.case_id is not None:
         intake.start_refinement(answer.case_id)  # committed; the answer does not wait for it
     # The question the knowledge base did not answer goes on to this case (the resident's own).
-    await link_case(body.ask, answer.case_id, resident_id=signed.resident.id)
+    await link_case(ask, answer.case_id, resident_id=signed.resident.id)
     return web.json_response(answer.body, status=answer.status)
 
 

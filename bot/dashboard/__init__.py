@@ -5,8 +5,9 @@ Pages: sign-in, overview (the four rates against targets, volume, open and overd
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
 (QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
-knowledge base (知识库) with its review, versions, import, figures and gaps list, and 人民建议
-(the suggestion office's queue, a suggestion's page, a department's answers). Who
+knowledge base (知识库) with its review, versions, import, figures and gaps list, 人民建议
+(the suggestion office's queue, a suggestion's page, a department's answers) and the themed
+calls for suggestions (征集活动) with their results. Who
 may open which page is ``handlers.staff.permissions``.
 """
 
@@ -28,6 +29,7 @@ from bot.dashboard import (
     requests,
     rules,
     suggestions,
+    suggestion_calls,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
@@ -53,3 +55,4 @@ def add_dashboard_routes(app: web.Application) -> None:
     district.add_routes(app)
     knowledge.add_routes(app)
     suggestions.add_routes(app)
+    suggestion_calls.add_routes(app)

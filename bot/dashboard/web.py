@@ -67,6 +67,7 @@ NAV = (
     NavItem(f"{PREFIX}/district", "组织架构", "district.read"),
     NavItem(f"{PREFIX}/knowledge", "知识库", "knowledge.read"),
     NavItem(f"{PREFIX}/suggestions", "人民建议", "suggestions.read"),
+    NavItem(f"{PREFIX}/suggestion-calls", "征集活动", "suggestions.calls"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.

@@ -26,6 +26,9 @@ class DialogueState(StrEnum):
     SUGGESTED = "suggested"
     # The suggestion office asked the proposer for more: their next words join the suggestion.
     SUGGESTION_MORE = "suggestion_more"
+    # The resident tapped a themed call's menu (or sent its keyword alone): the next words are
+    # their reply to it; ``data`` names the call (handlers/suggestions/call_replies.py).
+    CALL = "call"
 
 
 async def current(resident: Resident, now: datetime) -> Conversation:

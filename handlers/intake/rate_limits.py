@@ -1,7 +1,8 @@
 """How much one resident may send: new cases per hour and per day, photos per hour, and API
 calls per minute.
 
-Case and photo limits are counted in the database (cases by ``(resident_id, created_at)``, held
+Case and photo limits are counted in the database (cases and suggestions (人民建议, which a
+resident could otherwise send without end) by ``(resident_id, created_at)``, held
 messages and media files by their owner and time), so they hold across every process behind the
 load balancer. A held message counts like a case until a dispatcher releases it (then its case
 counts) or discards it. The per-minute limit on API calls only guards one process against a
@@ -73,8 +74,9 @@ def _first_free(times: list[datetime], limit: int, window: timedelta) -> datetim
 
 
 async def _submission_times(resident_id: int, since: datetime) -> list[datetime]:
-    """When the resident's cases and counted held messages were made since ``since``: one
-    statement over both tables (each read by its (resident_id, created_at) index)."""
+    """When the resident's cases, suggestions and counted held messages were made since
+    ``since``: one statement over the three tables (each read by its (resident_id, created_at)
+    index)."""
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
     mark = "$" if pg else "?"
@@ -83,7 +85,9 @@ async def _submission_times(resident_id: int, since: datetime) -> list[datetime]
         f'SELECT "created_at" FROM "cases" WHERE "resident_id" = {mark}1 '
         f'AND "created_at" > {mark}2 '
         f'UNION ALL SELECT "created_at" FROM "held_messages" WHERE "resident_id" = {mark}1 '
-        f'AND "created_at" > {mark}2 AND "status" IN ({mark}3, {mark}4)',
+        f'AND "created_at" > {mark}2 AND "status" IN ({mark}3, {mark}4) '
+        f'UNION ALL SELECT "created_at" FROM "suggestions" WHERE "resident_id" = {mark}1 '
+        f'AND "created_at" > {mark}2',
         [resident_id, since, HeldStatus.HELD.value, HeldStatus.DISCARDED.value],
     )
     found: list[Any] = [created.to_python_value(row["created_at"]) for row in rows]

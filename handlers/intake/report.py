@@ -58,6 +58,17 @@ class Report:
 
 SUGGESTION_KIND = "suggestion"
 
+
+def reads_as_suggestion(understanding: Understanding) -> bool:
+    """建议, and nothing urgent or dangerous named: a gas smell written as a suggestion is
+    still a case with its short deadlines and the advice on what to do now."""
+    return (
+        understanding.kind == SUGGESTION_KIND
+        and understanding.urgency != "急"
+        and not understanding.hazards
+    )
+
+
 # Kinds whose answer rarely depends on where the resident is: they are not asked for a place.
 PLACELESS_KINDS = frozenset({"question", "praise"})
 
@@ -300,7 +311,7 @@ async def report_case(
     )
     if kind is not None:
         understanding = replace(understanding, kind=kind)
-    if suggestions and category is None and understanding.kind == SUGGESTION_KIND:
+    if suggestions and category is None and reads_as_suggestion(understanding):
         return await suggestion_intake.take(
             resident, text, understanding, ctx, channel=channel, attachments=attachments
         )

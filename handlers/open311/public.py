@@ -21,6 +21,7 @@ from handlers.clock import format_local, local
 from handlers.digits import finite_or_none
 from handlers.open311.common import CHANNEL, Open311Error
 from handlers.open311.services import path_for_code, service_code_for
+from handlers.suggestions.records import is_suggestion_number
 from models import Case, CaseAction, CaseEvent, CaseStatus, Grid, Open311Request, Unit
 from models.case_status import OPEN_STATUSES
 from nlu import mask_phones_in_text
@@ -190,6 +191,8 @@ class RequestQuery:
     statuses: frozenset[str] = frozenset()
     start: datetime | None = None
     end: datetime | None = None
+    cases: bool = True  # the service codes asked for name categories (or none was asked for)
+    suggestions: bool = True  # ... name the suggestion service (or none was asked for)
 
 
 def _listed(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
@@ -225,7 +228,10 @@ def parse_query(params: Mapping[str, Sequence[str]], now: datetime) -> RequestQu
             raise Open311Error(400, f"ask for at most {spec.QUERY_LIMIT} service_request_id")
         return RequestQuery(numbers=tuple(numbers))
     paths: list[str] = []
-    for code in _listed(params, "service_code"):
+    codes = _listed(params, "service_code")
+    for code in codes:
+        if code == spec.SUGGESTION_SERVICE_CODE:
+            continue
         path = path_for_code(code)
         if path is None:
             raise Open311Error(400, f"service_code {code[:64]!r} is unknown; see services.json")
@@ -247,11 +253,20 @@ def parse_query(params: Mapping[str, Sequence[str]], now: datetime) -> RequestQu
         raise Open311Error(400, "end_date is before start_date")
     if end - start > span:
         raise Open311Error(400, f"start_date and end_date may not span more than {span.days} days")
-    return RequestQuery(paths=tuple(paths), statuses=frozenset(statuses), start=start, end=end)
+    return RequestQuery(
+        paths=tuple(paths),
+        statuses=frozenset(statuses),
+        start=start,
+        end=end,
+        cases=bool(paths) or not codes,
+        suggestions=spec.SUGGESTION_SERVICE_CODE in codes or not codes,
+    )
 
 
 async def find_requests(query: RequestQuery) -> list[dict[str, Any]]:
     """The matching requests, newest first, at most the spec's 1000."""
+    if not query.numbers and not query.cases:
+        return []
     if query.numbers:
         numbers = [number for number in query.numbers if _NUMBER.fullmatch(number)]
         found = Case.filter(number__in=numbers)
@@ -281,6 +296,10 @@ async def token_request(token: str) -> list[dict[str, Any]]:
     if row is None:
         raise Open311Error(404, f"token {token[:32]!r} not found")
     number = await number_of(row.case_id)
+    if number is None and row.service_code == spec.SUGGESTION_SERVICE_CODE:
+        # A suggestion's token starts with its number (handlers.open311.suggestions).
+        prefix = row.token.partition("-")[0]
+        number = prefix if is_suggestion_number(prefix) else None
     if number is None:
         return [{"token": row.token}]
     return [{"service_request_id": number, "token": row.token}]

@@ -33,6 +33,7 @@ from handlers.intake.report import report_case
 from handlers.open311.common import CHANNEL, CONTROL, Open311Error
 from handlers.open311.public import number_of, service_notice, w3c
 from handlers.open311.services import path_for_code
+from handlers.open311.suggestions import file_suggestion, suggestion_json, token_for
 from handlers.residents.cases import keep_held
 from handlers.residents.records import remember_phone
 from models import (
@@ -78,6 +79,11 @@ class Submission:
     device_id: str | None = None
     account_id: str | None = None
     media_url: str | None = None
+
+    @property
+    def is_suggestion(self) -> bool:
+        """A request to the suggestion service: a suggestion, not a case."""
+        return self.service_code == spec.SUGGESTION_SERVICE_CODE
 
     @property
     def location(self) -> tuple[float, float] | None:
@@ -156,6 +162,8 @@ def parse_submission(fields: Mapping[str, Sequence[str]]) -> Submission:
     form = _Fields(fields)
     code = form.text("service_code", spec.MAX_SHORT_FIELD)
     path = path_for_code(code) if code else None
+    if code == spec.SUGGESTION_SERVICE_CODE:
+        path = ""  # no category: the suggestion office reads it (handlers.open311.suggestions)
     if code is not None and path is None:
         raise Open311Error(404, f"service_code {code[:64]!r} not found; see services.json")
     if not form.given("service_code"):
@@ -199,10 +207,11 @@ def parse_submission(fields: Mapping[str, Sequence[str]]) -> Submission:
 
 @dataclass(frozen=True)
 class Filed:
-    case: Case | None  # None: held for a dispatcher (a blocked reporter)
+    case: Case | None  # None: held for a dispatcher (a blocked reporter), or a suggestion
     token: str
     service_notice: str | None
     account_id: str | None
+    suggestion: str | None = None  # the suggestion's number, for the suggestion service
 
 
 def _identity(submission: Submission) -> tuple[str, str] | None:
@@ -297,6 +306,8 @@ async def file_request(client: Open311Client, submission: Submission, ctx: Handl
     token = secrets.token_urlsafe(18)
     if resident.blocked:
         return await _hold(client, resident, submission, token, ctx)
+    if submission.is_suggestion:
+        return await _suggest(client, resident, submission, place, ctx)
     attachments = [{"type": "image", "url": submission.media_url}] if submission.media_url else []
     report = await report_case(
         resident,
@@ -329,6 +340,36 @@ async def file_request(client: Open311Client, submission: Submission, ctx: Handl
         extra={"case": case.number},
     )
     return Filed(case, token, service_notice(case, unit, original), submission.account_id)
+
+
+async def _suggest(
+    client: Open311Client,
+    resident: Resident,
+    submission: Submission,
+    place: str | None,
+    ctx: HandlerContext,
+) -> Filed:
+    suggestion = await file_suggestion(
+        resident,
+        submission.description,
+        ctx,
+        location=submission.location,
+        place=place,
+        media_url=submission.media_url,
+    )
+    token = token_for(suggestion.number)
+    await Open311Request.create(
+        token=token,
+        client_id=client.id,
+        case_id=None,
+        service_code=submission.service_code,
+        account_id=submission.account_id or "",
+        device_id=submission.device_id or "",
+        created_at=ctx.now,
+    )
+    logger.info("open311 request filed as suggestion %s by %s", suggestion.number, client.name)
+    notice = suggestion_json(suggestion)["service_notice"]
+    return Filed(None, token, notice, submission.account_id, suggestion=suggestion.number)
 
 
 async def _hold(
@@ -381,10 +422,11 @@ async def _hold(
 
 def filed_json(filed: Filed) -> dict[str, Any]:
     """POST requests' answer; the spec: service_notice and account_id "may not be returned"."""
-    if filed.case is None:
+    number = filed.case.number if filed.case is not None else filed.suggestion
+    if number is None:
         body: dict[str, Any] = {"token": filed.token}
     else:
-        body = {"service_request_id": filed.case.number}
+        body = {"service_request_id": number}
     if filed.service_notice:
         body["service_notice"] = filed.service_notice
     if filed.account_id:

@@ -43,13 +43,27 @@ def service_json(category: Category) -> dict[str, Any]:
     }
 
 
+def suggestion_service_json() -> dict[str, Any]:
+    """The service whose requests are suggestions (人民建议), not cases."""
+    about = spec.SUGGESTION_SERVICE
+    return {
+        "service_code": spec.SUGGESTION_SERVICE_CODE,
+        "service_name": about["service_name"],
+        "description": about["description"],
+        "metadata": False,
+        "type": "realtime",
+        "keywords": about["keywords"],
+        "group": about["group"],
+    }
+
+
 def service_list() -> list[dict[str, Any]]:
-    return [service_json(category) for category in TAXONOMY]
+    return [*(service_json(category) for category in TAXONOMY), suggestion_service_json()]
 
 
 def service_definition(code: str) -> dict[str, Any]:
     """We ask for nothing beyond the common fields, so every definition lists no attributes."""
-    if path_for_code(code) is None:
+    if path_for_code(code) is None and code != spec.SUGGESTION_SERVICE_CODE:
         raise Open311Error(404, f"service_code {code!r} not found; see services.json")
     return {"service_code": code, "attributes": []}
 

@@ -22,6 +22,10 @@ they are told about it and surveyed, but it carries no contact phone (neither th
 the resident's own), its title starts with 【匿名】 and its timeline says so, which is what
 workers see. The resident's words stay as written.
 
+The suggestion form (我有建议) is taken the same way (``kind="suggestion"``: stored with that
+``msg_type``, held, limited and checked alike) and then made a suggestion by
+``handlers.suggestions.submissions``.
+
 Nearby: the photos it names (``handlers.residents.photos``), adding to a case afterwards
 (``handlers.residents.additions``), and what the resident reads of it (``handlers.residents.view``).
 """
@@ -31,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +55,8 @@ from handlers.places import has_place
 from handlers.residents.photos import PhotoProblem, attach_photos, owned_photos, photo_attachments
 from handlers.residents.records import remember_phone
 from handlers.residents.view import case_summary
+from handlers.suggestions import submissions as suggestion_form
+from handlers.suggestions.resident_view import suggestion_summary
 from handlers.timeline import Actor, annotate
 from models import (
     Case,
@@ -66,6 +72,7 @@ from nlu import find_phones
 logger = logging.getLogger(__name__)
 
 CHANNEL = "miniprogram"  # Case.channel and HeldMessage.channel
+CASE = "case"  # what a stored submission makes (InboundMessage.msg_type), else a suggestion
 INBOUND_CHANNEL = "resident_api"  # InboundMessage.channel (re-run by recover_submissions)
 # The error of a stored submission the resident was refused (limits, someone else's photo): it
 # failed for the resident to fix, so recovery leaves it alone.
@@ -222,8 +229,34 @@ async def case_answer(made: CaseMade) -> Answer:
     return Answer(201, body, case_id=made.case.id, created_case=True)
 
 
-def held_answer(reply: str) -> Answer:
-    return Answer(202, {"case": None, "reply": reply, "needs_place": False, "held": True})
+def held_answer(reply: str, kind: str = CASE) -> Answer:
+    body: dict[str, Any] = {"case": None, "reply": reply, "needs_place": False, "held": True}
+    if kind == suggestion_form.KIND:
+        body["suggestion"] = None
+    return Answer(202, body)
+
+
+async def suggestion_answer(
+    resident: Resident,
+    submission: Submission,
+    body: dict[str, Any],
+    ctx: HandlerContext,
+    check: CheckOutcome,
+) -> Answer:
+    """The suggestion form's answer: its suggestion, or the case its urgent words make."""
+    made = await suggestion_form.make(resident, body, ctx)
+    if made is None:
+        case = await case_answer(await make_case(resident, submission, ctx, check=check))
+        return replace(case, body={**case.body, "suggestion": None})
+    suggestion = await suggestion_summary(made.suggestion)
+    answer = {
+        "suggestion": suggestion,
+        "case": None,
+        "reply": made.reply,
+        "needs_place": False,
+        "held": False,
+    }
+    return Answer(201, answer)
 
 
 async def keep_held(
@@ -267,14 +300,14 @@ async def _finish(row: InboundMessage, answer: Answer, ctx: HandlerContext) -> N
 
 
 async def _store(
-    resident: Resident, key: str, body: dict[str, Any], ctx: HandlerContext
+    resident: Resident, key: str, body: dict[str, Any], ctx: HandlerContext, kind: str
 ) -> tuple[InboundMessage, bool]:
     try:
         row = await InboundMessage.create(
             dedup_key=key,
             channel=INBOUND_CHANNEL,
             openid=resident.openid,
-            msg_type="case",
+            msg_type=kind,
             body=json.dumps(body, ensure_ascii=False),
             status=InboundStatus.PROCESSING,
             received_at=ctx.now,
@@ -329,14 +362,19 @@ async def submit(
     checker: TextChecker | None,
     *,
     held_reply: str,
+    kind: str = CASE,
 ) -> Answer:
-    """Take one submission from the API exactly once (see the module docstring)."""
+    """Take one submission from the API exactly once (see the module docstring).
+
+    ``kind``: ``case``, or ``suggestion`` for the suggestion form's body
+    (``handlers.suggestions.submissions``), taken the same way and answered with its
+    suggestion."""
     submission = Submission.from_body(body)
     key = dedup_key(resident.openid, request_id)
     row = await InboundMessage.get_or_none(dedup_key=key)
     if row is None:
         await owned_photos(resident, submission.photos)  # a wrong key is the client's to fix
-        row, created = await _store(resident, key, {"request_id": request_id, **body}, ctx)
+        row, created = await _store(resident, key, {"request_id": request_id, **body}, ctx, kind)
         if not created:
             earlier = await _earlier(row, ctx)
             if earlier is not None:
@@ -345,7 +383,9 @@ async def submit(
         earlier = await _earlier(row, ctx)
         if earlier is not None:
             return earlier
-    return await _process(row, resident, submission, request_id, body, ctx, checker, held_reply)
+    return await _process(
+        row, resident, submission, request_id, body, ctx, checker, held_reply, kind
+    )
 
 
 async def _process(
@@ -357,8 +397,12 @@ async def _process(
     ctx: HandlerContext,
     checker: TextChecker | None,
     held_reply: str,
+    kind: str = CASE,
 ) -> Answer:
-    payload = {"kind": "case", "request_id": request_id, "submission": body}
+    payload = {"kind": kind, "request_id": request_id, "submission": body}
+    words = submission.words
+    if kind != CASE:
+        words = suggestion_form.SuggestionForm.from_body(body).words
     try:
         current = await Resident.get(id=resident.id)  # blocked a moment ago counts
         if current.blocked:
@@ -371,7 +415,7 @@ async def _process(
                     payload=payload,
                     ctx=ctx,
                 )
-                answer = held_answer(held_reply)
+                answer = held_answer(held_reply, kind)
                 await _finish(row, answer, ctx)
             return answer
         limited = await case_limit(current.id, ctx.now, ctx.settings, text=submission.text)
@@ -381,7 +425,7 @@ async def _process(
             )
             raise RateLimited(limited)
         # The check calls WeChat: before the transaction, which it must not hold open.
-        check = await check_words(checker, ctx.settings, current.openid, submission.words)
+        check = await check_words(checker, ctx.settings, current.openid, words)
         async with in_transaction():
             if check.hold:
                 await keep_held(
@@ -393,7 +437,9 @@ async def _process(
                     ctx=ctx,
                     check_result=check.result,
                 )
-                answer = held_answer(held_reply)
+                answer = held_answer(held_reply, kind)
+            elif kind != CASE:
+                answer = await suggestion_answer(current, submission, body, ctx, check)
             else:
                 answer = await case_answer(await make_case(current, submission, ctx, check=check))
             await _finish(row, answer, ctx)
@@ -462,7 +508,15 @@ async def _recover(row: InboundMessage, ctx: HandlerContext) -> None:
         return
     try:
         answer = await _process(
-            row, resident, Submission.from_body(body), request_id, body, ctx, None, HELD_RECEIVED
+            row,
+            resident,
+            Submission.from_body(body),
+            request_id,
+            body,
+            ctx,
+            None,
+            HELD_RECEIVED,
+            row.msg_type if row.msg_type == suggestion_form.KIND else CASE,
         )
     except Exception:
         return  # logged and marked by _process; tried again on a later sweep

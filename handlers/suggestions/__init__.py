@@ -11,4 +11,9 @@
 - :mod:`conversion`: suggestion → case and case → suggestion, history kept; :mod:`chat`: 转为诉求
   and the answer to the office's question in the chat.
 - :mod:`queue`: the lists staff see; :mod:`export`: the city export (JSON, CSV).
+- :mod:`submissions`: the mini-program's suggestion form; :mod:`entry`: suggestions received by
+  phone, letter or at a station, entered by staff; :mod:`resident_view`: what the proposer reads.
+- :mod:`calls`: themed calls (征集活动) written, opened with their broadcast notice, closed;
+  :mod:`call_replies`: replies gathered under a call (chat keyword, menu, mini-program);
+  :mod:`call_results`: what a call gathered, counted and grouped into similar ideas.
 """

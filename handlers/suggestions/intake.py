@@ -38,7 +38,7 @@ def screening_days(ctx: HandlerContext) -> int:
 
 
 async def take(
-    resident: Resident,
+    resident: Resident | None,
     text: str,
     understanding: Understanding,
     ctx: HandlerContext,
@@ -47,14 +47,26 @@ async def take(
     attachments: list[dict[str, Any]] | None = None,
     call_id: int | None = None,
     station_id: int | None = None,
+    actor: Actor | None = None,
+    columns: dict[str, Any] | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Suggested:
-    """Record the resident's suggestion (call inside the caller's transaction)."""
+    """Record the resident's suggestion (call inside the caller's transaction).
+
+    Without a resident (one entered by staff from a phone call, a letter or a station) the
+    ``actor`` is who entered it; ``columns`` set what the channel knows beyond the words
+    (the proposer's phone, consent to publish, how they wish to be credited); ``note`` and
+    ``data`` go on the receiving event (how it came, who brought it).
+    """
     place = understanding.place
     due = deadlines_for(KIND, "一般", False, ctx.now, ctx.sla)
-    phone = understanding.phones[0] if understanding.phones else resident.phone
-    suggestion = await Suggestion.create(
+    phone = understanding.phones[0] if understanding.phones else None
+    if phone is None and resident is not None:
+        phone = resident.phone
+    values: dict[str, Any] = dict(
         number=await next_number(ctx.now),
-        resident_id=resident.id,
+        resident_id=resident.id if resident is not None else None,
         channel=channel,
         station_id=station_id,
         call_id=call_id,
@@ -71,14 +83,22 @@ async def take(
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    suggestion = await Suggestion.create(**{**values, **(columns or {})})
+    if actor is None:
+        actor = Actor("resident", resident.openid) if resident is not None else Actor.system()
     await record(
         suggestion,
         "receive",
-        Actor("resident", resident.openid),
+        actor,
         ctx.now,
         to_status=SuggestionStatus.RECEIVED,
-        data={"channel": channel, "kind_confidence": understanding.kind_confidence},
-        told=True,  # the reply tells the number
+        note=note,
+        data={
+            "channel": channel,
+            "kind_confidence": understanding.kind_confidence,
+            **(data or {}),
+        },
+        told=resident is not None,  # the reply tells the number
     )
     reply = texts.RECEIVED.format(
         number=suggestion.number, days=screening_days(ctx), to_case=texts.TO_CASE_WORD

@@ -54,6 +54,7 @@ PUBLIC: tuple[tuple[str, str, str], ...] = (
     ("*", "/wechat/*", "WeChat's callbacks, signed by WeChat instead"),
     ("GET", "/open311/v2/*", "GeoReport v2: services and requests are public"),
     ("POST", "/api/resident/session", "the mini-program's sign-in"),
+    ("GET", "/api/resident/calls", "open themed calls, shown before signing in"),
     ("POST", "/api/admin/session", "staff sign in (name and password)"),
     ("GET", "/dashboard", "redirects to /dashboard/"),
     ("GET", "/dashboard/login", "the sign-in page"),
@@ -443,3 +444,25 @@ async def test_a_resident_cannot_tell_another_residents_case_from_no_case(
     status, text = await same_refusal(client, "GET", paths, first, None)
     assert status == 404 and json.loads(text)["error"]["code"] == "not_found", text
     assert theirs.encode() not in text
+
+
+async def test_a_resident_cannot_tell_another_residents_suggestion_from_none(
+    make_client: ClientFactory,
+) -> None:
+    """GET /api/resident/suggestions/{number}: 404 for someone else's suggestion, as for none."""
+    world = await make_world(make_client)
+    client = world.client
+    reply = await Resident(client, "o-auth-3").say(
+        "建议在控江路增设一个公交站，附近居民出行太不方便了"
+    )
+    found = re.search(r"JY\d{10,}", reply)
+    assert found, reply
+    number = found.group(0)
+    owner = await world.resident("o-auth-3")
+    response = await client.get(f"/api/resident/suggestions/{number}", headers=owner)
+    assert response.status == 200, await response.text()
+    other = await world.resident("o-auth-1")
+    paths = (f"/api/resident/suggestions/{number}", "/api/resident/suggestions/JY2699999999")
+    status, text = await same_refusal(client, "GET", paths, other, None)
+    assert status == 404 and json.loads(text)["error"]["code"] == "not_found", text
+    assert number.encode() not in text

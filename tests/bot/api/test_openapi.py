@@ -120,6 +120,13 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/suggestions/{number}/convert"),
         ("POST", "/dashboard/suggestions/{number}/adoptions/{unit_code}/answer"),
         ("POST", "/dashboard/cases/{number}/to-suggestion"),
+        ("GET", "/dashboard/suggestion-calls"),
+        ("POST", "/dashboard/suggestion-calls"),
+        ("GET", "/dashboard/suggestion-calls/new"),
+        ("GET", "/dashboard/suggestion-calls/{code}"),
+        ("POST", "/dashboard/suggestion-calls/{code}"),
+        ("POST", "/dashboard/suggestion-calls/{code}/open"),
+        ("POST", "/dashboard/suggestion-calls/{code}/close"),
     }
 )
 
