@@ -27,8 +27,8 @@ from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
-from bot.api.admin_suggestions import add_admin_suggestion_routes
 from bot.api.admin_suggestion_calls import add_admin_suggestion_call_routes
+from bot.api.admin_suggestions import add_admin_suggestion_routes
 from bot.api.figures import add_figures_routes
 from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes

@@ -28,8 +28,8 @@ from bot.dashboard import (
     ranking,
     requests,
     rules,
-    suggestions,
     suggestion_calls,
+    suggestions,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
