@@ -26,6 +26,7 @@ from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
+from bot.api.admin_stations import add_admin_station_routes
 from bot.api.figures import add_figures_routes
 from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
@@ -246,6 +247,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_link_routes(app)
     add_admin_district_routes(app)
     add_admin_knowledge_routes(app)
+    add_admin_station_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

@@ -60,6 +60,7 @@ API_MODULES = (
     "bot.api.admin_links",
     "bot.api.admin_district",
     "bot.api.admin_knowledge_contract",
+    "bot.api.admin_stations",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",

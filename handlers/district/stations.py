@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from tortoise.functions import Count
+
 from handlers.district.records import MAX_CODE, MAX_NAME, STATION_KINDS, StationIn
-from models import Station, Unit
+from models import Station, Suggestion, Unit
 
 MAX_CONTACT = 64
 
@@ -44,6 +46,33 @@ async def current_stations() -> dict[str, dict[str, Any]]:
         }
         for station in await Station.all().order_by("code")
     }
+
+
+async def station_list() -> list[dict[str, Any]]:
+    """Every station for people to read: its fields, its kind in words and how many
+    suggestions came through it (all time), by code."""
+    rows = (
+        await Suggestion.filter(station_id__isnull=False)
+        .annotate(_n=Count("id"))
+        .group_by("station_id")
+        .values("station_id", "_n")
+    )
+    counts = {row["station_id"]: int(row["_n"]) for row in rows}
+    return [
+        {
+            "code": code,
+            **{k: v for k, v in view.items() if k != "id"},
+            "kind_label": STATION_KINDS.get(view["kind"], view["kind"]),
+            "suggestions": counts.get(view["id"], 0),
+        }
+        for code, view in (await current_stations()).items()
+    ]
+
+
+def station_in(code: str, view: dict[str, Any], **changes: Any) -> StationIn:
+    """A stored station (``current_stations``' view) given again, with ``changes``."""
+    fields = {k: view[k] for k in ("name", "kind", "street", "unit", "contact", "active")}
+    return StationIn(code=code, **{**fields, **changes})
 
 
 def station_after(station: StationIn) -> dict[str, Any]:
