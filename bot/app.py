@@ -32,9 +32,12 @@ from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
 from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
+from bot.api.public_suggestions import add_public_suggestion_routes
 from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
 from bot.api.sandbox import add_sandbox_routes
+from bot.api.suggestion_figures import add_suggestion_figure_routes
+from bot.api.suggestion_publication import add_suggestion_publication_routes
 from bot.api.worker import add_worker_routes
 from bot.burst import Burst
 from bot.dashboard import add_dashboard_routes
@@ -235,6 +238,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_notice_routes(app)
     add_figures_routes(app)
     add_ranking_routes(app)
+    # Before any /api/admin/suggestions/{number} route: figures, year and credits are no numbers.
+    add_suggestion_figure_routes(app)
+    add_suggestion_publication_routes(app)
+    add_public_suggestion_routes(app)
     app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)

@@ -71,9 +71,7 @@ class NewStationBody(StationBody):
     code: str = Field(min_length=1, max_length=MAX_CODE, pattern=CODE_PATTERN)
 
 
-async def _save(
-    request: web.Request, staff: StaffContext, station: StationIn, action: str
-) -> None:
+async def _save(request: web.Request, staff: StaffContext, station: StationIn, action: str) -> None:
     now = request.app[CLOCK].now()
     try:
         await save_district(DistrictData(stations=[station]), staff.actor, now, action=action)

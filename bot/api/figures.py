@@ -16,6 +16,10 @@
 
 What each figure counts is written in ``handlers/figures/compute.py``. A unit's account (and a
 supervisor bound to a unit) sees only its own unit: the unit filter is forced.
+
+Beside the case figures, for the whole district (no unit, grid or category filter) and for those
+who may read them (``suggestions.figures``), ``suggestions`` holds the period's suggestion
+figures in total (``handlers/suggestions/figures.py``; always live, never frozen).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from bot.api.openapi import (
     one_of_values,
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
+from bot.api.suggestion_contract import SuggestionFigureRow
 from bot.keys import CLOCK
 from config import figures as config
 from handlers.digits import whole_number
@@ -62,7 +67,8 @@ from handlers.figures.results import DayFigures, Figures, Rate
 from handlers.figures.snapshots import figures_of, snapshot_note, stored
 from handlers.figures.stored import figures_for
 from handlers.staff.audit import audit
-from handlers.staff.permissions import sees_every_case
+from handlers.staff.permissions import can, sees_every_case
+from handlers.suggestions.figures import suggestion_figures
 from models import Grid, Unit
 
 MAX_HOT_LIMIT = 100
@@ -171,6 +177,10 @@ async def figures_json(request: web.Request) -> web.Response:
         body["definitions_version"] = row.definitions_version
     body["filters"] = await _codes(filters)
     body["scope"] = "unit" if forced_unit(staff) is not None else "district"
+    district = filters.unit_id is None and filters.grid_id is None and not filters.category_prefix
+    if district and can(staff.user, "suggestions.figures"):
+        found = await suggestion_figures(filters, request.app[CLOCK].now())
+        body["suggestions"] = found.total.as_dict()
     return web.json_response(body)
 
 
@@ -406,8 +416,8 @@ FIGURES = Component(
             "definitions_version": STRING,
         },
         # A closed month: the instant its rows were read at (its end); live: null. Months
-        # closed before it was stored have none.
-        {"as_of": nullable(DATETIME)},
+        # closed before it was stored have none. The suggestion figures: see the module.
+        {"as_of": nullable(DATETIME), "suggestions": SuggestionFigureRow},
     ),
 )
 HOT_ISSUE = obj(

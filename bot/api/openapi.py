@@ -61,6 +61,7 @@ API_MODULES = (
     "bot.api.admin_district",
     "bot.api.admin_knowledge_contract",
     "bot.api.admin_stations",
+    "bot.api.suggestion_contract",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",

@@ -70,7 +70,8 @@ async def _save(
     except DistrictConflict:
         error = "联系点刚被别人修改，请重试"
         return await _page(request, staff, values=form, error=error, status=409)
-    raise redirect(f"{PREFIX}/stations", saved="closed" if action.endswith("deactivate") else "saved")
+    done = "closed" if action == "station.deactivate" else "saved"
+    raise redirect(f"{PREFIX}/stations", saved=done)
 
 
 @page("stations.edit")
@@ -96,7 +97,8 @@ async def close_station(request: web.Request, staff: StaffContext) -> web.Stream
         return await _page(request, staff, error="没有这个联系点", status=404)
     if not view["active"]:
         raise redirect(f"{PREFIX}/stations", saved="closed")
-    return await _save(request, staff, station_in(code, view, active=False), "station.deactivate", {})
+    closed = station_in(code, view, active=False)
+    return await _save(request, staff, closed, "station.deactivate", {})
 
 
 def add_routes(app: web.Application) -> None:

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from config import suggestion_publication as texts
 from config.settings import Settings
+from handlers.staff.audit import StaffActor, audit
 from handlers.suggestions.anonymise import anonymised
 from handlers.suggestions.records import record, tell
 from handlers.timeline import Actor
@@ -109,9 +110,11 @@ async def publish(
     *,
     wording: Wording | None = None,
     settings: Settings | None = None,
+    staff: StaffActor | None = None,
 ) -> SuggestionEvent:
     """Publish ``suggestion`` with ``wording`` (default :func:`draft_wording`); the first time,
-    thank the proposer. Raises :class:`NoConsent` or :class:`NotAdopted`."""
+    thank the proposer. With ``staff``, audited (``suggestion.publish``) in the same
+    transaction. Raises :class:`NoConsent` or :class:`NotAdopted`."""
     check_publishable(suggestion)
     approved = wording or await draft_wording(suggestion)
     async with in_transaction():
@@ -134,7 +137,14 @@ async def publish(
         )
         if first:
             await tell(suggestion, event, thanks(suggestion, approved), now, settings)
+        if staff is not None:
+            detail = {"first": bool(first), "title": approved.title}
+            await audit(staff, "suggestion.publish", now, **_target(suggestion), detail=detail)
     return event
+
+
+def _target(suggestion: Suggestion) -> dict[str, str]:
+    return {"target_type": "suggestion", "target_id": suggestion.number}
 
 
 def thanks(suggestion: Suggestion, wording: Wording) -> str:
@@ -147,9 +157,15 @@ def thanks(suggestion: Suggestion, wording: Wording) -> str:
 
 
 async def unpublish(
-    suggestion: Suggestion, actor: Actor, now: datetime, *, reason: str = ""
+    suggestion: Suggestion,
+    actor: Actor,
+    now: datetime,
+    *,
+    reason: str = "",
+    staff: StaffActor | None = None,
 ) -> SuggestionEvent:
-    """Take ``suggestion`` down from the public page. Raises :class:`NotPublished`."""
+    """Take ``suggestion`` down from the public page (with ``staff``, audited as
+    ``suggestion.unpublish``). Raises :class:`NotPublished`."""
     async with in_transaction():
         changed = await Suggestion.filter(id=suggestion.id, published_at__isnull=False).update(
             published_at=None, updated_at=now
@@ -157,4 +173,8 @@ async def unpublish(
         if not changed:
             raise NotPublished(f"建议 {suggestion.number} 没有公开，无需撤下")
         suggestion.published_at = None
-        return await record(suggestion, UNPUBLISH, actor, now, note=reason)
+        event = await record(suggestion, UNPUBLISH, actor, now, note=reason)
+        if staff is not None:
+            detail = {"reason": reason}
+            await audit(staff, "suggestion.unpublish", now, **_target(suggestion), detail=detail)
+        return event

@@ -104,9 +104,7 @@ async def test_refusals_change_nothing(make_client: ClientFactory) -> None:
     for given, expected, code in bad:
         status, body = await call(client, "POST", "/api/admin/stations", office, given)
         assert (status, body["error"]["code"]) == (expected, code), (given, body)
-    status, body = await call(
-        client, "PUT", "/api/admin/stations/NOPE", office, {"name": "不存在"}
-    )
+    status, body = await call(client, "PUT", "/api/admin/stations/NOPE", office, {"name": "不存在"})
     assert status == 404 and body["error"]["code"] == "not_found"
     status, body = await call(client, "POST", "/api/admin/stations/NOPE/deactivate", office)
     assert status == 404

@@ -38,7 +38,7 @@ async def suggestion(number: str, created: datetime, **fields: Any) -> Suggestio
 
 async def april() -> dict[str, Any]:
     """The suggestions of the scenario (see each comment)."""
-    station = await Station.create(code="JYZ-KJL", name="控江路联系点", created_at=at(1, 1))
+    station = await Station.create(code="JYZ-TEST", name="控江路联系点", created_at=at(1, 1))
     call = await SuggestionCall.create(
         code="ZT-1",
         title="一江一河金点子",
@@ -131,8 +131,8 @@ async def test_by_street_station_and_call(db: str) -> None:
         r["key"]: r for r in (await suggestion_figures(APRIL, NOW, "station")).as_dict()["rows"]
     }
     assert (
-        by_station["JYZ-KJL"]["received"] == 1
-        and by_station["JYZ-KJL"]["label"] == "JYZ-KJL 控江路联系点"
+        by_station["JYZ-TEST"]["received"] == 1
+        and by_station["JYZ-TEST"]["label"] == "JYZ-TEST 控江路联系点"
     )
     assert by_station[""]["received"] == 4 and by_station[""]["label"] == "未经联系点（直接提交）"
     by_call = {

@@ -156,7 +156,7 @@ async def test_no_consent_or_not_adopted_is_refused(db: str) -> None:
 
 
 async def test_the_certificate_and_the_years_credits(db: str) -> None:
-    station = await Station.create(code="JYZ-KJL", name="控江路街道联系点", created_at=NOW)
+    station = await Station.create(code="JYZ-TEST", name="控江路街道联系点", created_at=NOW)
     named = await adopted_suggestion("JY2605010005", credit="张伟", station_id=station.id)
     anonymous = await adopted_suggestion("JY2605010006")
     no_consent = await adopted_suggestion("JY2605010007", consent=False, credit="李强")
