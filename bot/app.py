@@ -64,6 +64,7 @@ from bot.ops.headers import response_headers
 from bot.ops.health import add_health_route
 from bot.ops.metrics import install_metrics
 from bot.ops.slow_clients import install_slow_client_limits
+from bot.public import add_public_routes
 from bot.wechat.client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
 from bot.wechat.mini_endpoint import MiniEndpoint
 from bot.wechat.mp_endpoint import MpEndpoint
@@ -242,6 +243,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_suggestion_figure_routes(app)
     add_suggestion_publication_routes(app)
     add_public_suggestion_routes(app)
+    add_public_routes(app)
     app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)

@@ -4,8 +4,9 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
-(QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
-knowledge base (知识库) with its review, versions and import. Who
+(QR codes, WeCom), the organisation (组织架构) with the import of a district's files, the
+knowledge base (知识库) with its review, versions and import, and for 人民建议征集 the
+suggestion stations (联系点) and the suggestion figures (建议征集指标). Who
 may open which page is ``handlers.staff.permissions``.
 """
 
@@ -26,6 +27,8 @@ from bot.dashboard import (
     ranking,
     requests,
     rules,
+    stations,
+    suggestion_figures,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
 
@@ -50,3 +53,5 @@ def add_dashboard_routes(app: web.Application) -> None:
     accounts.add_routes(app)
     district.add_routes(app)
     knowledge.add_routes(app)
+    stations.add_routes(app)
+    suggestion_figures.add_routes(app)

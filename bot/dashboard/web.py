@@ -41,6 +41,7 @@ ROLE_LABELS = {
     StaffRole.SUPERVISOR: "督办",
     StaffRole.UNIT: "承办单位",
     StaffRole.WORKER: "工作人员",
+    StaffRole.SUGGESTIONS: "建议征集办",
 }
 
 
@@ -65,6 +66,8 @@ NAV = (
     NavItem(f"{PREFIX}/accounts", "账号绑定", "accounts.link"),
     NavItem(f"{PREFIX}/district", "组织架构", "district.read"),
     NavItem(f"{PREFIX}/knowledge", "知识库", "knowledge.read"),
+    NavItem(f"{PREFIX}/suggestions/figures", "建议指标", "suggestions.figures"),
+    NavItem(f"{PREFIX}/stations", "建议联系点", "suggestions.read"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.
