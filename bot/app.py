@@ -27,6 +27,7 @@ from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
 from bot.api.admin_residents import add_admin_resident_routes
+from bot.api.admin_stations import add_admin_station_routes
 from bot.api.admin_suggestion_calls import add_admin_suggestion_call_routes
 from bot.api.admin_suggestions import add_admin_suggestion_routes
 from bot.api.figures import add_figures_routes
@@ -34,11 +35,14 @@ from bot.api.media import add_media_routes
 from bot.api.notices import add_notice_routes
 from bot.api.open311 import add_open311_routes
 from bot.api.openapi import add_openapi_route
+from bot.api.public_suggestions import add_public_suggestion_routes
 from bot.api.ranking import add_ranking_routes
 from bot.api.resident import add_resident_routes
 from bot.api.resident_questions import add_question_routes
 from bot.api.resident_suggestions import add_resident_suggestion_routes
 from bot.api.sandbox import add_sandbox_routes
+from bot.api.suggestion_figures import add_suggestion_figure_routes
+from bot.api.suggestion_publication import add_suggestion_publication_routes
 from bot.api.worker import add_worker_routes
 from bot.burst import Burst
 from bot.dashboard import add_dashboard_routes
@@ -65,6 +69,7 @@ from bot.ops.headers import response_headers
 from bot.ops.health import add_health_route
 from bot.ops.metrics import install_metrics
 from bot.ops.slow_clients import install_slow_client_limits
+from bot.public import add_public_routes
 from bot.wechat.client import AccessTokenStore, MiniChecker, MiniProgramClient, WeChatClient
 from bot.wechat.mini_endpoint import MiniEndpoint
 from bot.wechat.mp_endpoint import MpEndpoint
@@ -248,6 +253,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_notice_routes(app)
     add_figures_routes(app)
     add_ranking_routes(app)
+    # Before any /api/admin/suggestions/{number} route: figures, year and credits are no numbers.
+    add_suggestion_figure_routes(app)
+    add_suggestion_publication_routes(app)
+    add_public_suggestion_routes(app)
+    add_public_routes(app)
     app[METRICS] = install_metrics(app, app[SWEEP_MONITOR])
     add_admin_case_routes(app)
     add_admin_case_link_routes(app)
@@ -265,6 +275,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_case_knowledge_routes(app)
     add_admin_suggestion_routes(app)
     add_admin_suggestion_call_routes(app)
+    add_admin_station_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

@@ -50,4 +50,5 @@ WECOM_CLIENT = web.AppKey("wecom_client", WeComClient)
 REQUEST_WINDOW = web.AppKey("resident_request_window", RequestWindow)  # bot.api.resident_auth
 MEDIA_STORE = web.AppKey("media_store", MediaStore)  # bot.api.resident_photos
 DASHBOARD_JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)  # bot.dashboard
+PUBLIC_JINJA = web.AppKey("public_jinja", jinja2.Environment)  # bot.public
 SIGN_IN_GUARD = web.AppKey("sign_in_guard", SignInGuard)  # bot.api.staff_auth

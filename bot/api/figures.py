@@ -19,6 +19,10 @@
 
 What each figure counts is written in ``handlers/figures/compute.py``. A unit's account (and a
 supervisor bound to a unit) sees only its own unit: the unit filter is forced.
+
+Beside the case figures, for the whole district (no unit, grid or category filter) and for those
+who may read them (``suggestions.figures``), ``suggestions`` holds the period's suggestion
+figures in total (``handlers/suggestions/figures.py``; always live, never frozen).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bot.api.openapi import (
     one_of_values,
 )
 from bot.api.staff_auth import StaffContext, error_json, require_staff
+from bot.api.suggestion_contract import SuggestionFigureRow
 from bot.keys import CLOCK
 from config import figures as config
 from handlers.digits import whole_number
@@ -67,7 +72,8 @@ from handlers.figures.snapshots import figures_of, snapshot_note, stored
 from handlers.figures.stored import figures_for
 from handlers.knowledge.figures import knowledge_figures
 from handlers.staff.audit import audit
-from handlers.staff.permissions import sees_every_case
+from handlers.staff.permissions import can, sees_every_case
+from handlers.suggestions.figures import suggestion_figures
 from models import Grid, Unit
 
 MAX_HOT_LIMIT = 100
@@ -180,6 +186,10 @@ async def figures_json(request: web.Request) -> web.Response:
         filters.since, filters.until, request.app[CLOCK].now(), with_lists=False
     )
     body["knowledge"] = summary_out(knowledge).model_dump(mode="json")
+    district = filters.unit_id is None and filters.grid_id is None and not filters.category_prefix
+    if district and can(staff.user, "suggestions.figures"):
+        found = await suggestion_figures(filters, request.app[CLOCK].now())
+        body["suggestions"] = found.total.as_dict()
     return web.json_response(body)
 
 
@@ -416,8 +426,8 @@ FIGURES = Component(
             "knowledge": KnowledgeSummary,
         },
         # A closed month: the instant its rows were read at (its end); live: null. Months
-        # closed before it was stored have none.
-        {"as_of": nullable(DATETIME)},
+        # closed before it was stored have none. The suggestion figures: see the module.
+        {"as_of": nullable(DATETIME), "suggestions": SuggestionFigureRow},
     ),
 )
 HOT_ISSUE = obj(

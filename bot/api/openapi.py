@@ -64,6 +64,8 @@ API_MODULES = (
     "bot.api.admin_knowledge_figures_contract",
     "bot.api.admin_suggestions_contract",
     "bot.api.suggestions_contract",
+    "bot.api.admin_stations",
+    "bot.api.suggestion_contract",
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",

@@ -1,8 +1,9 @@
 """``jiesu district``: the organisation and map from the command line.
 
 - ``import PATH... [--apply]``: preview (default) or apply a district's files (a directory holding
-  them, or the files): grids.geojson, units.csv|xlsx, workers.csv|xlsx, places.csv|xlsx.
-- ``export DIR``: write the four files back (CSV); importing them again changes nothing.
+  them, or the files): grids.geojson, units.csv|xlsx, workers.csv|xlsx, places.csv|xlsx,
+  stations.csv|xlsx (the suggestion stations, 人民建议征集联系点).
+- ``export DIR``: write the files back (CSV); importing them again changes nothing.
 - ``units`` / ``grids`` / ``workers``: print them (``--json``).
 - ``unit CODE``, ``grid CODE``, ``worker WHO``: create or change one row; only the options given
   change (``worker --new NAME`` adds a worker). Every write is audited as ``cli:$USER``.
@@ -34,12 +35,11 @@ def _fail(command: str, problems: list[str]) -> int:
 def describe(plan: Any) -> list[str]:
     """The preview a person reads: each added and changed row, then the counts."""
     lines = []
-    labels = {"unit": "unit", "grid": "grid", "worker": "worker", "place": "place"}
     for change in plan.changes:
         if change.action == "add":
-            lines.append(f"+ {labels[change.kind]} {change.key}")
+            lines.append(f"+ {change.kind} {change.key}")
         elif change.action == "change":
-            lines.append(f"~ {labels[change.kind]} {change.key}")
+            lines.append(f"~ {change.kind} {change.key}")
             for name, (before, after) in change.fields.items():
                 if name == "boundary":
                     lines.append("    boundary: changed")

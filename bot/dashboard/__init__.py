@@ -4,10 +4,10 @@ charts, one stylesheet and a little vanilla JavaScript, all served from the app 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
 (filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
-(QR codes, WeCom), the organisation (组织架构) with the import of a district's files, and the
-knowledge base (知识库) with its review, versions, import, figures and gaps list, 人民建议
-(the suggestion office's queue, a suggestion's page, a department's answers) and the themed
-calls for suggestions (征集活动) with their results. Who
+(QR codes, WeCom), the organisation (组织架构) with the import of a district's files, the
+knowledge base (知识库) with its review, versions, import, figures and gaps list, and for
+人民建议征集 the suggestion office's queue, a suggestion's page, a department's answers, the
+themed calls (征集活动) with their results, the stations (联系点) and the figures. Who
 may open which page is ``handlers.staff.permissions``.
 """
 
@@ -28,7 +28,9 @@ from bot.dashboard import (
     ranking,
     requests,
     rules,
+    stations,
     suggestion_calls,
+    suggestion_figures,
     suggestions,
 )
 from bot.dashboard.web import PREFIX, STATIC_DIR, setup_templates
@@ -54,5 +56,7 @@ def add_dashboard_routes(app: web.Application) -> None:
     accounts.add_routes(app)
     district.add_routes(app)
     knowledge.add_routes(app)
+    stations.add_routes(app)
+    suggestion_figures.add_routes(app)
     suggestions.add_routes(app)
     suggestion_calls.add_routes(app)

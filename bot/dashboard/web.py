@@ -68,6 +68,8 @@ NAV = (
     NavItem(f"{PREFIX}/knowledge", "知识库", "knowledge.read"),
     NavItem(f"{PREFIX}/suggestions", "人民建议", "suggestions.read"),
     NavItem(f"{PREFIX}/suggestion-calls", "征集活动", "suggestions.calls"),
+    NavItem(f"{PREFIX}/suggestions/figures", "建议指标", "suggestions.figures"),
+    NavItem(f"{PREFIX}/stations", "建议联系点", "suggestions.read"),
 )
 
 # ?ok=<key> after a successful form (post, redirect, get): what to tell the person.

@@ -11,9 +11,11 @@ carry people's names, phones and cases, and a refusal says who was refused. What
   (``/open311/v2/tokens/...``) and every Open311 error are not cached.
 
 Answers that set their own ``Cache-Control`` keep it: photos by their random key
-(``/media/{key}``), the dashboard's pages (``no-store`` already) and static files (served with
-ETags by aiohttp). The middleware sees what a handler returns or raises; aiohttp's own answer to
-an unhandled exception (a fixed "500 Internal Server Error" text) is not JSON and holds no data.
+(``/media/{key}``), the dashboard's pages (``no-store`` already), the published suggestions
+(``/public/suggestions``, ``/api/public/suggestions``: ``public, max-age=60``) and static files
+(served with ETags by aiohttp). The middleware sees what a handler returns or raises;
+aiohttp's own answer to an unhandled exception (a fixed "500 Internal Server Error" text) is
+not JSON and holds no data.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ NO_STORE = "no-store"
 OPENAPI_CACHE = "public, max-age=300"
 OPEN311_CACHE = "public, max-age=60"
 OPEN311_PUBLIC = ("/open311/v2/discovery.", "/open311/v2/services", "/open311/v2/requests")
-OWN_CACHING = ("/dashboard/static/",)
+OWN_CACHING = ("/dashboard/static/", "/public/static/")
 
 
 def cache_control(request: web.Request, status: int) -> str | None:

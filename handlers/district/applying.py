@@ -1,8 +1,9 @@
 """Write a checked plan (``handlers.district.planning``) in one transaction, with its audit event.
 
 Units first (their parents once all exist), then grids, workers and their grids, the units'
-heads and supervisors, and places. Rows the plan leaves alone are not touched; nothing is ever
-deleted (a worker who leaves is deactivated). A failure anywhere rolls all of it back.
+heads and supervisors, places, and the suggestion stations. Rows the plan leaves alone are not
+touched; nothing is ever deleted (a worker who leaves, a station that closes, is deactivated). A
+failure anywhere rolls all of it back.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from handlers.district.planning import Change, Plan, plan_district, worker_label
 from handlers.district.records import DistrictData
+from handlers.district.stations import write_stations
 from handlers.staff.audit import StaffActor, audit
 from models import Grid, Place, Unit, UnitSupervisor, Worker, WorkerGrid, WorkerRole
 
@@ -44,6 +46,7 @@ async def _apply(plan: Plan, actor: StaffActor | None, now: datetime, action: st
         await _write_workers(plan, units, grids)
         await _write_unit_people(plan, units)
         await _write_places(plan, grids)
+        await write_stations(plan.of("station"), units, now)
         written = [c for c in plan.changes if c.action != "same"]
         if written and actor is not None:
             await audit(

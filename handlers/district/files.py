@@ -1,7 +1,8 @@
 """A district in the files it already has: ``grids.geojson``, ``units.csv|xlsx``,
-``workers.csv|xlsx`` and ``places.csv|xlsx`` (columns in README, "Setting up a district").
+``workers.csv|xlsx``, ``places.csv|xlsx`` and ``stations.csv|xlsx`` (the suggestion stations,
+人民建议征集联系点; columns in README, "Setting up a district").
 
-:func:`read_files` turns their bytes into a :class:`DistrictData` (any subset of the four; a
+:func:`read_files` turns their bytes into a :class:`DistrictData` (any subset of them; a
 problem names the file and row, or the feature index and code); :func:`export_files` writes the
 database back in the same form, so an export imported again changes nothing.
 """
@@ -23,10 +24,12 @@ from handlers.district.records import (
     DistrictProblem,
     GridIn,
     PlaceIn,
+    StationIn,
     UnitIn,
     WorkerIn,
     names,
 )
+from handlers.district.stations import current_stations
 
 UNIT_COLUMNS = (
     "code",
@@ -42,8 +45,19 @@ UNIT_COLUMNS = (
 WORKER_COLUMNS = ("name", "role", "unit", "grids", "phone", "wecom_userid", "openid", "active")
 PLACE_COLUMNS = ("name", "kind", "street", "grid", "aliases", "active")
 GRID_PROPERTIES = ("code", "name", "street", "unit", "compounds", "aliases", "active")
-TABLES = {"units": UNIT_COLUMNS, "workers": WORKER_COLUMNS, "places": PLACE_COLUMNS}
-REQUIRED = {"units": ("code", "name"), "workers": ("name",), "places": ("name", "kind")}
+STATION_COLUMNS = ("code", "name", "kind", "street", "unit", "contact", "active")
+TABLES = {
+    "units": UNIT_COLUMNS,
+    "workers": WORKER_COLUMNS,
+    "places": PLACE_COLUMNS,
+    "stations": STATION_COLUMNS,
+}
+REQUIRED = {
+    "units": ("code", "name"),
+    "workers": ("name",),
+    "places": ("name", "kind"),
+    "stations": ("code", "name"),
+}
 KNOWN_FILES = ("grids.geojson", *(f"{t}.{e}" for t in TABLES for e in ("csv", "xlsx")))
 NO = {"0", "false", "no", "n", "否", "停用", "inactive"}
 MAX_ROWS = 100_000  # per file: far beyond a district, short of a spreadsheet bomb
@@ -210,6 +224,8 @@ def read_files(files: Mapping[str, bytes]) -> DistrictData:
                         where=where,
                     )
                 )
+            elif table == "stations":
+                data.stations.append(_station(row, where))
             else:
                 data.places.append(
                     PlaceIn(
@@ -223,6 +239,19 @@ def read_files(files: Mapping[str, bytes]) -> DistrictData:
                     )
                 )
     return data
+
+
+def _station(row: dict[str, str], where: str) -> StationIn:
+    return StationIn(
+        code=row["code"],
+        name=row["name"],
+        kind=row.get("kind") or "station",
+        street=row.get("street", ""),
+        unit=row.get("unit") or row.get("unit_code", ""),  # unit_code: the name people expect
+        contact=row.get("contact", ""),
+        active=_active(row.get("active")),
+        where=where,
+    )
 
 
 def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
@@ -243,7 +272,7 @@ def _out(value: Any) -> str:
 
 
 async def export_files() -> dict[str, bytes]:
-    """The database's district as the four files (CSV), by file name."""
+    """The database's district as its files (CSV), by file name."""
     units = await current_units()
     grids = await current_grids()
     features = [
@@ -270,4 +299,8 @@ async def export_files() -> dict[str, bytes]:
         "grids.geojson": (json.dumps(collection, ensure_ascii=False, indent=1) + "\n").encode(),
         "workers.csv": _csv(WORKER_COLUMNS, await current_workers()),
         "places.csv": _csv(PLACE_COLUMNS, place_rows),
+        "stations.csv": _csv(
+            STATION_COLUMNS,
+            [{"code": code, **view} for code, view in (await current_stations()).items()],
+        ),
     }

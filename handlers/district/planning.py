@@ -28,14 +28,17 @@ from handlers.district.records import (
     UnitIn,
     WorkerIn,
 )
+from handlers.district.stations import check_station, current_stations, station_after
 from models import Grid, Place, Unit, UnitSupervisor, Worker, WorkerGrid, WorkerRole
+
+KINDS = ("unit", "grid", "worker", "place", "station")
 
 
 @dataclass
 class Change:
     """One row: ``action`` is add, change or same; ``db_id`` the row it updates."""
 
-    kind: str  # unit | grid | worker | place
+    kind: str  # unit | grid | worker | place | station
     key: str
     action: str
     before: dict[str, Any] | None
@@ -70,8 +73,7 @@ class Plan:
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {
-            kind: {a: len(self.of(kind, a)) for a in ("add", "change", "same")}
-            for kind in ("unit", "grid", "worker", "place")
+            kind: {a: len(self.of(kind, a)) for a in ("add", "change", "same")} for kind in KINDS
         }
 
 
@@ -266,6 +268,7 @@ async def plan_district(data: DistrictData) -> Plan:
     _duplicates([w.wecom_userid for w in data.workers], "企业微信账号", problems)
     _duplicates([w.openid for w in data.workers], "openid", problems)
     _duplicates([f"{p.kind}:{p.name}" for p in data.places], "地名", problems)
+    _duplicates([s.code for s in data.stations], "联系点编号", problems)
     for unit in data.units:
         _check_unit(unit, problems)
     unit_codes = set(units_now) | {u.code for u in data.units}
@@ -305,6 +308,8 @@ async def plan_district(data: DistrictData) -> Plan:
         _text(problems, where, "名称", place.name, MAX_NAME)
         for alias in place.aliases:
             _text(problems, where, "别名", alias, MAX_NAME)
+    for station in data.stations:
+        check_station(station, unit_codes, problems)
     if problems:
         raise DistrictProblem(problems)
     plan = Plan()
@@ -351,6 +356,10 @@ async def plan_district(data: DistrictData) -> Plan:
         }
         key = f"{place.kind}:{place.name}"
         plan.changes.append(_change("place", key, _copy(places_now.get(key)), after))
+    stations_now = await current_stations() if data.stations else {}
+    for station in data.stations:
+        before = _copy(stations_now.get(station.code))
+        plan.changes.append(_change("station", station.code, before, station_after(station)))
     return plan
 
 

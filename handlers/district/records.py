@@ -1,6 +1,6 @@
 """A district's organisation and map as given (by a file, a form or the API), before checking.
 
-Units, grids and places are known by their code (places by kind and name); workers by their
+Units, grids and stations are known by their code (places by kind and name); workers by their
 WeCom userid, else their WeChat openid, else their phone, else their name, or, from the API and
 the dashboard, by their id. A unit's head and supervisors are workers referred to the same way
 (``WorkerIn.ref``).
@@ -19,6 +19,13 @@ UNIT_KINDS: dict[str, str] = {
     "utility": "公用事业单位",
 }
 PLACE_KINDS: dict[str, str] = {"street": "街道", "compound": "小区", "road": "道路", "poi": "地标"}
+# 人民建议征集联系点 (models.Station): the district's centre, a street's, a station, a partner.
+STATION_KINDS: dict[str, str] = {
+    "center": "区人民建议征集中心",
+    "street": "街道联系点",
+    "station": "基层联系点",
+    "partner": "合作联系点",
+}
 MAX_CODE = 32
 MAX_NAME = 64
 MAX_PHONE = 32
@@ -92,15 +99,30 @@ class PlaceIn:
     where: str = ""
 
 
+@dataclass(frozen=True)
+class StationIn:
+    """A suggestion station or partner (人民建议征集联系点), known by its code."""
+
+    code: str
+    name: str
+    kind: str = "station"
+    street: str = ""
+    unit: str = ""  # a unit code: the unit the station belongs to, if any
+    contact: str = ""
+    active: bool = True
+    where: str = ""
+
+
 @dataclass
 class DistrictData:
     units: list[UnitIn] = field(default_factory=list)
     grids: list[GridIn] = field(default_factory=list)
     workers: list[WorkerIn] = field(default_factory=list)
     places: list[PlaceIn] = field(default_factory=list)
+    stations: list[StationIn] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.units or self.grids or self.workers or self.places)
+        return bool(self.units or self.grids or self.workers or self.places or self.stations)
 
 
 def names(value: Any) -> tuple[str, ...]:

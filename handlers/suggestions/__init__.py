@@ -16,4 +16,8 @@
 - :mod:`calls`: themed calls (征集活动) written, opened with their broadcast notice, closed;
   :mod:`call_replies`: replies gathered under a call (chat keyword, menu, mini-program);
   :mod:`call_results`: what a call gathered, counted and grouped into similar ideas.
+- :mod:`publication`, :mod:`anonymise`, :mod:`public`: publishing an adopted suggestion with
+  its proposer's consent, in the wording the office approved, and what anyone may read.
+- :mod:`credit`: the certificate (感谢信) and the year's credited proposers.
+- :mod:`figures`: received, screened in time, adopted, forwarded, 批示, 落地; the year's table.
 """

@@ -60,6 +60,8 @@ PUBLIC: tuple[tuple[str, str, str], ...] = (
     ("GET", "/dashboard/login", "the sign-in page"),
     ("POST", "/dashboard/login", "signing in (login-CSRF protected)"),
     ("GET", "/dashboard/static", "stylesheet and scripts"),
+    ("GET", "/public/*", "the published suggestions' pages: public by design, no personal data"),
+    ("GET", "/api/public/*", "the published suggestions as JSON, for anyone (issue 18)"),
 )
 
 # Which credential a route's path asks for.

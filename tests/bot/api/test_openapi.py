@@ -30,8 +30,9 @@ from bot.app import create_app
 from tests.bot.conftest import ClientFactory
 from tests.conftest import make_settings
 
-# The dashboard (bot/dashboard): HTML pages behind the sign-in page, forms and static files.
-# Not an API: no contract, no schemathesis. Name a new page here when it is added.
+# The dashboard (bot/dashboard): HTML pages behind the sign-in page, forms and static files;
+# and the public HTML pages (bot/public). Not an API: no contract, no schemathesis. Name a new
+# page here when it is added.
 NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/dashboard"),
@@ -127,6 +128,16 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/suggestion-calls/{code}"),
         ("POST", "/dashboard/suggestion-calls/{code}/open"),
         ("POST", "/dashboard/suggestion-calls/{code}/close"),
+        ("GET", "/dashboard/stations"),
+        ("POST", "/dashboard/stations"),
+        ("POST", "/dashboard/stations/{code}/deactivate"),
+        ("GET", "/dashboard/suggestions/figures"),
+        # The public pages of published suggestions (bot/public): HTML for anyone, no sign-in;
+        # their data is the JSON of GET /api/public/suggestions, which is documented.
+        ("GET", "/public/suggestions"),
+        ("GET", "/public/suggestions/credits"),
+        ("GET", "/public/suggestions/{number}"),
+        ("GET", "/public/static"),
     }
 )
 

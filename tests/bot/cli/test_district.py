@@ -116,6 +116,7 @@ def test_export_writes_the_files_back_and_importing_them_changes_nothing(
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "grids.geojson",
         "places.csv",
+        "stations.csv",
         "units.csv",
         "workers.csv",
     ]

@@ -2,9 +2,10 @@
 ``Cache-Control: no-store``, errors included.
 
 What may be cached, and why (``bot/ops/headers.py``): the OpenAPI document (the contract, the
-same for everyone) and Open311's public GET answers (GeoReport v2's services and requests, public
-by design) when they succeed; a token's lookup and every Open311 error are not. Routes that decide
-their own caching keep it (the dashboard's static files, photos by their random key).
+same for everyone), Open311's public GET answers (GeoReport v2's services and requests, public
+by design) and the published suggestions when they succeed; a token's lookup and every Open311
+error are not. Routes that decide their own caching keep it (the dashboard's and the public
+pages' static files, photos by their random key).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ CACHEABLE = (
     ("GET", "/open311/v2/discovery.*", "public, max-age=60"),
     ("GET", "/open311/v2/services*", "public, max-age=60"),
     ("GET", "/open311/v2/requests*", "public, max-age=60"),
+    ("GET", "/api/public/suggestions*", "public, max-age=60"),  # published suggestions
 )
 # Routes with a caching rule of their own (not JSON, no personal data, or a random key).
-OWN_RULES = ("/media/*", "/dashboard/static*")
+OWN_RULES = ("/media/*", "/dashboard/static*", "/public/static*")
 
 
 def expected_cache_control(method: str, path: str, status: int) -> str | None:
@@ -98,6 +100,7 @@ async def successes(world: World) -> list[tuple[str, str, dict[str, str]]]:
         ("GET", "/open311/v2/services.xml", {}),
         ("GET", "/open311/v2/requests.json", {}),
         ("GET", "/open311/v2/discovery.json", {}),
+        ("GET", "/api/public/suggestions", {}),
         ("GET", "/healthz", {}),
     ]
 

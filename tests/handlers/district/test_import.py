@@ -118,7 +118,13 @@ async def test_export_then_import_is_a_no_op(db: str) -> None:
     await load_demo_district()
     await apply_plan(await plan_district(read_files(district_files())), ADMIN, NOW)
     exported = await export_files()
-    assert set(exported) == {"grids.geojson", "units.csv", "workers.csv", "places.csv"}
+    assert set(exported) == {
+        "grids.geojson",
+        "units.csv",
+        "workers.csv",
+        "places.csv",
+        "stations.csv",
+    }
     plan = await plan_district(read_files(exported))
     assert plan.counts()["add"] == 0 and plan.counts()["change"] == 0
 
