@@ -273,6 +273,7 @@ class KnowledgeIndex:
 
     def __init__(self, entries: Iterable[IndexedEntry]) -> None:
         self.entries: tuple[IndexedEntry, ...] = tuple(entries)
+        _not_nouns()  # read once (about 0.1 s), while building rather than on a question
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
