@@ -14,22 +14,33 @@ are ranked: valid on the day (``valid_from`` and ``valid_until`` inclusive) and 
 district-wide entry always, a street's entry only for a place in that street, a compound's only
 for that compound). The index holds published entries only: its builder gives it no other.
 
-:class:`ConfidenceRule` decides whether the best entry answers. A question that shares its
-topic's words with an entry often asks something else about it (居住证积分怎么计算 against
-居住证怎么办理, 营业执照怎么注销 against 营业执照怎么办理): similarity alone answers it. So the
-best entry answers only when
+:class:`ConfidenceRule` decides whether the best entry answers. A question that shares words
+with an entry often asks something else: about another thing with the entry's verbs
+(残疾证丢了能补办吗 against 身份证丢了怎么补办), or something else about the entry's thing
+(营业执照怎么注销 against 个体工商户营业执照怎么办理, 停车费能开发票吗 against 小区停车费怎么收).
+Similarity alone answers both. A question is read as *which thing* (its object words) and *what
+about it* (its aspect words), and the best entry answers only when
 
 - its score is at least ``min_score`` and ahead of the second-best entry's by ``min_margin``;
-- its *coverage* is at least ``min_coverage``: the share of the question's content words,
-  weighted by IDF, that the entry's texts or answer have (a word itself, or most of its
-  character pairs). A word no entry has weighs as the rarest one does: a question whose object
-  the index does not know (积分, 注销) is mostly uncovered;
 - it names every *aspect* the question names (:data:`config.knowledge.ASPECTS`: ending a thing,
-  renewing it, changing it, losing it, its money, its progress, a complaint about it).
+  renewing it, changing or passing it on, losing it, money paid back or owed, its price, its
+  receipts and taxes, its progress, a complaint), in its texts or its answer. Aspects are word
+  groups with patterns for the words residents make (补发, 补交 of 补[办领发交…]; 个税, 开发票),
+  so an aspect word the index never saw is still known;
+- it has the question's *head object*: of the question's nouns the index knows (the segmenter
+  dictionary's part of speech; a compound it lacks counts as a noun; never a generic noun of
+  :data:`config.knowledge.GENERIC_NOUNS` such as 材料, 流程, 时间), the one rarest in Chinese at
+  large (the dictionary's frequency). Another thing the index knows (残疾证, 结婚证) that the
+  entry lacks means the entry is about something else, however many of its other words match;
+- its *coverage* is at least ``min_coverage``: the share of the question's content words other
+  than aspect words, weighted by IDF, that the entry's texts or answer have (a word itself, or
+  most of its character pairs). A word no entry has weighs as the rarest one does: a question
+  whose thing the index does not know (护照, 积分) is mostly uncovered.
 
 Filler words and context words (who asks for whom, when, from where:
-:data:`config.knowledge.CONTEXT`) are left out before any of this. The three thresholds are
-tuned on a split of ``benchmarks/knowledge.py``'s questions and measured on the other.
+:data:`config.knowledge.CONTEXT`) are left out before any of this, and everyday words are folded
+into the entries' (:data:`config.knowledge.SYNONYMS`). The three thresholds are tuned on half of
+``benchmarks/knowledge.py``'s questions and measured on the other half.
 
 Scoring is a sparse matrix product (scipy, which scikit-learn brings): with 10,000 entries a
 match takes about a millisecond, so the index lives in memory and is rebuilt when entries change.
@@ -42,13 +53,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import numpy as np
 from scipy import sparse
 
 from config import knowledge as words
 from nlu.normalise import normalise
-from nlu.tokens import tokenizer
+from nlu.tokens import rarity, tokenizer
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORDY = re.compile(r"\w")
@@ -57,7 +69,7 @@ _LONG_FORMS = sorted(
         (form, canonical)
         for canonical, forms in words.SYNONYMS.items()
         for form in forms
-        if len(form) >= 3
+        if len(form) >= 2 and form not in canonical
     ),
     key=lambda pair: -len(pair[0]),
 )
@@ -65,7 +77,7 @@ _SHORT_FORMS = {
     form: canonical
     for canonical, forms in words.SYNONYMS.items()
     for form in forms
-    if len(form) < 3
+    if len(form) < 2 or form in canonical
 }
 _LONG_PATTERN = (
     re.compile("|".join(re.escape(form) for form, _ in _LONG_FORMS)) if _LONG_FORMS else None
@@ -75,7 +87,7 @@ _LEFT_OUT = words.FILLER | words.CONTEXT
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _ASPECTS = tuple(
     (
-        tuple(word for word in group if len(word) > 1),
+        re.compile("|".join(word for word in group if len(word) > 1)),
         frozenset(word for word in group if len(word) == 1),
     )
     for group in words.ASPECTS
@@ -84,6 +96,31 @@ WORD_WEIGHT = 1.0
 PAIR_WEIGHT = 1.0
 UNKNOWN = 1.0  # a feature no entry has weighs this much times the rarest known one
 FAR_FUTURE = date.max.toordinal()
+_NOUN_TAGS = ("n", "j")  # the dictionary's nouns (n, nr, ns, nt, nz…) and abbreviations (j)
+
+
+@cache
+def _not_nouns() -> frozenset[str]:
+    """The words the segmenter's dictionary tags as anything but a noun (about 117,000)."""
+    found = set()
+    with tokenizer().get_dict_file() as lines:
+        for line in lines:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and not parts[2].startswith(_NOUN_TAGS):
+                found.add(parts[0])
+    return frozenset(found)
+
+
+def is_object(word: str) -> bool:
+    """Whether a content word names a thing: two characters or more, Chinese, a noun to the
+    segmenter's dictionary or a word it does not know (most are compounds: 公租房, 独生子女证),
+    and not a generic noun (:data:`config.knowledge.GENERIC_NOUNS`: 材料, 流程, 时间…)."""
+    return (
+        len(word) > 1
+        and bool(_CJK.search(word))
+        and word not in words.GENERIC_NOUNS
+        and word not in _not_nouns()
+    )
 
 
 def _trimmed(token: str) -> str:
@@ -103,14 +140,29 @@ def _trimmed(token: str) -> str:
     return token
 
 
+def _is_aspect_word(token: str) -> bool:
+    """Whether the word is all an aspect word (补发, 开发票, 钱): it says what is asked about a
+    thing, not which thing."""
+    return any(
+        (token in short) if len(token) == 1 else bool(long.fullmatch(token))
+        for long, short in _ASPECTS
+    )
+
+
 def analyse(text: str) -> tuple[list[str], int]:
     """The text's content words, in order, and the aspects it names.
 
     Content words say what the text is about: segmented, with filler and context words left
     out, an A-not-A question put as A (要不要 -> 要) and everyday words folded. Aspects are the
-    :data:`config.knowledge.ASPECTS` the text names, as bits (aspect i is bit i): a word of two
-    characters or more anywhere in the text, a word of one as a word of its own.
+    :data:`config.knowledge.ASPECTS` the text names, as bits (aspect i is bit i): a word or
+    pattern of two characters or more anywhere in the text, a word of one as a word of its own.
     """
+    kept, named, _ = _analysis(text)
+    return kept, named
+
+
+def _analysis(text: str) -> tuple[list[str], int, frozenset[str]]:
+    """:func:`analyse`, and which of the content words are aspect words (as folded)."""
     text = normalise(text).lower()
     text = _A_NOT_A.sub(r"\1", text)
     said = text
@@ -119,15 +171,19 @@ def analyse(text: str) -> tuple[list[str], int]:
     tokens = tokenizer().lcut(text, HMM=False)
     named = 0
     for bit, (long, short) in enumerate(_ASPECTS):
-        if any(word in said for word in long) or any(token in short for token in tokens):
+        if long.search(said) or any(token in short for token in tokens):
             named |= 1 << bit
     kept: list[str] = []
+    aspect_words: set[str] = set()
     for token in tokens:
         token = _trimmed(token)
         if not token or not _WORDY.search(token) or token in _LEFT_OUT:
             continue
-        kept.append(_SHORT_FORMS.get(token, token))
-    return kept, named
+        folded = _SHORT_FORMS.get(token, token)
+        if _is_aspect_word(token):
+            aspect_words.add(folded)
+        kept.append(folded)
+    return kept, named, frozenset(aspect_words)
 
 
 def features(text: str) -> dict[str, float]:
@@ -182,6 +238,9 @@ class Hit:
     # The question names an aspect (its expiry, its cancellation, a complaint…) that none of
     # the entry's texts names: the entry answers another question about the same thing.
     other_aspect: bool = False
+    # The entry does not have the question's head object (残疾证 for 身份证丢了怎么补办): it
+    # answers the same question about another thing.
+    head_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,7 +253,7 @@ class ConfidenceRule:
         if not hits or hits[0].score < self.min_score:
             return False
         best = hits[0]
-        if best.other_aspect or best.coverage < self.min_coverage:
+        if best.other_aspect or best.head_missing or best.coverage < self.min_coverage:
             return False
         second = hits[1].score if len(hits) > 1 else 0.0
         return best.score - second >= self.min_margin
@@ -206,6 +265,7 @@ class _Query:
     weights: np.ndarray  # and their weights, normalised with the unknown ones
     units: list[tuple[float, int, tuple[int, ...]]]  # per content word: weight, column, pairs
     aspects: int
+    head: int  # the unit of the question's head object, -1 for none
 
 
 class KnowledgeIndex:
@@ -213,6 +273,7 @@ class KnowledgeIndex:
 
     def __init__(self, entries: Iterable[IndexedEntry]) -> None:
         self.entries: tuple[IndexedEntry, ...] = tuple(entries)
+        _not_nouns()  # read once (about 0.1 s), while building rather than on a question
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
@@ -241,7 +302,9 @@ class KnowledgeIndex:
         answer_cols: list[int] = []
         for position, entry in enumerate(self.entries):
             if entry.answer:
-                for feature in _features(analyse(entry.answer)[0]):
+                kept, aspect_bits = analyse(entry.answer)
+                named[position] |= aspect_bits  # an answer naming a fee answers about the fee
+                for feature in _features(kept):
                     answer_rows.append(position)
                     answer_cols.append(covering.setdefault(feature, len(covering)))
         self._vocabulary = vocabulary
@@ -302,7 +365,7 @@ class KnowledgeIndex:
         return len(self.entries)
 
     def _query(self, text: str) -> _Query:
-        kept, named = analyse(text)
+        kept, named, aspect_words = _analysis(text)
         ids: list[int] = []
         weights: list[float] = []
         total = 0.0
@@ -319,27 +382,44 @@ class KnowledgeIndex:
             total += weight * weight
         norm = math.sqrt(total) or 1.0
         units: list[tuple[float, int, tuple[int, ...]]] = []
+        head = -1
+        rarest = (-math.inf, 0.0)
         for word in dict.fromkeys(kept):
+            if word in aspect_words:  # compared as aspects, not covered
+                continue
             column = self._covering.get("w:" + word, -1)
             weight = float(self._idf[column]) if 0 <= column < len(self._idf) else self._unknown
             pairs = tuple(
                 self._covering.get("p:" + word[start : start + 2], -1)
                 for start in range(len(word) - 1)
             )
+            if column >= 0 and is_object(word):
+                # The head object: the question's thing the index knows that is rarest in
+                # Chinese at large (a word the dictionary lacks, 高龄津贴, rarest of all).
+                general = rarity(word)
+                key = (math.inf if general is None else general, weight)
+                if key > rarest:
+                    head, rarest = len(units), key
             units.append((weight, column, pairs))
-        return _Query(np.asarray(ids, dtype=np.int64), np.asarray(weights) / norm, units, named)
+        return _Query(
+            np.asarray(ids, dtype=np.int64), np.asarray(weights) / norm, units, named, head
+        )
 
-    def _coverage(self, query: _Query, position: int) -> float:
-        """The share of the question's content words the entry's texts have: a word itself, or
-        most of its character pairs (a typo, a word cut another way)."""
+    def _coverage(self, query: _Query, position: int) -> tuple[float, bool]:
+        """The share of the question's content words the entry's texts or answer have (a word
+        itself, or most of its character pairs: a typo, a word cut another way), and whether
+        the question's head object is among those it lacks."""
         start, end = self._owned.indptr[position], self._owned.indptr[position + 1]
         has = set(self._owned.indices[start:end].tolist())
         total = covered = 0.0
-        for weight, column, pairs in query.units:
+        head_missing = False
+        for number, (weight, column, pairs) in enumerate(query.units):
             total += weight
             if column in has or (pairs and 2 * sum(pair in has for pair in pairs) > len(pairs)):
                 covered += weight
-        return covered / total if total else 0.0
+            elif number == query.head:
+                head_missing = True
+        return (covered / total if total else 0.0), head_missing
 
     def allowed(self, street: str | None, compound: str | None, today: date | None) -> np.ndarray:
         """Which entries may answer a resident of that street and compound on that day."""
@@ -402,13 +482,15 @@ class KnowledgeIndex:
                 continue
             seen.add(owner)
             entry = self.entries[owner]
+            coverage, head_missing = self._coverage(query, owner)
             hits.append(
                 Hit(
                     entry.id,
                     float(scores[doc]),
                     self._texts[doc],
-                    coverage=self._coverage(query, owner),
+                    coverage=coverage,
                     other_aspect=bool(query.aspects & ~int(self._aspects[owner])),
+                    head_missing=head_missing,
                 )
             )
             if len(hits) >= limit:
