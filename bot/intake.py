@@ -52,6 +52,7 @@ from handlers.notify import notify_resident
 from handlers.refreshing import RefreshingCache
 from handlers.residents import cases as resident_cases
 from handlers.residents.records import note_message
+from handlers.suggestions.call_keywords import KeywordCalls
 from handlers.workflow.routing import RoutingTable, load_routing_table
 from handlers.workflow.sla_table import SlaTable, load_sla_table
 from models import (
@@ -193,6 +194,7 @@ class IntakeService:
     llm_session: aiohttp.ClientSession | None = None
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
     burst: Burst | None = None  # admission and the queue of acknowledged messages (bot.burst)
+    keyword_calls: KeywordCalls = field(default_factory=KeywordCalls)  # themed calls' keywords
 
     async def context(self) -> HandlerContext:
         return HandlerContext(
@@ -203,6 +205,7 @@ class IntakeService:
             model=self.model,
             sla=await self.sla.get(),
             knowledge=self.knowledge,
+            keyword_calls=self.keyword_calls,
         )
 
     async def store(

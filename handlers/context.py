@@ -13,6 +13,7 @@ from nlu import Gazetteer, TrainedModel
 
 if TYPE_CHECKING:
     from handlers.knowledge.answering import KnowledgeBase
+    from handlers.suggestions.call_keywords import KeywordCalls
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class HandlerContext:
     sla: SlaTable = field(default_factory=SlaTable)
     # The published knowledge base (issue 19); None: questions are not answered at intake.
     knowledge: KnowledgeBase | None = None
+    # The themed calls a chat keyword may name, in memory (None: read them when needed).
+    keyword_calls: KeywordCalls | None = None
 
     @property
     def conversation_ttl(self) -> timedelta:

@@ -17,7 +17,7 @@ Each channel counts only when the call lists it (``chat``, ``menu``; ``mini`` fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from config import suggestion_calls as texts
@@ -27,6 +27,7 @@ from handlers.intake import conversations
 from handlers.intake.conversations import DialogueState
 from handlers.intake.rate_limits import case_limit
 from handlers.residents.records import first_contact
+from handlers.suggestions.call_keywords import KeywordCalls, load_recent
 from handlers.suggestions.calls import in_period
 from handlers.suggestions.intake import screening_days, take
 from models import CallStatus, Conversation, Resident, Suggestion, SuggestionCall
@@ -130,21 +131,17 @@ async def gather(
     return Gathered(made.suggestion, reply)
 
 
-async def _recent_calls(now: datetime) -> list[SuggestionCall]:
-    since = now - timedelta(days=texts.RECENT_DAYS)
-    calls = await SuggestionCall.filter(
-        status__in=[CallStatus.OPEN, CallStatus.CLOSED], ends_at__gt=since
-    ).exclude(keyword="")
-    return [c for c in calls if "chat" in c.channels]
-
-
-async def keyword_call(text: str, now: datetime) -> tuple[SuggestionCall, str] | None:
+async def keyword_call(
+    text: str, now: datetime, cache: KeywordCalls | None = None
+) -> tuple[SuggestionCall, str] | None:
     """The call whose keyword ``text`` starts with, and the words after it. Of several, the one
-    taking replies now, then the longest keyword, then the latest."""
+    taking replies now, then the longest keyword, then the latest. ``cache``: the app's calls in
+    memory (else they are read)."""
     if not _may_start_with_keyword(text):
         return None
+    recent = await cache.recent(now) if cache is not None else await load_recent(now)
     found: list[tuple[SuggestionCall, str]] = []
-    for call in await _recent_calls(now):
+    for call in recent:
         rest = after_keyword(text, call.keyword)
         if rest is not None:
             found.append((call, rest))
@@ -212,7 +209,7 @@ async def hear(
             return await _answer(call, text, resident, ctx, attachments, channel)
         if call is not None:
             return Heard(text=text, note=closed_text(call, ctx.now))
-    matched = await keyword_call(text, ctx.now)
+    matched = await keyword_call(text, ctx.now, ctx.keyword_calls)
     if matched is None:
         return None
     call, words = matched

@@ -32,6 +32,7 @@ from handlers.broadcasts.notices import cancel_notice, create_notice
 from handlers.broadcasts.rules import InvalidNotice, parse_audience
 from handlers.clock import format_local, local
 from handlers.staff.audit import StaffActor, audit
+from handlers.suggestions.call_keywords import calls_changed
 from models import CallStatus, Notice, NoticeStatus, SuggestionCall
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
@@ -253,6 +254,7 @@ async def update_call(code: str, given: CallIn, actor: StaffActor, now: datetime
         won = await SuggestionCall.filter(id=call.id, status=status).update(**changes)
         if not won:
             raise CallStateError("征集活动刚被他人修改，请刷新后重试")
+        calls_changed()  # the chat's keywords (call_keywords) read it again
         for name, value in changes.items():
             setattr(call, name, value)
         await audit(
@@ -305,6 +307,7 @@ async def open_call(code: str, actor: StaffActor, now: datetime) -> SuggestionCa
         )
         if not won:
             raise CallStateError("征集活动刚被他人修改，请刷新后重试")
+        calls_changed()  # the chat's keywords (call_keywords) read it again
         call.status = CallStatus.OPEN
         call.notice_id = notice.id if notice else None
         await audit(
@@ -329,6 +332,7 @@ async def close_call(code: str, actor: StaffActor, now: datetime) -> SuggestionC
         )
         if not won:
             raise CallStateError("征集活动刚被他人修改，请刷新后重试")
+        calls_changed()  # the chat's keywords (call_keywords) read it again
         call.status, call.ends_at = CallStatus.CLOSED, min(call.ends_at, now)
         cancelled = False
         if call.notice_id is not None:
@@ -349,9 +353,12 @@ async def close_call(code: str, actor: StaffActor, now: datetime) -> SuggestionC
 
 async def close_expired(now: datetime) -> int:
     """Close every open call past its end (one conditional update; any process may run it)."""
-    return await SuggestionCall.filter(status=CallStatus.OPEN, ends_at__lte=now).update(
+    closed = await SuggestionCall.filter(status=CallStatus.OPEN, ends_at__lte=now).update(
         status=CallStatus.CLOSED
     )
+    if closed:
+        calls_changed()
+    return closed
 
 
 async def open_calls(now: datetime, channel: str | None = None) -> list[SuggestionCall]:
