@@ -3,7 +3,7 @@ read again at once when this process opens, edits or closes a call."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from handlers.suggestions import call_keywords
 from handlers.suggestions.call_keywords import KeywordCalls
 from handlers.suggestions.call_replies import keyword_call
 from handlers.suggestions.calls import close_call, create_call, open_call
+from models import SuggestionCall
 from tests.handlers.suggestions.test_calls import NOW, given, office
 
 
@@ -20,7 +21,7 @@ async def test_calls_are_read_once_while_fresh_and_again_after_a_change(
     reads: list[object] = []
     load = call_keywords.load_recent
 
-    async def counted(now):  # type: ignore[no-untyped-def]
+    async def counted(now: datetime) -> list[SuggestionCall]:
         reads.append(now)
         return await load(now)
 
