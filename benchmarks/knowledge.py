@@ -159,7 +159,11 @@ def tune(rows: list[Outcome]) -> ConfidenceRule:
     margin = np.array([r.margin for r in rows])
     coverage = np.array([r.hits[0].coverage if r.hits else 0.0 for r in rows])
     plain = np.array(
-        [bool(r.hits) and not (r.hits[0].other_aspect or r.hits[0].head_missing) for r in rows]
+        [
+            bool(r.hits)
+            and not (r.hits[0].other_aspect or r.hits[0].head_missing or r.hits[0].unknown_thing)
+            for r in rows
+        ]
     )
     answerable = np.array([bool(r.code) for r in rows])
     right = np.array([bool(r.code) and r.best == r.code for r in rows])
@@ -291,7 +295,8 @@ def main() -> None:
                         f"{row.score:.2f}/{row.margin:.2f}"
                         f"/{hit.coverage if hit else 0:.2f}"
                         f"{' aspect' if hit and hit.other_aspect else ''}"
-                        f"{' head' if hit and hit.head_missing else ''} {row.text}"
+                        f"{' head' if hit and hit.head_missing else ''}"
+                        f"{' unknown' if hit and hit.unknown_thing else ''} {row.text}"
                     )
     for line in (*spread("tune", tune_all), *spread("held", held_all)):
         print(line)
