@@ -19,8 +19,9 @@ the share of unanswerable questions correctly not answered; then each figure's m
 deviation over the seeds, for the tune and the held halves, and the median of the seeds' rules
 (what ``config/knowledge.py`` takes). Then the rule of ``config/knowledge.py`` on the first
 questions, on the first fresh set (both tuned on: optimistic) and on ``KB_SEALED_QUESTIONS``
-(the sealed second fresh set, written before the second pass changed the rule and never tuned
-on), with ``--sealed`` only, once a rule is fixed: its totals, never its questions one by one.
+(the second fresh set, written before the second pass changed the rule; its failures were read
+to design the third pass's rule, but it is not among the questions the thresholds are tuned
+on), with ``--sealed`` only: its totals, never its questions one by one.
 ``--sealed3`` reports ``KB_SEALED_3`` alone (the third fresh set, written before the third pass
 changed the rule and never tuned on): the configured rule's totals on it, nothing else.
 
@@ -318,7 +319,10 @@ def main() -> None:
     if sealed:
         got = figures(sealed, configured)
         report["configured"]["sealed"] = got
-        print(f"  on the {len(sealed)} sealed questions (never tuned on, totals only):")
+        print(
+            f"  on the {len(sealed)} questions of the second fresh set "
+            "(failures read in the third pass, thresholds not tuned on them):"
+        )
         print("  " + show("sealed", got))
     small = timings_ms(index, configured)
     big_index = build_index(TOTAL_ENTRIES - len(KB_ENTRIES))
