@@ -32,6 +32,19 @@ about it* (its aspect words), and the best entry answers only when
   :data:`config.knowledge.GENERIC_NOUNS` such as 材料, 流程, 时间), the one rarest in Chinese at
   large (the dictionary's frequency). Another thing the index knows (残疾证, 结婚证) that the
   entry lacks means the entry is about something else, however many of its other words match;
+- the question names no *thing the index does not know*: a content word that names a thing
+  (:func:`is_thing`: a noun or a compound the dictionary lacks, as for the head object, or a set
+  phrase, state word, locative or nominal adjective: 停电通知, 医疗纠纷, 国外, 卫生; not a
+  generic noun, not a place name: the dictionary's, the resident's street and compound, the
+  entries' places) that no entry's texts or answers have as a word. Such a question is about
+  something the knowledge base has no entry for (养猫要办证吗, 电动汽车怎么上牌, 幼儿园报名
+  什么时候开始), asked with an entry's words. Everyday words are folded first, so a thing the
+  entries name otherwise (房子 -> 房屋, 户口本 -> 户口簿) is known through the synonym; and a word
+  the segmenter cuts another way or a typo is the entry's if the entry has most of its character
+  pairs (住宅小区, 建筑垃圾), as for coverage. A pair the index knows elsewhere does not count. A
+  question whose head object would be unknown is so never answered. The price: a question
+  naming a detail no entry has (骨头算湿垃圾还是干垃圾, 楼顶漏水能用维修基金吗) is not answered
+  either, and goes to a person;
 - its *coverage* is at least ``min_coverage``: the share of the question's content words other
   than aspect words, weighted by IDF, that the entry's texts or answer have (a word itself, or
   most of its character pairs). A word no entry has weighs as the rarest one does: a question
@@ -40,7 +53,8 @@ about it* (its aspect words), and the best entry answers only when
 Filler words and context words (who asks for whom, when, from where:
 :data:`config.knowledge.CONTEXT`) are left out before any of this, and everyday words are folded
 into the entries' (:data:`config.knowledge.SYNONYMS`). The three thresholds are tuned on half of
-``benchmarks/knowledge.py``'s questions and measured on the other half.
+``benchmarks/knowledge.py``'s questions and measured on the other half; the aspects, the head
+object and unknown things are not tuned.
 
 Scoring is a sparse matrix product (scipy, which scikit-learn brings): with 10,000 entries a
 match takes about a millisecond, so the index lives in memory and is rebuilt when entries change.
@@ -59,6 +73,7 @@ import numpy as np
 from scipy import sparse
 
 from config import knowledge as words
+from config.lexicon import COMPOUND_SUFFIXES, STREET_SUFFIXES
 from nlu.normalise import normalise
 from nlu.tokens import rarity, tokenizer
 
@@ -97,18 +112,44 @@ PAIR_WEIGHT = 1.0
 UNKNOWN = 1.0  # a feature no entry has weighs this much times the rarest known one
 FAR_FUTURE = date.max.toordinal()
 _NOUN_TAGS = ("n", "j")  # the dictionary's nouns (n, nr, ns, nt, nz…) and abbreviations (j)
+# Not nouns to the dictionary, but names of things all the same: set phrases (停电通知, 老年大学),
+# state words (医疗纠纷), locatives (国外) and nominal adjectives (卫生 of 卫生许可证).
+_NAMING_TAGS = frozenset(("l", "z", "s", "an"))
+_PLACE_TAG = "ns"  # place names (上海, 杨浦): where the resident is, not what is asked
+
+
+@dataclass(frozen=True)
+class _Dictionary:
+    not_nouns: frozenset[str]
+    naming: frozenset[str]  # of those, the ones tagged as in _NAMING_TAGS
+    places: frozenset[str]
 
 
 @cache
-def _not_nouns() -> frozenset[str]:
-    """The words the segmenter's dictionary tags as anything but a noun (about 117,000)."""
-    found = set()
+def _dictionary() -> _Dictionary:
+    """The segmenter's dictionary's parts of speech, as sets: the words tagged anything but a
+    noun (about 117,000), those of them that name things, and the place names."""
+    not_nouns: set[str] = set()
+    naming: set[str] = set()
+    places: set[str] = set()
     with tokenizer().get_dict_file() as lines:
         for line in lines:
             parts = line.decode("utf-8").split()
-            if len(parts) == 3 and not parts[2].startswith(_NOUN_TAGS):
-                found.add(parts[0])
-    return frozenset(found)
+            if len(parts) != 3:
+                continue
+            word, tag = parts[0], parts[2]
+            if not tag.startswith(_NOUN_TAGS):
+                not_nouns.add(word)
+                if tag in _NAMING_TAGS:
+                    naming.add(word)
+            elif tag == _PLACE_TAG:
+                places.add(word)
+    return _Dictionary(frozenset(not_nouns), frozenset(naming), frozenset(places))
+
+
+def _not_nouns() -> frozenset[str]:
+    """The words the segmenter's dictionary tags as anything but a noun."""
+    return _dictionary().not_nouns
 
 
 def is_object(word: str) -> bool:
@@ -121,6 +162,35 @@ def is_object(word: str) -> bool:
         and word not in words.GENERIC_NOUNS
         and word not in _not_nouns()
     )
+
+
+def is_thing(word: str) -> bool:
+    """Whether a content word names a thing a question may be about: an object
+    (:func:`is_object`) or a word of two characters or more the dictionary tags as a set
+    phrase, state word, locative or nominal adjective (停电通知, 医疗纠纷, 国外, 卫生), and not a
+    place name to the dictionary (上海, 浦东) nor a generic noun."""
+    if word in _dictionary().places:
+        return False
+    if is_object(word):
+        return True
+    return len(word) > 1 and word in _dictionary().naming and word not in words.GENERIC_NOUNS
+
+
+_PLACE_SUFFIXES = tuple(sorted((*STREET_SUFFIXES, *COMPOUND_SUFFIXES), key=len, reverse=True))
+
+
+def _with_stems(names: Iterable[str]) -> set[str]:
+    """Place names and the same without their suffix (五角场街道 and 五角场)."""
+    found = set()
+    for name in names:
+        if not name:
+            continue
+        found.add(name)
+        for suffix in _PLACE_SUFFIXES:
+            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                found.add(name[: -len(suffix)])
+                break
+    return found
 
 
 def _trimmed(token: str) -> str:
@@ -241,6 +311,10 @@ class Hit:
     # The entry does not have the question's head object (残疾证 for 身份证丢了怎么补办): it
     # answers the same question about another thing.
     head_missing: bool = False
+    # The question names a thing no entry's texts or answers have as a word (养猫, 幼儿园,
+    # 停电通知) and this entry does not have most of its character pairs either: the question
+    # is about something the knowledge base does not know, however well the rest matches.
+    unknown_thing: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,7 +327,9 @@ class ConfidenceRule:
         if not hits or hits[0].score < self.min_score:
             return False
         best = hits[0]
-        if best.other_aspect or best.head_missing or best.coverage < self.min_coverage:
+        if best.other_aspect or best.head_missing or best.unknown_thing:
+            return False
+        if best.coverage < self.min_coverage:
             return False
         second = hits[1].score if len(hits) > 1 else 0.0
         return best.score - second >= self.min_margin
@@ -263,7 +339,8 @@ class ConfidenceRule:
 class _Query:
     ids: np.ndarray  # the question's known features' columns
     weights: np.ndarray  # and their weights, normalised with the unknown ones
-    units: list[tuple[float, int, tuple[int, ...]]]  # per content word: weight, column, pairs
+    # per content word: weight, column, pairs, and whether it is a thing the index does not know
+    units: list[tuple[float, int, tuple[int, ...], bool]]
     aspects: int
     head: int  # the unit of the question's head object, -1 for none
 
@@ -349,6 +426,7 @@ class KnowledgeIndex:
         self._places: dict[str, int] = {"": 0}
         self._street = np.asarray([self._place(e.street) for e in self.entries], dtype=np.int64)
         self._compound = np.asarray([self._place(e.compound) for e in self.entries], dtype=np.int64)
+        self._place_words = frozenset(_with_stems(self._places))
         self._from = np.asarray(
             [e.valid_from.toordinal() if e.valid_from else 0 for e in self.entries],
             dtype=np.int64,
@@ -364,8 +442,11 @@ class KnowledgeIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _query(self, text: str) -> _Query:
+    def _query(self, text: str, where: Iterable[str | None] = ()) -> _Query:
         kept, named, aspect_words = _analysis(text)
+        # The resident's street and compound and the places the entries are for, named in the
+        # question (我住五角场): where the resident is, never a thing the index does not know.
+        places = _with_stems(name for name in where if name) | self._place_words
         ids: list[int] = []
         weights: list[float] = []
         total = 0.0
@@ -381,7 +462,7 @@ class KnowledgeIndex:
             weights.append(weight)
             total += weight * weight
         norm = math.sqrt(total) or 1.0
-        units: list[tuple[float, int, tuple[int, ...]]] = []
+        units: list[tuple[float, int, tuple[int, ...], bool]] = []
         head = -1
         rarest = (-math.inf, 0.0)
         for word in dict.fromkeys(kept):
@@ -400,26 +481,30 @@ class KnowledgeIndex:
                 key = (math.inf if general is None else general, weight)
                 if key > rarest:
                     head, rarest = len(units), key
-            units.append((weight, column, pairs))
+            stranger = column < 0 and is_thing(word) and not any(word in place for place in places)
+            units.append((weight, column, pairs, stranger))
         return _Query(
             np.asarray(ids, dtype=np.int64), np.asarray(weights) / norm, units, named, head
         )
 
-    def _coverage(self, query: _Query, position: int) -> tuple[float, bool]:
+    def _coverage(self, query: _Query, position: int) -> tuple[float, bool, bool]:
         """The share of the question's content words the entry's texts or answer have (a word
-        itself, or most of its character pairs: a typo, a word cut another way), and whether
-        the question's head object is among those it lacks."""
+        itself, or most of its character pairs: a typo, a word cut another way), whether the
+        question's head object is among those it lacks, and whether a thing no entry has as a
+        word is (a thing the index does not know)."""
         start, end = self._owned.indptr[position], self._owned.indptr[position + 1]
         has = set(self._owned.indices[start:end].tolist())
         total = covered = 0.0
-        head_missing = False
-        for number, (weight, column, pairs) in enumerate(query.units):
+        head_missing = unknown = False
+        for number, (weight, column, pairs, stranger) in enumerate(query.units):
             total += weight
             if column in has or (pairs and 2 * sum(pair in has for pair in pairs) > len(pairs)):
                 covered += weight
             elif number == query.head:
                 head_missing = True
-        return (covered / total if total else 0.0), head_missing
+            elif stranger:
+                unknown = True
+        return (covered / total if total else 0.0), head_missing, unknown
 
     def allowed(self, street: str | None, compound: str | None, today: date | None) -> np.ndarray:
         """Which entries may answer a resident of that street and compound on that day."""
@@ -450,7 +535,7 @@ class KnowledgeIndex:
         """The best entries for ``text`` (distinct, best first) among those allowed."""
         if not self.entries:
             return []
-        query = self._query(text)
+        query = self._query(text, (street, compound))
         if not len(query.ids):
             return []
         scores = np.asarray(self._matrix[:, query.ids] @ query.weights).ravel()
@@ -482,7 +567,7 @@ class KnowledgeIndex:
                 continue
             seen.add(owner)
             entry = self.entries[owner]
-            coverage, head_missing = self._coverage(query, owner)
+            coverage, head_missing, unknown = self._coverage(query, owner)
             hits.append(
                 Hit(
                     entry.id,
@@ -491,6 +576,7 @@ class KnowledgeIndex:
                     coverage=coverage,
                     other_aspect=bool(query.aspects & ~int(self._aspects[owner])),
                     head_missing=head_missing,
+                    unknown_thing=unknown,
                 )
             )
             if len(hits) >= limit:

@@ -178,3 +178,46 @@ def test_aspect_words_are_compared_not_covered() -> None:
     # the question is all its own.
     (hit, *_) = KnowledgeIndex(CARDS).rank("身份证丢了补办", today=TODAY)
     assert hit.entry_id == 7 and hit.coverage == 1.0 and not hit.head_missing
+
+
+KNOWN = (
+    *CARDS,
+    IndexedEntry(10, ("养犬登记怎么办理", "养狗要办证吗")),
+    IndexedEntry(11, ("电动自行车怎么上牌",)),
+    IndexedEntry(12, ("小学一年级入学报名时间",)),
+)
+
+
+def known_best(text: str, **where: object) -> int | None:
+    hits = KnowledgeIndex(KNOWN).rank(text, today=TODAY, **where)  # type: ignore[arg-type]
+    return hits[0].entry_id if hits and RULE.confident(hits) else None
+
+
+def test_a_thing_the_index_does_not_know_is_not_answered() -> None:
+    # The entry's verb (办证, 上牌, 报名) with a thing no entry has as a word (养猫, 电动汽车,
+    # 幼儿园): the best entry is the one with the verb, but the question is not its.
+    for text, entry in (
+        ("养猫要办证吗", 10),
+        ("电动汽车怎么上牌", 11),
+        ("幼儿园报名什么时候开始", 12),
+    ):
+        (hit, *_) = KnowledgeIndex(KNOWN).rank(text, today=TODAY)
+        assert hit.entry_id == entry and hit.unknown_thing, text
+        assert known_best(text) is None, text
+    assert not RULE.confident([Hit(1, 0.9, "", coverage=1.0, unknown_thing=True)])
+
+
+def test_a_colloquial_paraphrase_is_still_answered() -> None:
+    # Words no entry uses that name no thing (老爷子 is 老年人, 咋弄 filler, 小电驴 an
+    # everyday word for the entry's 电动自行车) leave the entry's own question answerable.
+    assert known_best("我家老爷子八十好几了，那个高龄补贴咋弄") == 1
+    assert known_best("小电驴要上牌吗，咋上") == 11
+    assert known_best("老公房装电梯要交哪些东西") == 2
+
+
+def test_the_residents_place_is_no_unknown_thing() -> None:
+    # 控江路 is where the resident lives: unknown to the index, unless it is the resident's
+    # street (or an entry's).
+    text = "我住控江路那边，高龄补贴去哪申请"
+    assert KnowledgeIndex(KNOWN).rank(text, today=TODAY)[0].unknown_thing
+    assert known_best(text, street="控江路街道") == 1
