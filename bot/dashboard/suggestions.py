@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.api.staff_auth import StaffContext
 from bot.dashboard import suggestion_forms
 from bot.dashboard.case_photos import photos_of
+from bot.dashboard.suggestion_publication import publication_panel
 from bot.dashboard.web import PREFIX, page, refuse, render
 from bot.keys import CLOCK
 from config import suggestion_office as texts
@@ -226,6 +227,7 @@ async def suggestion_context(staff: StaffContext, s: Suggestion, now: datetime) 
         "actions": actions,
         "any_action": any(actions.values()),
         "units": await _units(),
+        "publication": await publication_panel(staff.user, s),
     }
 
 
