@@ -349,14 +349,16 @@ async def _about_suggestion(
     ctx: HandlerContext,
     attachments: list[dict[str, Any]] | None,
 ) -> Outcome | None:
-    """转为诉求, or the answer the suggestion office asked for (handlers.suggestions.chat)."""
+    """转为诉求, consent to publication, or the answer the suggestion office asked for
+    (handlers.suggestions.chat)."""
     step = await suggestion_chat.after_suggestion(
         text, menu, resident, conversation, ctx, attachments
     )
     if step is None:
         return None
     if step.report is None:
-        await conversations.reset(conversation, ctx.now)
+        if not step.keeps_dialogue:
+            await conversations.reset(conversation, ctx.now)
         return Outcome(step.reply)
     case = step.report.case
     state = DialogueState.AWAITING_PLACE if step.report.needs_place else DialogueState.COLLECTING

@@ -104,4 +104,8 @@ ACTION_LABELS: dict[str, str] = {
     "implement": "落地",
     "to_case": "转为诉求",
     "from_case": "由诉求转来",
+    "consent": "建议人同意公开",
+    "consent_withdrawn": "建议人撤回公开同意",
+    "publish": "公开发布",
+    "unpublish": "撤下公开",
 }

@@ -152,6 +152,7 @@ def held_json(
         "check_result": held.check_result or {},
         "resident": resident_json(resident) if resident else None,
         "case": case_number,
+        "suggestion": str(payload.get("suggestion") or "") or None,
         "created_at": iso(held.created_at),
         "decided_at": iso(held.decided_at),
         "decided_by": held.decided_by,
@@ -244,10 +245,12 @@ async def release(request: web.Request, staff: StaffContext) -> web.Response:
     except PhotoProblem as problem:
         raise ApiError(409, "conflict", f"照片 {problem.key} 已不存在") from None
     resident = await Resident.get_or_none(id=held.resident_id)
+    case = released.case
     return web.json_response(
         {
-            "held": held_json(released.held, resident, released.case.number),
-            "case": await case_summary(released.case),
+            "held": held_json(released.held, resident, case.number if case else None),
+            "case": await case_summary(case) if case is not None else None,
+            "suggestion": released.suggestion.number if released.suggestion else None,
             "told_resident": released.reply,
         }
     )
@@ -331,6 +334,7 @@ HELD_MESSAGE = Component(
             "check_result": {"type": "object"},
             "resident": nullable(ADMIN_RESIDENT),
             "case": nullable(STRING),
+            "suggestion": nullable(STRING),
             "created_at": DATETIME,
             "decided_at": nullable(DATETIME),
             "decided_by": STRING,
@@ -397,9 +401,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     _action(
         f"{HELD_PREFIX}/{{id}}/release",
-        "Let a held message through: it becomes a case and the resident is told",
+        "Let a held message through: it becomes a case (a suggestion's submission a suggestion)"
+        " and the resident is told",
         NoteIn,
-        {"held": HELD_MESSAGE, "case": {"type": "object"}, "told_resident": STRING},
+        {
+            "held": HELD_MESSAGE,
+            "case": nullable({"type": "object"}),
+            "suggestion": nullable(STRING),
+            "told_resident": STRING,
+        },
         required=False,
     ),
     _action(

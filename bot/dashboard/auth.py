@@ -26,7 +26,16 @@ from bot.api.staff_auth import (
     require_staff,
     staff_for,
 )
-from bot.dashboard.web import LOGIN_PATH, PREFIX, protect, redirect, refuse, render, safe_next
+from bot.dashboard.web import (
+    LOGIN_PATH,
+    PREFIX,
+    landing_of,
+    protect,
+    redirect,
+    refuse,
+    render,
+    safe_next,
+)
 from bot.keys import CLOCK, SETTINGS, SIGN_IN_GUARD
 from handlers.staff.accounts import LoginFailed, end_session, start_session
 from handlers.staff.audit import StaffActor, audit
@@ -105,6 +114,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     new = await start_session(user, now, ip=ip, user_agent=agent, max_sessions=guard.max_sessions)
     await audit(StaffActor.of(user, ip=ip, user_agent=agent, via="dashboard"), "session.start", now)
     target = safe_next(str(form.get("next", "")))
+    if target == f"{PREFIX}/":  # no page asked for: the role's own start page
+        target = landing_of(user)
     response = web.HTTPSeeOther(target)
     set_session_cookie(request, response, new.token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)

@@ -31,6 +31,7 @@ from bot.api.admin_residents import (
 from bot.api.staff_auth import StaffContext
 from bot.dashboard.web import PREFIX, form_of, int_or_none, page, redirect, refuse, render
 from bot.keys import INTAKE, SETTINGS
+from config.open311 import SUGGESTION_SERVICE_CODE
 from config.settings import Settings
 from handlers.digits import whole_number
 from handlers.intake import held_messages
@@ -67,7 +68,13 @@ REASONS: dict[str, tuple[str, str]] = {
 STATUS_LABELS = {"held": "待处理", "released": "已放行", "discarded": "已丢弃", "all": "全部"}
 CHANNEL_LABELS = {"mp": "公众号", "miniprogram": "小程序", "open311": "Open311"}
 CHECK_SUGGESTIONS = {"risky": "有风险", "review": "建议人工复核"}
-KIND_LABELS = {"chat": "聊天消息", "case": "新诉求", "info": "补充材料", "open311": "新诉求"}
+KIND_LABELS = {
+    "chat": "聊天消息",
+    "case": "新诉求",
+    "info": "补充材料",
+    "open311": "新诉求",
+    "suggestion": "人民建议",
+}
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,11 @@ def _check_note(result: Mapping[str, Any]) -> str:
     return f"{words}（标签 {label}）" if label not in (None, "") else words
 
 
+def _kind(payload: Mapping[str, Any]) -> str:
+    kind = str(payload.get("kind", ""))
+    return "suggestion" if payload.get("service_code") == SUGGESTION_SERVICE_CODE else kind
+
+
 def held_item(
     held: HeldMessage, resident: Resident | None, case_number: str | None, settings: Settings
 ) -> dict[str, Any]:
@@ -184,7 +196,7 @@ def held_item(
         "reason_why": why,
         "check_note": _check_note(held.check_result or {}),
         "channel": CHANNEL_LABELS.get(held.channel, held.channel),
-        "kind": KIND_LABELS.get(str(payload.get("kind", "")), "消息"),
+        "kind": KIND_LABELS.get(_kind(payload), "消息"),
         "adds_to": str(payload.get("case") or "") if payload.get("kind") == "info" else "",
         "text": text[:SHOWN_CHARS],
         "text_cut": len(text) > SHOWN_CHARS,
@@ -193,6 +205,7 @@ def held_item(
         "resident": resident,
         "resident_phone": mask_phone(resident.phone) if resident and resident.phone else "",
         "case": case_number,
+        "suggestion": str(payload.get("suggestion") or ""),
         **_attachments(held, settings),
     }
 
@@ -209,7 +222,9 @@ async def _outcome(raw: str) -> dict[str, Any] | None:
     if held is None or held.status == HeldStatus.HELD:
         return None
     case = await Case.get_or_none(id=held.case_id) if held.case_id is not None else None
-    return {"held": held, "released": held.status == HeldStatus.RELEASED, "case": case}
+    suggestion = str((held.payload or {}).get("suggestion") or "")
+    released = held.status == HeldStatus.RELEASED
+    return {"held": held, "released": released, "case": case, "suggestion": suggestion}
 
 
 async def _list_page(

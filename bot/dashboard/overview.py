@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
 from bot.dashboard.charts import Bar, Point, bar_chart, hbar_chart, line_chart, percent, sparkline
-from bot.dashboard.web import PREFIX, page, render
+from bot.dashboard.web import PREFIX, landing_of, page, render
 from bot.keys import CLOCK, SETTINGS
 from config import figures as targets
 from config.taxonomy import first_level_names
@@ -172,7 +172,7 @@ def calendar_warning(user: StaffUser, today: date, horizon_days: int) -> dict[st
 @page("cases.read")
 async def overview(request: web.Request, staff: StaffContext) -> web.StreamResponse:
     if not can(staff.user, "figures.read"):
-        raise web.HTTPSeeOther(f"{PREFIX}/cases")  # the landing page of roles without figures
+        raise web.HTTPSeeOther(landing_of(staff.user))  # the start page of roles without figures
     now = request.app[CLOCK].now()
     period, error = _period(request.query, now)
     own = _own_unit(staff.user)

@@ -1,7 +1,8 @@
-"""The dashboard's forms for suggestions: the office's steps, a department's answer, and the
-case page's 转为人民建议. Each is a POST with the session's CSRF token (``bot.dashboard.web.page``);
-done, back to the page with what was done; refused, the page again with the reason (and the
-status that fits: 400, 403, 409), nothing changed.
+"""The dashboard's forms for suggestions: the office's steps (publication's are
+``bot.dashboard.suggestion_publication``), a department's answer, and the case page's
+转为人民建议. Each is a POST with the session's CSRF token (``bot.dashboard.web.page``); done,
+back to the page with what was done; refused, the page again with the reason (and the status
+that fits: 400, 403, 409), nothing changed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
+from bot.dashboard import suggestion_publication as publication
 from bot.dashboard.web import PREFIX, form_of, page, redirect, refuse
 from bot.keys import INTAKE
 from config import suggestion_office as texts
@@ -48,6 +50,7 @@ DONE = {
     "implemented": "已记录落地情况，已告知居民",
     "answer": "已答复",
     "from_case": "已由诉求转为人民建议；诉求已关闭（不予受理：转为人民建议），已告知居民新编号",
+    **publication.DONE,
 }
 
 
@@ -148,6 +151,8 @@ STEPS: tuple[tuple[str, str, Step], ...] = (
     ("instruction", "suggestions.screen", _instruct),
     ("implemented", "suggestions.screen", _implemented),
     ("convert", "suggestions.convert", _convert),
+    ("publish", publication.PUBLISH, publication.publish_step),
+    ("unpublish", publication.PUBLISH, publication.unpublish_step),
 )
 
 

@@ -22,6 +22,8 @@ from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
 from bot.dashboard import suggestion_forms
+from bot.dashboard.case_photos import photos_of
+from bot.dashboard.suggestion_publication import publication_panel
 from bot.dashboard.web import PREFIX, page, refuse, render
 from bot.keys import CLOCK
 from config import suggestion_office as texts
@@ -216,6 +218,7 @@ async def suggestion_context(staff: StaffContext, s: Suggestion, now: datetime) 
             for a in adoptions
         ],
         "events": events,
+        "photos": photos_of(s.attachments),
         "action_labels": texts.ACTION_LABELS,
         "answer_kinds": texts.ANSWER_KINDS,
         "merged": merged,
@@ -224,6 +227,7 @@ async def suggestion_context(staff: StaffContext, s: Suggestion, now: datetime) 
         "actions": actions,
         "any_action": any(actions.values()),
         "units": await _units(),
+        "publication": await publication_panel(staff.user, s),
     }
 
 

@@ -27,7 +27,7 @@ from config.lexicon import KIND_LABELS
 from handlers.clock import local
 from handlers.digits import whole_number
 from handlers.staff.permissions import can
-from models import CaseAction, CaseStatus, StaffRole
+from models import CaseAction, CaseStatus, StaffRole, StaffUser
 from nlu import mask_phone, mask_phones_in_text
 
 PREFIX = "/dashboard"
@@ -174,6 +174,7 @@ def render(
         "staff": staff,
         "user": user,
         "role_label": ROLE_LABELS.get(StaffRole(user.role), "") if user else "",
+        "home": landing_of(user) if user else f"{PREFIX}/",
         "csrf_token": csrf_token_of(staff),
         "nav": [
             {"path": item.path, "label": item.label, "active": _active(request.path, item.path)}
@@ -209,6 +210,20 @@ def _active(path: str, item: str) -> bool:
     if item == f"{PREFIX}/":
         return path in (PREFIX, f"{PREFIX}/")
     return path == item or path.startswith(item + "/")
+
+
+# Where a role lands after signing in when no page was asked for; the rest land on the overview
+# if they read the figures, else on the cases. Each landing is a page the role may open.
+ROLE_LANDINGS = {StaffRole.SUGGESTIONS: f"{PREFIX}/suggestions"}
+
+
+def landing_of(user: StaffUser) -> str:
+    """The page ``user`` starts on: the suggestion office its queue, who reads the figures the
+    overview, everybody else the cases."""
+    landing = ROLE_LANDINGS.get(StaffRole(user.role))
+    if landing is not None:
+        return landing
+    return f"{PREFIX}/" if can(user, "figures.read") else f"{PREFIX}/cases"
 
 
 def safe_next(target: str) -> str:

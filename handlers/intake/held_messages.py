@@ -7,8 +7,11 @@ the chat of the official account or mini-program (one message each). A dispatche
 
 - **release**: the message goes the way it would have gone. A submission becomes a case through
   the same path as an unheld one (``handlers.residents.cases.make_case``), an addition is added,
-  a chat message becomes a case of its own. The resident is told (``notify_resident``), the
-  case number included. Its deadlines run from the release.
+  a chat message becomes a case of its own; a suggestion's submission (the mini-program's
+  suggestion form, a request to Open311's ``suggestion`` service) becomes a suggestion for the
+  suggestion office (``handlers.suggestions``), its number in the held message's payload. The
+  resident is told (``notify_resident``), the number included. Its deadlines run from the
+  release.
 - **discard**: it stays as it is, with the dispatcher's note; the resident is not told.
 
 An admin blocks a resident who abuses the service (with a reason) and unblocks them. Blocking
@@ -27,12 +30,15 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from config import replies
+from config.open311 import SUGGESTION_SERVICE_CODE
 from handlers.context import HandlerContext
 from handlers.intake.incoming import IncomingMessage
 from handlers.notify import CaseUpdate, notify_resident
+from handlers.open311.suggestions import file_suggestion, suggestion_json
 from handlers.residents.additions import Addition, CaseClosed, apply_addition
 from handlers.residents.cases import Submission, keep_held, make_case
 from handlers.staff.audit import StaffActor, audit
+from handlers.suggestions import submissions as suggestion_form
 from models import (
     Case,
     CaseStatus,
@@ -41,6 +47,8 @@ from models import (
     HeldStatus,
     Open311Request,
     Resident,
+    Suggestion,
+    SuggestionStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,8 +72,9 @@ class Unchanged(Exception):
 @dataclass(frozen=True)
 class Released:
     held: HeldMessage
-    case: Case
+    case: Case | None  # None: a suggestion's submission became that suggestion
     reply: str  # what the resident was told
+    suggestion: Suggestion | None = None
 
 
 # The chat
@@ -149,55 +158,37 @@ async def _claim(
 async def release(
     held: HeldMessage, actor: StaffActor, ctx: HandlerContext, note: str = ""
 ) -> Released:
-    """Let a held message through: the case it makes (or the case it adds to)."""
+    """Let a held message through: the case it makes (or the case it adds to), or the
+    suggestion a suggestion's submission makes."""
     async with in_transaction():
         await _claim(held, HeldStatus.RELEASED, actor, note, ctx)
         resident = await Resident.get(id=held.resident_id)
         payload = held.payload or {}
-        kind = payload.get("kind")
-        if kind == "info":
-            case = await Case.get_or_none(number=payload.get("case"), resident_id=resident.id)
-            if case is None:
-                raise CaseClosed(str(payload.get("case")))
-            addition = Addition.from_body(payload.get("addition") or {})
-            await apply_addition(case, resident, addition, ctx)
-            reply = replies.HELD_INFO_RELEASED.format(number=case.number)
+        case: Case | None = None
+        suggestion = await _as_suggestion(held, resident, payload, ctx)
+        if suggestion is not None:
+            made_suggestion, made_reply = suggestion
+            number, status = made_suggestion.number, SuggestionStatus(made_suggestion.status).label
+            reply = replies.HELD_RELEASED.format(reply=made_reply)
+            payload = {**payload, "suggestion": number}  # the held page names it
+            await HeldMessage.filter(id=held.id).update(payload=payload)
+            held.payload = payload
+            outcome = {"suggestion": number}
         else:
-            if kind == "chat":
-                submission, attachments = chat_submission(message_of(payload.get("message", {})))
-                made = await make_case(
-                    resident, submission, ctx, channel=held.channel, attachments=attachments
-                )
-            elif kind == "open311":
-                body = payload.get("submission") or {}
-                media_url = body.get("media_url")
-                made = await make_case(
-                    resident,
-                    Submission.from_body(body),
-                    ctx,
-                    channel=held.channel,
-                    attachments=[{"type": "image", "url": media_url}] if media_url else [],
-                )
-                # tokens/{token} now names the case.
-                await Open311Request.filter(token=str(payload.get("token", ""))).update(
-                    case_id=made.case.id
-                )
-            else:
-                submission = Submission.from_body(payload.get("submission") or {})
-                made = await make_case(resident, submission, ctx, channel=held.channel)
-            case = made.case
-            reply = replies.HELD_RELEASED.format(reply=made.reply)
-        await HeldMessage.filter(id=held.id).update(case_id=case.id)
-        held.case_id = case.id
+            case, reply = await _as_case(held, resident, payload, ctx)
+            await HeldMessage.filter(id=held.id).update(case_id=case.id)
+            held.case_id = case.id
+            number, status = case.number, CaseStatus(case.status).label
+            outcome = {"case": number}
         await notify_resident(
             resident,
             reply,
             ctx.now,
             purpose="reply",
-            case_id=case.id,
+            case_id=case.id if case is not None else None,
             dedup_key=f"held:{held.id}:released",
             settings=ctx.settings,
-            update=CaseUpdate(number=case.number, status=CaseStatus(case.status).label, at=ctx.now),
+            update=CaseUpdate(number=number, status=status, at=ctx.now),
         )
         await audit(
             actor,
@@ -205,10 +196,74 @@ async def release(
             ctx.now,
             target_type="held_message",
             target_id=held.id,
-            detail={"case": case.number, "reason": HeldReason(held.reason).value, "note": note},
+            detail={**outcome, "reason": HeldReason(held.reason).value, "note": note},
         )
-    logger.info("held message %s released as case %s", held.id, case.number)
-    return Released(held, case, reply)
+    logger.info("held message %s released as %s", held.id, number)
+    return Released(held, case, reply, suggestion[0] if suggestion is not None else None)
+
+
+async def _as_suggestion(
+    held: HeldMessage, resident: Resident, payload: dict[str, Any], ctx: HandlerContext
+) -> tuple[Suggestion, str] | None:
+    """The suggestion a held suggestion submission makes (the mini-program's suggestion form, a
+    request to Open311's suggestion service), with its reply; None for anything else, and for
+    a form whose words are urgent (a case, as when it was not held)."""
+    kind = payload.get("kind")
+    body = payload.get("submission") or {}
+    if kind == suggestion_form.KIND:
+        made = await suggestion_form.make(resident, body, ctx)
+        return (made.suggestion, made.reply) if made is not None else None
+    if kind != "open311" or payload.get("service_code") != SUGGESTION_SERVICE_CODE:
+        return None
+    where = body.get("location") or {}
+    location = (where["lng"], where["lat"]) if "lng" in where and "lat" in where else None
+    suggestion = await file_suggestion(
+        resident,
+        str(body.get("text") or ""),
+        ctx,
+        location=location,
+        place=body.get("address"),
+        media_url=body.get("media_url"),
+        number=str(payload.get("number") or "") or None,
+    )
+    return suggestion, suggestion_json(suggestion)["service_notice"] or ""
+
+
+async def _as_case(
+    held: HeldMessage, resident: Resident, payload: dict[str, Any], ctx: HandlerContext
+) -> tuple[Case, str]:
+    """The case a held message makes, or the case its addition joins; the resident's reply."""
+    kind = payload.get("kind")
+    if kind == "info":
+        case = await Case.get_or_none(number=payload.get("case"), resident_id=resident.id)
+        if case is None:
+            raise CaseClosed(str(payload.get("case")))
+        addition = Addition.from_body(payload.get("addition") or {})
+        await apply_addition(case, resident, addition, ctx)
+        return case, replies.HELD_INFO_RELEASED.format(number=case.number)
+    if kind == "chat":
+        submission, attachments = chat_submission(message_of(payload.get("message", {})))
+        made = await make_case(
+            resident, submission, ctx, channel=held.channel, attachments=attachments
+        )
+    elif kind == "open311":
+        body = payload.get("submission") or {}
+        media_url = body.get("media_url")
+        made = await make_case(
+            resident,
+            Submission.from_body(body),
+            ctx,
+            channel=held.channel,
+            attachments=[{"type": "image", "url": media_url}] if media_url else [],
+        )
+        # tokens/{token} now names the case.
+        await Open311Request.filter(token=str(payload.get("token", ""))).update(
+            case_id=made.case.id
+        )
+    else:
+        submission = Submission.from_body(payload.get("submission") or {})
+        made = await make_case(resident, submission, ctx, channel=held.channel)
+    return made.case, replies.HELD_RELEASED.format(reply=made.reply)
 
 
 async def discard(

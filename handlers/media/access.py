@@ -3,6 +3,8 @@
 - staff: a photo of a case :func:`handlers.staff.permissions.may_see_case` lets them see (with
   ``cases.read``); a resident's photo not (yet) with any case, such as one in a message held
   back from routing, only with ``held.decide``, the capability that decides on those messages;
+  a resident's photo with a suggestion (人民建议) to those who may read that suggestion
+  (``handlers.suggestions.photos``);
 - a worker: their own uploads, and the photos of a case ``handlers.workflow.actions.may_see``
   lets them see;
 - a resident: their own uploads, and the result photos (办理结果) of their own case.
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.staff.permissions import can, may_see_case
+from handlers.suggestions.photos import may_see_photo
 from handlers.workflow.actions import may_see
 from models import Case, MediaFile, Resident, StaffUser, Worker
 
@@ -36,9 +39,11 @@ async def may_fetch(row: MediaFile, viewer: Viewer) -> bool:
         if not viewer.active:
             return False
         case = await _case_of(row)
-        if case is not None:
-            return can(viewer, "cases.read") and may_see_case(viewer, case)
-        return row.owner_type == "resident" and can(viewer, "held.decide")
+        if case is not None and can(viewer, "cases.read") and may_see_case(viewer, case):
+            return True
+        if await may_see_photo(viewer, row):  # a suggestion's photo, for who may read it
+            return True
+        return case is None and row.owner_type == "resident" and can(viewer, "held.decide")
     if isinstance(viewer, Worker):
         if not viewer.active:
             return False

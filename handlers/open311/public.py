@@ -22,7 +22,16 @@ from handlers.digits import finite_or_none
 from handlers.open311.common import CHANNEL, Open311Error
 from handlers.open311.services import path_for_code, service_code_for
 from handlers.suggestions.records import is_suggestion_number
-from models import Case, CaseAction, CaseEvent, CaseStatus, Grid, Open311Request, Unit
+from models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    Grid,
+    Open311Request,
+    Suggestion,
+    Unit,
+)
 from models.case_status import OPEN_STATUSES
 from nlu import mask_phones_in_text
 
@@ -297,9 +306,11 @@ async def token_request(token: str) -> list[dict[str, Any]]:
         raise Open311Error(404, f"token {token[:32]!r} not found")
     number = await number_of(row.case_id)
     if number is None and row.service_code == spec.SUGGESTION_SERVICE_CODE:
-        # A suggestion's token starts with its number (handlers.open311.suggestions).
+        # A suggestion's token starts with its number (handlers.open311.suggestions); a held
+        # request's names the number it will have once released, not a request yet.
         prefix = row.token.partition("-")[0]
-        number = prefix if is_suggestion_number(prefix) else None
+        exists = is_suggestion_number(prefix) and await Suggestion.exists(number=prefix)
+        number = prefix if exists else None
     if number is None:
         return [{"token": row.token}]
     return [{"service_request_id": number, "token": row.token}]

@@ -36,6 +36,7 @@ from handlers.open311.services import path_for_code
 from handlers.open311.suggestions import file_suggestion, suggestion_json, token_for
 from handlers.residents.cases import keep_held
 from handlers.residents.records import remember_phone
+from handlers.suggestions.records import next_number
 from models import (
     Case,
     CaseStatus,
@@ -383,8 +384,14 @@ async def _hold(
 
     GeoReport lets a server answer a token instead of a service_request_id when the request is
     not (yet) a case; ``tokens/{token}`` names the case once a dispatcher releases it
-    (``handlers.intake.held_messages.release`` links the request).
+    (``handlers.intake.held_messages.release`` links the request). A request to the suggestion
+    service keeps the suggestion number it will have, and its token starts with it.
     """
+    reserved: dict[str, str] = {}
+    if submission.is_suggestion:  # the number it will have; its token names it (tokens/{token})
+        number = await next_number(ctx.now)
+        token = token_for(number)
+        reserved = {"service_code": spec.SUGGESTION_SERVICE_CODE, "number": number}
     await keep_held(
         resident,
         channel=CHANNEL,
@@ -392,6 +399,7 @@ async def _hold(
         text=submission.description,
         payload={
             "kind": "open311",
+            **reserved,
             "token": token,
             "submission": {
                 "text": submission.description,

@@ -6,7 +6,9 @@ names, else the request's ``address_string``); the reporter is the same Open311 
 case request would have (``handlers.open311.requests``), held to the same limits; a blocked
 reporter's request is held like any other. The answer's ``service_request_id`` is the
 suggestion's number (``JY…``). Its token starts with that number, so ``tokens/{token}`` names it
-without a column of its own.
+without a column of its own. A blocked reporter's request is held with a number reserved (its
+token starts with it too) and becomes the suggestion of that number when a dispatcher releases
+it (``handlers.intake.held_messages``); until then ``tokens/{token}`` names no request.
 
 Reading (``GET requests``): a suggestion is ``open`` while the office screens it or the
 departments it was adopted for owe their answer (已收到, 待补充, 已采纳, 已报送市级), ``closed``
@@ -55,10 +57,12 @@ async def file_suggestion(
     location: tuple[float, float] | None = None,
     place: str | None = None,
     media_url: str | None = None,
+    number: str | None = None,
 ) -> Suggestion:
-    """The suggestion a request files (inside the caller's transaction)."""
+    """The suggestion a request files (inside the caller's transaction); ``number``: the one
+    reserved when a blocked reporter's request was held (its token starts with it)."""
     reading = understand(description, location=location, gazetteer=ctx.gazetteer, model=ctx.model)
-    columns: dict[str, Any] = {}
+    columns: dict[str, Any] = {"number": number} if number else {}
     if place and not reading.place.found:
         columns["place_text"] = place[:128]
     made = await take(

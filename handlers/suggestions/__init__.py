@@ -18,6 +18,8 @@
   :mod:`call_results`: what a call gathered, counted and grouped into similar ideas.
 - :mod:`publication`, :mod:`anonymise`, :mod:`public`: publishing an adopted suggestion with
   its proposer's consent, in the wording the office approved, and what anyone may read.
+- :mod:`consent`: the proposer's consent to publication given or withdrawn in the chat
+  (「同意公开」, 「不同意公开」); :mod:`photos`: a suggestion's photos for staff who may read it.
 - :mod:`credit`: the certificate (感谢信) and the year's credited proposers.
 - :mod:`figures`: received, screened in time, adopted, forwarded, 批示, 落地; the year's table.
 """

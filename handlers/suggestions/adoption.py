@@ -6,8 +6,9 @@ table's ``suggestion`` completion limit, counted from the adoption (working days
 knowledge entries (``handlers.knowledge.reminders.recipients``: the unit's head, its supervisors
 and workers with a head's role, else its staff) through ``notify_worker`` (WeCom, else the
 official account's worker template, else recorded as unsent with the reason); and the
-dashboard's 待部门答复 queue lists what they owe. The proposer is told which departments and the
-typical time to their answer.
+dashboard's 待部门答复 queue lists what they owe. The proposer is told which departments, the
+typical time to their answer and, one who wrote in a chat and has not agreed to publication
+yet, how to agree by replying 「同意公开」 (``handlers.suggestions.consent``).
 
 An adopted suggestion may be adopted for more departments (no status change: one more event), and
 a suggestion whose departments all answered may be adopted again for another (答复 → 已采纳).
@@ -20,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from config import suggestion_office as texts
+from config import suggestions as intake_texts
 from handlers.clock import format_local
 from handlers.context import HandlerContext
 from handlers.knowledge.reminders import recipients
@@ -34,6 +36,7 @@ from models import StaffUser, Suggestion, SuggestionAdoption, SuggestionStatus, 
 S = SuggestionStatus
 KIND = "suggestion"
 TASK_PURPOSE = "suggestion_task"
+CHAT_CHANNELS = frozenset({"mp", "miniprogram"})  # proposers who can answer in a chat
 
 
 def answer_days(ctx: HandlerContext) -> int:
@@ -113,6 +116,8 @@ async def adopt(
             told = texts.ADOPTED.format(
                 number=suggestion.number, units=names, days=answer_days(ctx)
             )
+            if not suggestion.consent_publish and suggestion.channel in CHAT_CHANNELS:
+                told += intake_texts.ADOPTED_CONSENT_HINT  # they may consent by replying
             await tell(suggestion, event, told, ctx.now, ctx.settings)
             for unit, row in zip(units, rows, strict=True):
                 await _tell_unit(suggestion, unit, row, ctx)

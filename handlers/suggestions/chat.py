@@ -1,5 +1,6 @@
-"""The chat's part in a suggestion's life: 转为诉求 right after it, and the proposer's answer
-when the office asked for more.
+"""The chat's part in a suggestion's life: 转为诉求 right after it, the proposer's answer when
+the office asked for more, and their consent to publication (``handlers.suggestions.consent``:
+「同意公开」, 「不同意公开」, whatever the dialogue; the 已收到 reply offers it as a tap).
 
 - Right after a suggestion is registered the conversation remembers it (``SUGGESTED``, for the
   conversation's usual minutes): the resident replying 「转为诉求」, or tapping that link in the
@@ -30,6 +31,7 @@ from handlers.context import HandlerContext
 from handlers.intake import conversations
 from handlers.intake.conversations import DialogueState
 from handlers.intake.report import Report
+from handlers.suggestions import consent
 from handlers.suggestions.access import SuggestionRefused
 from handlers.suggestions.additions import add_info, added_reply
 from handlers.suggestions.conversion import to_case
@@ -60,6 +62,7 @@ class ChatStep:
 
     reply: str
     report: Report | None = None
+    keeps_dialogue: bool = False  # consent words: a dialogue under way goes on
 
 
 def to_case_menu_id(suggestion: Suggestion) -> str:
@@ -71,9 +74,10 @@ def received_reply(suggestion: Suggestion, ctx: HandlerContext) -> str:
     link = replies.CHOOSE_LINK.format(
         label=intake_texts.TO_CASE_WORD, menu_id=to_case_menu_id(suggestion)
     )
-    return intake_texts.RECEIVED.format(
+    received = intake_texts.RECEIVED.format(
         number=suggestion.number, days=screening_days(ctx), to_case=link
     )
+    return f"{received}\n{consent.hint(suggestion)}"
 
 
 async def remember(conversation: Conversation, suggestion: Suggestion, ctx: HandlerContext) -> None:
@@ -126,6 +130,7 @@ def concerns(text: str, menu: str | None, conversation: Conversation) -> bool:
         conversation.state in SUGGESTION_STATES
         or _tapped(menu) is not None
         or _is_to_case_word(text)
+        or consent.read(text, menu) is not None
     )
 
 
@@ -163,6 +168,9 @@ async def after_suggestion(
 ) -> ChatStep | None:
     """The chat's answer when the message is about a suggestion, else None (read it as usual).
     Call inside the message's transaction."""
+    consented = await consent.answer(text, menu, resident, ctx)
+    if consented is not None:
+        return ChatStep(consented, keeps_dialogue=True)
     wanted, suggestion = await _to_convert(text, menu, resident, conversation, ctx.now)
     if wanted:
         if suggestion is None:

@@ -56,7 +56,8 @@ async def take(
 
     Without a resident (one entered by staff from a phone call, a letter or a station) the
     ``actor`` is who entered it; ``columns`` set what the channel knows beyond the words
-    (the proposer's phone, consent to publish, how they wish to be credited); ``note`` and
+    (the proposer's phone, consent to publish, how they wish to be credited, a number reserved
+    when the message was held); ``note`` and
     ``data`` go on the receiving event (how it came, who brought it).
     """
     place = understanding.place
@@ -64,8 +65,9 @@ async def take(
     phone = understanding.phones[0] if understanding.phones else None
     if phone is None and resident is not None:
         phone = resident.phone
+    reserved = (columns or {}).get("number")  # kept when the message was held (Open311)
     values: dict[str, Any] = dict(
-        number=await next_number(ctx.now),
+        number=reserved or await next_number(ctx.now),
         resident_id=resident.id if resident is not None else None,
         channel=channel,
         station_id=station_id,

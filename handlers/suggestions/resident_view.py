@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "implement": "已落地",
     "convert": "已转为诉求",
     "publish": "已公开",
+    "consent": "您同意公开",
+    "consent_withdrawn": "您撤回了公开同意",
 }
 
 

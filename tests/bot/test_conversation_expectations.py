@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 import bot.conversation_router as router
-import bot.conversation_words as conversation_words
 from bot.app import create_app
+from bot.conversation_words import choice_menu_id
 from bot.keys import INTAKE
 from config import replies
 from handlers.clock import ManualClock
@@ -102,7 +102,7 @@ async def test_when_unclear_a_tapped_option_joins_the_case(make_client: ClientFa
     await resident.say(LAMP)
     case = await Case.get()
     await resident.say("旁边那盏也不亮")
-    menu_id = conversation_words.choice_menu_id(case, "join")
+    menu_id = choice_menu_id(case, "join")
     status, body = await resident.send(
         "text",
         {"Content": f"补充到{case.number}", "MsgId": resident.msg_id(), "bizmsgmenuid": menu_id},

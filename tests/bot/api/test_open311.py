@@ -619,6 +619,7 @@ async def test_a_blocked_reporter_is_kept_for_a_dispatcher_and_answered_a_token(
     ctx = await api.client.app[INTAKE].context()
     dispatcher = StaffActor(user_id=None, username="d1", role="dispatcher", via="api")
     released = await release(held, dispatcher, ctx)
+    assert released.case is not None
     assert released.case.channel == "open311" and released.case.text == "又是路灯的事"
     status, answer = await api.json(f"tokens/{token}.json")
     assert answer == [{"service_request_id": released.case.number, "token": token}]

@@ -119,6 +119,8 @@ NOT_AN_API: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/dashboard/suggestions/{number}/instruction"),
         ("POST", "/dashboard/suggestions/{number}/implemented"),
         ("POST", "/dashboard/suggestions/{number}/convert"),
+        ("POST", "/dashboard/suggestions/{number}/publish"),
+        ("POST", "/dashboard/suggestions/{number}/unpublish"),
         ("POST", "/dashboard/suggestions/{number}/adoptions/{unit_code}/answer"),
         ("POST", "/dashboard/cases/{number}/to-suggestion"),
         ("GET", "/dashboard/suggestion-calls"),

@@ -72,6 +72,7 @@ async def test_release_makes_the_case_and_tells_the_resident(ctx: HandlerContext
     held = await held_submission(resident, ctx)
     assert await Case.all().count() == 0
     released = await release(held, DISPATCHER, ctx, "内容正常")
+    assert released.case is not None
     case = await Case.get(id=released.case.id)
     assert case.channel == "miniprogram" and case.resident_id == resident.id
     assert case.status == CaseStatus.DISPATCHED and "路灯" in case.text
@@ -115,8 +116,10 @@ async def test_a_held_chat_message_round_trips_and_releases(ctx: HandlerContext)
     held_text = await hold_chat_message(resident, text, "mp", ctx)
     assert held_text.reason == HeldReason.BLOCKED and held_text.text == LAMP
     released = await release(held_text, DISPATCHER, ctx)
+    assert released.case is not None
     assert released.case.channel == "mp" and released.case.text == LAMP
     shown = await release(held_photo, DISPATCHER, ctx)
+    assert shown.case is not None
     assert shown.case.attachments[0]["media_id"] == "media-1"
 
 
@@ -137,6 +140,7 @@ async def test_a_held_addition_joins_its_case(ctx: HandlerContext) -> None:
         ctx=ctx,
     )
     released = await release(held, DISPATCHER, ctx)
+    assert released.case is not None
     assert released.case.id == made.case.id
     assert "灯杆也歪了" in (await Case.get(id=made.case.id)).text
     assert made.case.number in released.reply
