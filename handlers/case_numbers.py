@@ -20,6 +20,11 @@ CASE_NUMBER_PATTERN = re.compile(r"(?<!\d)(\d{6}\d{4,})(?!\d)")
 NUMBER_SEQUENCE = "case_numbers"
 
 
+def case_number(now: datetime, value: int) -> str:
+    """``now``'s local day (YYMMDD) and ``value`` in at least four digits."""
+    return f"{local(now).strftime('%y%m%d')}{value:04d}"
+
+
 async def next_case_number(now: datetime) -> str:
     """The next number of ``now``'s local day: YYMMDD and at least four digits."""
     day = local(now).strftime("%y%m%d")
@@ -32,7 +37,7 @@ async def next_case_number(now: datetime) -> str:
             "ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
             [day],
         )
-    return f"{day}{rows[0]['value']:04d}"
+    return case_number(now, int(rows[0]["value"]))
 
 
 def find_case_number(text: str) -> str | None:

@@ -411,7 +411,7 @@ async def _report(
         merged = {"duplicate_of_id": match.original.id, "version": 1}
         due = dict.fromkeys(due)
     case = await Case.create(
-        number=await case_number_for(ctx.now),
+        number=await case_number_for(ctx.now, resident),
         resident_id=resident.id,
         channel=channel,
         status=status,

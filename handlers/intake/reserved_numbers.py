@@ -17,7 +17,9 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from config import replies
-from handlers.case_numbers import next_case_number
+from handlers.case_numbers import case_number, next_case_number
+from handlers.residents.records import take_case_sequence
+from models import Resident
 
 _reserved: ContextVar[str | None] = ContextVar("reserved_case_number", default=None)
 
@@ -32,12 +34,17 @@ def using(number: str | None) -> Iterator[None]:
         _reserved.reset(token)
 
 
-async def case_number_for(now: datetime) -> str:
-    """The number of a case being made: the reserved one, once, else the next of the day."""
+async def case_number_for(now: datetime, resident: Resident | None = None) -> str:
+    """The number of a case being made: the reserved one, once; else the one the resident's
+    statement took for this message (PostgreSQL, ``handlers.residents.records``), once; else
+    the next of the day."""
     number = _reserved.get()
     if number:
         _reserved.set(None)
         return number
+    value = take_case_sequence(resident) if resident is not None else None
+    if value is not None:
+        return case_number(now, value)
     return await next_case_number(now)
 
 

@@ -41,3 +41,23 @@ async def test_a_number_of_a_rolled_back_case_is_not_given_again(db: str) -> Non
         assert int(after[6:]) > int(lost[6:])  # a gap: no transaction waits on a counter row
     else:
         assert after == lost  # SQLite's per-day counter rolled back with the case
+
+
+async def test_on_postgres_the_residents_statement_takes_the_number_once(db: str) -> None:
+    """A message's resident statement takes the case number's value on PostgreSQL (no round trip
+    of its own for the case); it is used once, and a message making no case leaves a gap."""
+    from handlers.intake.reserved_numbers import case_number_for
+    from handlers.residents.records import resident_writing
+
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    first = await resident_writing("o-seq-1", NOW)  # a new resident
+    again = await resident_writing("o-seq-1", NOW)  # known: the update also takes one
+    numbers = [await case_number_for(NOW, first), await case_number_for(NOW, first)]
+    later = await case_number_for(NOW, again)
+    assert len({*numbers, later}) == 3
+    assert all(n.startswith("261123") for n in (*numbers, later))
+    if postgres:
+        # The first resident's value, then a fresh one: its own was taken already.
+        assert int(numbers[0][6:]) < int(later[6:]) < int(numbers[1][6:])
+    else:
+        assert int(numbers[0][6:]) < int(numbers[1][6:]) < int(later[6:])
