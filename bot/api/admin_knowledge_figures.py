@@ -15,8 +15,6 @@ of range is 400 and reads nothing. The answers' contract is
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiohttp import web
 
 from bot.api.admin_knowledge_figures_contract import (
@@ -31,8 +29,8 @@ from bot.api.admin_knowledge_figures_contract import (
     KnowledgeUnsolvedEntry,
     summary_out,
 )
-from bot.api.figures import FIRST_DAY, LAST_DAY
 from bot.api.json_api import ApiError, error_response
+from bot.api.query_days import query_day
 from bot.api.staff_auth import require_staff
 from bot.keys import CLOCK
 from config import knowledge as tuning
@@ -45,24 +43,9 @@ from handlers.knowledge.usage import EntryRef
 from handlers.workflow.search import scope_of
 
 
-def _day(request: web.Request, name: str) -> date | None:
-    value = request.query.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(
-            400, "invalid_date", f"参数 {name} 须为 YYYY-MM-DD 格式的日期，收到：{value[:32]}"
-        ) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ApiError(400, "invalid_date", f"参数 {name} 须在 {FIRST_DAY} 到 {LAST_DAY} 之间")
-    return day
-
-
 def period_of(request: web.Request) -> FigureFilters:
     """The Shanghai days asked for; without them the last 30 days, today included."""
-    first, end = _day(request, "from"), _day(request, "to")
+    first, end = query_day(request, "from"), query_day(request, "to")
     default_first, default_end = default_period(request.app[CLOCK].now())
     span = default_end - default_first
     if end is None:

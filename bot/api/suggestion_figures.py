@@ -19,8 +19,9 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
-from bot.api.figures import FIRST_DAY, LAST_DAY, csv_bytes, percent
+from bot.api.figures import csv_bytes, percent
 from bot.api.json_api import ApiError, error_response
+from bot.api.query_days import query_day
 from bot.api.staff_auth import require_staff
 from bot.api.suggestion_contract import (
     FIRST_YEAR,
@@ -48,26 +49,11 @@ FIGURES = "suggestions.figures"
 GROUP_LABELS = {"street": "街道", "station": "联系点", "call": "征集活动"}
 
 
-def _day(request: web.Request, name: str) -> date | None:
-    value = request.query.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(
-            400, "invalid_date", f"参数 {name} 须为 YYYY-MM-DD 格式的日期，收到：{value[:32]}"
-        ) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ApiError(400, "invalid_date", f"参数 {name} 须在 {FIRST_DAY} 到 {LAST_DAY} 之间")
-    return day
-
-
 def period_of(request: web.Request) -> FigureFilters:
     """``[from, to)``: by default from 1 January of this year (Shanghai) to tomorrow; with only
     ``to``, from 1 January of its year."""
     today = local(request.app[CLOCK].now()).date()
-    first, end = _day(request, "from"), _day(request, "to")
+    first, end = query_day(request, "from"), query_day(request, "to")
     if end is None:
         end = max(today, first or today) + timedelta(days=1)
     if first is None:

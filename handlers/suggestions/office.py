@@ -21,6 +21,7 @@ where the suggestion stands or somebody else decided first (``steps.take_step``)
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -48,6 +49,38 @@ KIND = "suggestion"
 FORWARD_AS_FLAG = frozenset({S.ADOPTED, S.ANSWERED, S.IMPLEMENTED})
 # 批示 is recorded on what went on from the office: adopted, forwarded, answered, carried out.
 INSTRUCTABLE = frozenset({S.ADOPTED, S.FORWARDED, S.ANSWERED, S.IMPLEMENTED})
+
+
+async def _told_step(
+    suggestion: Suggestion,
+    to: SuggestionStatus,
+    action: str,
+    actor: StaffActor,
+    ctx: HandlerContext,
+    *,
+    told: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    columns: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> SuggestionEvent:
+    """One step with its audit row, the proposer told ``told``, in one transaction."""
+    async with in_transaction():
+        event = await take_step(
+            suggestion,
+            to,
+            action,
+            staff_actor(actor),
+            ctx.now,
+            note=note,
+            data=data,
+            columns=columns,
+        )
+        await audited(actor, action, suggestion, ctx.now, detail)
+        await tell(suggestion, event, told, ctx.now, ctx.settings)
+    return event
+
+
 SCREEN = "suggestions.screen"
 
 
@@ -127,20 +160,17 @@ async def decline(
 ) -> SuggestionEvent:
     require(user, SCREEN)
     reason = clean_text(reason, "不予采纳的原因", texts.MAX_REASON, required=texts.NEED_REASON)
-    async with in_transaction():
-        event = await take_step(
-            suggestion,
-            S.DECLINED,
-            "decline",
-            staff_actor(actor),
-            ctx.now,
-            note=reason,
-            columns={"decision_reason": reason, **screened(suggestion, ctx.now)},
-        )
-        await audited(actor, "decline", suggestion, ctx.now, {"reason": reason})
-        told = texts.DECLINED.format(number=suggestion.number, reason=reason)
-        await tell(suggestion, event, told, ctx.now, ctx.settings)
-    return event
+    return await _told_step(
+        suggestion,
+        S.DECLINED,
+        "decline",
+        actor,
+        ctx,
+        told=texts.DECLINED.format(number=suggestion.number, reason=reason),
+        note=reason,
+        columns={"decision_reason": reason, **screened(suggestion, ctx.now)},
+        detail={"reason": reason},
+    )
 
 
 async def reconsider(
@@ -150,21 +180,18 @@ async def reconsider(
     require(user, SCREEN)
     note = clean_text(note, "说明", texts.MAX_REASON)
     due = deadlines_for(KIND, "一般", False, ctx.now, ctx.sla).first_contact
-    async with in_transaction():
-        event = await take_step(
-            suggestion,
-            S.RECEIVED,
-            "reconsider",
-            staff_actor(actor),
-            ctx.now,
-            note=note,
-            data={"was": suggestion.decision_reason},
-            columns={"decision_reason": "", "screen_due_at": due},
-        )
-        await audited(actor, "reconsider", suggestion, ctx.now, {"note": note})
-        told = texts.RECONSIDERED.format(number=suggestion.number)
-        await tell(suggestion, event, told, ctx.now, ctx.settings)
-    return event
+    return await _told_step(
+        suggestion,
+        S.RECEIVED,
+        "reconsider",
+        actor,
+        ctx,
+        told=texts.RECONSIDERED.format(number=suggestion.number),
+        note=note,
+        data={"was": suggestion.decision_reason},
+        columns={"decision_reason": "", "screen_due_at": due},
+        detail={"note": note},
+    )
 
 
 async def forward(
@@ -268,17 +295,14 @@ async def implemented(
     """落地: the result in practice, told to the proposer (and, later, published)."""
     require(user, SCREEN)
     result = clean_text(result, "落地情况", texts.MAX_ANSWER, required=texts.NEED_RESULT)
-    async with in_transaction():
-        event = await take_step(
-            suggestion,
-            S.IMPLEMENTED,
-            "implement",
-            staff_actor(actor),
-            ctx.now,
-            note=result,
-            columns={"implemented_at": ctx.now, "result": result},
-        )
-        await audited(actor, "implement", suggestion, ctx.now, {"result": result[:200]})
-        told = texts.IMPLEMENTED.format(number=suggestion.number, result=result)
-        await tell(suggestion, event, told, ctx.now, ctx.settings)
-    return event
+    return await _told_step(
+        suggestion,
+        S.IMPLEMENTED,
+        "implement",
+        actor,
+        ctx,
+        told=texts.IMPLEMENTED.format(number=suggestion.number, result=result),
+        note=result,
+        columns={"implemented_at": ctx.now, "result": result},
+        detail={"result": result[:200]},
+    )

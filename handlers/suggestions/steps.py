@@ -14,7 +14,7 @@ from typing import Any
 from config import suggestion_office as texts
 from handlers.staff.audit import StaffActor, audit
 from handlers.suggestions.access import SuggestionRefused
-from handlers.suggestions.records import TRANSITIONS, ChangedMeanwhile, move
+from handlers.suggestions.records import ChangedMeanwhile, IllegalStep, move
 from handlers.timeline import Actor
 from models import Suggestion, SuggestionEvent, SuggestionStatus
 
@@ -52,10 +52,10 @@ async def take_step(
     data: dict[str, Any] | None = None,
     columns: dict[str, Any] | None = None,
 ) -> SuggestionEvent:
-    if to not in TRANSITIONS[SuggestionStatus(suggestion.status)]:
-        raise illegal(suggestion, action)
     try:
         return await move(suggestion, to, action, who, now, note=note, data=data, columns=columns)
+    except IllegalStep:
+        raise illegal(suggestion, action) from None
     except ChangedMeanwhile:
         raise concurrent() from None
 
