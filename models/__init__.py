@@ -24,6 +24,17 @@ from models.followup import (
     SurveyChannel,
     SurveyStatus,
 )
+from models.hot import (
+    HotItem,
+    HotItemCase,
+    HotItemKind,
+    HotItemMilestone,
+    HotItemNote,
+    HotItemOutcome,
+    HotItemStatus,
+    HotItemUnit,
+    HotWarning,
+)
 from models.knowledge import (
     AskOutcome,
     EntryScope,
@@ -102,6 +113,15 @@ __all__ = [
     "HeldMessage",
     "HeldReason",
     "HeldStatus",
+    "HotItem",
+    "HotItemCase",
+    "HotItemKind",
+    "HotItemMilestone",
+    "HotItemNote",
+    "HotItemOutcome",
+    "HotItemStatus",
+    "HotItemUnit",
+    "HotWarning",
     "IllegalTransition",
     "InboundMessage",
     "InboundStatus",

@@ -34,6 +34,11 @@ class Case(Model):
         "models.Resident", related_name="cases", null=True, on_delete=fields.SET_NULL
     )
     channel = fields.CharField(max_length=16, default="mp", description="mp | miniprogram | ...")
+    # Where the case came from outside jiesu (a message board's message id), for re-imports.
+    source_ref = fields.CharField(max_length=64, null=True, unique=True)
+    # Public votes where the channel has them (a message board's 点赞 and 反对), else empty.
+    votes_up = fields.IntField(null=True)
+    votes_down = fields.IntField(null=True)
     status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.ACCEPTED)
 
     # What it is (甄别)

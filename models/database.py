@@ -33,6 +33,7 @@ MODEL_MODULES = [
     "models.figures",
     "models.knowledge",
     "models.suggestions",
+    "models.hot",
 ]
 
 

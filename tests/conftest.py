@@ -30,6 +30,12 @@ TEST_APPID = "wx2c2769f8efd9abc2"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 DATA_TABLES = [
+    "hot_warnings",
+    "hot_item_notes",
+    "hot_item_cases",
+    "hot_item_milestones",
+    "hot_item_units",
+    "hot_items",
     "deadline_changes",
     "suggestion_adoptions",
     "suggestion_events",
