@@ -9,7 +9,7 @@ files and from the places seen in cases.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _PREFIX = re.compile(r"^(?:.{1,6}?[省市区县])?(?:.{1,8}?(?:路|街|大道)(?:\d+号)?)?")
 _SUFFIX = re.compile(r"(?:小区|社区)$")
@@ -26,10 +26,14 @@ def core(name: str) -> str:
 class PlaceAliases:
     """Canonical keys for place names, learnt from the names it is given."""
 
-    def __init__(self, known: Iterable[str] = ()) -> None:
+    def __init__(self, known: Iterable[tuple[str, Sequence[str]]] = ()) -> None:
+        """``known``: the district's places, each a name with the other names it goes by."""
         self._cores: dict[str, str] = {}  # core -> label (the first full name seen)
         self._keys: dict[str, str] = {}
-        self.learn(known)
+        for name, others in known:
+            self.learn([name])
+            for other in others:
+                self._cores.setdefault(core(other), name)
 
     def learn(self, names: Iterable[str]) -> None:
         for name in names:

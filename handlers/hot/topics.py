@@ -1,0 +1,117 @@
+"""The cases of a period as the grouping sees them (``CaseTopic``): topic words and place key.
+
+Rows are read as plain values (no ORM objects), and the topic words are worked out from the
+keywords the understanding stored with each case, so that no message is read again here.
+A case's place is its compound, else its road and number, else the place text when it says more
+than the street: a street alone is too wide to be the place of one problem. Place names are
+turned into keys by ``nlu.place_aliases.PlaceAliases``, which learns the district's places (with
+their aliases, from the district files) and the names written in the period's cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from handlers.hot.issues import CaseTopic
+from models import Case, CaseStatus, Place
+from nlu.place_aliases import PlaceAliases
+from nlu.topics import topic_words
+
+PLACE_KINDS = ("compound", "road", "poi")
+_FIELDS = (
+    "id",
+    "number",
+    "resident_id",
+    "duplicate_of_id",
+    "category",
+    "created_at",
+    "status",
+    "unit_id",
+    "title",
+    "keywords",
+    "street",
+    "compound",
+    "address",
+    "place_text",
+    "reopened_count",
+    "votes_up",
+    "votes_down",
+)
+
+
+async def district_places() -> list[tuple[str, list[str]]]:
+    """The district's compounds, roads and landmarks, each with the other names it goes by."""
+    rows = await Place.filter(active=True, kind__in=PLACE_KINDS).values_list("name", "aliases")
+    return [(name, list(aliases or [])) for name, aliases in rows]
+
+
+def place_name(
+    street: str | None, compound: str | None, address: str | None, text: str | None
+) -> str:
+    """The name a case's place goes by for grouping, '' when it names no more than a street."""
+    if compound:
+        return compound
+    if address:
+        return address
+    if text and text != street and not (street and text in street):
+        return text
+    return ""
+
+
+async def aliases_for(names: Sequence[str]) -> PlaceAliases:
+    """An alias table of the district's places and the given names seen in cases."""
+    aliases = PlaceAliases(await district_places())
+    aliases.learn(names)
+    return aliases
+
+
+def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
+    name = place_name(row["street"], row["compound"], row["address"], row["place_text"])
+    return CaseTopic(
+        id=row["id"],
+        number=row["number"],
+        resident_id=row["resident_id"],
+        duplicate_of_id=row["duplicate_of_id"],
+        category=row["category"] or "",
+        created_at=row["created_at"],
+        status=str(row["status"]),
+        unit_id=row["unit_id"],
+        title=row["title"] or "",
+        words=topic_words(row["keywords"] or [], row["title"] or "", [name] if name else []),
+        place_key=aliases.key(name),
+        place_name=name,
+        reopened_count=row["reopened_count"] or 0,
+        votes_up=row["votes_up"],
+        votes_down=row["votes_down"],
+    )
+
+
+async def case_topics(
+    since: datetime,
+    until: datetime,
+    *,
+    unit_id: int | None = None,
+    grid_id: int | None = None,
+    category_prefix: str | None = None,
+    aliases: PlaceAliases | None = None,
+) -> tuple[list[CaseTopic], PlaceAliases]:
+    """The cases created in ``[since, until)`` (cancelled ones left out), oldest first, and the
+    alias table their place keys came from."""
+    query = Case.filter(created_at__gte=since, created_at__lt=until).exclude(
+        status=CaseStatus.CANCELLED
+    )
+    if unit_id is not None:
+        query = query.filter(unit_id=unit_id)
+    if grid_id is not None:
+        query = query.filter(grid_id=grid_id)
+    if category_prefix:
+        query = query.filter(category__startswith=category_prefix)
+    rows = await query.order_by("created_at", "id").values(*_FIELDS)
+    if aliases is None:
+        names = {
+            place_name(r["street"], r["compound"], r["address"], r["place_text"]) for r in rows
+        }
+        aliases = await aliases_for(sorted(name for name in names if name))
+    return [_topic(row, aliases) for row in rows], aliases
