@@ -66,10 +66,10 @@ from handlers.figures.filters import (
     default_period,
     resolve_filters,
 )
-from handlers.figures.hot_issues import hot_issues
 from handlers.figures.results import DayFigures, Figures, Rate
 from handlers.figures.snapshots import figures_of, snapshot_note, stored
 from handlers.figures.stored import figures_for
+from handlers.hot.ranking import hot_issues
 from handlers.knowledge.figures import knowledge_figures
 from handlers.staff.audit import audit
 from handlers.staff.permissions import can, sees_every_case
@@ -430,17 +430,45 @@ FIGURES = Component(
         {"as_of": nullable(DATETIME), "suggestions": SuggestionFigureRow},
     ),
 )
+HEAT_FACTORS = obj(
+    {
+        "residents": INTEGER,
+        "previous_residents": INTEGER,
+        "growth": NUMBER,
+        "repeats": INTEGER,
+        "surveyed": INTEGER,
+        "dissatisfied": INTEGER,
+        "dissatisfaction_rate": nullable(NUMBER),
+        "reopened": INTEGER,
+        "closed": INTEGER,
+        "reopen_rate": nullable(NUMBER),
+        "votes_up": INTEGER,
+        "votes_down": INTEGER,
+        # What each factor adds to the heat (config/hot.py documents the formula).
+        "contributions": {"type": "object", "additionalProperties": NUMBER},
+    }
+)
 HOT_ISSUE = obj(
     {
+        "key": STRING,
         "title": STRING,
         "category": STRING,
+        "topic_words": array(STRING),
+        "place_key": STRING,
         "place": STRING,
+        "places": array(STRING),
         "cases": INTEGER,
         "residents": INTEGER,
         "open_cases": INTEGER,
         "first_at": DATETIME,
         "last_at": DATETIME,
         "numbers": array(STRING),
+        "samples": array(
+            obj({"number": STRING, "title": STRING, "excerpt": STRING, "at": DATETIME})
+        ),
+        "heat": NUMBER,
+        "factors": HEAT_FACTORS,
+        "items": array(STRING),
     }
 )
 _TAG = "figures"
@@ -488,11 +516,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/api/admin/hot",
-        "Hot issues: cases about the same problem in the same place",
+        "Hot issues: cases about one problem (and place), ranked by heat",
         _TAG,
         {
             200: Response(
-                "the hot issues, most residents first",
+                "the hot issues, hottest first, each with its heat factors",
                 obj({"filters": FILTERS, "issues": array(HOT_ISSUE)}),
             ),
             400: _400,

@@ -15,7 +15,7 @@ from handlers.clock import SystemClock, format_local
 
 
 async def _hot(settings: Settings, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from handlers.figures.hot_issues import hot_issues
+    from handlers.hot.ranking import hot_issues
     from models.database import orm
 
     until = SystemClock().now()
@@ -40,9 +40,10 @@ def cmd_hot(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for rank, issue in enumerate(issues, 1):
         sys.stdout.write(
-            f"{rank}. {issue['title']}  [{issue['category']}]  {issue['place']}\n"
-            f"   residents {issue['residents']}, cases {issue['cases']} "
-            f"(open {issue['open_cases']}): {' '.join(issue['numbers'])}\n"
+            f"{rank}. {issue['title']}  [{issue['category']}]  {issue['place'] or '-'}\n"
+            f"   heat {issue['heat']}: residents {issue['residents']}, cases {issue['cases']} "
+            f"(open {issue['open_cases']}), words {' '.join(issue['topic_words'])}\n"
+            f"   {' '.join(issue['numbers'])}\n"
         )
     return 0
 

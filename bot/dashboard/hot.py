@@ -1,7 +1,9 @@
-"""Hot issues (热点): groups of cases about one place and problem, ranked by residents.
+"""Hot issues (热点): groups of cases about one problem (and place), ranked by heat.
 
-The grouping is ``handlers.figures.hot_issues``; a supervisor of a unit sees the issues among their
-unit's cases only.
+The grouping and the heat are ``handlers.hot``; a supervisor of a unit sees the issues among their
+unit's cases only. Each issue shows its factors and what each adds to its heat, its key words,
+places, time span and sample messages, and (for those who may) a form that takes it up as a
+governance item (立项: 未诉先办 or 每月一题), posted to ``bot.dashboard.hot_items``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from bot.api.staff_auth import StaffContext
 from bot.dashboard.charts import Bar, hbar_chart
 from bot.dashboard.web import PREFIX, page, render
 from bot.keys import CLOCK
+from config.hot import FACTOR_LABELS, PERIODS
 from config.taxonomy import first_level_names
+from handlers.clock import local
 from handlers.digits import whole_number
-from handlers.figures.hot_issues import hot_issues
-from handlers.staff.permissions import sees_every_case
+from handlers.hot.ranking import hot_issues
+from handlers.staff.permissions import can, sees_every_case
+from models import Unit
 from nlu import mask_phones_in_text
-
-PERIODS = (7, 30, 90, 365)
 
 
 def _choice(raw: str, allowed: tuple[int, ...], default: int) -> int:
@@ -47,11 +50,17 @@ async def hot_page(request: web.Request, staff: StaffContext) -> web.StreamRespo
     )
     chart = hbar_chart(
         [
-            Bar(f"{i.place} {mask_phones_in_text(i.title)}", i.residents, note=f"{i.cases}件")
+            Bar(
+                f"{i.place_label} {mask_phones_in_text(i.title)}".strip(),
+                i.heat,
+                note=f"{i.residents}人",
+            )
             for i in issues[:10]
         ],
-        label="热点问题：反映的居民人数",
+        label="热点问题：热度",
     )
+    may_take_up = can(staff.user, "hot.items.manage")
+    units = await Unit.filter(active=True).order_by("code") if may_take_up else []
     return render(
         request,
         staff,
@@ -65,6 +74,10 @@ async def hot_page(request: web.Request, staff: StaffContext) -> web.StreamRespo
             "least": least,
             "category": category,
             "first_levels": first_level_names(),
+            "factor_labels": FACTOR_LABELS,
+            "may_take_up": may_take_up,
+            "units": units,
+            "today": local(now).date(),
         },
     )
 

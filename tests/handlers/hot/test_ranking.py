@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handlers.district.setup import load_demo_district
-from handlers.figures.hot_issues import hot_issues
+from handlers.hot.ranking import hot_issues
 from handlers.intake.report import report_case
 from models import Case, Resident
 from tests.handlers.intake.test_duplicates import NOW, context
