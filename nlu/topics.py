@@ -18,6 +18,8 @@ from functools import lru_cache
 from itertools import combinations
 
 from config import hot_words, lexicon
+from nlu.normalise import normalise
+from nlu.place import extract_spans
 from nlu.tokens import cut, rarity
 
 MAX_WORDS = 6
@@ -59,6 +61,15 @@ def _tier(word: str) -> int:
     return _WEAK if common is not None and common < hot_words.COMMON_RARITY else _STRONG
 
 
+@lru_cache(maxsize=4096)
+def _title_words(title: str) -> tuple[str, ...]:
+    """The title's words outside the places it names (A5区劳动东路魅力之城小区油烟扰民: 油烟扰民)."""
+    text = normalise(title)
+    for span in reversed(extract_spans(text)):
+        text = f"{text[: span.start]}，{text[span.end :]}"
+    return tuple(cut(text))
+
+
 def _in_place(word: str, places: Sequence[str]) -> bool:
     return any(word in name for name in places)
 
@@ -72,7 +83,7 @@ def topic_words(
     ``place_names`` the names of its place, whose words are no topic.
     """
     places = [name for name in place_names if name]
-    title_words = cut(title) if title else []
+    title_words = _title_words(title) if title else ()
     in_title = {part for word in title_words for part in canonical(word)}
     order: dict[str, int] = {}
     for word in (*keywords, *title_words):
