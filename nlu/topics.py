@@ -63,7 +63,7 @@ def _tier(word: str) -> int:
 
 @lru_cache(maxsize=4096)
 def _title_words(title: str) -> tuple[str, ...]:
-    """The title's words outside the places it names (A5区劳动东路魅力之城小区油烟扰民: 油烟扰民)."""
+    """The title's words outside the places it names (魅力之城小区油烟扰民: 油烟, 扰民)."""
     text = normalise(title)
     for span in reversed(extract_spans(text)):
         text = f"{text[: span.start]}，{text[span.end :]}"
