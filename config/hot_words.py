@@ -193,3 +193,29 @@ DEVELOPER_BRANDS: tuple[str, ...] = (
 
 # Generic words after a compound's name.
 PLACE_SUFFIXES: tuple[str, ...] = ("小区", "社区", "住宅小区", "居民小区", "片区")
+
+# Compounds named by a brand and a name without the usual suffix (五矿万境水岸, 保利麓谷林语):
+# the name is read up to one of these words, a building number or the clause's end.
+BRAND_NAME_FOLLOWERS: tuple[str, ...] = tuple(
+    (
+        "小区 门口 大门 北门 南门 东门 西门 侧门 地下 地库 车库 楼下 楼上 楼道 电梯 业主 居民 住户"
+        " 租户 交房 停车 附近 旁边 周边 对面 里面 外面 这边 项目 楼盘 售楼 物业 一期 二期 三期 四期"
+        " 五期 的业主 的居民 的住户 的房子 的小区 的物业 的电梯 的车库 的楼 里 内"
+    ).split()
+)
+# Brands that are also common words (绿地, 美的, 新城): a name after them counts only where an
+# address is expected (after 住在, 位于, a city or district, or at a clause's start).
+COMMON_WORD_BRANDS: frozenset[str] = frozenset(
+    "绿地 美的 卓越 新城 滨江 招商 远大 复地 中南 华发 越秀 北辰 金地 中铁 中冶 建发 正荣 合景"
+    " 宝能 首开 协信 中粮 阳光城 荣盛 世茂 华润 金科 蓝光 万达 中海".split()
+)
+# A brand followed by these is a company, not a compound (万科物业, 恒大地产, 中建三局).
+BRAND_COMPANY_WORDS: tuple[str, ...] = tuple(
+    (
+        "物业 地产 房地产 置业 集团 公司 股份 控股 商业 建设 建工 开发 售楼 酒店 影城 广场 三局 五局"
+        " 八局 总部 老板 董事长 员工 销售 中介 物管 管家 服务 销售"
+    ).split()
+)
+# Characters no brand compound's name holds.
+NOT_BRAND_NAME_CHARS: str = "局司团说讲问骗卖买改成办搞拆占修建盖收交退欠赔停没"
+BRAND_NAME_MAX = 6
