@@ -212,10 +212,12 @@ COMMON_WORD_BRANDS: frozenset[str] = frozenset(
 # A brand followed by these is a company, not a compound (万科物业, 恒大地产, 中建三局).
 BRAND_COMPANY_WORDS: tuple[str, ...] = tuple(
     (
-        "物业 地产 房地产 置业 集团 公司 股份 控股 商业 建设 建工 开发 售楼 酒店 影城 广场 三局 五局"
-        " 八局 总部 老板 董事长 员工 销售 中介 物管 管家 服务 销售"
+        "物业 地产 房地产 置业 集团 公司 股份 控股 商业 建设 建工 开发 售楼 酒店 影城 广场"
+        " 三局 五局 八局 总部 老板 董事长 员工 销售 中介 物管 管家 服务"
     ).split()
 )
 # Characters no brand compound's name holds.
 NOT_BRAND_NAME_CHARS: str = "局司团说讲问骗卖买改成办搞拆占修建盖收交退欠赔停没"
 BRAND_NAME_MAX = 6
+# A one-character name after a brand is a compound only when it is one of these (富力城, 恒大府).
+BRAND_NAME_ONE: str = "城府湾郡都汇庭院居岛"

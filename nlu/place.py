@@ -343,20 +343,19 @@ def _brand_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     companies = _alternatives(hot_words.BRAND_COMPANY_WORDS)
     followers = _alternatives(hot_words.BRAND_NAME_FOLLOWERS)
     units = _alternatives(lexicon.BARE_COMPOUND_UNITS)
+    stop = rf"(?:$|[{re.escape(_CLAUSE_CHARS)}]|{followers}|(?:[0-9]{{1,4}}|[A-Za-z])(?:{units}))"
     return (
         re.compile(rf"(?:{brands})(?!{companies}|[的了是在])(?=[{_CJK}A-Za-z])"),
-        re.compile(
-            rf"(?:[A-Za-z]?[0-9]{{0,3}}(?:区|期))?"
-            rf"(?=$|[{re.escape(_CLAUSE_CHARS)}]|{followers}|(?:[0-9]{{1,4}}|[A-Za-z])(?:{units}))"
-        ),
+        re.compile(rf"(?:(?:[A-Za-z][0-9]{{0,3}}|[0-9]{{1,3}})(?:区|期)(?={stop}|的)|(?={stop}))"),
     )
 
 
 def _brand_compounds(text: str, found: Sequence[Span]) -> list[Span]:
     """Compounds named by a developer's brand and a name without a suffix (五矿万境水岸,
-    保利麓谷林语, 五矿万境K9区): the shortest name of 2 to 6 characters that a place word
-    (门口, 业主, 楼下 ...), a building number or the clause's end follows. Brands that are also
-    common words (绿地) count only where an address is expected."""
+    保利麓谷林语, 五矿万境K9区, 富力城): the shortest name of 2 to 6 characters (1 for 城, 府
+    ...) that a place word (门口, 业主, 楼下 ...), a building number or the clause's end follows
+    (after a zone such as K9区 also 的). Brands that are also common words (绿地) count only
+    where an address is expected."""
     brand_at, ending = _brand_patterns()
     ends = {span.end for span in found}
     spans: list[Span] = []
@@ -366,10 +365,11 @@ def _brand_compounds(text: str, found: Sequence[Span]) -> list[Span]:
             start in ends or _anchored(text, start)
         ):
             continue
-        for end in range(brand.end() + 2, brand.end() + hot_words.BRAND_NAME_MAX + 1):
+        shortest = 1 if text[brand.end() : brand.end() + 1] in hot_words.BRAND_NAME_ONE else 2
+        for end in range(brand.end() + shortest, brand.end() + hot_words.BRAND_NAME_MAX + 1):
             name = text[brand.end() : end]
             if len(name) < end - brand.end() or not all(
-                _is_cjk(char) or char.isascii() and char.isalnum() for char in name
+                _is_cjk(char) or (char.isascii() and char.isalnum()) for char in name
             ):
                 break
             if any(
