@@ -9,6 +9,9 @@ characters fully analysed) and prints, for the tuned two thirds and the held-out
 - per field: share of messages where that field is right;
 - kept: share of expected places (the chosen one and the others named) found among
   ``Place.addresses``;
+- compounds: precision (compounds read that are the expected one) and recall (expected
+  compounds read), over each part and over ``COMPOUND_SET`` alone (names without the usual
+  suffix, brands that name no place);
 - verb phrases: places whose words hold a request verb (督促, 查处 ...), which must be none;
 - the time ``locate()`` adds per message: p50/p99 over the set against a bare ``normalise()``
   of the same messages in the same run (the least of three runs each).
@@ -28,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.place_set import PLACE_SET, Expected, held_out  # noqa: E402
+from benchmarks.place_set import COMPOUND_SET, PLACE_SET, Expected, held_out  # noqa: E402
 from nlu import understand  # noqa: E402
 from nlu.evaluation import percentile  # noqa: E402
 from nlu.normalise import normalise  # noqa: E402
@@ -43,6 +46,7 @@ def score(rows: list[Row], misses: bool) -> dict[str, Any]:
     exact = 0
     right = dict.fromkeys(FIELDS, 0)
     wanted = kept = verb_places = 0
+    compounds_read = compounds_wanted = compounds_right = 0
     for text, expected, others in rows:
         place = understand(text).place
         got = {field: getattr(place, field) for field in FIELDS}
@@ -54,6 +58,9 @@ def score(rows: list[Row], misses: bool) -> dict[str, Any]:
         named = [*([expected["text"]] if "text" in expected else []), *others]
         wanted += len(named)
         kept += sum(name in addresses for name in named)
+        compounds_read += got["compound"] is not None
+        compounds_wanted += expected.get("compound") is not None
+        compounds_right += got["compound"] is not None and ok["compound"]
         verb_places += any(verb in (value or "") for value in got.values() for verb in VERBS)
         if misses and not all(ok.values()):
             wrong = {field: got[field] for field in FIELDS if not ok[field]}
@@ -65,6 +72,12 @@ def score(rows: list[Row], misses: bool) -> dict[str, Any]:
         "fields": {field: round(right[field] / count, 3) for field in FIELDS},
         "kept": round(kept / wanted, 3) if wanted else None,
         "verb_phrase_places": verb_places,
+        "compound_precision": round(compounds_right / compounds_read, 3)
+        if compounds_read
+        else None,
+        "compound_recall": round(compounds_right / compounds_wanted, 3)
+        if compounds_wanted
+        else None,
     }
 
 
@@ -101,12 +114,13 @@ def main() -> None:
     results: dict[str, Any] = {
         "tuned": score(tuned, args.misses),
         "held_out": score(kept, False),
+        "compound_set": score(list(COMPOUND_SET), False),
         "timing": timing(),
     }
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return
-    for part in ("tuned", "held_out"):
+    for part in ("tuned", "held_out", "compound_set"):
         figures = results[part]
         fields = "  ".join(f"{field} {share:.3f}" for field, share in figures["fields"].items())
         print(
@@ -114,6 +128,10 @@ def main() -> None:
             f"kept {figures['kept']:.3f}  verb-phrase places {figures['verb_phrase_places']}"
         )
         print(f"    fields: {fields}")
+        print(
+            f"    compounds: precision {figures['compound_precision']}  "
+            f"recall {figures['compound_recall']}"
+        )
     t = results["timing"]
     print(
         f"locate() p50 {t['locate_p50_ms']:.3f} ms  p99 {t['locate_p99_ms']:.3f} ms "

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from config import lexicon
+from config import hot_words, lexicon
 from nlu.gazetteer import NameHit
 
 DISTRICT = "district"
@@ -277,6 +277,7 @@ def extract_spans(text: str, hits: Sequence[NameHit] = ()) -> list[Span]:
             if not clashes:
                 found.append(span)
     found.extend(span for span in _bare_compounds(text, found) if not _overlaps(span, found))
+    found.extend(span for span in _brand_compounds(text, found) if not _overlaps(span, found))
     buildings = [span for span in _find_named_buildings(text, found) if not _overlaps(span, found)]
     found.extend(_keep_buildings(buildings, found))
     found.sort(key=lambda span: span.start)
@@ -332,6 +333,54 @@ def _bare_compounds(text: str, found: Sequence[Span]) -> list[Span]:
             and _accept(COMPOUND, name, name)
         ):
             spans.append(Span(start, end, COMPOUND, name))
+    return spans
+
+
+@cache
+def _brand_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A developer's brand (not as a company: 万科物业), and what may end a name after it."""
+    brands = _alternatives(hot_words.DEVELOPER_BRANDS)
+    companies = _alternatives(hot_words.BRAND_COMPANY_WORDS)
+    followers = _alternatives(hot_words.BRAND_NAME_FOLLOWERS)
+    units = _alternatives(lexicon.BARE_COMPOUND_UNITS)
+    stop = rf"(?:$|[{re.escape(_CLAUSE_CHARS)}]|{followers}|(?:[0-9]{{1,4}}|[A-Za-z])(?:{units}))"
+    return (
+        re.compile(rf"(?:{brands})(?!{companies}|[的了是在])(?=[{_CJK}A-Za-z])"),
+        re.compile(rf"(?:(?:[A-Za-z][0-9]{{0,3}}|[0-9]{{1,3}})(?:区|期)(?={stop}|的)|(?={stop}))"),
+    )
+
+
+def _brand_compounds(text: str, found: Sequence[Span]) -> list[Span]:
+    """Compounds named by a developer's brand and a name without a suffix (五矿万境水岸,
+    保利麓谷林语, 五矿万境K9区, 富力城): the shortest name of 2 to 6 characters (1 for 城, 府
+    ...) that a place word (门口, 业主, 楼下 ...), a building number or the clause's end follows
+    (after a zone such as K9区 also 的). Brands that are also common words (绿地) count only
+    where an address is expected."""
+    brand_at, ending = _brand_patterns()
+    ends = {span.end for span in found}
+    spans: list[Span] = []
+    for brand in brand_at.finditer(text):
+        start = brand.start()
+        if brand.group() in hot_words.COMMON_WORD_BRANDS and not (
+            start in ends or _anchored(text, start)
+        ):
+            continue
+        shortest = 1 if text[brand.end() : brand.end() + 1] in hot_words.BRAND_NAME_ONE else 2
+        for end in range(brand.end() + shortest, brand.end() + hot_words.BRAND_NAME_MAX + 1):
+            name = text[brand.end() : end]
+            if len(name) < end - brand.end() or not all(
+                _is_cjk(char) or (char.isascii() and char.isalnum()) for char in name
+            ):
+                break
+            if any(
+                char in lexicon.PLACE_STOP_CHARS + hot_words.NOT_BRAND_NAME_CHARS for char in name
+            ):
+                break
+            follows = ending.match(text, end)
+            if follows:
+                stop = follows.end()
+                spans.append(Span(start, stop, COMPOUND, text[start:stop]))
+                break
     return spans
 
 

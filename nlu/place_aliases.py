@@ -1,26 +1,129 @@
 """One key for the ways residents write one place (伊景园滨河苑 / 滨河苑 / 定向商品房伊景园滨河苑).
 
-A first version (issue 20): a name's core is what is left once the city, district and road
-before it and the generic word after it (小区) are taken away; a core that is the end of exactly
-one longer known core is that place. ``PlaceAliases`` learns its names from the district's place
-files and from the places seen in cases.
+A name's core is what is left once the province, city, district, street and road before it
+(A5区劳动东路), the kind of housing (定向商品房, 安置房), the generic word after it (小区, 社区)
+and the building, zone or phase after it (3栋, K9区, 二期) are taken away: buildings and phases
+of one compound are one place. ``PlaceAliases`` learns names from the district's place files
+(each place with the other names it goes by) and from the places seen in cases, and gives each
+name a key:
+
+- a core that is a known place's name or alias is that place;
+- a developer's brand before a name (万科魅力之城) is dropped when the rest is a known or seen
+  core (魅力之城), kept otherwise (五矿万境 stays itself);
+- a core that is the end of exactly one longer core is that place (滨河苑 -> 伊景园滨河苑); one
+  that ends several different places is ambiguous and stays itself.
+
+The label of a key is the district's name for it, else the most common of the ways it was
+written (without the city and road before it), the longest on ties. Keys are cached; learning
+5,000 names takes a few milliseconds.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
-_PREFIX = re.compile(r"^(?:.{1,6}?[省市区县])?(?:.{1,8}?(?:路|街|大道)(?:\d+号)?)?")
-_SUFFIX = re.compile(r"(?:小区|社区)$")
+from config import hot_words, lexicon
+from nlu.normalise import normalise
+
 MIN_CORE = 2
+# A short core may stand for a longer one only from this length on (花园, 新村 stand for none).
+MIN_ENDING = 3
+_CJK = "\u4e00-\u9fff"
+_NOT_DISTRICT = "|".join(
+    f"(?<!{word})" for word in ("小区", "社区", "园区", "景区", "片区", "校区")
+)
+_ADMIN = re.compile(
+    rf"^(?:[A-Z][0-9]{{0,3}}[省市区县]|[{_CJK}]{{2,4}}?省|[{_CJK}]{{2,3}}市(?![场民])"
+    rf"|[{_CJK}]{{2,3}}[区县]{_NOT_DISTRICT}"
+    rf"|[{_CJK}]{{2,4}}?(?:街道|镇|乡)(?![{_CJK}]{{0,1}}$))"
+)
+_ROAD = re.compile(rf"^[{_CJK}]{{2,8}}?(?:大道|大街|路|街|巷)(?:[0-9]{{1,5}}号(?:院)?)?(?![0-9弄])")
+_TAIL = re.compile(
+    r"(?:[0-9A-Za-z一二三四五六七八九十]{1,4}(?:号楼|栋|幢|座|单元|期|区|号院)|[0-9]{1,5}号)+$"
+)
+_ROAD_ENDS = ("路", "街", "道", "巷")
+_SPACE = re.compile(r"[\s()（）·•\-—]+")
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+_HOUSING = re.compile(f"^(?:{_alternatives(hot_words.HOUSING_PREFIXES)})")
+_BRAND = re.compile(f"^(?:{_alternatives(hot_words.DEVELOPER_BRANDS)})")
+_SUFFIX = re.compile(f"(?:{_alternatives(hot_words.PLACE_SUFFIXES)})$")
+_NOT_NAMES = frozenset((*lexicon.COMPOUND_SUFFIXES, *hot_words.PLACE_SUFFIXES))
+
+
+def _strip_front(name: str) -> str:
+    """The name without the places and the kind of housing written before it."""
+    while True:
+        before = name
+        for pattern in (_ADMIN, _ROAD, _HOUSING):
+            match = pattern.match(name)
+            if match and _is_name(name[match.end() :]):
+                name = name[match.end() :]
+        if name == before:
+            return name
+
+
+def _is_name(rest: str) -> bool:
+    """Whether what is left can be a place's own name (not 小区, not 3栋)."""
+    bare = _strip_back(rest)
+    return len(bare) >= MIN_CORE and not bare[0].isdigit() and bare not in _NOT_NAMES
+
+
+def _tail_start(name: str) -> int | None:
+    """Where the buildings, zones or phases after a name begin; a road keeps its number."""
+    tail = _TAIL.search(name)
+    if tail is None or tail.start() < MIN_CORE or name[: tail.start()].endswith(_ROAD_ENDS):
+        return None
+    return tail.start()
+
+
+@lru_cache(maxsize=65536)
+def _strip_back(name: str) -> str:
+    """The name without the buildings, zones, phases and the generic word after it; a name
+    after a road keeps its word (国权路小区 is not 国权路)."""
+    while True:
+        before = name
+        tail = _tail_start(name)
+        if tail is not None:
+            name = name[:tail]
+        suffix = _SUFFIX.search(name)
+        if suffix:
+            rest = name[: suffix.start()]
+            if len(rest) >= MIN_CORE and not rest.endswith(_ROAD_ENDS):
+                name = rest
+        if name == before:
+            return name
+
+
+@lru_cache(maxsize=65536)
+def _read(name: str) -> tuple[str, str]:
+    """The name as a label shows it (without the places before it and 3栋 after it), and its
+    core; both '' for no name."""
+    cleaned = _SPACE.sub("", normalise(name.strip()))
+    if not cleaned:
+        return "", ""
+    front = _strip_front(cleaned)
+    tail = _tail_start(front)
+    shown = front if tail is None else front[:tail]
+    stripped = _strip_back(front)
+    return shown, stripped if len(stripped) >= MIN_CORE else cleaned
+
+
+def display(name: str) -> str:
+    """The name as a label shows it: without the places written before it, 3栋 after it."""
+    return _read(name)[0]
 
 
 def core(name: str) -> str:
-    """The name without its city, district or road before it and 小区 after it."""
-    name = name.strip()
-    stripped = _SUFFIX.sub("", _PREFIX.sub("", name, count=1))
-    return stripped if len(stripped) >= MIN_CORE else name
+    """The name without the places and housing kind before it and 小区, 3栋, 二期 after it."""
+    return _read(name)[1]
 
 
 class PlaceAliases:
@@ -28,31 +131,93 @@ class PlaceAliases:
 
     def __init__(self, known: Iterable[tuple[str, Sequence[str]]] = ()) -> None:
         """``known``: the district's places, each a name with the other names it goes by."""
-        self._cores: dict[str, str] = {}  # core -> label (the first full name seen)
+        self._aliases: dict[str, str] = {}  # core of a known name or alias -> its place's core
+        self._labels: dict[str, str] = {}  # a known place's core -> its name
+        self._seen: Counter[tuple[str, str]] = Counter()  # names learnt: (as shown, core)
+        self._cores: set[str] = set()
+        self._endings: dict[str, set[str]] | None = None
         self._keys: dict[str, str] = {}
+        self._label_of: dict[str, str] | None = None
         for name, others in known:
-            self.learn([name])
+            own = core(name)
+            if not own:
+                continue
+            self._labels.setdefault(own, name)
+            self._aliases.setdefault(own, own)
+            self._cores.add(own)
             for other in others:
-                self._cores.setdefault(core(other), name)
+                alias = core(other)
+                if alias:
+                    self._aliases.setdefault(alias, own)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._endings = None
+        self._keys.clear()
+        self._label_of = None
 
     def learn(self, names: Iterable[str]) -> None:
+        """Take in names seen in cases (a name given more than once counts more for labels)."""
         for name in names:
-            if name:
-                self._cores.setdefault(core(name), name)
-        self._keys.clear()
+            shown, own = _read(name) if name else ("", "")
+            if own:
+                self._cores.add(own)
+                self._seen[shown, own] += 1
+        self._reset()
+
+    def _direct(self, own: str) -> str:
+        """A core's place without looking at longer cores: an alias, or the name under a brand."""
+        found = self._aliases.get(own)
+        if found is not None:
+            return found
+        brand = _BRAND.match(own)
+        if brand:
+            rest = own[brand.end() :]
+            if rest in self._aliases:
+                return self._aliases[rest]
+            if rest in self._cores and len(rest) >= MIN_CORE:
+                return rest
+        return own
+
+    def _ending_index(self) -> dict[str, set[str]]:
+        """Each ending (of ``MIN_ENDING`` characters or more) of a core: the places it ends."""
+        if self._endings is None:
+            endings: dict[str, set[str]] = defaultdict(set)
+            for own in (*self._cores, *self._aliases):
+                place = self._direct(own)
+                for start in range(1, len(own) - MIN_ENDING + 1):
+                    endings[own[start:]].add(place)
+            self._endings = dict(endings)
+        return self._endings
 
     def key(self, name: str | None) -> str:
         """The place's key: '' for no name."""
-        if not name:
+        if not name or not name.strip():
             return ""
-        found = self._keys.get(name)
+        return self._place(core(name))
+
+    def _place(self, own: str) -> str:
+        """The key of a core."""
+        found = self._keys.get(own)
         if found is None:
-            own = core(name)
-            longer = [c for c in self._cores if c != own and c.endswith(own)]
-            found = longer[0] if len(longer) == 1 else own
-            self._keys[name] = found
+            found = self._direct(own)
+            if found == own and own not in self._aliases and len(own) >= MIN_ENDING:
+                places = self._ending_index().get(own, set()) - {own}
+                if len(places) == 1:
+                    found = next(iter(places))
+            self._keys[own] = found
         return found
 
     def label(self, key: str) -> str:
-        """What people read for a key."""
-        return self._cores.get(key, key)
+        """What people read for a key: the district's name, else the most common way seen."""
+        if key in self._labels:
+            return self._labels[key]
+        if self._label_of is None:
+            best: dict[str, tuple[int, int, str]] = {}
+            for (written, own), count in self._seen.items():
+                place = self._place(own)
+                rank = (count, len(written), written)
+                if place not in best or rank > best[place]:
+                    best[place] = rank
+            self._label_of = {place: rank[2] for place, rank in best.items()}
+        return self._label_of.get(key, key)

@@ -1,35 +1,99 @@
 """What a message's problem is about, as a few canonical words (its topic), for hot issues.
 
-A first version (issue 20): the understanding's keywords with generic words dropped and
-equivalent words spelt one way. ``signatures`` are the pairs of the most telling words, the keys
-under which the grouping looks for messages about the same thing.
+The words are the understanding's keywords and the title's words, each spelt one way
+(噪声 -> 噪音, 商铺 / 店面 / 门店 -> 门面, 噪音扰民 -> 噪音 + 扰民), without the words that say
+nothing about the problem (小区, 问题, 希望 ...), the place's own words and coded cities or
+districts (A市, A5区). The most telling come first: words of the title before the others, and
+words common in general Chinese (生活, 学生) or weak on their own (经营, 申请) last, so that
+messages about one problem share their first words. ``signatures`` are the pairs of the first
+words, the keys under which the grouping looks for messages about the same thing. The tables
+are in ``config.hot_words``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from itertools import combinations
+
+from config import hot_words, lexicon
+from nlu.normalise import normalise
+from nlu.place import extract_spans
+from nlu.tokens import cut, rarity
 
 MAX_WORDS = 6
 SIGNATURE_WORDS = 4
+_MIN_WORD = 2
+# Coded or named cities, districts and provinces (A市, A5区, K3县, 西地省) and bare numbers.
+_ADMIN = re.compile(r"^(?:[A-Za-z][0-9]{0,3}[省市县区州]?|.{1,4}省|[0-9A-Za-z.#\-_]+)$")
+_STRONG, _WEAK = 0, 1
 
-_GENERIC = frozenset(
-    "小区 问题 情况 各种 长期 什么 什么时候 希望 请问 我们 他们 现在 已经 没有 进行 相关 部门 领导"
-    " 处理 解决 反映 要求 政府 市民 居民 业主 严重 一直 非常".split()
-)
+
+@lru_cache(maxsize=8192)
+def canonical(word: str) -> tuple[str, ...]:
+    """The topic words a word stands for: none, itself, its one spelling, or its two parts."""
+    word = word.strip()
+    if word in hot_words.CANONICAL:
+        return hot_words.CANONICAL[word]
+    for ending in hot_words.EMPTY_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_WORD:
+            return canonical(word[: -len(ending)])
+    for ending in hot_words.SPLIT_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_WORD:
+            return (*canonical(word[: -len(ending)]), ending)
+    if (
+        len(word) < _MIN_WORD
+        or word in hot_words.GENERIC_WORDS
+        or word in lexicon.STOPWORDS
+        or _ADMIN.match(word)
+    ):
+        return ()
+    return (word,)
+
+
+@lru_cache(maxsize=8192)
+def _tier(word: str) -> int:
+    """Telling words first, then the weak and the common ones."""
+    if word in hot_words.WEAK_WORDS:
+        return _WEAK
+    common = rarity(word)
+    return _WEAK if common is not None and common < hot_words.COMMON_RARITY else _STRONG
+
+
+@lru_cache(maxsize=4096)
+def _title_words(title: str) -> tuple[str, ...]:
+    """The title's words outside the places it names (魅力之城小区油烟扰民: 油烟, 扰民)."""
+    text = normalise(title)
+    for span in reversed(extract_spans(text)):
+        text = f"{text[: span.start]}，{text[span.end :]}"
+    return tuple(cut(text))
+
+
+def _in_place(word: str, places: Sequence[str]) -> bool:
+    return any(word in name for name in places)
 
 
 def topic_words(
     keywords: Sequence[str], title: str = "", place_names: Iterable[str] = ()
 ) -> tuple[str, ...]:
-    """The message's topic: its telling words, most telling first, at most ``MAX_WORDS``."""
+    """The message's topic: its telling words, most telling first, at most ``MAX_WORDS``.
+
+    ``keywords`` are the understanding's (most telling first), ``title`` the case's title and
+    ``place_names`` the names of its place, whose words are no topic.
+    """
     places = [name for name in place_names if name]
-    words: dict[str, None] = {}
-    for word in keywords:
-        if len(word) < 2 or word in _GENERIC or any(word in name for name in places):
+    title_words = _title_words(title) if title else ()
+    in_title = {part for word in title_words for part in canonical(word)}
+    order: dict[str, int] = {}
+    for word in (*keywords, *title_words):
+        if _in_place(word, places):
             continue
-        words[word] = None
-    return tuple(words)[:MAX_WORDS]
+        for part in canonical(word):
+            if part not in order and not _in_place(part, places):
+                order[part] = len(order)
+    ranked = sorted(order, key=lambda word: (_tier(word), word not in in_title, order[word]))
+    return tuple(ranked[:MAX_WORDS])
 
 
 def signatures(words: Sequence[str]) -> tuple[str, ...]:
@@ -38,8 +102,15 @@ def signatures(words: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{a}|{b}" for a, b in combinations(head, 2))
 
 
+def _weights(words: Sequence[str]) -> dict[str, float]:
+    return {word: 1.0 / (1.0 + 0.5 * index) for index, word in enumerate(words)}
+
+
 def topic_similarity(a: Sequence[str], b: Sequence[str]) -> float:
-    """Shared words over the smaller topic's words, 0 to 1."""
+    """How alike two topics are, 0 to 1: the shared words, earlier words weighing more, over
+    the lighter topic's weight."""
     if not a or not b:
         return 0.0
-    return len(set(a) & set(b)) / min(len(set(a)), len(set(b)))
+    first, second = _weights(a), _weights(b)
+    shared = sum((first[word] + second[word]) / 2 for word in first.keys() & second.keys())
+    return min(1.0, shared / min(sum(first.values()), sum(second.values())))
