@@ -198,19 +198,22 @@ COLUMNS = (
 def scale_rows(count: int, seed: int) -> list[tuple[Any, ...]]:
     """``count`` cases made of the development messages' understandings, at random places of a
     few thousand compounds, over the last 60 days."""
+    from handlers.hot.topics import stored_topic
     from nlu import understand
 
     rng = random.Random(seed)
     models = []
     for row in read_csv("complaints-dev.csv"):
         u = understand(f"{row['title']}\n{row['text']}"[:1500])
-        models.append((u.category, u.title[:64], list(u.keywords), u.place.compound))
+        place = {"street": None, "compound": u.place.compound, "address": None, "place_text": None}
+        topic = stored_topic(u.keywords, u.title, place)  # as intake stores it
+        models.append((u.category, u.title[:64], list(u.keywords), topic, u.place.compound))
     compounds = [
         f"{rng.choice('东西南北新')}{rng.choice('华康安宁和平兴盛')}{n}苑" for n in range(3000)
     ]
     rows = []
     for n in range(count):
-        category, title, keywords, compound = rng.choice(models)
+        category, title, keywords, topic, compound = rng.choice(models)
         at = NOW - timedelta(seconds=rng.uniform(60, 2 * DAYS * 86400))
         place = compound or (rng.choice(compounds) if rng.random() < 0.6 else None)
         rows.append(

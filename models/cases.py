@@ -51,6 +51,9 @@ class Case(Model):
     difficult = fields.BooleanField(default=False, description="难: needs several units")
     title = fields.CharField(max_length=64, default="")
     keywords: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    topic = fields.CharField(
+        max_length=160, null=True, description="topic words for hot issues, space-separated"
+    )
 
     # The resident's own words and what they sent with them
     text = fields.TextField(default="")

@@ -35,6 +35,7 @@ _FIELDS = (
     "unit_id",
     "title",
     "keywords",
+    "topic",
     "street",
     "compound",
     "address",
@@ -71,8 +72,20 @@ async def aliases_for(names: Sequence[str]) -> PlaceAliases:
     return aliases
 
 
+def stored_topic(keywords: Sequence[str], title: str, place: dict[str, Any]) -> str:
+    """The topic words intake stores with a new case (``Case.topic``), so that a ranking reads
+    them instead of working them out again for every case. ``place``: the case's place columns."""
+    name = place_name(place["street"], place["compound"], place["address"], place["place_text"])
+    return " ".join(topic_words(keywords, title, [name] if name else []))[:160]
+
+
 def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
     name = place_name(row["street"], row["compound"], row["address"], row["place_text"])
+    stored = row["topic"]
+    if stored is None:  # a case stored before topics were (or imported without one)
+        words = topic_words(row["keywords"], row["title"] or "", [name] if name else [])
+    else:
+        words = tuple(stored.split())
     return CaseTopic(
         id=row["id"],
         number=row["number"],
@@ -83,7 +96,7 @@ def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
         status=str(row["status"]),
         unit_id=row["unit_id"],
         title=row["title"] or "",
-        words=topic_words(row["keywords"] or [], row["title"] or "", [name] if name else []),
+        words=words,
         place_key=aliases.key(name),
         place_name=name,
         reopened_count=row["reopened_count"] or 0,
@@ -141,7 +154,8 @@ async def _rows(
     found.reverse()
     for row in found:
         row["created_at"] = _moment(row["created_at"])
-        row["keywords"] = _words(row["keywords"])
+        if row["topic"] is None:
+            row["keywords"] = _words(row["keywords"])
     return found
 
 

@@ -13,6 +13,7 @@ from config.resident_api import ANONYMOUS_MARK
 from config.taxonomy import is_valid_path
 from handlers.clock import format_local
 from handlers.context import HandlerContext
+from handlers.hot.topics import stored_topic
 from handlers.intake.case_limits import Clipped, clip, note_kept_out
 from handlers.intake.duplicates import (
     Match,
@@ -424,6 +425,7 @@ async def _report(
         difficult=understanding.difficult,
         title=title[:64],
         keywords=list(understanding.keywords),
+        topic=stored_topic(understanding.keywords, understanding.title, columns),
         text=text,
         attachments=attachments,
         contact_phone=phone,

@@ -118,6 +118,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Case',
+            name='topic',
+            field=fields.CharField(null=True, description='topic words for hot issues, space-separated', max_length=160),
+        ),
+        ops.AddField(
+            model_name='Case',
             name='votes_down',
             field=fields.IntField(null=True),
         ),
