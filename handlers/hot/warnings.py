@@ -29,17 +29,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from config import hot_warnings as config
-from handlers.clock import local
+from handlers.clock import iso, local
 from handlers.context import HandlerContext
 from handlers.hot.issues import CaseTopic
 from handlers.hot.topics import case_topics
 from handlers.workflow.tasks import notify_worker
-from models import HotWarning, StaffRole, StaffUser, Unit, UnitSupervisor, Worker, WorkerRole
+from models import Case, HotWarning, StaffRole, StaffUser, Unit, UnitSupervisor, Worker, WorkerRole
 from nlu.place_aliases import PlaceAliases
 from nlu.topics import signatures
 
@@ -352,3 +353,50 @@ async def digest_lines(unit_id: int, since: datetime, until: datetime) -> str:
     if len(rows) > config.DIGEST_LINES:
         text += config.DIGEST_MORE.format(more=len(rows) - config.DIGEST_LINES)
     return text
+
+
+async def listed_warnings(
+    since: datetime, until: datetime, *, unit_id: int | None = None, limit: int = 500
+) -> tuple[list[dict[str, Any]], bool]:
+    """The warnings found in ``[since, until)``, newest first, at most ``limit``, and whether
+    there were more. With ``unit_id``: that unit's warnings, naming only that unit's cases."""
+    query = HotWarning.filter(
+        found_at__gte=since.astimezone(UTC), found_at__lt=until.astimezone(UTC)
+    )
+    if unit_id is not None:
+        query = query.filter(unit_id=unit_id)
+    rows = await query.order_by("-found_at", "-id").limit(limit + 1)
+    more, rows = len(rows) > limit, rows[:limit]
+    units = {
+        unit.id: unit
+        for unit in await Unit.filter(id__in=[row.unit_id for row in rows if row.unit_id])
+    }
+    visible: set[str] | None = None
+    if unit_id is not None:
+        named = {str(number) for row in rows for number in row.numbers or []}
+        found = await Case.filter(number__in=list(named), unit_id=unit_id).values_list(
+            "number", flat=True
+        )
+        visible = {str(number) for number in found}
+    listed = []
+    for row in rows:
+        unit = units.get(row.unit_id) if row.unit_id is not None else None
+        numbers = [str(n) for n in row.numbers or [] if visible is None or str(n) in visible]
+        listed.append(
+            {
+                "id": row.id,
+                "key": row.key,
+                "label": row.label,
+                "week": row.week.isoformat(),
+                "found_at": iso(row.found_at),
+                "count": row.count,
+                "residents": row.residents,
+                "baseline": row.baseline,
+                "unit": None
+                if unit is None
+                else {"id": unit.id, "code": unit.code, "name": unit.name},
+                "numbers": numbers,
+                "item_id": row.item_id,
+            }
+        )
+    return listed, more
