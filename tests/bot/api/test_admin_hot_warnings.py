@@ -20,7 +20,6 @@ from handlers.hot.warnings import sweep_hot_warnings
 from handlers.intake.report import report_case
 from handlers.staff.accounts import issue_api_token
 from models import Case, Grid, HotWarning, Place, Resident, StaffUser, Unit, Worker, WorkerRole
-from tests.bot.wechat.test_request_cards import settings_for
 from tests.conftest import make_settings
 from tests.fake_wechat import FakeWeChat
 from tests.fake_wecom import FakeWeCom
@@ -51,7 +50,16 @@ async def api(
 ) -> TestClient:
     fake, url = wecom
     settings = make_settings(
-        db_url, **settings_for(fake, url), public_url="https://jiesu.example.cn"
+        db_url,
+        outbound_mode="wechat",
+        wechat_api_base=fake.wechat_url,  # type: ignore[attr-defined]
+        mp_appid="wxfake",
+        mp_secret="fakesecret",
+        work_api_base=url,
+        work_corp_id=fake.corp_id,
+        work_agent_id=str(fake.agent_id),
+        work_secret=fake.secret,
+        public_url="https://jiesu.example.cn",
     )
     client: TestClient = await aiohttp_client(create_app(settings, clock))
     await load_demo_district()
@@ -78,10 +86,10 @@ async def jump(api: TestClient, clock: ManualClock) -> list[Case]:
     for n, text in enumerate(JUMP):
         clock.set(NOW + timedelta(hours=n))
         resident, _ = await Resident.get_or_create(openid=f"o-api-{n}")
-        ctx = await api.server.app[INTAKE].context()
+        ctx = await api.app[INTAKE].context()
         cases.append((await report_case(resident, text, ctx)).case)
     clock.set(SWEEP)
-    result = await sweep_hot_warnings(await api.server.app[INTAKE].context())
+    result = await sweep_hot_warnings(await api.app[INTAKE].context())
     assert result.warned == 1
     return cases
 
@@ -96,7 +104,7 @@ async def test_the_warning_reaches_wecom_and_the_list(
 ) -> None:
     fake, _ = wecom
     cases = await jump(api, clock)
-    await api.server.app[DRAINER].drain_once()
+    await api.app[DRAINER].drain_once()
     for userid in ("shijian", "zhuting"):  # the unit's head, the centre's dispatcher
         (message,) = [
             m
@@ -107,8 +115,8 @@ async def test_the_warning_reaches_wecom_and_the_list(
         assert text.startswith("【热点预警】伊景园滨河苑") and "近7天 4 件" in text
         assert "https://jiesu.example.cn/dashboard/hot?days=7" in text
     # Swept again: nothing more reaches anyone.
-    await sweep_hot_warnings(await api.server.app[INTAKE].context())
-    await api.server.app[DRAINER].drain_once()
+    await sweep_hot_warnings(await api.app[INTAKE].context())
+    await api.app[DRAINER].drain_once()
     assert len([m for m in fake.messages_to("zhuting") if "热点预警" in str(m)]) == 1
 
     status, body = await get(api, await bearer("admin", "admin"))
