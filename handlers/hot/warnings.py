@@ -72,7 +72,7 @@ class WarningSweepResult:
     jumps: int = 0  # keys that passed the rule
     warned: int = 0  # warnings stored by this sweep
     told: int = 0  # messages queued by this sweep
-    already: int = 0  # jumps told before (same key or mostly the same cases)
+    already: int = 0  # jumps left out: told lately, or mostly the cases of one told
     lost_races: int = 0  # warnings another process stored first
 
 
@@ -262,9 +262,23 @@ async def _told_lately(now: datetime) -> tuple[set[str], set[str]]:
     return keys, numbers
 
 
-def _mostly_told(jump: Jump, numbers: set[str]) -> bool:
-    shared = sum(1 for number in jump.numbers if number in numbers)
-    return shared > config.OVERLAP_SHARE * len(jump.numbers)
+def to_tell(jumps: Sequence[Jump], keys: set[str], numbers: set[str]) -> list[Jump]:
+    """The jumps to tell, in order: none whose key was told lately, none whose cases were
+    mostly told already (by a warning told lately, or by a jump chosen before it here).
+
+    Every process chooses alike from the same rows, so a process that loses the race to store
+    a jump skips the same overlapping jumps as the winner did.
+    """
+    keys, numbers = set(keys), set(numbers)
+    chosen = []
+    for jump in jumps:
+        shared = sum(1 for number in jump.numbers if number in numbers)
+        if jump.key in keys or shared > config.OVERLAP_SHARE * len(jump.numbers):
+            continue
+        chosen.append(jump)
+        keys.add(jump.key)
+        numbers.update(jump.numbers)
+    return chosen
 
 
 async def _store_and_tell(jump: Jump, ctx: HandlerContext, unit: str) -> int | None:
@@ -321,19 +335,15 @@ async def sweep_hot_warnings(ctx: HandlerContext) -> WarningSweepResult:
     keys, numbers = await _told_lately(now)
     unit_ids = {jump.unit_id for jump in jumps if jump.unit_id is not None}
     units = dict(await Unit.filter(id__in=list(unit_ids)).values_list("id", "name"))
-    for jump in jumps:
-        if jump.key in keys or _mostly_told(jump, numbers):
-            result.already += 1
-            continue
+    chosen = to_tell(jumps, keys, numbers)
+    result.already = len(jumps) - len(chosen)
+    for jump in chosen:
         told = await _store_and_tell(jump, ctx, str(units.get(jump.unit_id, "")))
         if told is None:
             result.lost_races += 1
         else:
             result.warned += 1
             result.told += told
-        # Won or lost, the warning now exists: its cases are told.
-        keys.add(jump.key)
-        numbers.update(jump.numbers)
     return result
 
 

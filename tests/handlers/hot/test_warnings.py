@@ -10,7 +10,8 @@ from handlers.context import HandlerContext
 from handlers.district.gazetteer import load_gazetteer
 from handlers.district.setup import load_demo_district
 from handlers.followup.digest import sweep_digests
-from handlers.hot.warnings import passes, sweep_hot_warnings, week_of
+from handlers.hot.issues import CaseTopic
+from handlers.hot.warnings import find_jumps, passes, sweep_hot_warnings, to_tell, week_of
 from handlers.intake.report import report_case
 from handlers.workflow.routing import load_routing_table
 from models import (
@@ -26,6 +27,7 @@ from models import (
     Worker,
     WorkerRole,
 )
+from nlu.place_aliases import PlaceAliases
 from tests.conftest import make_settings
 from tests.handlers.intake.test_duplicates import NOW
 
@@ -112,6 +114,47 @@ def test_the_rule() -> None:
     assert passes(count=6, residents=3, baseline=2)
     assert not passes(count=5, residents=5, baseline=2)  # under 3 times the weekly average
     assert not passes(count=9, residents=2, baseline=0)  # one or two people writing often
+
+
+def topic(n: int, at: datetime, words: tuple[str, ...], place: str = "") -> CaseTopic:
+    return CaseTopic(
+        id=n,
+        number=f"26110{n:05d}",
+        resident_id=n,
+        duplicate_of_id=None,
+        category="城乡建设/物业管理",
+        created_at=at,
+        status="dispatched",
+        unit_id=1 if n % 2 else 2,
+        title="",
+        words=words,
+        place_key=place,
+        place_name=place,
+    )
+
+
+def test_the_most_specific_key_is_told_and_its_overlaps_are_not() -> None:
+    lift = ("电梯", "停运")
+    cases = [topic(n, NOW + timedelta(hours=n), lift, "滨河苑") for n in range(1, 5)]
+    cases.append(topic(5, NOW + timedelta(hours=5), ("绿化", "杂草"), "滨河苑"))
+    jumps = find_jumps(cases, PlaceAliases(), SWEEP)
+    assert [j.key for j in jumps] == ["p:滨河苑+t:停运|电梯", "p:滨河苑", "t:停运|电梯"]
+    assert jumps[0].label == "滨河苑：停运、电梯" and jumps[0].unit_id == 1
+    assert (jumps[1].count, jumps[1].residents, jumps[1].baseline) == (5, 5, 0)
+    (told,) = to_tell(jumps, set(), set())
+    assert told.key == "p:滨河苑+t:停运|电梯"
+    # Told lately (by key, or by most of its cases): nothing again.
+    assert to_tell(jumps, {told.key}, set(told.numbers)) == []
+
+
+def test_a_signature_common_in_the_trailing_weeks_makes_no_key() -> None:
+    generic = ("物业", "不修")
+    earlier = [topic(n, NOW - timedelta(days=10 + n % 20), generic) for n in range(1, 26)]
+    recent = [topic(n, NOW + timedelta(minutes=n), generic) for n in range(100, 130)]
+    assert find_jumps(earlier + recent, PlaceAliases(), SWEEP) == []
+    # Fewer of them before: a jump.
+    (jump,) = find_jumps(earlier[:8] + recent, PlaceAliases(), SWEEP)
+    assert jump.key == "t:不修|物业" and jump.baseline == 2
 
 
 async def test_a_jump_at_one_compound_is_told_once(db: str) -> None:
