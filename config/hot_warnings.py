@@ -11,10 +11,10 @@ Residents, not cases, set the floor, so that one person writing often never warn
 measure the jump, as the message says (近7天 N 件 / 前四周周均 M 件). A topic signature that was
 in more than :data:`COMMON_SHARE` of the trailing weeks' cases (and in at least
 :data:`COMMON_MIN_CASES` of them) is too common to mean one problem and makes no key. Among the
-keys that pass, the most specific is told (place with topic, then place, then topic; then most
-residents); a key whose recent cases were most of them (:data:`OVERLAP_SHARE`) in a warning
-already told this week (the last :data:`RECENT_DAYS` days) is not told again, and neither is a
-key warned in the last :data:`RECENT_DAYS` days.
+keys that pass, the most specific is told first (place with topic, then place, then topic;
+then most residents). A key warned in the last :data:`RECENT_DAYS` days is not told again, nor
+a key whose recent cases are mostly (more than :data:`OVERLAP_SHARE`) those of a warning told in
+that time or chosen before it in the same sweep: one jump, one warning.
 """
 
 from __future__ import annotations
