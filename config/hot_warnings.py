@@ -9,7 +9,7 @@ and a place with a topic ``p:<place>+t:<a|b>``), with N = the key's cases in the
 
 Residents, not cases, set the floor, so that one person writing often never warns; cases
 measure the jump, as the message says (近7天 N 件 / 前四周周均 M 件). A topic signature that was
-in more than :data:`COMMON_SHARE` of the trailing weeks' cases (and in at least
+in more than :data:`COMMON_SHARE` of the trailing weeks' cases (and in more than
 :data:`COMMON_MIN_CASES` of them) is too common to mean one problem and makes no key. Among the
 keys that pass, the most specific is told first (place with topic, then place, then topic;
 then most residents). A key warned in the last :data:`RECENT_DAYS` days is not told again, nor
