@@ -23,6 +23,7 @@ from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
 from bot.api.admin_followup import add_followup_routes
+from bot.api.admin_hot_warnings import add_hot_warning_routes
 from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
 from bot.api.admin_requests import add_admin_request_routes
@@ -253,6 +254,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_notice_routes(app)
     add_figures_routes(app)
     add_ranking_routes(app)
+    add_hot_warning_routes(app)
     # Before any /api/admin/suggestions/{number} route: figures, year and credits are no numbers.
     add_suggestion_figure_routes(app)
     add_suggestion_publication_routes(app)

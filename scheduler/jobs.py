@@ -17,6 +17,8 @@ sweep_month_close      close last month's figures, send its  digest_sweep_second
 sweep_knowledge_expiry remind units of entries about to     digest_sweep_seconds
                        expire (knowledge base)
 sweep_broadcasts       start, fan out and complete notices   broadcast_sweep_seconds
+sweep_hot_warnings     早期预警: places and topics whose     config.hot_warnings.SWEEP_SECONDS
+                       volume jumped, told once              (hourly)
 sweep_retention        personal data of long-closed cases    retention_sweep_seconds
                        (only when retention_days > 0)
 =====================  ====================================  ==================================
@@ -27,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from config import hot_warnings
 from config.settings import Settings
 from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
 from handlers.context import HandlerContext
@@ -34,6 +37,7 @@ from handlers.followup.digest import sweep_digests
 from handlers.followup.field_visit_overdue import sweep_overdue_field_visits
 from handlers.followup.month_close import sweep_month_close
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
+from handlers.hot.warnings import WarningSweepResult, sweep_hot_warnings
 from handlers.knowledge.reminders import sweep_expiring_entries
 from handlers.residents.media_store import LocalMediaStore
 from handlers.residents.retention import RetentionResult, sweep_retention
@@ -50,6 +54,7 @@ MONTH_CLOSE_JOB = "sweep_month_close"
 BROADCAST_SWEEP_JOB = "sweep_broadcasts"
 RETENTION_SWEEP_JOB = "sweep_retention"
 KNOWLEDGE_EXPIRY_JOB = "sweep_knowledge_expiry"
+HOT_WARNING_JOB = "sweep_hot_warnings"
 
 ContextFactory = Callable[[], Awaitable[HandlerContext]]
 
@@ -109,6 +114,21 @@ async def broadcasts_until_done(
     return total
 
 
+async def hot_warnings_sweep(context: ContextFactory) -> WarningSweepResult:
+    result = await sweep_hot_warnings(await context())
+    if result.warned or result.lost_races:
+        logger.info(
+            "hot warning sweep: %d jumps, %d warned (%d people told), %d told before, "
+            "%d taken by other processes",
+            result.jumps,
+            result.warned,
+            result.told,
+            result.already,
+            result.lost_races,
+        )
+    return result
+
+
 async def retention(context: ContextFactory) -> RetentionResult:
     ctx = await context()
     store = LocalMediaStore(ctx.settings.upload_dir)
@@ -142,6 +162,9 @@ def sweep_jobs(
     async def notices() -> object:
         return await broadcasts_until_done(context)
 
+    async def warnings() -> object:
+        return await hot_warnings_sweep(context)
+
     async def personal_data() -> object:
         return await retention(context)
 
@@ -153,6 +176,7 @@ def sweep_jobs(
         SweepJob(MONTH_CLOSE_JOB, month_close, settings.digest_sweep_seconds),
         SweepJob(KNOWLEDGE_EXPIRY_JOB, knowledge_expiry, settings.digest_sweep_seconds),
         SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
+        SweepJob(HOT_WARNING_JOB, warnings, hot_warnings.SWEEP_SECONDS),
     ]
     if settings.retention_days > 0:
         jobs.append(SweepJob(RETENTION_SWEEP_JOB, personal_data, settings.retention_sweep_seconds))

@@ -69,6 +69,7 @@ API_MODULES = (
     "bot.api.notices",
     "bot.api.figures",
     "bot.api.ranking",
+    "bot.api.admin_hot_warnings",
     "bot.api.open311",
     "bot.wechat.mini_endpoint",
     "bot.api.sandbox",

@@ -6,7 +6,9 @@ supervisor and unit head gets one message about their unit:
 - 新增 (new): cases routed to the unit since the previous working day's digest hour;
 - 今日到期 (due today): open cases whose completion deadline falls today, local time;
 - 已超期 (overdue): open cases past their completion deadline (the oldest are named);
-- 重办 (reopened): open cases being handled again after 不满意 or a supervisor's 重办.
+- 重办 (reopened): open cases being handled again after 不满意 or a supervisor's 重办;
+- 预警 (early warnings): the unit's hot-issue warnings found since the previous digest hour
+  (``handlers.hot.warnings``), one line each.
 
 Exactly once per person and day, in every process: the message's outbox dedup key is
 ``digest:<day>:<worker>``, unique in the database, so a process that loses the race to insert
@@ -18,13 +20,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from handlers.clock import LOCAL_TZ, local
 from handlers.context import HandlerContext
+from handlers.hot.warnings import digest_lines
 from handlers.workflow.deadlines import is_working_day
 from handlers.workflow.tasks import notify_worker
 from models import Case, CaseStatus, OutboxMessage, Unit, Worker, WorkerRole
@@ -49,6 +52,7 @@ class UnitDigest:
     overdue: int
     reopened: int
     oldest_overdue: list[str]
+    warnings: str = ""  # the 预警 lines, each starting with a line break
 
 
 def digest_moment(day: date, hour: float) -> datetime:
@@ -67,8 +71,9 @@ def previous_working_day(day: date) -> date:
 
 async def unit_digest(unit_id: int, now: datetime, hour: float) -> UnitDigest:
     today = local(now).date()
-    since = digest_moment(previous_working_day(today), hour)
-    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+    # In UTC: SQLite compares stored times as text, so a Shanghai time would not compare right.
+    since = digest_moment(previous_working_day(today), hour).astimezone(UTC)
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
     open_cases = Case.filter(unit_id=unit_id, status__in=OPEN)
     overdue = open_cases.filter(completion_due_at__lt=now)
     oldest = (
@@ -84,6 +89,7 @@ async def unit_digest(unit_id: int, now: datetime, hour: float) -> UnitDigest:
         overdue=await overdue.count(),
         reopened=await open_cases.filter(reopened_count__gt=0).count(),
         oldest_overdue=[str(number) for number in oldest],
+        warnings=await digest_lines(unit_id, since, now),
     )
 
 
@@ -100,7 +106,7 @@ def digest_text(unit: str, day: date, figures: UnitDigest) -> str:
         text += OVERDUE_LINE.format(numbers="、".join(figures.oldest_overdue))
     elif not (figures.due_today or figures.reopened):
         text += NOTHING_OPEN
-    return text
+    return text + figures.warnings
 
 
 def digest_key(day: date, worker_id: int) -> str:

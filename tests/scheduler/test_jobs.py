@@ -16,6 +16,7 @@ from scheduler.jobs import (
     BROADCAST_SWEEP_JOB,
     DEADLINE_SWEEP_JOB,
     DIGEST_SWEEP_JOB,
+    HOT_WARNING_JOB,
     KNOWLEDGE_EXPIRY_JOB,
     MONTH_CLOSE_JOB,
     RECOVER_INBOUND_JOB,
@@ -33,6 +34,7 @@ JOBS = {
     MONTH_CLOSE_JOB,
     KNOWLEDGE_EXPIRY_JOB,
     BROADCAST_SWEEP_JOB,
+    HOT_WARNING_JOB,
 }
 
 
@@ -52,6 +54,7 @@ async def test_the_service_schedules_every_sweep_with_a_fixed_id(
     assert jobs[SURVEY_SWEEP_JOB].trigger.interval == timedelta(seconds=20)
     assert jobs[DIGEST_SWEEP_JOB].trigger.interval == timedelta(seconds=600)
     assert jobs[BROADCAST_SWEEP_JOB].trigger.interval == timedelta(seconds=7)
+    assert jobs[HOT_WARNING_JOB].trigger.interval == timedelta(hours=1)
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce
 
