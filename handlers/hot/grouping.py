@@ -44,23 +44,37 @@ class Vocabulary:
     does a signature in more than ``COMMON_SIGNATURE_SHARE`` of the place-less cases."""
 
     def __init__(self, cases: Sequence[CaseTopic]) -> None:
-        words = Counter(w for case in cases for w in set(case.words))
+        words: Counter[str] = Counter()
+        for case in cases:
+            words.update(set(case.words))
         limit = max(tuning.COMMON_WORD_FLOOR, tuning.COMMON_WORD_SHARE * len(cases))
         self.common_words = frozenset(w for w, n in words.items() if n > limit)
-        placeless = [case for case in cases if not case.place_key]
-        pairs = Counter(s for case in placeless for s in set(signatures(self.telling(case))))
-        limit = max(tuning.COMMON_SIGNATURE_FLOOR, tuning.COMMON_SIGNATURE_SHARE * len(placeless))
+        # Each place-less case's signatures, worked out once for counting and for joining.
+        self._signatures: dict[int, tuple[str, ...]] = {}
+        pairs: Counter[str] = Counter()
+        for case in cases:
+            if not case.place_key:
+                own = signatures(self.telling(case))
+                self._signatures[case.id] = own
+                pairs.update(set(own))
+        placeless = len(self._signatures)
+        limit = max(tuning.COMMON_SIGNATURE_FLOOR, tuning.COMMON_SIGNATURE_SHARE * placeless)
         self.common_signatures = frozenset(s for s, n in pairs.items() if n > limit)
 
     def telling(self, case: CaseTopic) -> list[str]:
-        return [word for word in case.words if word not in self.common_words]
+        common = self.common_words
+        return [word for word in case.words if word not in common]
 
     def keys(self, case: CaseTopic) -> list[str]:
         """The keys under which ``case`` joins others (see ``config/hot.py``)."""
-        telling = self.telling(case)
         if case.place_key:
-            return [f"{case.place_key}#{word}" for word in telling[: tuning.PLACE_WORDS]]
-        return [f"#{s}" for s in signatures(telling) if s not in self.common_signatures]
+            place = case.place_key
+            return [f"{place}#{word}" for word in self.telling(case)[: tuning.PLACE_WORDS]]
+        own = self._signatures.get(case.id)
+        if own is None:
+            own = signatures(self.telling(case))
+        common = self.common_signatures
+        return [f"#{s}" for s in own if s not in common]
 
 
 def group(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:

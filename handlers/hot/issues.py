@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CaseTopic:
-    """One case as the grouping sees it."""
+    """One case as the grouping sees it (a plain slotted class: a ranking makes 100,000 of
+    them, and a frozen dataclass's checks would cost more than the grouping)."""
 
     id: int
     number: str
