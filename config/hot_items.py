@@ -33,7 +33,8 @@ EXPORT_LIMIT = 5000
 
 # Linking new cases to open items (handlers.hot.linking).
 LINK_SIMILARITY = 0.5  # nlu.topics.topic_similarity of the item's and the case's words
-LINK_MIN_SHARED = 2  # shared words needed (fewer when either side has fewer words)
+LINK_MIN_SHARED = 1  # shared words needed when the item has a place
+LINK_MIN_SHARED_NO_PLACE = 2  # without a place words are all there is (fewer when either has fewer)
 CACHE_MAX_AGE = 5.0  # seconds another process's change takes to be seen
 LINK_SWEEP_SECONDS = 60.0
 LINK_LOOKBACK_MINUTES = 30  # how far back the first sweep of a process looks

@@ -7,8 +7,9 @@ The rule (thresholds in ``config.hot_items``), all of:
   items' place names (``nlu.place_aliases``);
 - the same first-level category, when the item has one;
 - topic words alike: ``nlu.topics.topic_similarity`` of the item's and the case's topic words at
-  least ``LINK_SIMILARITY``, with at least ``LINK_MIN_SHARED`` words shared (fewer when either
-  side has fewer words).
+  least ``LINK_SIMILARITY``, with at least ``LINK_MIN_SHARED`` words shared, or
+  ``LINK_MIN_SHARED_NO_PLACE`` for an item without a place, where the words are all there is
+  (fewer when either side has fewer words).
 
 A merged duplicate goes with its original: a case merged into one an item covers is linked to
 that item whatever its words. Each link is a ``linked`` note on the item and an event on the
@@ -77,20 +78,22 @@ def case_side(row: dict[str, Any], aliases: PlaceAliases) -> CaseSide:
     return CaseSide(words, aliases.key(name), (row["category"] or "").split("/")[0])
 
 
-def words_alike(a: Sequence[str], b: Sequence[str]) -> bool:
+def words_alike(a: Sequence[str], b: Sequence[str], least: int = texts.LINK_MIN_SHARED) -> bool:
     shared = len(set(a) & set(b))
-    needed = min(texts.LINK_MIN_SHARED, len(set(a)), len(set(b)))
+    needed = min(least, len(set(a)), len(set(b)))
     return shared >= max(needed, 1) and topic_similarity(a, b) >= texts.LINK_SIMILARITY
 
 
 def matches(item: OpenItem, case: CaseSide, aliases: PlaceAliases) -> bool:
-    if item.place_key or item.place_label:
+    placed = bool(item.place_key or item.place_label)
+    if placed:
         keys = {k for k in (item.place_key, aliases.key(item.place_label)) if k}
         if not case.place_key or case.place_key not in keys:
             return False
     if item.first_level and case.first_level != item.first_level:
         return False
-    return words_alike(item.words, case.words)
+    least = texts.LINK_MIN_SHARED if placed else texts.LINK_MIN_SHARED_NO_PLACE
+    return words_alike(item.words, case.words, least)
 
 
 async def _link_one(item_id: int, case: Case, how_found: str, now: datetime) -> bool:
