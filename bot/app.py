@@ -23,6 +23,7 @@ from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
 from bot.api.admin_district import add_admin_district_routes
 from bot.api.admin_followup import add_followup_routes
+from bot.api.admin_hot_items import add_admin_hot_item_routes
 from bot.api.admin_hot_warnings import add_hot_warning_routes
 from bot.api.admin_knowledge import add_admin_knowledge_routes
 from bot.api.admin_links import add_admin_link_routes
@@ -278,6 +279,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_suggestion_routes(app)
     add_admin_suggestion_call_routes(app)
     add_admin_station_routes(app)
+    add_admin_hot_item_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

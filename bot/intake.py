@@ -10,7 +10,10 @@
    transaction of its own (``handlers.intake.refine``). Scheduling it never awaits, so the passive
    reply does not wait for the LLM; if the process dies first, the case stands as the local
    understanding made it.
-5. Under a burst (``bot.burst``), a message the full work could not answer in time is
+5. A message that created a case is then matched against the open governance items (未诉先办,
+   每月一题) in the background (``handlers.hot.linking``), from the items kept in memory: with
+   none open nothing is read, and the reply never waits for it.
+6. Under a burst (``bot.burst``), a message the full work could not answer in time is
    acknowledged instead: stored with a reserved case number ("已收到，编号 N"), its work queued;
    the case takes that number and the answer goes through the outbox. A retry is answered with
    the same acknowledgement.
@@ -43,6 +46,8 @@ from config.settings import Settings
 from handlers.case_numbers import next_case_number
 from handlers.clock import Clock
 from handlers.context import HandlerContext
+from handlers.hot.item_cache import OpenItems
+from handlers.hot.linking import link_new_case
 from handlers.intake import held_messages, inbound, reserved_numbers
 from handlers.intake.content_check import NOT_CHECKED, CheckOutcome, TextChecker, check_words
 from handlers.intake.incoming import IncomingMessage
@@ -195,6 +200,8 @@ class IntakeService:
     refinements: set[asyncio.Task[Refinement | None]] = field(default_factory=set)
     burst: Burst | None = None  # admission and the queue of acknowledged messages (bot.burst)
     keyword_calls: KeywordCalls = field(default_factory=KeywordCalls)  # themed calls' keywords
+    open_items: OpenItems = field(default_factory=OpenItems)  # governance items new cases join
+    linkings: set[asyncio.Task[list[str]]] = field(default_factory=set)
 
     async def context(self) -> HandlerContext:
         return HandlerContext(
@@ -283,6 +290,7 @@ class IntakeService:
             raise
         if outcome.created_case and outcome.case_id is not None:
             self.start_refinement(outcome.case_id)  # committed; the reply does not wait for it
+            self.start_linking(outcome.case_id)
         return reply
 
     async def check_mini_words(self, message: IncomingMessage) -> CheckOutcome:
@@ -427,6 +435,20 @@ class IntakeService:
         claimed += await resident_cases.recover_submissions(ctx, older_than, limit)
         return claimed
 
+    def start_linking(self, case_id: int) -> None:
+        """Link a committed new case to the open items it matches, in the background. Never
+        awaits; a failure is logged and left to the linking sweep (``scheduler.jobs``)."""
+        task = asyncio.create_task(self.link(case_id), name=f"link-case-{case_id}")
+        self.linkings.add(task)
+        task.add_done_callback(self.linkings.discard)
+
+    async def link(self, case_id: int) -> list[str]:
+        try:
+            return await link_new_case(case_id, self.clock.now(), self.open_items)
+        except Exception as exc:
+            logger.error("linking case id %s to hot items failed (%s)", case_id, type(exc).__name__)
+            return []
+
     def start_refinement(self, case_id: int) -> None:
         """Refine a committed new case in the background, if an LLM is configured. Never awaits."""
         if self.llm is None or self.llm_session is None:
@@ -479,6 +501,8 @@ class IntakeService:
         """
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
+        if self.linkings:
+            await asyncio.gather(*self.linkings, return_exceptions=True)
         if not self.refinements:
             return
         grace = self.settings.llm_timeout_seconds + REFINE_DRAIN_GRACE

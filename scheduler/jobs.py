@@ -21,6 +21,9 @@ sweep_hot_warnings     早期预警: places and topics whose     config.hot_warn
                        volume jumped, told once              (hourly)
 sweep_retention        personal data of long-closed cases    retention_sweep_seconds
                        (only when retention_days > 0)
+sweep_hot_links        link new cases to the open governance config.hot_items
+                       items they match (the ones the          LINK_SWEEP_SECONDS
+                       intake's background linking missed)
 =====================  ====================================  ==================================
 """
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from config import hot_items as hot_item_texts
 from config import hot_warnings
 from config.settings import Settings
 from handlers.broadcasts.delivery import BroadcastSweepResult, sweep_broadcasts
@@ -37,6 +41,8 @@ from handlers.followup.digest import sweep_digests
 from handlers.followup.field_visit_overdue import sweep_overdue_field_visits
 from handlers.followup.month_close import sweep_month_close
 from handlers.followup.surveys import FollowupResult, sweep_due_surveys
+from handlers.hot.item_cache import OpenItems
+from handlers.hot.linking import LinkCursor, sweep_links
 from handlers.hot.warnings import WarningSweepResult, sweep_hot_warnings
 from handlers.knowledge.reminders import sweep_expiring_entries
 from handlers.residents.media_store import LocalMediaStore
@@ -55,6 +61,7 @@ BROADCAST_SWEEP_JOB = "sweep_broadcasts"
 RETENTION_SWEEP_JOB = "sweep_retention"
 KNOWLEDGE_EXPIRY_JOB = "sweep_knowledge_expiry"
 HOT_WARNING_JOB = "sweep_hot_warnings"
+HOT_LINK_SWEEP_JOB = "sweep_hot_links"
 
 ContextFactory = Callable[[], Awaitable[HandlerContext]]
 
@@ -168,6 +175,11 @@ def sweep_jobs(
     async def personal_data() -> object:
         return await retention(context)
 
+    open_items, cursor = OpenItems(), LinkCursor()
+
+    async def hot_links() -> object:
+        return await sweep_links((await context()).now, open_items, cursor)
+
     jobs = [
         SweepJob(RECOVER_INBOUND_JOB, recover, max(settings.inbound_recovery_seconds / 3, 1.0)),
         SweepJob(DEADLINE_SWEEP_JOB, deadlines, settings.escalation_sweep_seconds),
@@ -177,6 +189,7 @@ def sweep_jobs(
         SweepJob(KNOWLEDGE_EXPIRY_JOB, knowledge_expiry, settings.digest_sweep_seconds),
         SweepJob(BROADCAST_SWEEP_JOB, notices, settings.broadcast_sweep_seconds),
         SweepJob(HOT_WARNING_JOB, warnings, hot_warnings.SWEEP_SECONDS),
+        SweepJob(HOT_LINK_SWEEP_JOB, hot_links, hot_item_texts.LINK_SWEEP_SECONDS),
     ]
     if settings.retention_days > 0:
         jobs.append(SweepJob(RETENTION_SWEEP_JOB, personal_data, settings.retention_sweep_seconds))

@@ -97,7 +97,8 @@ def _names(limit: int) -> dict[str, Any]:
 AUDIENCE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "all: every follower; tag: one WeChat tag; residents: people who reported "
-    "a case in the streets, compounds or grids (codes); workers: of the units or grids (codes)",
+    "a case in the streets, compounds or grids (codes); workers: of the units or grids (codes); "
+    "item: the residents of a governance item's cases (its number), each once",
     "required": ["kind"],
     "properties": {
         "kind": {"type": "string", "enum": list(rules.AUDIENCE_KINDS)},
@@ -107,6 +108,7 @@ AUDIENCE_SCHEMA: dict[str, Any] = {
         "compounds": _names(rules.PLACE_NAME_LIMIT),
         "grids": _names(rules.CODE_LIMIT),
         "units": _names(rules.CODE_LIMIT),
+        "item": {"type": "string", "pattern": rules.ITEM_NUMBER.pattern},
     },
 }
 CONTENT_SCHEMA: dict[str, Any] = {

@@ -65,6 +65,7 @@ API_MODULES = (
     "bot.api.admin_suggestions_contract",
     "bot.api.suggestions_contract",
     "bot.api.admin_stations",
+    "bot.api.admin_hot_items_contract",
     "bot.api.suggestion_contract",
     "bot.api.notices",
     "bot.api.figures",

@@ -2,7 +2,8 @@
 charts, one stylesheet and a little vanilla JavaScript, all served from the app itself.
 
 Pages: sign-in, overview (the four rates against targets, volume, open and overdue), cases
-(filters, search, the case page and its actions), hot issues, the monthly ranking, broadcast
+(filters, search, the case page and its actions), hot issues and the governance items made of
+them (热点事项台账), the monthly ranking, broadcast
 notices, held messages (release or discard), the routing-rule and SLA editors, account links
 (QR codes, WeCom), the organisation (组织架构) with the import of a district's files, the
 knowledge base (知识库) with its review, versions, import, figures and gaps list, and for
@@ -22,6 +23,7 @@ from bot.dashboard import (
     district,
     held,
     hot,
+    hot_items,
     knowledge,
     notices,
     overview,
@@ -48,6 +50,7 @@ def add_dashboard_routes(app: web.Application) -> None:
     overview.add_routes(app)
     cases.add_routes(app)
     hot.add_routes(app)
+    hot_items.add_routes(app)
     ranking.add_routes(app)
     notices.add_routes(app)
     rules.add_routes(app)

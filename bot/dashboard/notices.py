@@ -41,6 +41,7 @@ AUDIENCE_LABELS = {
     "workers": "工作人员（按单位或网格，经企业微信）",
     "all": "全部关注者",
     "tag": "一个微信标签",
+    "item": "热点事项的居民（事项关联诉求的居民，每人一次）",
 }
 FINISHED = frozenset({NoticeStatus.DONE, NoticeStatus.CANCELLED})
 
@@ -69,6 +70,8 @@ def audience_of(form: MultiDictProxy[Any]) -> dict[str, Any]:
         if name:
             tag["tag_name"] = name
         return tag
+    if kind == "item":
+        return {"kind": "item", "item": str(form.get("item", "")).strip()}
     if kind == "workers":
         return {
             "kind": "workers",
@@ -158,6 +161,7 @@ def form_values(notice: Notice | None, form: MultiDictProxy[Any] | None = None) 
         "compounds": " ".join(audience.get("compounds", [])),
         "tag_id": str(audience.get("tag_id", "")),
         "tag_name": str(audience.get("tag_name", "")),
+        "item": str(audience.get("item", "")),
         "text": content.get("text", ""),
         "media_id": content.get("media_id", ""),
         "news_title": content.get("title", ""),

@@ -56,6 +56,7 @@ NAV = (
     NavItem(f"{PREFIX}/", "概览", "figures.read"),
     NavItem(f"{PREFIX}/cases", "诉求", "cases.read"),
     NavItem(f"{PREFIX}/hot", "热点", "hot.read"),
+    NavItem(f"{PREFIX}/hot/items", "热点事项", "hot.items.read"),
     NavItem(f"{PREFIX}/field-visits", "实地核查", "field_visits.record"),
     NavItem(f"{PREFIX}/ranking", "月度排名", "figures.read"),
     NavItem(f"{PREFIX}/held", "待处理留言", "held.decide"),

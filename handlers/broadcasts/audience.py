@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from config import broadcasts as texts
@@ -29,7 +29,17 @@ from config.settings import Settings
 from handlers.broadcasts.rules import Audience
 from handlers.clock import LOCAL_TZ, local
 from handlers.notify import has_unfollowed
-from models import Case, Grid, NoticeDelivery, Resident, ResidentApp, Unit, Worker
+from models import (
+    Case,
+    Grid,
+    HotItem,
+    HotItemCase,
+    NoticeDelivery,
+    Resident,
+    ResidentApp,
+    Unit,
+    Worker,
+)
 
 PREVIEW_CHUNK = 5000
 SAMPLE_SIZE = 20
@@ -109,7 +119,25 @@ async def _grid_ids(codes: tuple[str, ...]) -> list[int]:
     return [g for (g,) in await Grid.filter(code__in=list(codes)).values_list("id")]
 
 
+async def _item_resident_ids(number: str, after: int, limit: int) -> list[int]:
+    """The residents of the cases a governance item covers, each once, in id order."""
+    item_id = await HotItem.filter(number=number).values_list("id", flat=True)
+    if not item_id:
+        return []
+    linked = HotItemCase.filter(item_id=item_id[0]).values("case_id")
+    rows: list[Any] = (
+        await Case.filter(id__in=Subquery(linked), resident_id__gt=after)
+        .distinct()
+        .order_by("resident_id")
+        .limit(limit)
+        .values_list("resident_id", flat=True)
+    )
+    return [int(r) for r in rows]
+
+
 async def _resident_ids(audience: Audience, after: int, limit: int) -> list[int]:
+    if audience.kind == "item":
+        return await _item_resident_ids(audience.item, after, limit)
     places = Q()
     if audience.streets:
         places |= Q(street__in=list(audience.streets))
@@ -219,7 +247,7 @@ async def audience_chunk(
     notice_id: int | None = None,
 ) -> list[Candidate]:
     """The next ``limit`` members of a per-recipient audience after key ``after``."""
-    if audience.kind == "residents":
+    if audience.kind in ("residents", "item"):
         return await resident_chunk(
             audience, channel, content, after, limit, at, settings, notice_id=notice_id
         )

@@ -15,6 +15,9 @@ mp_subscribe   residents of chosen places                     one subscription m
 work_app       workers of chosen units or grids               one WeCom app message each
 =============  =============================================  =================================
 
+The residents of a governance item (``item``: every resident of a case it covers, each once)
+go by the three resident channels, like residents of chosen places.
+
 One tag per notice, not several: WeChat sends to one tag per call, and a follower in two tags
 would get the notice twice.
 
@@ -27,6 +30,7 @@ fields. ``bot.api.notices`` publishes the same limits in the OpenAPI document.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +38,8 @@ from config import broadcasts as texts
 
 CHANNELS = ("mp_mass", "mp_template", "mp_subscribe", "work_app")
 KINDS = ("text", "news", "template")
-AUDIENCE_KINDS = ("all", "tag", "residents", "workers")
+AUDIENCE_KINDS = ("all", "tag", "residents", "workers", "item")
+ITEM_NUMBER = re.compile(r"^RD\d{8}$")  # a governance item's number (handlers.hot.items)
 MAX_PLACES = 200
 PLACE_NAME_LIMIT = 64  # models.Case.street and .compound
 CODE_LIMIT = 32  # models.Grid.code and models.Unit.code
@@ -88,7 +93,8 @@ class NoticeStateError(NoticeError):
 @dataclass(frozen=True)
 class Audience:
     """Who a notice is for. ``residents``: people who wrote to us about a case in one of the
-    places; ``workers``: active workers of the units or grids (codes)."""
+    places; ``workers``: active workers of the units or grids (codes); ``item``: the residents
+    of the cases a governance item (未诉先办, 每月一题) covers, each once, by its number."""
 
     kind: str
     tag_id: int | None = None
@@ -97,6 +103,7 @@ class Audience:
     compounds: tuple[str, ...] = ()
     grids: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
+    item: str = ""
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
@@ -104,6 +111,8 @@ class Audience:
             data["tag_id"] = self.tag_id
             if self.tag_name:
                 data["tag_name"] = self.tag_name
+        if self.kind == "item":
+            data["item"] = self.item
         for name in ("streets", "compounds", "grids", "units"):
             values = getattr(self, name)
             if values:
@@ -113,7 +122,7 @@ class Audience:
     @property
     def per_recipient(self) -> bool:
         """Whether we know each recipient (one delivery row each), or WeChat does (all, tag)."""
-        return self.kind in ("residents", "workers")
+        return self.kind in ("residents", "workers", "item")
 
 
 def _names(data: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -150,13 +159,18 @@ def parse_audience(data: dict[str, Any]) -> Audience:
     kind = data.get("kind")
     if kind not in AUDIENCE_KINDS:
         raise InvalidNotice(
-            "受众 kind 应为 all（全部关注者）、tag（微信标签）、residents（居民）"
-            "或 workers（工作人员）"
+            "受众 kind 应为 all（全部关注者）、tag（微信标签）、residents（居民）、"
+            "workers（工作人员）或 item（热点事项的居民）"
         )
     if kind == "all":
         return Audience("all")
     if kind == "tag":
         return _tag(data)
+    if kind == "item":
+        number = data.get("item")
+        if not isinstance(number, str) or not ITEM_NUMBER.fullmatch(number.strip()):
+            raise InvalidNotice("热点事项的居民需要 item：事项编号，例如 RD26030001")
+        return Audience("item", item=number.strip())
     if kind == "residents":
         audience = Audience(
             "residents",
@@ -178,6 +192,7 @@ CHANNELS_FOR = {
     "tag": ("mp_mass",),
     "residents": ("mp_mass", "mp_template", "mp_subscribe"),
     "workers": ("work_app",),
+    "item": ("mp_mass", "mp_template", "mp_subscribe"),
 }
 KINDS_FOR = {
     "mp_mass": ("text", "news"),

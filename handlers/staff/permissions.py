@@ -19,6 +19,9 @@ supervisor      the cases of their unit (every case without a unit), supervise, 
                 不予受理, figures, hot issues, read the organisation, record a field
                 visit's outcome
 unit            the cases of their unit, figures of their unit
+(supervisor     governance items (未诉先办, 每月一题) their unit owns or helps with: the
+ and unit)      owner adds notes, ticks milestones and closes, a co-unit adds notes;
+                admins and dispatchers make and run every item
 (supervisor     the knowledge base's entries of their unit: write drafts, and turn the
  and unit)      answer to one of their unit's 咨询 cases into an entry (dispatchers and
                 admins any case's); every staff member reads the knowledge base)
@@ -64,6 +67,13 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # Close a month's figures by hand (the sweep closes it anyway), or recompute a closed one.
     "figures.close": frozenset({R.ADMIN}),
     "hot.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
+    # 未诉先办 / 每月一题 (issue 20): the centre takes a hot issue up as an item and runs it
+    # (manage: make, edit, link cases, withdraw, tell the residents); the owner unit's staff
+    # and supervisors report progress, tick milestones and close it, co-units add notes; a
+    # unit reads only the items it owns or helps with (see item_role). Exports are audited.
+    "hot.items.read": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
+    "hot.items.manage": frozenset({R.ADMIN, R.DISPATCHER}),
+    "hot.items.work": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR, R.UNIT}),
     # The suggestion office drafts the notices announcing its themed calls (征集活动); an admin
     # other than the author still approves every notice before it goes out.
     "notices.compose": frozenset({R.ADMIN, R.DISPATCHER, R.SUGGESTIONS}),
@@ -155,6 +165,21 @@ def may_see_case(user: StaffUser, case: Case) -> bool:
     if role in (R.SUPERVISOR, R.UNIT):
         return user.unit_id is not None and case.unit_id == user.unit_id
     return user.worker_id is not None and case.worker_id == user.worker_id
+
+
+def item_role(user: StaffUser, owner_unit_id: int, co_unit_ids: set[int] | frozenset[int]) -> str:
+    """What ``user`` is to a governance item: ``manage`` (the centre: admins, dispatchers),
+    ``owner`` (the owner unit's staff and supervisors), ``co`` (a co-unit's), ``read`` (a
+    supervisor without a unit reads every item), or '' (nothing: not even read)."""
+    if not can(user, "hot.items.read"):
+        return ""
+    if can(user, "hot.items.manage"):
+        return "manage"
+    if user.unit_id is None:
+        return "read" if StaffRole(user.role) == R.SUPERVISOR else ""
+    if user.unit_id == owner_unit_id:
+        return "owner"
+    return "co" if user.unit_id in co_unit_ids else ""
 
 
 def may_answer_suggestion(user: StaffUser, unit_id: int) -> bool:
