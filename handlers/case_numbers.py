@@ -20,6 +20,19 @@ CASE_NUMBER_PATTERN = re.compile(r"(?<!\d)(\d{6}\d{4,})(?!\d)")
 NUMBER_SEQUENCE = "case_numbers"
 
 
+async def next_counter_value(key: str) -> int:
+    """The next value of the ``case_counters`` row ``key`` (made at 1), by one upsert on either
+    backend. Inside a transaction the row stays locked until it commits (PostgreSQL)."""
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(
+        f"INSERT INTO case_counters (day, value) VALUES ({mark}, 1) "
+        "ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
+        [key],
+    )
+    return int(rows[0]["value"])
+
+
 def case_number(now: datetime, value: int) -> str:
     """``now``'s local day (YYMMDD) and ``value`` in at least four digits."""
     return f"{local(now).strftime('%y%m%d')}{value:04d}"
@@ -29,14 +42,9 @@ async def next_case_number(now: datetime) -> str:
     """The next number of ``now``'s local day: YYMMDD and at least four digits."""
     day = local(now).strftime("%y%m%d")
     conn = connections.get("default")
-    if conn.capabilities.dialect == "postgres":
-        rows = await conn.execute_query_dict(f"SELECT nextval('{NUMBER_SEQUENCE}') AS value")
-    else:
-        rows = await conn.execute_query_dict(
-            "INSERT INTO case_counters (day, value) VALUES (?, 1) "
-            "ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
-            [day],
-        )
+    if conn.capabilities.dialect != "postgres":
+        return case_number(now, await next_counter_value(day))
+    rows = await conn.execute_query_dict(f"SELECT nextval('{NUMBER_SEQUENCE}') AS value")
     return case_number(now, int(rows[0]["value"]))
 
 

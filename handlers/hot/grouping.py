@@ -38,6 +38,13 @@ class Groups:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
+def too_common(counts: Counter[str], total: int, share: float, floor: float) -> frozenset[str]:
+    """The words or signatures found in more than ``share`` of ``total`` cases (and in more than
+    ``floor`` of them): too common to name one problem."""
+    limit = max(floor, share * total)
+    return frozenset(key for key, n in counts.items() if n > limit)
+
+
 class Vocabulary:
     """How common each topic word and signature is among the period's cases: a word in more than
     ``COMMON_WORD_SHARE`` of them (and at least ``COMMON_WORD_FLOOR``) names no one problem, nor
@@ -47,8 +54,9 @@ class Vocabulary:
         words: Counter[str] = Counter()
         for case in cases:
             words.update(set(case.words))
-        limit = max(tuning.COMMON_WORD_FLOOR, tuning.COMMON_WORD_SHARE * len(cases))
-        self.common_words = frozenset(w for w, n in words.items() if n > limit)
+        self.common_words = too_common(
+            words, len(cases), tuning.COMMON_WORD_SHARE, tuning.COMMON_WORD_FLOOR
+        )
         # Each place-less case's signatures, worked out once for counting and for joining.
         self._signatures: dict[int, tuple[str, ...]] = {}
         pairs: Counter[str] = Counter()
@@ -57,9 +65,12 @@ class Vocabulary:
                 own = signatures(self.telling(case))
                 self._signatures[case.id] = own
                 pairs.update(set(own))
-        placeless = len(self._signatures)
-        limit = max(tuning.COMMON_SIGNATURE_FLOOR, tuning.COMMON_SIGNATURE_SHARE * placeless)
-        self.common_signatures = frozenset(s for s, n in pairs.items() if n > limit)
+        self.common_signatures = too_common(
+            pairs,
+            len(self._signatures),
+            tuning.COMMON_SIGNATURE_SHARE,
+            tuning.COMMON_SIGNATURE_FLOOR,
+        )
 
     def telling(self, case: CaseTopic) -> list[str]:
         common = self.common_words

@@ -54,10 +54,6 @@ class OpenItem:
     place_label: str
     first_level: str  # '' when the item has no category
 
-    @property
-    def place_keys(self) -> frozenset[str]:
-        return frozenset(k for k in (self.place_key,) if k)
-
 
 @dataclass(frozen=True)
 class Loaded:

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from config import hot_items as texts
+from handlers.case_numbers import next_counter_value
 from handlers.clock import local
 from handlers.hot.item_cache import items_changed
 from handlers.staff.audit import StaffActor, audit
@@ -215,14 +215,7 @@ async def next_item_number(now: datetime) -> str:
     """``RD`` + yymm + the month's next sequence value (at least four digits). Call inside the
     making's transaction: on PostgreSQL the counter row stays locked until it commits."""
     key = f"{texts.NUMBER_PREFIX}{local(now):%y%m}"
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(
-        f"INSERT INTO case_counters (day, value) VALUES ({mark}, 1) "
-        "ON CONFLICT (day) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
-        [key],
-    )
-    return f"{key}{int(rows[0]['value']):04d}"
+    return f"{key}{await next_counter_value(key):04d}"
 
 
 async def units_by_code(codes: Sequence[str]) -> dict[str, Unit]:

@@ -39,11 +39,11 @@ from tortoise.transactions import in_transaction
 from config import hot_items as texts
 from handlers.hot.item_cache import Loaded, OpenItem, OpenItems
 from handlers.hot.items import add_note, link_cases
-from handlers.hot.topics import place_name
+from handlers.hot.topics import place_name, row_words
 from handlers.timeline import Actor
 from models import Case, CaseStatus, HotItem, HotItemCase, HotItemStatus
 from nlu.place_aliases import PlaceAliases
-from nlu.topics import topic_similarity, topic_words
+from nlu.topics import topic_similarity
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ _FIELDS = (
     "category",
     "title",
     "keywords",
+    "topic",
     "street",
     "compound",
     "address",
@@ -74,7 +75,7 @@ class CaseSide:
 
 def case_side(row: dict[str, Any], aliases: PlaceAliases) -> CaseSide:
     name = place_name(row["street"], row["compound"], row["address"], row["place_text"])
-    words = topic_words(row["keywords"] or [], row["title"] or "", [name] if name else [])
+    words = row_words(row, name)
     return CaseSide(words, aliases.key(name), (row["category"] or "").split("/")[0])
 
 

@@ -80,13 +80,20 @@ def stored_topic(keywords: Sequence[str], title: str, place: dict[str, Any]) -> 
     return " ".join(topic_words(keywords, title, [name] if name else []))[:160]
 
 
+def row_words(row: dict[str, Any], name: str) -> tuple[str, ...]:
+    """A case row's topic words: those intake stored, else worked out from its keywords (a case
+    stored before topics were, or imported without one). ``name``: its place name."""
+    stored = row["topic"]
+    if stored is not None:
+        return tuple(stored.split())
+    keywords = row["keywords"]
+    if isinstance(keywords, str):
+        keywords = json.loads(keywords)
+    return topic_words(keywords or [], row["title"] or "", [name] if name else [])
+
+
 def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
     name = place_name(row["street"], row["compound"], row["address"], row["place_text"])
-    stored = row["topic"]
-    if stored is None:  # a case stored before topics were (or imported without one)
-        words = topic_words(row["keywords"], row["title"] or "", [name] if name else [])
-    else:
-        words = tuple(stored.split())
     return CaseTopic(
         id=row["id"],
         number=row["number"],
@@ -97,7 +104,7 @@ def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
         status=str(row["status"]),
         unit_id=row["unit_id"],
         title=row["title"] or "",
-        words=words,
+        words=row_words(row, name),
         place_key=aliases.key(name),
         place_name=name,
         reopened_count=row["reopened_count"] or 0,
@@ -110,12 +117,6 @@ def _moment(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _words(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = json.loads(value)
-    return list(value or [])
 
 
 async def _rows(
@@ -155,8 +156,6 @@ async def _rows(
     found.reverse()
     for row in found:
         row["created_at"] = _moment(row["created_at"])
-        if row["topic"] is None:
-            row["keywords"] = _words(row["keywords"])
     return found
 
 

@@ -37,6 +37,7 @@ from tortoise.transactions import in_transaction
 from config import hot_warnings as config
 from handlers.clock import iso, local
 from handlers.context import HandlerContext
+from handlers.hot.grouping import too_common
 from handlers.hot.issues import CaseTopic
 from handlers.hot.topics import case_topics
 from handlers.workflow.tasks import notify_worker
@@ -99,16 +100,15 @@ def stored_key(key: str) -> str:
     return f"{key[: KEY_LENGTH - 13]}~{digest}"
 
 
-def common_signatures(earlier: Sequence[CaseTopic]) -> set[str]:
+def common_signatures(earlier: Sequence[CaseTopic]) -> frozenset[str]:
     """Signatures in too many of the trailing weeks' cases to mean one problem."""
     seen: Counter[str] = Counter()
     for case in earlier:
         seen.update(set(signatures(case.words)))
-    floor = max(config.COMMON_SHARE * len(earlier), config.COMMON_MIN_CASES)
-    return {signature for signature, cases in seen.items() if cases > floor}
+    return too_common(seen, len(earlier), config.COMMON_SHARE, config.COMMON_MIN_CASES)
 
 
-def _keys(case: CaseTopic, common: set[str]) -> Iterable[tuple[str, int, str, str]]:
+def _keys(case: CaseTopic, common: frozenset[str]) -> Iterable[tuple[str, int, str, str]]:
     """The case's keys: (key, specificity, place key, signature)."""
     place = case.place_key
     if place:
