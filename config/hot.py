@@ -9,7 +9,8 @@
 - cases at one place (one key for the ways the place is written, ``nlu.place_aliases``) join
   when one of their first ``PLACE_WORDS`` telling words is the same (车位 at 伊景园滨河苑);
 - cases with no place join when they share a signature: two of their most telling words
-  (``nlu.topics.signatures``: 购房补贴 and 人才); a signature found in more than
+  (``nlu.topics.signatures``: 购房 and 补贴), or one term that names a kind of trouble by
+  itself (车贷, 非法集资: ``config.hot_words.STRONG_TERMS``); a signature or term found in more than
   ``COMMON_SIGNATURE_SHARE`` of the period's place-less cases (and at least
   ``COMMON_SIGNATURE_FLOOR`` of them) is too common to name one problem and is ignored.
 

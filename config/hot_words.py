@@ -110,6 +110,18 @@ CANONICAL: dict[str, tuple[str, ...]] = {
     "公交车": ("公交",),
     "公交线路": ("公交",),
     "地铁站": ("地铁",),
+    "施工噪音": ("施工", "噪音"),
+    "违章停车": ("违停",),
+    "违法停车": ("违停",),
+    "乱停车": ("违停",),
+    "乱停放": ("违停",),
+    "乱停乱放": ("违停",),
+    "违停车辆": ("违停",),
+    "地下车库": ("车库",),
+    "地库": ("车库",),
+    "灯不亮": ("照明",),
+    "被骗": ("诈骗",),
+    "骗局": ("诈骗",),
     "养老金": ("养老保险",),
     "退休金": ("养老保险",),
 }
@@ -117,7 +129,26 @@ CANONICAL: dict[str, tuple[str, ...]] = {
 # The end of a word that makes it two topic words (噪音扰民, 施工扰民 ...).
 SPLIT_ENDINGS: tuple[str, ...] = ("扰民",)
 # The end of a word that adds nothing (停车问题 -> 停车).
-EMPTY_ENDINGS: tuple[str, ...] = ("问题", "情况", "现象")
+EMPTY_ENDINGS: tuple[str, ...] = ("问题", "情况", "现象", "坏了", "坏", "不亮")
+# Problem terms the segmenter cuts apart (车贷 -> 车, 贷), read in the title as written. Each
+# names one kind of trouble by itself, so messages with no place may group on it alone
+# (``handlers.hot.grouping``), where other words must come in pairs.
+STRONG_TERMS: tuple[str, ...] = (
+    "车贷",
+    "网贷",
+    "套路贷",
+    "校园贷",
+    "现金贷",
+    "非法集资",
+    "集资诈骗",
+    "传销",
+    "电信诈骗",
+    "刷单",
+    "烂尾楼",
+    "群租",
+    "飞线充电",
+    "高空抛物",
+)
 # A word this common in general Chinese (jieba's rarity, log of total over frequency) tells
 # little on its own: it goes after the rarer words.
 COMMON_RARITY = 8.0
@@ -199,7 +230,8 @@ PLACE_SUFFIXES: tuple[str, ...] = ("小区", "社区", "住宅小区", "居民�
 BRAND_NAME_FOLLOWERS: tuple[str, ...] = tuple(
     (
         "小区 门口 大门 北门 南门 东门 西门 侧门 地下 地库 车库 楼下 楼上 楼道 电梯 业主 居民 住户"
-        " 租户 交房 停车 附近 旁边 周边 对面 里面 外面 这边 项目 楼盘 售楼 物业 一期 二期 三期 四期"
+        " 租户 交房 停车 附近 旁边 周边 对面 边上 隔壁 背后 门前 里面 外面 这边 项目 楼盘 售楼 物业"
+        " 一期 二期 三期 四期"
         " 五期 的业主 的居民 的住户 的房子 的小区 的物业 的电梯 的车库 的楼 里 内"
     ).split()
 )

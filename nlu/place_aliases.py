@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from config import hot_words, lexicon
@@ -156,13 +156,15 @@ class PlaceAliases:
         self._keys.clear()
         self._label_of = None
 
-    def learn(self, names: Iterable[str]) -> None:
-        """Take in names seen in cases (a name given more than once counts more for labels)."""
-        for name in names:
+    def learn(self, names: Iterable[str] | Mapping[str, int]) -> None:
+        """Take in names seen in cases, or each name with how many cases wrote it (a name
+        written more often counts more for labels)."""
+        counted = names if isinstance(names, Mapping) else Counter(names)
+        for name, times in counted.items():
             shown, own = _read(name) if name else ("", "")
             if own:
                 self._cores.add(own)
-                self._seen[shown, own] += 1
+                self._seen[shown, own] += times
         self._reset()
 
     def _direct(self, own: str) -> str:

@@ -84,9 +84,10 @@ def topic_words(
     """
     places = [name for name in place_names if name]
     title_words = _title_words(title) if title else ()
-    in_title = {part for word in title_words for part in canonical(word)}
+    terms = tuple(term for term in hot_words.STRONG_TERMS if term in title)
+    in_title = {part for word in (*terms, *title_words) for part in canonical(word)}
     order: dict[str, int] = {}
-    for word in (*keywords, *title_words):
+    for word in (*terms, *keywords, *title_words):
         if _in_place(word, places):
             continue
         for part in canonical(word):
@@ -94,6 +95,14 @@ def topic_words(
                 order[part] = len(order)
     ranked = sorted(order, key=lambda word: (_tier(word), word not in in_title, order[word]))
     return tuple(ranked[:MAX_WORDS])
+
+
+_TERMS = frozenset(hot_words.STRONG_TERMS)
+
+
+def strong_terms(words: Sequence[str]) -> tuple[str, ...]:
+    """The words that name a kind of trouble by themselves (``config.hot_words.STRONG_TERMS``)."""
+    return tuple(word for word in words if word in _TERMS)
 
 
 def signatures(words: Sequence[str]) -> tuple[str, ...]:

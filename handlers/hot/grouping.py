@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from config import hot as tuning
 from handlers.hot.issues import CaseTopic
-from nlu.topics import signatures
+from nlu.topics import signatures, strong_terms
 
 
 class Groups:
@@ -62,7 +62,8 @@ class Vocabulary:
         pairs: Counter[str] = Counter()
         for case in cases:
             if not case.place_key:
-                own = signatures(self.telling(case))
+                telling = self.telling(case)
+                own = (*signatures(telling), *strong_terms(telling))
                 self._signatures[case.id] = own
                 pairs.update(set(own))
         self.common_signatures = too_common(
@@ -83,7 +84,8 @@ class Vocabulary:
             return [f"{place}#{word}" for word in self.telling(case)[: tuning.PLACE_WORDS]]
         own = self._signatures.get(case.id)
         if own is None:
-            own = signatures(self.telling(case))
+            telling = self.telling(case)
+            own = (*signatures(telling), *strong_terms(telling))
         common = self.common_signatures
         return [f"#{s}" for s in own if s not in common]
 

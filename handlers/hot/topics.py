@@ -11,7 +11,8 @@ their aliases, from the district files) and the names written in the period's ca
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,8 +67,9 @@ def place_name(
     return ""
 
 
-async def aliases_for(names: Sequence[str]) -> PlaceAliases:
-    """An alias table of the district's places and the given names seen in cases."""
+async def aliases_for(names: Sequence[str] | Mapping[str, int]) -> PlaceAliases:
+    """An alias table of the district's places and the names seen in cases (or each name with
+    how many cases wrote it: the most written is the label of a place the district lacks)."""
     aliases = PlaceAliases(await district_places())
     aliases.learn(names)
     return aliases
@@ -92,8 +94,7 @@ def row_words(row: dict[str, Any], name: str) -> tuple[str, ...]:
     return topic_words(keywords or [], row["title"] or "", [name] if name else [])
 
 
-def _topic(row: dict[str, Any], aliases: PlaceAliases) -> CaseTopic:
-    name = place_name(row["street"], row["compound"], row["address"], row["place_text"])
+def _topic(row: dict[str, Any], name: str, aliases: PlaceAliases) -> CaseTopic:
     return CaseTopic(
         id=row["id"],
         number=row["number"],
@@ -171,9 +172,7 @@ async def case_topics(
     """The cases created in ``[since, until)`` (cancelled ones left out), oldest first, and the
     alias table their place keys came from. At most ``config.hot.MAX_CASES``, the newest."""
     rows = await _rows(since, until, unit_id, grid_id, category_prefix)
+    names = [place_name(r["street"], r["compound"], r["address"], r["place_text"]) for r in rows]
     if aliases is None:
-        names = {
-            place_name(r["street"], r["compound"], r["address"], r["place_text"]) for r in rows
-        }
-        aliases = await aliases_for(sorted(name for name in names if name))
-    return [_topic(row, aliases) for row in rows], aliases
+        aliases = await aliases_for(Counter(name for name in names if name))
+    return [_topic(row, name, aliases) for row, name in zip(rows, names, strict=True)], aliases
