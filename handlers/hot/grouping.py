@@ -13,23 +13,24 @@ from collections import Counter
 from collections.abc import Sequence
 
 from config import hot as tuning
-from handlers.hot.issues import CaseTopic
+from handlers.hot.issues import CaseTopic, paused_gc
 from nlu.topics import signatures, strong_terms
 
 
 class Groups:
-    """Union-find over case ids."""
+    """Union-find over the positions ``0..size-1`` (a list, not a dict: a ranking joins
+    100,000 cases)."""
 
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
 
     def find(self, item: int) -> int:
         parent = self.parent
-        root = parent.setdefault(item, item)
-        while root != item:
-            grand = parent[root]
-            parent[item] = grand
-            item, root = root, grand
+        root = item
+        while parent[root] != root:
+            root = parent[root]
+        while parent[item] != root:
+            parent[item], item = root, parent[item]
         return root
 
     def join(self, a: int, b: int) -> None:
@@ -93,22 +94,27 @@ class Vocabulary:
 def group(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
     """The groups of ``cases`` (given oldest first), each oldest first, in order of their first
     case."""
-    groups = Groups()
-    present = {case.id for case in cases}
+    with paused_gc():
+        return _grouped(cases)
+
+
+def _grouped(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
+    groups = Groups(len(cases))
+    position = {case.id: n for n, case in enumerate(cases)}
     vocabulary = Vocabulary(cases)
     first_under: dict[str, int] = {}
-    for case in cases:
-        groups.find(case.id)
-        if case.duplicate_of_id is not None and case.duplicate_of_id in present:
-            groups.join(case.id, case.duplicate_of_id)
+    for n, case in enumerate(cases):
+        original = position.get(case.duplicate_of_id) if case.duplicate_of_id else None
+        if original is not None:
+            groups.join(n, original)
             continue
         for key in vocabulary.keys(case):
-            seen = first_under.setdefault(key, case.id)
-            if seen != case.id:
-                groups.join(case.id, seen)
+            seen = first_under.setdefault(key, n)
+            if seen != n:
+                groups.join(n, seen)
     grouped: dict[int, list[CaseTopic]] = {}
-    for case in cases:
-        grouped.setdefault(groups.find(case.id), []).append(case)
+    for n, case in enumerate(cases):
+        grouped.setdefault(groups.find(n), []).append(case)
     return list(grouped.values())
 
 

@@ -7,9 +7,27 @@ with its explanation (key words, places, time span, sample messages) and its hea
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while a period's rows are built and grouped: they
+    hold no cycles (reference counting frees them), and the collector's passes over 100,000 new
+    objects would take as long as the work itself. Synchronous code only: nothing else runs
+    meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
