@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 from config import hot as tuning
 from handlers.hot.issues import CaseTopic, paused_gc
@@ -52,9 +53,8 @@ class Vocabulary:
     does a signature in more than ``COMMON_SIGNATURE_SHARE`` of the place-less cases."""
 
     def __init__(self, cases: Sequence[CaseTopic]) -> None:
-        words: Counter[str] = Counter()
-        for case in cases:
-            words.update(set(case.words))
+        # A case's topic words are distinct (nlu.topics), so counting them all counts cases.
+        words = Counter(chain.from_iterable(case.words for case in cases))
         self.common_words = too_common(
             words, len(cases), tuning.COMMON_WORD_SHARE, tuning.COMMON_WORD_FLOOR
         )
