@@ -39,7 +39,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.databases import bench_database  # noqa: E402
-from benchmarks.hot_issue_set import HELD_ISSUES, KNOWN_ISSUES, VOTES_SAMPLE_ISSUES  # noqa: E402
+from benchmarks.hot_issue_set import (  # noqa: E402
+    HELD_ISSUES,
+    KNOWN_ISSUES,
+    SEALED_ISSUES,
+    VOTES_SAMPLE_ISSUES,
+)
 from benchmarks.seeding import copy_rows, demo_district, sync_sequences  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.context import HandlerContext  # noqa: E402
@@ -370,10 +375,13 @@ def main() -> None:
         with bench_database("sqlite") as (url, _):
             out["held"] = asyncio.run(known_issues(url, args.seed, HELD_ISSUES))
         with bench_database("sqlite") as (url, _):
+            out["sealed"] = asyncio.run(known_issues(url, args.seed, SEALED_ISSUES))
+        with bench_database("sqlite") as (url, _):
             out["votes"] = asyncio.run(votes_sample(url, args.seed))
         if not args.json:
             print_quality("Known issues among 1,105 real messages", out["known"])
             print_quality("Held issues (written later, run once) among them", out["held"])
+            print_quality("Sealed issues (written blind at the end) among them", out["sealed"])
             print_quality("messages-with-votes sample", out["votes"])
     if not args.skip_scale:
         backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)

@@ -45,6 +45,7 @@ _TAIL = re.compile(
     r"(?:[0-9A-Za-z一二三四五六七八九十]{1,4}(?:号楼|栋|幢|座|单元|期|区|号院)|[0-9]{1,5}号)+$"
 )
 _ROAD_ENDS = ("路", "街", "道", "巷")
+_ROAD_NUMBER = re.compile(rf"^([{_CJK}]{{2,8}}?(?:大道|大街|路|街))[0-9]{{1,5}}号$")
 _SPACE = re.compile(r"[\s()（）·•\-—]+")
 
 
@@ -179,6 +180,11 @@ class PlaceAliases:
                 return self._aliases[rest]
             if rest in self._cores and len(rest) >= MIN_CORE:
                 return rest
+        numbered = _ROAD_NUMBER.match(own)
+        if numbered and numbered.group(1) in self._cores:
+            # A number on a road residents also name alone is that road (国定路500号, 国定路):
+            # a hot issue of the road is not split by the doors it was reported from.
+            return self._direct(numbered.group(1))
         return own
 
     def _ending_index(self) -> dict[str, set[str]]:

@@ -98,3 +98,11 @@ def test_learning_five_thousand_names_is_fast() -> None:
     keys = {aliases.key(name) for name in names}
     assert time.perf_counter() - started < 0.5  # about 50 ms alone, leave room for a busy host
     assert len(keys) == 5000
+
+
+def test_a_number_on_a_road_also_named_alone_is_the_road() -> None:
+    aliases = PlaceAliases()
+    aliases.learn(["国定路500号", "国定路", "政通路100号"])
+    assert aliases.key("国定路500号") == aliases.key("国定路") == "国定路"
+    # A road nobody named alone keeps its numbers apart.
+    assert aliases.key("政通路100号") == "政通路100号"
