@@ -18,6 +18,7 @@ from aiohttp import web
 
 import nlu
 from bot.api.admin import add_admin_routes
+from bot.api.admin_board import add_board_routes
 from bot.api.admin_case_knowledge import add_admin_case_knowledge_routes
 from bot.api.admin_case_links import add_admin_case_link_routes
 from bot.api.admin_cases import add_admin_case_routes
@@ -280,6 +281,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     add_admin_suggestion_call_routes(app)
     add_admin_station_routes(app)
     add_admin_hot_item_routes(app)
+    add_board_routes(app)
     add_open311_routes(app)
     add_sandbox_routes(app)  # sandbox mode only: what jiesu chat and jiesu work need
     add_openapi_route(app)

@@ -18,6 +18,7 @@ class ResidentApp(StrEnum):
     MP = "mp"  # the official account (公众号)
     MINIPROGRAM = "miniprogram"  # the mini-program (小程序)
     OPEN311 = "open311"  # a reporter through an Open311 client; "openid" is ours
+    BOARD = "board"  # a writer on a public message board; "openid" is board:<their user id>
 
 
 class Resident(Model):

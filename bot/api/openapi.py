@@ -71,6 +71,7 @@ API_MODULES = (
     "bot.api.figures",
     "bot.api.ranking",
     "bot.api.admin_hot_warnings",
+    "bot.api.admin_board",
     "bot.api.open311",
     "bot.wechat.mini_endpoint",
     "bot.api.sandbox",

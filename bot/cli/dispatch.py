@@ -58,7 +58,7 @@ async def _recategorise(settings: Settings, args: argparse.Namespace) -> str:
         case = await Case.get_or_none(number=args.number)
         if case is None:
             raise LookupError(f"no case numbered {args.number}")
-        ctx = await _context(settings)
+        ctx = await handler_context(settings)
         result = await recategorise(case, args.category, Actor("staff", args.by), ctx, args.reason)
     if result.old == result.new:
         return f"{case.number} is already {result.new}; nothing changed"
@@ -81,7 +81,7 @@ def cmd_recategorise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _context(settings: Settings) -> Any:
+async def handler_context(settings: Settings) -> Any:
     from handlers.context import HandlerContext
     from handlers.district.gazetteer import load_gazetteer
     from handlers.workflow.routing import load_routing_table
@@ -107,7 +107,7 @@ async def _assign(settings: Settings, args: argparse.Namespace) -> str:
         if case is None:
             raise LookupError(f"no case numbered {args.number}")
         target = await find_target(args.unit, args.worker)
-        ctx = await _context(settings)
+        ctx = await handler_context(settings)
         await assign(case, target, Actor("staff", args.by), args.reason, ctx)
     who = target.unit.name + (f" / {target.worker.name}" if target.worker else "")
     return f"{case.number}: {case.status.label}, with {who}"

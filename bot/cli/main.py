@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.cli.board import add_parser as add_board_parser
 from bot.cli.dispatch import add_parser as add_dispatch_parser
 from bot.cli.district import add_parser as add_district_parser
 from bot.cli.figures import add_parser as add_figures_parser
@@ -388,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(commands)
     add_link_commands(commands)  # workers link, workers match-wecom, users link
     add_open311_parser(commands)
+    add_board_parser(commands)
     add_residents_parser(commands)
     add_figures_parser(commands)
     return parser

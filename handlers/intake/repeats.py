@@ -105,10 +105,15 @@ async def repeat_among(probe: Probe, rows: list[dict[str, Any]]) -> Repeat | Non
     return Repeat(await Case.get(id=best[0]), best[1], best[2])
 
 
+# Channels whose messages come from another system (Open311 clients, a message board): each
+# message is a case of its own there, so a repeat opens a linked case rather than reopening.
+LINKED_ONLY_CHANNELS = ("open311", "board")
+
+
 def may_reopen(repeat: Repeat, text: str, channel: str) -> bool:
     """Whether the repeat reopens its original rather than opening a linked case."""
     status = CaseStatus(repeat.original.status)
-    return channel != "open311" and status in REOPENABLE and says_not_solved(text)
+    return channel not in LINKED_ONLY_CHANNELS and status in REOPENABLE and says_not_solved(text)
 
 
 async def _unit_name(unit_id: int | None) -> str:

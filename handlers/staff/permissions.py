@@ -58,6 +58,7 @@ CAPABILITIES: dict[str, frozenset[StaffRole]] = {
     # 不予受理 (close as no case); undoing it is an admin's.
     "cases.invalidate": frozenset({R.ADMIN, R.DISPATCHER, R.SUPERVISOR}),
     "cases.restore": frozenset({R.ADMIN}),
+    "cases.import": frozenset({R.ADMIN, R.DISPATCHER}),  # a message board's messages
     # 并案/拆分 by hand, and 办结审核 (pass a finished result on to the survey, or send it back).
     "cases.merge": frozenset({R.ADMIN, R.DISPATCHER}),
     "cases.review": frozenset({R.ADMIN, R.DISPATCHER}),
