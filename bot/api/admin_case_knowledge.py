@@ -26,9 +26,9 @@ from aiohttp import web
 from pydantic import Field
 
 from bot.api.admin_cases import NOT_FOUND, visible_case
-from bot.api.admin_knowledge import NO_NUL, entry_response
+from bot.api.admin_knowledge import entry_response
 from bot.api.admin_knowledge_contract import WITH_VERSIONS
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.openapi import (
     NUMBER_PARAM,
     STAFF_AUTH,

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.openapi import (
     BOOLEAN,
     INTEGER,
@@ -58,7 +58,6 @@ from models import Worker, WorkerRole
 
 READ = "district.read"
 EDIT = "district.edit"
-NO_NUL = r"^[^\x00]*$"
 CODE_PATTERN = r"^[^\x00/]{1,32}$"
 
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.staff_auth import StaffContext, require_staff
 from bot.keys import CLOCK
 from config import hot_items as texts
@@ -60,7 +60,6 @@ from handlers.hot.ledger import (
 from handlers.staff.audit import audit
 
 BASE = "/api/admin/hot/items"
-NO_NUL = r"^[^\x00]*$"
 CODE = r"^[^\x00]{1,32}$"
 Kind = Literal["proactive", "monthly"]
 Outcome = Literal["solved", "partly", "unsolved"]

@@ -36,7 +36,7 @@ from pydantic import Field
 from tortoise.expressions import Q
 
 from bot.api.admin_knowledge_figures import add_knowledge_figures_routes
-from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, page_of, read_payload
 from bot.api.staff_auth import require_staff
 from bot.keys import CLOCK, KNOWLEDGE
 from handlers.clock import local
@@ -71,7 +71,6 @@ from models import EntryStatus, KnowledgeEntry, KnowledgeVersion
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 MAX_IMPORT_BASE64 = 1_400_000  # within the JSON body limit: about 1 MB of file
-NO_NUL = r"^[^\x00]*$"
 
 
 class LinkBody(Payload):

@@ -31,7 +31,7 @@ from tortoise.queryset import QuerySet
 
 from bot.api.admin_personal_data import OPERATIONS as PERSONAL_DATA_OPERATIONS
 from bot.api.admin_personal_data import add_personal_data_routes
-from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, page_of, read_payload
 from bot.api.openapi import (
     BOOLEAN,
     DATETIME,
@@ -69,7 +69,6 @@ MAX_PAGE = 10_000
 MAX_NOTE = 2000
 DECIDE = "held.decide"
 BLOCK = "residents.block"
-NO_NUL = r"^[^\x00]*$"
 STATUS_CHOICES = ("held", "released", "discarded", "all")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.openapi import (
     BOOLEAN,
     INTEGER,
@@ -53,7 +53,6 @@ from handlers.district.stations import MAX_CONTACT, current_stations, station_in
 
 READ = "suggestions.read"
 EDIT = "stations.edit"
-NO_NUL = r"^[^\x00]*$"
 CODE_PATTERN = r"^[^\x00/]{1,32}$"
 NOT_FOUND = "没有这个联系点"
 

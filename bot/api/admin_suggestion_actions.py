@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field
 
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.staff_auth import StaffContext, require_staff
 from bot.keys import INTAKE
 from config import suggestion_office as texts
@@ -33,7 +33,6 @@ from handlers.suggestions.departments import answer
 from handlers.workflow.staff_actions import CaseHidden, visible_case
 from models import Case, Suggestion
 
-NO_NUL = r"^[^\x00]*$"
 CASE_NOT_FOUND = "没有这个编号的诉求，或不在您的账号可查看的范围内"
 
 

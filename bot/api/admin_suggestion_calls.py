@@ -26,7 +26,7 @@ from pydantic import Field
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from bot.api.json_api import ApiError, Payload, error_response, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, read_payload
 from bot.api.staff_auth import require_staff
 from bot.keys import CLOCK, INTAKE
 from config import broadcasts as notice_texts
@@ -51,7 +51,6 @@ from handlers.suggestions.entry import VIA_LABELS, Entry, EntryProblem, enter
 from models import CallStatus, Notice, Suggestion, SuggestionCall
 
 BASE = "/api/admin/suggestion-calls"
-NO_NUL = r"^[^\x00]*$"
 Channel = Literal["chat", "menu", "mini"]
 Via = Literal["phone", "letter", "visit", "station", "other"]
 MAX_LISTED = 500

@@ -42,6 +42,11 @@ def error_response(
     return web.json_response({"error": body}, status=status, headers=all_headers or None)
 
 
+# A string field's pattern: no NUL character (PostgreSQL text cannot hold one). Bodies read by
+# read_payload are refused with a NUL anywhere; the pattern tells the OpenAPI document's readers.
+NO_NUL = r"^[^\x00]*$"
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 

@@ -48,7 +48,7 @@ from aiohttp import web
 from pydantic import Field, field_validator, model_validator
 from tortoise.transactions import in_transaction
 
-from bot.api.json_api import ApiError, Payload, error_response, page_of, read_payload
+from bot.api.json_api import NO_NUL, ApiError, Payload, error_response, page_of, read_payload
 from bot.api.resident_auth import Signed, endpoint, now_of, refusal
 from bot.api.resident_photos import upload
 from bot.keys import INTAKE, MINI_CLIENT, REQUEST_WINDOW, SETTINGS
@@ -83,7 +83,6 @@ BAD_CODE_ERRCODES = frozenset({40029, 40163, 40226})
 
 # Payloads
 
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text holds no NUL
 Words = Annotated[str, Field(max_length=texts.MAX_TEXT, pattern=NO_NUL)]
 MediaKey = Annotated[str, Field(pattern=KEY_PATTERN.pattern)]
 TemplateId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.json_api import Payload
+from bot.api.json_api import NO_NUL, Payload
 from bot.api.openapi import (
     STAFF_AUTH,
     STRING,
@@ -30,7 +30,6 @@ from handlers.suggestions.figures import GROUPS
 from handlers.suggestions.public import MAX_PAGE, MAX_PER_PAGE
 from handlers.suggestions.publication import MAX_TEXT, MAX_TITLE
 
-NO_NUL = r"^[^\x00]*$"
 FIRST_YEAR, LAST_YEAR = 1970, 2998
 
 
