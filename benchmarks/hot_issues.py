@@ -53,7 +53,7 @@ from handlers.hot.issues import HotIssue  # noqa: E402
 from handlers.hot.ranking import hot_issues  # noqa: E402
 from handlers.intake.report import report_case  # noqa: E402
 from handlers.workflow.routing import load_routing_table  # noqa: E402
-from models import Case, Resident  # noqa: E402
+from models import Resident  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 NOW = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
@@ -144,23 +144,25 @@ async def known_issues(
 
 
 async def votes_sample(url: str, seed: int) -> dict[str, Any]:
+    """The sample brought in as a message board's export would be (``handlers.intake.board``),
+    each message at its own moment of the last 30 days, with its votes."""
+    from handlers.intake.board import import_messages, read_messages
+
     rng = random.Random(seed)
     rows = read_csv("messages-with-votes-sample.csv")
     names = {mid: name for name, ids in VOTES_SAMPLE_ISSUES.items() for mid in ids}
-    messages = []
-    for row, at in zip(rows, moments(len(rows), rng), strict=True):
-        text = f"{row['留言主题']}\n{row['留言详情'].strip()}"[:1500]
-        messages.append((row["留言编号"], row["留言用户"], text, at))
+    settings = Settings()
+    for row in rows:
+        row["留言详情"] = row["留言详情"].strip()[: settings.message_max_chars]
+    labels: dict[str, str] = {}
     async with demo_district(url):
-        by_number = await report_all(messages)
-        votes = {row["留言编号"]: (int(row["点赞数"]), int(row["反对数"])) for row in rows}
-        for number, mid in by_number.items():
-            up, down = votes[mid]
-            await Case.filter(number=number).update(
-                votes_up=up, votes_down=down, source_ref=f"board:{mid}"
-            )
+        gazetteer, routing = await load_gazetteer(), await load_routing_table()
+        messages = read_messages(rows, settings.message_max_chars)
+        for message, at in zip(messages, moments(len(messages), rng), strict=True):
+            ctx = HandlerContext(now=at, settings=settings, gazetteer=gazetteer, routing=routing)
+            (number,) = (await import_messages([message], ctx)).created
+            labels[number] = names.get(message.ref, "")
         issues = await hot_issues(NOW - timedelta(days=DAYS), NOW, limit=200)
-    labels = {number: names.get(mid, "") for number, mid in by_number.items()}
     judged = judge(issues, labels, list(VOTES_SAMPLE_ISSUES))
     top = [
         f"{i.heat:6.1f} {i.residents:3d} {i.place_label or '-'} | {i.title}" for i in issues[:10]
