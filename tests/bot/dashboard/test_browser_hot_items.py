@@ -87,3 +87,45 @@ async def test_the_owner_unit_ticks_a_milestone_and_closes_the_item(
     stored = await HotItem.get(id=item.id)
     assert stored.status == HotItemStatus.CLOSED and stored.result == RESULT
     assert (await HotItemMilestone.get(id=first.id)).done_at is not None
+
+
+async def test_a_dispatcher_reads_the_heat_and_takes_an_issue_up_from_the_hot_page(
+    chrome: Any,  # noqa: F811
+    site: Site,  # noqa: F811
+) -> None:
+    now = datetime.now(UTC)
+    for n, words in enumerate(
+        ("政通路上的路灯坏了好几天，晚上路口很黑", "政通路路灯一直不亮，晚上走路看不清")
+    ):
+        await say(site.base, f"o-browser-lamp-{n}", words, 8_400_101 + n)
+    await create_user("centre", "dispatcher", PASSWORD, now)
+    deadline = (local(now).date() + timedelta(days=14)).isoformat()
+    person = Person(chrome, site.base)
+
+    def work() -> list[str]:
+        person.sign_in("centre")
+        person.open("/dashboard/hot?days=7")
+        issue = person.find("#hot-issues .hot-item")
+        factors = [
+            str(row.get_attribute("data-factor"))
+            for row in issue.find_elements(person.by.CSS_SELECTOR, "tr[data-factor]")
+        ]
+        person.click("#hot-issues .hot-item details.take-up summary")
+        form = "#hot-issues .hot-item details.take-up form"
+        person.find(f"{form} textarea[name='plan']").send_keys("排查政通路全线路灯并更换损坏灯具")
+        person.d.execute_script(
+            "arguments[0].value = arguments[1]",
+            person.find(f"{form} input[name='deadline']"),
+            deadline,
+        )
+        person.click(f"{form} button[type='submit']")
+        person.reach("/dashboard/hot/items/RD")
+        person.find("#item-status")  # the new item's page
+        person.sign_out()
+        return factors
+
+    factors = await in_browser(work)
+    assert factors == ["residents", "growth", "repeats", "dissatisfaction", "reopen", "votes"]
+    item = await HotItem.get()
+    assert item.place_key == "政通路" and item.plan.startswith("排查政通路")
+    assert await item.cases.all().count() == 2
