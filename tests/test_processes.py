@@ -371,7 +371,13 @@ def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
 
 
 def outbox_statuses(url: str) -> dict[str, int]:
-    rows = query(url, "SELECT status, count(*) FROM outbox GROUP BY status")
+    """The outbox by status, but for the hot-issue warnings: the seeded cases (hundreds of
+    residents about one lamp this week) are a jump the warning sweep rightly tells of, and these
+    tests are about the other sweeps' messages."""
+    rows = query(
+        url,
+        "SELECT status, count(*) FROM outbox WHERE purpose <> 'hot_warning' GROUP BY status",
+    )
     return {str(row[0]): int(row[1]) for row in rows}
 
 

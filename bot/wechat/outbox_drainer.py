@@ -159,15 +159,21 @@ class OutboxDrainer:
         if not rows:
             return 0
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
+        # One person's messages go one after the other, in the order they were written (a
+        # resident reads "收到照片" before the case it became); different people's at once.
+        queues: dict[tuple[str, str], list[OutboxMessage]] = {}
+        for row in rows:
+            queues.setdefault((row.channel, row.recipient), []).append(row)
 
-        async def deliver(row: OutboxMessage) -> None:
-            async with gate:
-                await self._deliver(row, claim_id)
+        async def deliver_in_order(queue: list[OutboxMessage]) -> None:
+            for row in queue:
+                try:
+                    async with gate:
+                        await self._deliver(row, claim_id)
+                except Exception as exc:
+                    logger.error("outbox %s: recording the result failed: %r", row.id, exc)
 
-        results = await asyncio.gather(*(deliver(row) for row in rows), return_exceptions=True)
-        for row, result in zip(rows, results, strict=True):
-            if isinstance(result, Exception):
-                logger.error("outbox %s: recording the result failed: %r", row.id, result)
+        await asyncio.gather(*(deliver_in_order(queue) for queue in queues.values()))
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
