@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.databases import bench_database  # noqa: E402
+from benchmarks.hot_issue_blind import BLIND_SET_4, BLIND_SET_5  # noqa: E402
 from benchmarks.hot_issue_set import (  # noqa: E402
     HELD_ISSUES,
     KNOWN_ISSUES,
@@ -361,6 +362,17 @@ def print_quality(title: str, result: dict[str, Any]) -> None:
         print("  ", line)
 
 
+# The quality sets: title and issues (the votes sample is read from ../shared).
+SETS: dict[str, tuple[str, dict[str, list[tuple[str, str]]]]] = {
+    "known": ("Known issues among 1,105 real messages", KNOWN_ISSUES),
+    "held": ("Held issues (written later, run once) among them", HELD_ISSUES),
+    "sealed": ("Sealed issues (written blind, set 3) among them", SEALED_ISSUES),
+    "blind4": ("Blind set 4 (written by a helper who did not read the rules)", BLIND_SET_4),
+    "blind5": ("Blind set 5 (written by a helper who did not read the rules)", BLIND_SET_5),
+    "votes": ("messages-with-votes sample", {}),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=100_000)
@@ -369,22 +381,20 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--sets", nargs="+", choices=tuple(SETS), default=list(SETS), help="quality sets to run"
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {}
     if not args.skip_quality:
-        with bench_database("sqlite") as (url, _):
-            out["known"] = asyncio.run(known_issues(url, args.seed, KNOWN_ISSUES))
-        with bench_database("sqlite") as (url, _):
-            out["held"] = asyncio.run(known_issues(url, args.seed, HELD_ISSUES))
-        with bench_database("sqlite") as (url, _):
-            out["sealed"] = asyncio.run(known_issues(url, args.seed, SEALED_ISSUES))
-        with bench_database("sqlite") as (url, _):
-            out["votes"] = asyncio.run(votes_sample(url, args.seed))
-        if not args.json:
-            print_quality("Known issues among 1,105 real messages", out["known"])
-            print_quality("Held issues (written later, run once) among them", out["held"])
-            print_quality("Sealed issues (written blind at the end) among them", out["sealed"])
-            print_quality("messages-with-votes sample", out["votes"])
+        for key in args.sets:
+            with bench_database("sqlite") as (url, _):
+                if key == "votes":
+                    out[key] = asyncio.run(votes_sample(url, args.seed))
+                else:
+                    out[key] = asyncio.run(known_issues(url, args.seed, SETS[key][1]))
+            if not args.json:
+                print_quality(SETS[key][0], out[key])
     if not args.skip_scale:
         backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
         out["scale"] = []

@@ -40,6 +40,10 @@ COMMON_WORD_FLOOR = 30
 COMMON_SIGNATURE_SHARE = 0.01
 COMMON_SIGNATURE_FLOOR = 20
 PLACE_WORDS = 3  # at one place, cases join on any of their first three telling words
+# Place-less cases or groups join only when what they are about is alike: the cosine of their
+# profiles (``handlers.hot.grouping.Profiles``, each member's first PROFILE_WORDS telling words).
+JOIN_SIMILARITY = 0.3
+PROFILE_WORDS = 6
 
 GROWTH_WEIGHT = 0.5
 GROWTH_CAP = 2.0

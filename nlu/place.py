@@ -17,6 +17,7 @@ from functools import cache
 
 from config import hot_words, lexicon
 from nlu.gazetteer import NameHit
+from nlu.tokens import cut_with_offsets, lead_words
 
 DISTRICT = "district"
 STREET = "street"
@@ -62,6 +63,10 @@ def _next_is(*words: Iterable[str]) -> str:
     return f"(?=[{re.escape(''.join(firsts))}])"
 
 
+# A landmark's suffix followed by these is another word (广场舞, 医院卡): no landmark.
+_NOT_POI_AFTER = "(?![生卡舞监价经化])"
+
+
 @cache
 def _patterns() -> dict[str, re.Pattern[str]]:
     name = rf"[{_CJK}]{{1,{_MAX_NAME}}}?"
@@ -81,8 +86,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"({name})(?=[街镇乡])(?:街道|镇(?![压定静守痛住]|街道)|乡(?![村下亲音愁土镇]|街道))"
         ),
         ROAD: re.compile(
-            rf"({name})(?=[大公路街巷])(?:大道|大街|公路|路(?![线费况子径数由])|街(?![道坊头面边区办])|巷)"
-            rf"(?!{compound}|{poi})"
+            rf"({name})(?=[大公路街巷])(?:大道|大街|公路|路(?![线费况子径数由]|过(?![街马]))|街(?![道坊头面边区办])|巷)"
+            rf"(?!{compound}|(?:{poi}){_NOT_POI_AFTER})"
             r"(?:([0-9]{1,5})(号(?!楼)|弄)(?:([0-9]{1,4})号(?![楼0-9]))?)?"
         ),
         COMMUNITY: re.compile(
@@ -93,7 +98,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         COMPOUND: re.compile(
             rf"({name}){_next_is(lexicon.COMPOUND_SUFFIXES, '里')}(?:{compound}|里(?=[0-9]|弄|号))"
         ),
-        POI: re.compile(rf"({name}){_next_is(lexicon.POI_SUFFIXES)}(?:{poi})(?![生卡舞监价经化])"),
+        POI: re.compile(rf"({name}){_next_is(lexicon.POI_SUFFIXES)}(?:{poi}){_NOT_POI_AFTER}"),
         BUILDING: re.compile(rf"(?:{part})+(?![线车文床令窗机年月日天元口])"),
     }
 
@@ -108,6 +113,19 @@ _CITY = re.compile(
 def _city_ends(text: str) -> list[int]:
     """Ends of city names and coded units: boundaries for names, never places themselves."""
     return [match.end() for match in _CITY.finditer(text)]
+
+
+def _lead_end(segment: str) -> int:
+    """Where the words that lead up to a name end (每天上班走翔殷路 -> 翔殷路, 请管一管殷行路 ->
+    殷行路): after the last time word, pronoun or lead word (``lexicon.PLACE_LEAD_VERBS``)
+    before the name's last word, 0 when there is none."""
+    words = cut_with_offsets(segment)
+    leads, verbs = lead_words(), lexicon.PLACE_LEAD_VERBS
+    end = 0
+    for position, word in words[:-1]:
+        if word in leads or word in verbs:
+            end = position + len(word)
+    return end
 
 
 def _name_start(text: str, start: int, suffix_at: int, boundaries: Iterable[int]) -> int:
@@ -125,6 +143,8 @@ def _name_start(text: str, start: int, suffix_at: int, boundaries: Iterable[int]
         found = segment.rfind(word)
         if found != -1:
             cut = max(cut, found + len(word))
+    lead = _lead_end(segment[cut:])
+    cut += lead
     if cut:
         after_span = True
     start += cut

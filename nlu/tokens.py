@@ -101,6 +101,51 @@ def cut(text: str) -> list[str]:
     return [token for _, token in cut_with_offsets(text)]
 
 
+# jieba's parts of speech that name no problem: pronouns, adverbs, conjunctions, prepositions,
+# particles, numerals, measure words, time, place and direction words, interjections.
+FUNCTION_TAGS = frozenset("r rr rz d ad dg c p u uj ul m mq q t tg f s y e o".split())
+# The tags of words that lead up to a place's name but are never part of it: time words and
+# pronouns (每天, 早上, 平时, 这里); adverbs are not: the dictionary tags 大连 as one.
+LEAD_TAGS = frozenset("r rr rz t tg".split())
+# Idioms and set phrases: whole words, never two (水泄不通 is not 水泄 and 不通).
+IDIOM_TAGS = frozenset("i l".split())
+
+
+@cache
+def _tagged() -> dict[str, frozenset[str]]:
+    """The dictionary's words of each group of tags, read in one pass."""
+    groups: dict[str, list[str]] = {"function": [], "lead": [], "idiom": []}
+    with tokenizer().get_dict_file() as lines:
+        for raw in lines:
+            fields = raw.decode("utf-8").split()
+            if len(fields) != 3:
+                continue
+            word, tag = fields[0], fields[2]
+            if tag in FUNCTION_TAGS:
+                groups["function"].append(word)
+            if tag in LEAD_TAGS and len(word) > 1:
+                groups["lead"].append(word)
+            if tag in IDIOM_TAGS:
+                groups["idiom"].append(word)
+    return {name: frozenset(words) for name, words in groups.items()}
+
+
+def function_words() -> frozenset[str]:
+    """The words jieba's dictionary tags with one of ``FUNCTION_TAGS`` (为何, 迟迟, 一家, 上个月,
+    里面): whatever a message is about, these words do not say it."""
+    return _tagged()["function"]
+
+
+def lead_words() -> frozenset[str]:
+    """The words of two or more characters that jieba's dictionary tags with ``LEAD_TAGS``."""
+    return _tagged()["lead"]
+
+
+def idioms() -> frozenset[str]:
+    """The words jieba's dictionary tags as idioms or set phrases (``IDIOM_TAGS``)."""
+    return _tagged()["idiom"]
+
+
 def rarity(word: str) -> float | None:
     """How informative a word is in general Chinese: log(total / frequency) from the
     segmenter's dictionary (higher is rarer), or None if the dictionary does not know it."""

@@ -20,7 +20,7 @@ from itertools import combinations
 from config import hot_words, lexicon
 from nlu.normalise import normalise
 from nlu.place import extract_spans
-from nlu.tokens import cut, rarity
+from nlu.tokens import cut, function_words, idioms, rarity
 
 MAX_WORDS = 6
 SIGNATURE_WORDS = 4
@@ -28,6 +28,9 @@ _MIN_WORD = 2
 # Coded or named cities, districts and provinces (A市, A5区, K3县, 西地省) and bare numbers.
 _ADMIN = re.compile(r"^(?:[A-Za-z][0-9]{0,3}[省市县区州]?|.{1,4}省|[0-9A-Za-z.#\-_]+)$")
 _STRONG, _WEAK = 0, 1
+_TERMS = frozenset(hot_words.STRONG_TERMS)
+# Words kept whole: the terms, and the spellings the tables make words into (养老保险).
+_WHOLE = _TERMS | {part for spelt in hot_words.CANONICAL.values() for part in spelt}
 
 
 @lru_cache(maxsize=8192)
@@ -42,14 +45,52 @@ def canonical(word: str) -> tuple[str, ...]:
     for ending in hot_words.SPLIT_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= _MIN_WORD:
             return (*canonical(word[: -len(ending)]), ending)
-    if (
+    if _empty(word):
+        return ()
+    return parts(word)
+
+
+def _empty(word: str) -> bool:
+    """Whether a word says nothing about the problem: generic (问题, 希望), a function word
+    (为何, 迟迟, 一家: ``nlu.tokens.function_words``, unless our tables hold it: 夜间), or a
+    coded place."""
+    return (
         len(word) < _MIN_WORD
         or word in hot_words.GENERIC_WORDS
         or word in lexicon.STOPWORDS
-        or _ADMIN.match(word)
-    ):
-        return ()
+        or (word in function_words() and word not in hot_words.WEAK_WORDS)
+        or _ADMIN.match(word) is not None
+    )
+
+
+def _word(part: str) -> bool:
+    """Whether ``part`` is a two-character word of its own that says something."""
+    return len(part) == _MIN_WORD and rarity(part) is not None and not _empty(part)
+
+
+@lru_cache(maxsize=8192)
+def parts(word: str) -> tuple[str, ...]:
+    """A compound word as the shorter words residents also write it by: its word before a
+    kind-of-thing ending (医保卡 -> 医保, 健身房 -> 健身: ``config.hot_words.HEAD_CHARS``), or a
+    word of four or more characters made of two words as those two, each made canonical in turn
+    (异地就医 -> 异地 + 就医, 养老金调整 -> 养老保险 + 调整, 退休人员 -> 退休). Terms that name a
+    trouble by themselves stay whole (飞线充电), as do the tables' spellings, idioms (水泄不通) and words no shorter
+    words make up.
+    """
+    if word in _WHOLE or word in idioms():
+        return (word,)
+    if len(word) == 3 and word[-1] in hot_words.HEAD_CHARS and _word(word[:2]):
+        return (word[:2],)
+    for split in range(_MIN_WORD, len(word) - 1):
+        head, tail = word[:split], word[split:]
+        if _known(head) and _known(tail):
+            found = (*canonical(head), *canonical(tail))
+            return tuple(dict.fromkeys(found)) or (word,)
     return (word,)
+
+
+def _known(part: str) -> bool:
+    return len(part) >= _MIN_WORD and rarity(part) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -95,9 +136,6 @@ def topic_words(
                 order[part] = len(order)
     ranked = sorted(order, key=lambda word: (_tier(word), word not in in_title, order[word]))
     return tuple(ranked[:MAX_WORDS])
-
-
-_TERMS = frozenset(hot_words.STRONG_TERMS)
 
 
 def strong_terms(words: Sequence[str]) -> tuple[str, ...]:

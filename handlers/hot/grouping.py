@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
+from math import sqrt
 
 from config import hot as tuning
 from handlers.hot.issues import CaseTopic, paused_gc
@@ -98,10 +99,48 @@ def group(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
         return _grouped(cases)
 
 
+class Profiles:
+    """What each group of place-less cases is about: the sum of its members' topic vectors
+    (each member's telling words, earlier words weighing more). A case or group joins another
+    only when their profiles are alike (cosine of at least ``JOIN_SIMILARITY``), so that one
+    shared pair of words cannot chain different problems into one group (医保|报销 linking
+    异地就医 to 生育津贴). Profiles are made only for groups that are joined."""
+
+    def __init__(self, vocabulary: Vocabulary, cases: Sequence[CaseTopic]) -> None:
+        self.vocabulary = vocabulary
+        self.cases = cases
+        self.vectors: dict[int, dict[str, float]] = {}
+
+    def of(self, root: int) -> dict[str, float]:
+        vector = self.vectors.get(root)
+        if vector is None:
+            telling = self.vocabulary.telling(self.cases[root])[: tuning.PROFILE_WORDS]
+            vector = {word: 1.0 / (1.0 + 0.5 * rank) for rank, word in enumerate(telling)}
+            self.vectors[root] = vector
+        return vector
+
+    def alike(self, a: int, b: int) -> bool:
+        first, second = self.of(a), self.of(b)
+        if len(first) > len(second):
+            first, second = second, first
+        dot = sum(weight * second.get(word, 0.0) for word, weight in first.items())
+        if not dot:
+            return False
+        norm = sqrt(sum(w * w for w in first.values()) * sum(w * w for w in second.values()))
+        return dot / norm >= tuning.JOIN_SIMILARITY
+
+    def merge(self, kept: int, gone: int) -> None:
+        into, other = self.of(kept), self.vectors.pop(gone, None) or self.of(gone)
+        self.vectors.pop(gone, None)
+        for word, weight in other.items():
+            into[word] = into.get(word, 0.0) + weight
+
+
 def _grouped(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
     groups = Groups(len(cases))
     position = {case.id: n for n, case in enumerate(cases)}
     vocabulary = Vocabulary(cases)
+    profiles = Profiles(vocabulary, cases)
     first_under: dict[str, int] = {}
     for n, case in enumerate(cases):
         original = position.get(case.duplicate_of_id) if case.duplicate_of_id else None
@@ -110,8 +149,16 @@ def _grouped(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
             continue
         for key in vocabulary.keys(case):
             seen = first_under.setdefault(key, n)
-            if seen != n:
+            if seen == n:
+                continue
+            if case.place_key:
                 groups.join(n, seen)
+                continue
+            mine, theirs = groups.find(n), groups.find(seen)
+            if mine != theirs and profiles.alike(mine, theirs):
+                groups.join(mine, theirs)
+                kept = groups.find(mine)
+                profiles.merge(kept, theirs if kept == mine else mine)
     grouped: dict[int, list[CaseTopic]] = {}
     for n, case in enumerate(cases):
         grouped.setdefault(groups.find(n), []).append(case)

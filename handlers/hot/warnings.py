@@ -174,27 +174,38 @@ def find_jumps(topics: Sequence[CaseTopic], aliases: PlaceAliases, now: datetime
         for key, *_ in _keys(case, common):
             if key in tallies:
                 tallies[key].earlier += 1
-    jumps = []
+    jumps: list[tuple[tuple[Any, ...], Jump]] = []
     for key, tally in tallies.items():
         count = len(tally.recent)
         residents = len({case.who for case in tally.recent})
         baseline = tally.earlier / config.BASELINE_WEEKS
         if not passes(count, residents, baseline):
             continue
-        jumps.append(
-            Jump(
-                key=stored_key(key),
-                label=_label(tally, aliases),
-                specificity=tally.specificity,
-                count=count,
-                residents=residents,
-                baseline=baseline,
-                unit_id=_main_unit(tally.recent),
-                numbers=tuple(case.number for case in tally.recent),
-            )
+        jump = Jump(
+            key=stored_key(key),
+            label=_label(tally, aliases),
+            specificity=tally.specificity,
+            count=count,
+            residents=residents,
+            baseline=baseline,
+            unit_id=_main_unit(tally.recent),
+            numbers=tuple(case.number for case in tally.recent),
         )
-    jumps.sort(key=lambda j: (j.specificity, -j.residents, -j.count, j.key))
-    return jumps
+        order = (jump.specificity, -residents, -count, _depth(tally), jump.key)
+        jumps.append((order, jump))
+    jumps.sort(key=lambda pair: pair[0])
+    return [jump for _, jump in jumps]
+
+
+def _depth(tally: _Tally) -> int:
+    """How far down the cases' topics the signature's words stand (lower is more telling), so
+    that of two signatures with the same cases the one of their first words names the jump."""
+    words = tally.signature.split("|") if tally.signature else ()
+    return sum(
+        case.words.index(word) if word in case.words else len(case.words)
+        for case in tally.recent
+        for word in words
+    )
 
 
 def figure(value: float) -> str:
