@@ -12,7 +12,16 @@
   (``nlu.topics.signatures``: 购房 and 补贴), or one term that names a kind of trouble by
   itself (车贷, 非法集资: ``config.hot_words.STRONG_TERMS``); a signature or term found in more than
   ``COMMON_SIGNATURE_SHARE`` of the period's place-less cases (and at least
-  ``COMMON_SIGNATURE_FLOOR`` of them) is too common to name one problem and is ignored.
+  ``COMMON_SIGNATURE_FLOOR`` of them) is too common to name one problem and is ignored;
+- and only when what the two are about is alike: each group of place-less cases has a profile
+  (its members' first ``PROFILE_WORDS`` telling words, earlier words weighing more), and a case
+  or group joins another only when the cosine of their profiles is at least
+  ``JOIN_SIMILARITY``, so that one pair shared by chance (医保 and 报销) cannot chain two
+  problems (异地就医, 生育津贴) into one.
+
+A topic's words are the words residents also write: a compound word is taken as its parts
+(医保卡 -> 医保, 健身房 -> 健身, 异地就医 -> 异地 + 就医), and words that name no problem by
+their part of speech (为何, 迟迟, 一家, 上个月) are dropped (``nlu.topics``).
 
 **Heat.** An issue's heat is the sum of its factors' contributions, each shown beside it::
 

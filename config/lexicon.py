@@ -365,7 +365,9 @@ PLACE_STOP_WORDS: tuple[str, ...] = tuple(
 # Verbs of going and asking that lead up to a place's name (每天上班走翔殷路, 请管一管殷行路):
 # a name starts after them.
 PLACE_LEAD_VERBS: frozenset[str] = frozenset(
-    "经常 总是 走 去 来 上班 下班 上学 放学 回家 出门 开车 骑车 散步 路过 经过 管一管 管管 看看".split()
+    (
+        "经常 总是 走 去 来 上班 下班 上学 放学 回家 出门 开车 骑车 散步 路过 经过 管一管 管管 看看"
+    ).split()
 )
 # Conjunctions dropped when they stand between two place names (国权路小区和政通路).
 PLACE_CONJUNCTIONS: tuple[str, ...] = ("以及", "和", "与", "及", "跟", "同", "或")

@@ -73,9 +73,9 @@ def parts(word: str) -> tuple[str, ...]:
     """A compound word as the shorter words residents also write it by: its word before a
     kind-of-thing ending (医保卡 -> 医保, 健身房 -> 健身: ``config.hot_words.HEAD_CHARS``), or a
     word of four or more characters made of two words as those two, each made canonical in turn
-    (异地就医 -> 异地 + 就医, 养老金调整 -> 养老保险 + 调整, 退休人员 -> 退休). Terms that name a
-    trouble by themselves stay whole (飞线充电), as do the tables' spellings, idioms (水泄不通) and words no shorter
-    words make up.
+    (异地就医 -> 异地 + 就医, 养老金调整 -> 养老保险 + 调整, 退休人员 -> 退休). Kept whole: terms
+    that name a trouble by themselves (飞线充电), the tables' spellings (养老保险), idioms
+    (水泄不通) and words no shorter words make up.
     """
     if word in _WHOLE or word in idioms():
         return (word,)

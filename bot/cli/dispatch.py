@@ -1,5 +1,5 @@
-"""Dispatcher commands: ``jiesu hot`` (hot issues), ``jiesu recategorise`` (改类), ``jiesu assign``
-(派单/改派)."""
+"""Dispatcher commands: ``jiesu hot`` (hot issues), ``jiesu retopic`` (their topic words brought up
+to date), ``jiesu recategorise`` (改类), ``jiesu assign`` (派单/改派)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,24 @@ def cmd_hot(args: argparse.Namespace, settings: Settings) -> int:
             f"(open {issue['open_cases']}), words {' '.join(issue['topic_words'])}\n"
             f"   {' '.join(issue['numbers'])}\n"
         )
+    return 0
+
+
+async def _retopic(settings: Settings, args: argparse.Namespace) -> str:
+    from handlers.hot.retopic import retopic
+    from models.database import orm
+
+    since = SystemClock().now() - timedelta(days=args.days) if args.days else None
+    async with orm(settings.database_url):
+        result = await retopic(since)
+    return f"read {result.read} cases, brought the topic words of {result.changed} up to date"
+
+
+def cmd_retopic(args: argparse.Namespace, settings: Settings) -> int:
+    if args.days is not None and args.days <= 0:
+        sys.stderr.write("jiesu retopic: --days must be a positive number of days\n")
+        return 2
+    sys.stdout.write(asyncio.run(_retopic(settings, args)) + "\n")
     return 0
 
 
@@ -134,6 +152,15 @@ def add_parser(commands: Any) -> None:
     hot.add_argument("--category", default=None, help="only categories starting with this")
     hot.add_argument("--json", action="store_true", help="a JSON array")
     hot.set_defaults(func=cmd_hot)
+
+    again = commands.add_parser(
+        "retopic",
+        help="work out again the topic words stored with cases (after the topic rules change)",
+    )
+    again.add_argument(
+        "--days", type=int, default=None, help="only cases of the last N days (default: all)"
+    )
+    again.set_defaults(func=cmd_retopic)
 
     change = commands.add_parser(
         "recategorise", help="correct a case's category (kept as a training example)"

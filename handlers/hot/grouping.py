@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
-from math import sqrt
 
 from config import hot as tuning
 from handlers.hot.issues import CaseTopic, paused_gc
@@ -110,6 +109,7 @@ class Profiles:
         self.vocabulary = vocabulary
         self.cases = cases
         self.vectors: dict[int, dict[str, float]] = {}
+        self.norms: dict[int, float] = {}  # each vector's sum of squares, kept as it grows
 
     def of(self, root: int) -> dict[str, float]:
         vector = self.vectors.get(root)
@@ -117,23 +117,30 @@ class Profiles:
             telling = self.vocabulary.telling(self.cases[root])[: tuning.PROFILE_WORDS]
             vector = {word: 1.0 / (1.0 + 0.5 * rank) for rank, word in enumerate(telling)}
             self.vectors[root] = vector
+            self.norms[root] = sum(weight * weight for weight in vector.values())
         return vector
 
     def alike(self, a: int, b: int) -> bool:
         first, second = self.of(a), self.of(b)
         if len(first) > len(second):
             first, second = second, first
-        dot = sum(weight * second.get(word, 0.0) for word, weight in first.items())
+        dot = 0.0
+        for word, weight in first.items():
+            if word in second:
+                dot += weight * second[word]
         if not dot:
             return False
-        norm = sqrt(sum(w * w for w in first.values()) * sum(w * w for w in second.values()))
-        return dot / norm >= tuning.JOIN_SIMILARITY
+        return dot * dot >= tuning.JOIN_SIMILARITY**2 * self.norms[a] * self.norms[b]
 
     def merge(self, kept: int, gone: int) -> None:
-        into, other = self.of(kept), self.vectors.pop(gone, None) or self.of(gone)
-        self.vectors.pop(gone, None)
+        into, other = self.of(kept), self.of(gone)
+        norm = self.norms[kept]
         for word, weight in other.items():
-            into[word] = into.get(word, 0.0) + weight
+            old = into.get(word, 0.0)
+            into[word] = old + weight
+            norm += (old + weight) ** 2 - old * old
+        self.norms[kept] = norm
+        del self.vectors[gone], self.norms[gone]
 
 
 def _grouped(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:

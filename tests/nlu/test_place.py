@@ -244,6 +244,19 @@ def test_road_after_near() -> None:
         ("已经走投无路了，请领导帮帮我们", None, None),  # 无路 is no road
         ("咨询滨湖西路什么时候修好", "滨湖西路", None),  # a request is no part of a name
         ("花明希望小学门口的路太窄", None, "花明希望小学"),
+        # Time words, pronouns and going verbs lead up to a name and are no part of it.
+        ("每天上班走翔殷路隧道，里面漏水滴到车上", "翔殷路", None),
+        ("我每天走国定路回家，人行道被摊贩占满", "国定路", None),
+        ("请管一管殷行路的广场舞，音乐太吵", "殷行路", None),
+        ("每天早上长海医院门前都被违停车辆堵住", None, "长海医院"),
+        ("平时去五角场地铁站的人很多", None, "五角场地铁站"),
+        # 路过 is passing by, not a road (but 国定路过街天桥 is on 国定路).
+        ("天天路过黄兴路的人都知道那里积水", "黄兴路", None),
+        ("国定路过街天桥的台阶坏了", "国定路", None),
+        # 广场舞 is a dance, not a square: the road before it stays a road.
+        ("投诉殷行路广场舞噪音扰民", "殷行路", None),
+        # A name the dictionary happens to tag as a time or adverb word stays whole.
+        ("大连路地铁站2号口共享单车堆积", None, "大连路地铁站"),
     ],
 )
 def test_words_before_names(text: str, road: str | None, poi: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from nlu import understand
-from nlu.topics import canonical, signatures, topic_similarity, topic_words
+from nlu.topics import canonical, parts, signatures, topic_similarity, topic_words
 
 
 def _topic(text: str) -> tuple[str, ...]:
@@ -117,3 +117,35 @@ def test_similarity_is_between_zero_and_one() -> None:
     near = topic_similarity(same, ("购房", "补贴", "社保"))
     far = topic_similarity(same, ("社保", "人才", "医保"))
     assert 0.0 < far < near < 1.0
+
+
+def test_compound_words_are_taken_as_the_words_residents_also_write() -> None:
+    # A kind-of-thing ending: 健身卡 and 健身房 are both about 健身; 医保卡 is 医保.
+    assert parts("健身房") == parts("健身卡") == ("健身",)
+    assert canonical("医保卡") == canonical("医保") == ("医保",)
+    # Two words in one: each made canonical in turn (人员 is generic, 养老金 is 养老保险).
+    assert canonical("异地就医") == ("异地", "就医")
+    assert canonical("异地结算") == ("异地", "结算")
+    assert canonical("退休人员") == ("退休",)
+    assert canonical("养老金调整") == ("养老保险", "调整")
+    # Kept whole: terms that name a trouble, the tables' own spellings, idioms, plain words.
+    assert canonical("飞线充电") == ("飞线充电",)
+    assert canonical("养老保险") == canonical("居民养老保险") == ("养老保险",)
+    assert canonical("水泄不通") == ("水泄不通",)
+    assert canonical("人行道") == ("人行道",)
+
+
+def test_function_words_are_no_topic() -> None:
+    for word in ("为何", "迟迟", "一家", "上个月", "里面", "三万元", "每个"):
+        assert canonical(word) == (), word
+    # Time words our tables hold are kept (夜间施工 is a problem of its own).
+    assert canonical("夜间") == ("夜间",)
+
+
+def test_one_problem_written_with_different_compounds_shares_its_words() -> None:
+    clinic = _topic("我在外地住院，医保卡异地结算一直失败，医院说备案没通过")
+    again = _topic("请问异地就医医保结算为什么不成功？已经备案两个月了")
+    assert {"医保", "异地", "结算"} <= set(clinic) & set(again)
+    gym = _topic("办了两年的健身卡，健身房突然关门老板跑路了")
+    other = _topic("又一家健身房跑路，上个月刚充值三千，现在人去楼空")
+    assert {"健身", "跑路"} <= set(gym) & set(other)

@@ -64,3 +64,24 @@ def test_a_wrong_file_imports_nothing(
     assert main(["board", "import", str(export)]) == 2
     assert "第 1 条" in capsys.readouterr().err
     assert main(["board", "import", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_retopic_brings_stored_topic_words_up_to_date(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "board.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    assert main(["board", "import", str(export)]) == 0
+    capsys.readouterr()
+
+    async def age_topics() -> None:
+        async with orm(database):
+            await Case.all().update(topic="旧 规则 的 词")
+
+    asyncio.run(age_topics())
+    assert main(["retopic"]) == 0
+    assert "read 2 cases, brought the topic words of 2 up to date" in capsys.readouterr().out
+    assert main(["retopic", "--days", "3650"]) == 0
+    assert "of 0 up to date" in capsys.readouterr().out
+    assert main(["retopic", "--days", "0"]) == 2
+    assert "--days must be a positive number" in capsys.readouterr().err

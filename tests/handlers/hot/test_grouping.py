@@ -76,3 +76,37 @@ def test_the_group_explains_itself() -> None:
     words = shared_words(members)
     assert words[:2] == ("电梯", "故障")
     assert representative(members, words).number == "c3"
+
+
+def test_one_shared_pair_does_not_chain_two_problems_into_one_group() -> None:
+    # 异地就医 and 生育津贴 are two problems; one message about 医保 报销 shares a pair with
+    # each. Joined only where what the groups are about is alike, they stay two groups.
+    clinic = [
+        topic(1, "异地 医保 就医 结算 备案"),
+        topic(2, "医保 异地 结算 失败 备案"),
+        topic(3, "异地 就医 医保 结算 住院"),
+    ]
+    maternity = [
+        topic(4, "生育 津贴 报销 产假"),
+        topic(5, "生育 津贴 报销 政策"),
+        topic(6, "生育 津贴 产假 剖腹产"),
+    ]
+    bridge = [topic(7, "医保 报销 生育 津贴"), topic(8, "医保 异地 报销 生育")]
+    grouped = numbers(group([*clinic, *maternity, *bridge]))
+    assert ["c1", "c2", "c3"] in grouped or any(
+        {"c1", "c2", "c3"} <= set(members) and not {"c4", "c5", "c6"} & set(members)
+        for members in grouped
+    )
+    assert not any({"c1", "c4"} <= set(members) for members in grouped)
+
+
+def test_a_case_that_shares_a_pair_and_the_groups_drift_joins() -> None:
+    # Members that share a pair with some and the group's main word with all join one group.
+    gym = [
+        topic(1, "健身 跑路 关门 老板"),
+        topic(2, "健身 预付 倒闭 会员"),
+        topic(3, "健身 跑路 会员 报警"),
+        topic(4, "健身 消费者 关门 停业"),
+        topic(5, "健身 跑路 充值"),
+    ]
+    assert numbers(group(gym)) == [["c1", "c2", "c3", "c4", "c5"]]
