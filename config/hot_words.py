@@ -152,7 +152,7 @@ STRONG_TERMS: tuple[str, ...] = (
 # The last character of a compound word that names only the kind of thing (健身房, 医保卡,
 # 停车场, 充电桩, 会员费): the word is taken as the word before it, so that messages saying
 # 健身卡 and 健身房, or 医保卡 and 医保, share it (``nlu.topics.parts``).
-HEAD_CHARS: str = "卡房费场站桩证金款馆厅点室处"
+HEAD_CHARS: str = "卡房费场站桩金款馆厅点室处"
 # A word this common in general Chinese (jieba's rarity, log of total over frequency) tells
 # little on its own: it goes after the rarer words.
 COMMON_RARITY = 8.0

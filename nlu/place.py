@@ -123,7 +123,7 @@ def _lead_end(segment: str) -> int:
     leads, verbs = lead_words(), lexicon.PLACE_LEAD_VERBS
     end = 0
     for position, word in words[:-1]:
-        if word in leads or word in verbs:
+        if word in leads or word in verbs or word.endswith("一下"):  # 问一下, 看一下
             end = position + len(word)
     return end
 

@@ -47,6 +47,13 @@ _TAIL = re.compile(
 _ROAD_ENDS = ("路", "街", "道", "巷")
 _ROAD_NUMBER = re.compile(rf"^([{_CJK}]{{2,8}}?(?:大道|大街|路|街))[0-9]{{1,5}}号$")
 _SPACE = re.compile(r"[\s()（）·•\-—]+")
+# A numbered 村 written in digits (市光3村, 鞍山4村) is the same as in words (市光三村).
+_VILLAGE_NUMBER = re.compile(rf"(?<=[{_CJK}])(10|[1-9])(?=村)")
+_NUMERALS = "一二三四五六七八九十"
+
+
+def _numeral(match: re.Match[str]) -> str:
+    return _NUMERALS[int(match.group(1)) - 1]
 
 
 def _alternatives(words: Iterable[str]) -> str:
@@ -107,7 +114,7 @@ def _strip_back(name: str) -> str:
 def _read(name: str) -> tuple[str, str]:
     """The name as a label shows it (without the places before it and 3栋 after it), and its
     core; both '' for no name."""
-    cleaned = _SPACE.sub("", normalise(name.strip()))
+    cleaned = _VILLAGE_NUMBER.sub(_numeral, _SPACE.sub("", normalise(name.strip())))
     if not cleaned:
         return "", ""
     front = _strip_front(cleaned)
@@ -127,6 +134,15 @@ def core(name: str) -> str:
     return _read(name)[1]
 
 
+def _one_area(fronts: Sequence[str]) -> bool:
+    """Whether the words before one name all name one area: every two share two characters
+    in a row (江湾 and 新江湾城), none is empty."""
+    if not fronts or not all(fronts):
+        return False
+    pairs = [{front[i : i + 2] for i in range(len(front) - 1)} for front in fronts]
+    return all(a & b for n, a in enumerate(pairs) for b in pairs[n + 1 :])
+
+
 class PlaceAliases:
     """Canonical keys for place names, learnt from the names it is given."""
 
@@ -137,6 +153,7 @@ class PlaceAliases:
         self._seen: Counter[tuple[str, str]] = Counter()  # names learnt: (as shown, core)
         self._cores: set[str] = set()
         self._endings: dict[str, set[str]] | None = None
+        self._shared: dict[str, str] = {}  # longer cores written short: core -> the short one
         self._keys: dict[str, str] = {}
         self._label_of: dict[str, str] | None = None
         for name, others in known:
@@ -188,7 +205,12 @@ class PlaceAliases:
         return own
 
     def _ending_index(self) -> dict[str, set[str]]:
-        """Each ending (of ``MIN_ENDING`` characters or more) of a core: the places it ends."""
+        """Each ending (of ``MIN_ENDING`` characters or more) of a core: the places it ends.
+
+        A name residents also write short that ends several longer names none of which the
+        district lists makes them one place, under the short name, when what stands before it
+        names one area (翰林苑: 江湾翰林苑, 新江湾城翰林苑); names of their own (伊景园滨河苑,
+        金桂滨河苑) and places the district lists stay apart."""
         if self._endings is None:
             endings: dict[str, set[str]] = defaultdict(set)
             for own in (*self._cores, *self._aliases):
@@ -196,6 +218,16 @@ class PlaceAliases:
                 for start in range(1, len(own) - MIN_ENDING + 1):
                     endings[own[start:]].add(place)
             self._endings = dict(endings)
+            self._shared = {}
+            for own in self._cores:
+                places = self._endings.get(own, set()) - {own}
+                if (
+                    len(places) > 1
+                    and not (places | {own}) & self._labels.keys()
+                    and _one_area([place[: -len(own)] for place in places if place.endswith(own)])
+                ):
+                    for place in places:
+                        self._shared.setdefault(place, own)
         return self._endings
 
     def key(self, name: str | None) -> str:
@@ -213,6 +245,8 @@ class PlaceAliases:
                 places = self._ending_index().get(own, set()) - {own}
                 if len(places) == 1:
                     found = next(iter(places))
+            self._ending_index()
+            found = self._shared.get(found, found)
             self._keys[own] = found
         return found
 

@@ -70,6 +70,23 @@ def test_short_name_ending_several_places_is_ambiguous() -> None:
     assert aliases.key("伊景园滨河苑") != aliases.key("金桂滨河苑")
 
 
+def test_a_short_name_after_the_names_of_one_area_is_one_place() -> None:
+    aliases = PlaceAliases()
+    aliases.learn(["江湾翰林苑", "新江湾城翰林苑", "翰林苑"])
+    assert {aliases.key(n) for n in ("江湾翰林苑", "新江湾城翰林苑", "翰林苑")} == {"翰林苑"}
+    # Where the district lists them, they are its places and stay apart.
+    listed = PlaceAliases([("江湾翰林苑", []), ("新江湾城翰林苑", [])])
+    listed.learn(["翰林苑"])
+    assert listed.key("江湾翰林苑") != listed.key("新江湾城翰林苑")
+
+
+def test_a_numbered_village_in_digits_is_the_village_in_words() -> None:
+    aliases = PlaceAliases()
+    aliases.learn(["市光3村", "市光三村", "鞍山4村"])
+    assert aliases.key("市光3村") == aliases.key("市光三村") == "市光三村"
+    assert aliases.key("鞍山4村") == aliases.key("鞍山四村")
+
+
 def test_different_places_stay_apart() -> None:
     aliases = PlaceAliases()
     aliases.learn(
