@@ -1,13 +1,16 @@
 """Hot issues: are known issues found, each as one entry, and how long does a ranking take?
 
 Run from the repository: ``python benchmarks/hot_issues.py [--scale 100000] [--backend both]
-[--skip-scale] [--json]``.
+[--skip-scale] [--skip-quality] [--sets known held ...] [--seed 7] [--json]``.
 
 1. **Known issues.** Each message of ``../shared/data/complaints-dev.csv`` (1,105 real messages,
    each from its own resident) and of the issues we wrote ourselves
    (``benchmarks/hot_issue_set.py``: a subsidy and a fraud with no place, a compound written
    three ways, a compound name of a new pattern, a road, a compound and its buildings, a school,
-   a landmark) is reported through intake (``report_case``) at a moment of the last 30 days, in
+   a landmark; ``benchmarks/hot_issue_blind.py`` and ``hot_issue_blind2.py``: sets 4 to 7,
+   written by helpers who read neither the grouping rules nor, for 6 and 7, the earlier sets,
+   and run once before any change made after reading them) is reported through intake
+   (``report_case``) at a moment of the last 30 days, in
    a fresh SQLite database with the demo district. For each known issue: its rank, whether it is
    in the top 10 (an entry holding at least half its messages), how many entries its messages
    are split into (goal: 1), and the share of that entry that is the issue (purity).
@@ -40,6 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.databases import bench_database  # noqa: E402
 from benchmarks.hot_issue_blind import BLIND_SET_4, BLIND_SET_5  # noqa: E402
+from benchmarks.hot_issue_blind2 import BLIND_SET_6, BLIND_SET_7  # noqa: E402
 from benchmarks.hot_issue_set import (  # noqa: E402
     HELD_ISSUES,
     KNOWN_ISSUES,
@@ -119,6 +123,10 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "found_in_top10": f"{sum(r['top10'] for r in rows)}/{len(rows)}",
         "one_entry": f"{sum(r['entries'] == 1 for r in rows)}/{len(rows)}",
         "mean_entries": round(statistics.mean(r["entries"] for r in rows), 2),
+        # "one entry" counts an issue whose other messages stood alone (no entry) as one: the
+        # share of its messages its main entry holds says how much of it was grouped.
+        "held_share": round(sum(r["held"] for r in rows) / sum(r["messages"] for r in rows), 2),
+        "mostly_held": f"{sum(r['held'] * 5 >= r['messages'] * 4 for r in rows)}/{len(rows)}",
     }
 
 
@@ -369,6 +377,8 @@ SETS: dict[str, tuple[str, dict[str, list[tuple[str, str]]]]] = {
     "sealed": ("Sealed issues (written blind, set 3) among them", SEALED_ISSUES),
     "blind4": ("Blind set 4 (written by a helper who did not read the rules)", BLIND_SET_4),
     "blind5": ("Blind set 5 (written by a helper who did not read the rules)", BLIND_SET_5),
+    "blind6": ("Blind set 6 (a second helper, blind to rules and earlier sets)", BLIND_SET_6),
+    "blind7": ("Blind set 7 (a second helper, blind to rules and earlier sets)", BLIND_SET_7),
     "votes": ("messages-with-votes sample", {}),
 }
 
