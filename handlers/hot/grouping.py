@@ -50,45 +50,40 @@ def too_common(counts: Counter[str], total: int, share: float, floor: float) -> 
 class Vocabulary:
     """How common each topic word and signature is among the period's cases: a word in more than
     ``COMMON_WORD_SHARE`` of them (and at least ``COMMON_WORD_FLOOR``) names no one problem, nor
-    does a signature in more than ``COMMON_SIGNATURE_SHARE`` of the place-less cases."""
+    does a signature in more than ``COMMON_SIGNATURE_SHARE`` of the place-less cases. Each case's
+    telling words and keys are worked out once, by its position in ``cases``."""
 
     def __init__(self, cases: Sequence[CaseTopic]) -> None:
         # A case's topic words are distinct (nlu.topics), so counting them all counts cases.
         words = Counter(chain.from_iterable(case.words for case in cases))
-        self.common_words = too_common(
+        common = self.common_words = too_common(
             words, len(cases), tuning.COMMON_WORD_SHARE, tuning.COMMON_WORD_FLOOR
         )
-        # Each place-less case's signatures, worked out once for counting and for joining.
-        self._signatures: dict[int, tuple[str, ...]] = {}
-        pairs: Counter[str] = Counter()
-        for case in cases:
-            if not case.place_key:
-                telling = self.telling(case)
-                own = (*signatures(telling), *strong_terms(telling))
-                self._signatures[case.id] = own
-                pairs.update(set(own))
+        self.tellings = [[w for w in case.words if w not in common] for case in cases]
+        # Each place-less case's signatures and terms (distinct), for counting and for joining.
+        own: dict[int, tuple[str, ...]] = {
+            n: (*signatures(telling), *strong_terms(telling))
+            for n, (case, telling) in enumerate(zip(cases, self.tellings, strict=True))
+            if not case.place_key
+        }
         self.common_signatures = too_common(
-            pairs,
-            len(self._signatures),
+            Counter(chain.from_iterable(own.values())),
+            len(own),
             tuning.COMMON_SIGNATURE_SHARE,
             tuning.COMMON_SIGNATURE_FLOOR,
         )
+        self._keys: list[list[str]] = []
+        for n, (case, telling) in enumerate(zip(cases, self.tellings, strict=True)):
+            if case.place_key:
+                place = case.place_key
+                self._keys.append([f"{place}#{word}" for word in telling[: tuning.PLACE_WORDS]])
+            else:
+                rare = self.common_signatures
+                self._keys.append([f"#{key}" for key in own[n] if key not in rare])
 
-    def telling(self, case: CaseTopic) -> list[str]:
-        common = self.common_words
-        return [word for word in case.words if word not in common]
-
-    def keys(self, case: CaseTopic) -> list[str]:
-        """The keys under which ``case`` joins others (see ``config/hot.py``)."""
-        if case.place_key:
-            place = case.place_key
-            return [f"{place}#{word}" for word in self.telling(case)[: tuning.PLACE_WORDS]]
-        own = self._signatures.get(case.id)
-        if own is None:
-            telling = self.telling(case)
-            own = (*signatures(telling), *strong_terms(telling))
-        common = self.common_signatures
-        return [f"#{s}" for s in own if s not in common]
+    def keys(self, position: int) -> list[str]:
+        """The keys under which the case at ``position`` joins others (see ``config/hot.py``)."""
+        return self._keys[position]
 
 
 def group(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
@@ -98,6 +93,11 @@ def group(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
         return _grouped(cases)
 
 
+# A member's word weights by rank (earlier words weigh more), and the sum of their squares.
+_WEIGHTS = tuple(1.0 / (1.0 + 0.5 * rank) for rank in range(tuning.PROFILE_WORDS))
+_NORMS = tuple(sum(w * w for w in _WEIGHTS[:n]) for n in range(tuning.PROFILE_WORDS + 1))
+
+
 class Profiles:
     """What each group of place-less cases is about: the sum of its members' topic vectors
     (each member's telling words, earlier words weighing more). A case or group joins another
@@ -105,19 +105,18 @@ class Profiles:
     shared pair of words cannot chain different problems into one group (医保|报销 linking
     异地就医 to 生育津贴). Profiles are made only for groups that are joined."""
 
-    def __init__(self, vocabulary: Vocabulary, cases: Sequence[CaseTopic]) -> None:
-        self.vocabulary = vocabulary
-        self.cases = cases
+    def __init__(self, tellings: Sequence[Sequence[str]]) -> None:
+        self.tellings = tellings
         self.vectors: dict[int, dict[str, float]] = {}
         self.norms: dict[int, float] = {}  # each vector's sum of squares, kept as it grows
 
     def of(self, root: int) -> dict[str, float]:
         vector = self.vectors.get(root)
         if vector is None:
-            telling = self.vocabulary.telling(self.cases[root])[: tuning.PROFILE_WORDS]
-            vector = {word: 1.0 / (1.0 + 0.5 * rank) for rank, word in enumerate(telling)}
+            telling = self.tellings[root][: tuning.PROFILE_WORDS]
+            vector = dict(zip(telling, _WEIGHTS, strict=False))
             self.vectors[root] = vector
-            self.norms[root] = sum(weight * weight for weight in vector.values())
+            self.norms[root] = _NORMS[len(vector)]
         return vector
 
     def alike(self, a: int, b: int) -> bool:
@@ -133,13 +132,16 @@ class Profiles:
         return dot * dot >= tuning.JOIN_SIMILARITY**2 * self.norms[a] * self.norms[b]
 
     def merge(self, kept: int, gone: int) -> None:
+        """The profile of ``gone``'s group added to ``kept``'s (the smaller into the larger)."""
         into, other = self.of(kept), self.of(gone)
         norm = self.norms[kept]
+        if len(into) < len(other):
+            into, other, norm = other, into, self.norms[gone]
         for word, weight in other.items():
             old = into.get(word, 0.0)
             into[word] = old + weight
             norm += (old + weight) ** 2 - old * old
-        self.norms[kept] = norm
+        self.vectors[kept], self.norms[kept] = into, norm
         del self.vectors[gone], self.norms[gone]
 
 
@@ -147,14 +149,14 @@ def _grouped(cases: Sequence[CaseTopic]) -> list[list[CaseTopic]]:
     groups = Groups(len(cases))
     position = {case.id: n for n, case in enumerate(cases)}
     vocabulary = Vocabulary(cases)
-    profiles = Profiles(vocabulary, cases)
+    profiles = Profiles(vocabulary.tellings)
     first_under: dict[str, int] = {}
     for n, case in enumerate(cases):
         original = position.get(case.duplicate_of_id) if case.duplicate_of_id else None
         if original is not None:
             groups.join(n, original)
             continue
-        for key in vocabulary.keys(case):
+        for key in vocabulary.keys(n):
             seen = first_under.setdefault(key, n)
             if seen == n:
                 continue
