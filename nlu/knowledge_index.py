@@ -75,7 +75,7 @@ from scipy import sparse
 from config import knowledge as words
 from config.lexicon import COMPOUND_SUFFIXES, STREET_SUFFIXES
 from nlu.normalise import normalise
-from nlu.tokens import rarity, tokenizer
+from nlu.tokens import rarity, tagged_words, tokenizer
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORDY = re.compile(r"\w")
@@ -132,18 +132,13 @@ def _dictionary() -> _Dictionary:
     not_nouns: set[str] = set()
     naming: set[str] = set()
     places: set[str] = set()
-    with tokenizer().get_dict_file() as lines:
-        for line in lines:
-            parts = line.decode("utf-8").split()
-            if len(parts) != 3:
-                continue
-            word, tag = parts[0], parts[2]
-            if not tag.startswith(_NOUN_TAGS):
-                not_nouns.add(word)
-                if tag in _NAMING_TAGS:
-                    naming.add(word)
-            elif tag == _PLACE_TAG:
-                places.add(word)
+    for word, tag in tagged_words():
+        if not tag.startswith(_NOUN_TAGS):
+            not_nouns.add(word)
+            if tag in _NAMING_TAGS:
+                naming.add(word)
+        elif tag == _PLACE_TAG:
+            places.add(word)
     return _Dictionary(frozenset(not_nouns), frozenset(naming), frozenset(places))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import jieba
@@ -111,22 +112,26 @@ LEAD_TAGS = frozenset("r rr rz t tg".split())
 IDIOM_TAGS = frozenset("i l".split())
 
 
+def tagged_words() -> Iterator[tuple[str, str]]:
+    """Each word of the segmenter's dictionary with its part of speech (jieba's tag)."""
+    with tokenizer().get_dict_file() as lines:
+        for raw in lines:
+            fields = raw.decode("utf-8").split()
+            if len(fields) == 3:
+                yield fields[0], fields[2]
+
+
 @cache
 def _tagged() -> dict[str, frozenset[str]]:
     """The dictionary's words of each group of tags, read in one pass."""
     groups: dict[str, list[str]] = {"function": [], "lead": [], "idiom": []}
-    with tokenizer().get_dict_file() as lines:
-        for raw in lines:
-            fields = raw.decode("utf-8").split()
-            if len(fields) != 3:
-                continue
-            word, tag = fields[0], fields[2]
-            if tag in FUNCTION_TAGS:
-                groups["function"].append(word)
-            if tag in LEAD_TAGS and len(word) > 1:
-                groups["lead"].append(word)
-            if tag in IDIOM_TAGS:
-                groups["idiom"].append(word)
+    for word, tag in tagged_words():
+        if tag in FUNCTION_TAGS:
+            groups["function"].append(word)
+        if tag in LEAD_TAGS and len(word) > 1:
+            groups["lead"].append(word)
+        if tag in IDIOM_TAGS:
+            groups["idiom"].append(word)
     return {name: frozenset(words) for name, words in groups.items()}
 
 
