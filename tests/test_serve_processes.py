@@ -133,13 +133,17 @@ def test_two_processes_share_the_port_and_each_message_is_one_case(
             return int(rows[0][0]) == len(told) and len(fake_sent(wechat)) >= len(told)
 
         finished = wait_until(all_answered, timeout=240)  # a loaded machine is slow, not wrong
+        # What was left, should it fail: the messages' states and how many replies went out.
+        states = query(database, "SELECT status, count(*) FROM inbound_messages GROUP BY 1")
+        left = f"told {len(told)}, states {dict(states)}, sent {len(fake_sent(wechat))}"
         time.sleep(1.0)  # a late second send would show now
         serve.popen.send_signal(signal.SIGTERM)
         assert serve.popen.wait(timeout=STOP_TIMEOUT + 30) == 0
         log = serve.text()
         sent = fake_sent(wechat)
 
-    assert finished, "not every message was answered"
+    tail = "\n".join(log.splitlines()[-40:])
+    assert finished, f"not every message was answered: {left}\n{tail}"
     rows = query(
         database,
         "SELECT i.openid, i.reserved_number, c.number FROM inbound_messages i "
