@@ -47,13 +47,6 @@ _TAIL = re.compile(
 _ROAD_ENDS = ("路", "街", "道", "巷")
 _ROAD_NUMBER = re.compile(rf"^([{_CJK}]{{2,8}}?(?:大道|大街|路|街))[0-9]{{1,5}}号$")
 _SPACE = re.compile(r"[\s()（）·•\-—]+")
-# A numbered 村 written in digits (市光3村, 鞍山4村) is the same as in words (市光三村).
-_VILLAGE_NUMBER = re.compile(rf"(?<=[{_CJK}])(10|[1-9])(?=村)")
-_NUMERALS = "一二三四五六七八九十"
-
-
-def _numeral(match: re.Match[str]) -> str:
-    return _NUMERALS[int(match.group(1)) - 1]
 
 
 def _alternatives(words: Iterable[str]) -> str:
@@ -114,7 +107,8 @@ def _strip_back(name: str) -> str:
 def _read(name: str) -> tuple[str, str]:
     """The name as a label shows it (without the places before it and 3栋 after it), and its
     core; both '' for no name."""
-    cleaned = _VILLAGE_NUMBER.sub(_numeral, _SPACE.sub("", normalise(name.strip())))
+    # normalise writes a numbered village's digit in words (市光3村 -> 市光三村).
+    cleaned = _SPACE.sub("", normalise(name.strip()))
     if not cleaned:
         return "", ""
     front = _strip_front(cleaned)
@@ -241,11 +235,11 @@ class PlaceAliases:
         found = self._keys.get(own)
         if found is None:
             found = self._direct(own)
+            endings = self._ending_index()  # also works out self._shared
             if found == own and own not in self._aliases and len(own) >= MIN_ENDING:
-                places = self._ending_index().get(own, set()) - {own}
+                places = endings.get(own, set()) - {own}
                 if len(places) == 1:
                     found = next(iter(places))
-            self._ending_index()
             found = self._shared.get(found, found)
             self._keys[own] = found
         return found

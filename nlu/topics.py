@@ -65,7 +65,7 @@ def _empty(word: str) -> bool:
 
 def _word(part: str) -> bool:
     """Whether ``part`` is a two-character word of its own that says something."""
-    return len(part) == _MIN_WORD and rarity(part) is not None and not _empty(part)
+    return len(part) == _MIN_WORD and _known(part) and not _empty(part)
 
 
 @lru_cache(maxsize=8192)
@@ -90,6 +90,7 @@ def parts(word: str) -> tuple[str, ...]:
 
 
 def _known(part: str) -> bool:
+    """Whether ``part`` is a word of the segmenter's dictionary, two characters or more."""
     return len(part) >= _MIN_WORD and rarity(part) is not None
 
 

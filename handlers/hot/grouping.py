@@ -72,14 +72,14 @@ class Vocabulary:
             tuning.COMMON_SIGNATURE_SHARE,
             tuning.COMMON_SIGNATURE_FLOOR,
         )
+        common_keys = self.common_signatures
         self._keys: list[list[str]] = []
         for n, (case, telling) in enumerate(zip(cases, self.tellings, strict=True)):
             if case.place_key:
                 place = case.place_key
                 self._keys.append([f"{place}#{word}" for word in telling[: tuning.PLACE_WORDS]])
             else:
-                rare = self.common_signatures
-                self._keys.append([f"#{key}" for key in own[n] if key not in rare])
+                self._keys.append([f"#{key}" for key in own[n] if key not in common_keys])
 
     def keys(self, position: int) -> list[str]:
         """The keys under which the case at ``position`` joins others (see ``config/hot.py``)."""
