@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from handlers.district.setup import load_demo_district
@@ -53,3 +54,14 @@ async def test_an_anonymous_case_keeps_the_topic_intake_gave_it(db: str) -> None
     await Case.filter(id=case.id).update(title="【匿名】" + case.title)
     result = await retopic()
     assert result.changed == 0
+
+
+async def test_two_retopics_at_once_leave_each_case_its_topic(db: str) -> None:
+    await load_demo_district()
+    cases = [await say(f"gym-par-{n}", text, n) for n, text in enumerate(GYM)]
+    fresh = {case.id: case.topic for case in cases}
+    await Case.all().update(topic="旧 规则")
+    first, second = await asyncio.gather(retopic(), retopic())
+    assert first.read == second.read == 3
+    assert 3 <= first.changed + second.changed <= 6  # each case written once or twice, alike
+    assert {c.id: c.topic for c in await Case.all()} == fresh
