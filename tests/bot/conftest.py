@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
 from bot.wechat.signing import encrypted_request, message_xml, signed_query
+from config.settings import Settings
 from handlers.district.setup import load_demo_district
 from tests.conftest import TEST_TOKEN, make_settings
 
@@ -92,3 +95,16 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+async def clear_of_sign_in_window_end(margin: float = 30.0) -> None:
+    """Wait out the end of the sign-in counting window if it is near: counts start again in each
+    window (``handlers.staff.sign_in.window_start``), so a test's attempts made across its end
+    would not add up to a refusal."""
+    from handlers.staff.sign_in import window_start
+
+    window = timedelta(minutes=Settings().sign_in_window_minutes)
+    now = datetime.now(UTC)
+    left = (window_start(now, window) + window - now).total_seconds()
+    if left < margin:
+        await asyncio.sleep(left + 0.5)

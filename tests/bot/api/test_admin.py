@@ -16,7 +16,7 @@ from config.settings import Settings
 from handlers.staff import accounts
 from handlers.staff.accounts import create_user, issue_api_token, session_for
 from models import AuditEvent, StaffSession
-from tests.bot.conftest import ClientFactory
+from tests.bot.conftest import ClientFactory, clear_of_sign_in_window_end
 from tests.conftest import TEST_APPID, TEST_TOKEN
 
 PASSWORD = "correct horse battery"
@@ -161,6 +161,7 @@ async def test_failures_from_one_address_are_refused_with_429(
         demo=False, sign_in_failures_per_address=3, trusted_proxies="127.0.0.1"
     )
     await create_user("admin", "admin", PASSWORD, datetime.now(UTC))
+    await clear_of_sign_in_window_end()
     attacker = {"X-Forwarded-For": "203.0.113.7"}
     for name in ("alice", "bob", "carol"):
         response = await post_sign_in(client, name, "wrong wrong wrong", **attacker)

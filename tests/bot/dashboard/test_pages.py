@@ -35,7 +35,7 @@ from models import (
     Worker,
 )
 from models import Resident as ResidentModel
-from tests.bot.conftest import ClientFactory, Resident
+from tests.bot.conftest import ClientFactory, Resident, clear_of_sign_in_window_end
 from tests.conftest import make_settings
 
 PASSWORD = "correct horse battery"
@@ -229,6 +229,7 @@ async def test_the_sign_in_page_stops_guessing_from_one_address(
 ) -> None:
     client = await make_client(demo=False, sign_in_failures_per_address=2)
     await create_user("admin", "admin", PASSWORD, NOW)
+    await clear_of_sign_in_window_end()
     browser = Browser(client)
     await browser.get("/dashboard/login")
     for name in ("alice", "bob"):
