@@ -3,14 +3,13 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from config.lexicon import KIND_CODES
 from config.taxonomy import is_valid_path
-from nlu import Place, Understanding, understand, warm_up
+from nlu import Place, Understanding, understand
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,25 +67,14 @@ def test_degenerate_input(text: str) -> None:
     assert not result.place.found
 
 
-def test_long_text_is_handled_quickly() -> None:
-    warm_up()
+def test_a_ten_thousand_character_text_is_read_whole() -> None:
+    """Its cost against a typical message's is benchmarks/nlu.py's figure (f)."""
     rng = random.Random(7)
     pieces = ["国权路小区", "楼上漏水", "物业不管", "，", "。", "噪音", "13812345678", "\n", "垃圾"]
     text = "".join(rng.choice(pieces) for _ in range(4000))[:10_000]
-    started = time.perf_counter()
     result = understand(text)
-    elapsed = time.perf_counter() - started
     assert_well_formed(result)
-    assert elapsed < 1.0
-
-
-def test_typical_message_is_fast_after_warm_up() -> None:
-    warm_up()
-    text = "五角场街道国权路小区3号楼楼道里堆满杂物，物业不管，联系电话13812345678。" * 6
-    started = time.perf_counter()
-    for _ in range(20):
-        understand(text)
-    assert (time.perf_counter() - started) / 20 < 0.05  # generous bound for slow CI machines
+    assert "13812345678" in result.phones
 
 
 @pytest.mark.parametrize(
