@@ -25,7 +25,9 @@ from tests.test_processes import free_port, jiesu_command, wait_for
 
 HEAD_TIMEOUT = 1.0
 BODY_TIMEOUT = 2.0
-SLACK = 1.5  # scheduling, and the server's one-second timer granularity at worst
+# Scheduling, and the server's one-second timer granularity at worst: a loaded CI machine has
+# held a process back by a whole second. Still well short of GIVE_UP, where nothing would close.
+SLACK = 3.0
 GIVE_UP = 8.0  # the old code never closed them: stop waiting after this
 
 

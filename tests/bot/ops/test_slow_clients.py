@@ -20,6 +20,8 @@ from tests.conftest import make_settings
 
 HEAD = 0.6
 BODY = 0.8
+SLACK = 3.0  # scheduling on a loaded machine (a second has been seen), short of GIVE_UP
+GIVE_UP = 8.0  # nothing else would close these connections (the keep-alive default is 75 s)
 
 
 async def slow(request: web.Request) -> web.Response:
@@ -100,7 +102,7 @@ async def test_the_next_head_on_a_kept_alive_connection_is_timed_too(port: int) 
     began = time.monotonic()
     writer.write(b"GET /quick HTTP/1.1\r\nX-Slow: ")
     closed = False
-    while time.monotonic() - began < 5:
+    while time.monotonic() - began < GIVE_UP:
         writer.write(b"a")
         try:
             if await asyncio.wait_for(reader.read(100), 0.1) == b"":
@@ -112,7 +114,7 @@ async def test_the_next_head_on_a_kept_alive_connection_is_timed_too(port: int) 
             closed = True
             break
     assert closed, "a trickled second head kept its connection"
-    assert time.monotonic() - began <= HEAD + 1.0
+    assert time.monotonic() - began <= HEAD + SLACK
     writer.close()
 
 
@@ -123,7 +125,7 @@ async def test_a_route_that_swallows_the_failed_read_still_answers_408(port: int
     said = await answer(reader)
     assert said.startswith(b"HTTP/1.1 408"), said
     assert b"Connection: close" in said and b"Cache-Control: no-store" in said
-    assert BODY - 0.2 <= time.monotonic() - began <= BODY + 1.0
+    assert BODY - 0.2 <= time.monotonic() - began <= BODY + SLACK
     assert await asyncio.wait_for(reader.read(), 5) == b""  # and the connection is closed
     writer.close()
 
