@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
+from bot.dashboard.case_deliveries import deliveries_context
 from bot.dashboard.case_knowledge import add_routes as add_knowledge_routes
 from bot.dashboard.case_knowledge import knowledge_context
 from bot.dashboard.case_messages import add_routes as add_message_routes
@@ -319,6 +320,7 @@ async def case_context(
         "invalid_reasons": INVALID_REASONS,
         "invalid_reason": ALL_REASONS_BY_CODE.get(case.invalid_reason or ""),
         **await followup_context(case, user, now),
+        **await deliveries_context(case),
         **await knowledge_context(case, user),
     }
 

@@ -47,6 +47,7 @@ async def finish(
             text,
             now,
             purpose="reply",
+            case_id=case_id,
             dedup_key=f"reply:{message.dedup_key}",
             session_open=session_open,
         )

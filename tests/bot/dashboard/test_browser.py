@@ -288,6 +288,8 @@ async def test_sign_in_find_recategorise_and_broadcast(
         person.click(f"a[href='/dashboard/cases/{lamp.number}']")
         person.find("#recategorise-form")
         assert "13812345678" not in person.text() and "138****5678" in person.text()
+        sent = person.find("#deliveries").text  # what went out about the case (the task)
+        assert "消息送达" in sent and "派单任务" in sent, sent
         person.select(person.find("#recategorise-category")).select_by_value(target)
         person.find("#recategorise-reason").send_keys("小区内路灯由物业维护")
         person.click("#recategorise-submit")

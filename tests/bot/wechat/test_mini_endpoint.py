@@ -243,6 +243,7 @@ async def test_text_becomes_a_case_answered_by_a_customer_service_message(
     assert world.mp.sent == [] and world.mp.token_requests == 0
     outbox = await OutboxMessage.get(recipient="o-mini-resident")
     assert outbox.channel == "mini_custom" and outbox.status == OutboxStatus.SENT
+    assert outbox.case_id == case.id  # listed on the case page's 消息送达
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
