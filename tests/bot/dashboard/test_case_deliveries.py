@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.dashboard.case_deliveries import preview, purpose_label
+from handlers.outbox import enqueue
 from handlers.staff.accounts import create_user
 from models import OutboxMessage, OutboxStatus, Unit, Worker
 from tests.bot.api.test_admin_followup import finished
@@ -26,6 +27,11 @@ async def test_the_case_page_lists_what_was_sent_and_what_needs_a_call(
     await OutboxMessage.filter(id=finished_notice.id).update(
         status=OutboxStatus.UNKNOWN, last_error="outcome unknown: drainer vm:1#ab stopped"
     )
+    # Words a resident wrote come back in replies: shown as text, never as markup.
+    hostile = {"msgtype": "text", "text": {"content": "<script>alert(1)</script>已收到"}}
+    await enqueue(
+        "mp_custom", "o-deliveries-1", hostile, clock.now(), purpose="reply", case_id=case.id
+    )
     await create_user("centre", "dispatcher", PASSWORD, datetime.now(UTC))
     browser = await sign_in(client, "centre")
 
@@ -40,6 +46,8 @@ async def test_the_case_page_lists_what_was_sent_and_what_needs_a_call(
     assert "结果不明" in card and "系统不会重发" in card
     assert 'id="deliveries-to-call"' in card and "2 条消息可能未送达" in card
     assert "路灯已修复" in card  # the notice's own words
+    assert "回复留言" in card and "&lt;script&gt;alert(1)&lt;/script&gt;已收到" in card
+    assert "<script>alert" not in text
     # Addresses stay out of the page: openids and WeCom userids are not for staff to read.
     assert "o-deliveries-1" not in text
     if worker.wecom_userid:
