@@ -66,6 +66,7 @@ from bot.api.staff_auth import StaffContext, error_json, require_staff
 from bot.keys import CLOCK, INTAKE
 from config.invalid import INVALID_REASONS
 from config.invalid import MAX_NOTE as MAX_INVALID_NOTE
+from handlers.case_deliveries import case_deliveries
 from handlers.case_pages import (
     BadView,
     CaseView,
@@ -104,6 +105,7 @@ from models import (
     CaseStatus,
     Grid,
     LinkKind,
+    OutboxStatus,
     StaffUser,
     Unit,
     Worker,
@@ -205,9 +207,34 @@ async def case_detail(case: Case, now: datetime, view: CaseView | None = None) -
             "timeline": await timeline_json(page.events, view),
             **page.fields(),
             **await history_fields(case),  # spells, extensions, returns
+            **await deliveries_fields(case),  # 消息送达
         }
     )
     return body
+
+
+async def deliveries_fields(case: Case) -> dict[str, Any]:
+    """What was sent about the case, newest first (``handlers.case_deliveries``)."""
+    found, more = await case_deliveries(case)
+    return {
+        "deliveries": [
+            {
+                "at": d.at.isoformat(),
+                "to": d.to,
+                "channel": d.channel,
+                "channel_label": d.channel_label,
+                "purpose": d.purpose,
+                "purpose_label": d.purpose_label,
+                "preview": d.preview,
+                "status": d.status,
+                "status_label": d.status_label,
+                "needs_a_call": d.needs_a_call,
+                "hint": d.hint,
+            }
+            for d in found
+        ],
+        "deliveries_more": more,
+    }
 
 
 async def merged_into(case: Case) -> str | None:
@@ -342,6 +369,21 @@ ADMIN_CASE = Component(
         }
     ),
 )
+DELIVERY = obj(
+    {
+        "at": DATETIME,
+        "to": STRING,
+        "channel": STRING,
+        "channel_label": STRING,
+        "purpose": STRING,
+        "purpose_label": STRING,
+        "preview": STRING,
+        "status": one_of_values(s.value for s in OutboxStatus),
+        "status_label": STRING,
+        "needs_a_call": BOOLEAN,
+        "hint": STRING,
+    }
+)
 ADMIN_CASE_DETAIL = Component(
     "AdminCaseDetail",
     {
@@ -400,6 +442,8 @@ ADMIN_CASE_DETAIL = Component(
                     "timeline_page": INTEGER,
                     "timeline_pages": INTEGER,
                     **HISTORY_SCHEMA,  # spells, extensions and returns
+                    "deliveries": array(DELIVERY),
+                    "deliveries_more": BOOLEAN,
                 }
             ),
         ]

@@ -1,104 +1,32 @@
-"""The case page's 消息送达 card: every message the service sent about the case, and how it went.
-
-A resident who says "nobody told me" and a worker who says "I never got the task" are answered
-here: each outbox row that names the case (replies, milestone notices, surveys, tasks, reminders),
-newest first, with its recipient (the case's resident, a worker by name, or staff), channel,
-what it was for, the first words it said (phones masked), its status, and for those that need a
-person (未送达, 未发出, 结果不明) what to do. Openids and WeCom userids are never shown.
-"""
+"""The case page's 消息送达 card (templates/_deliveries.html): ``handlers.case_deliveries``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from config import deliveries as words
+from handlers.case_deliveries import case_deliveries
 from handlers.clock import format_local
-from models import Case, OutboxMessage, Resident, Worker
-from nlu import mask_phones_in_text
-
-SHOWN = 50  # the newest; a case with more is a case to read in the outbox itself
-PREVIEW_CHARS = 80
-
-
-def purpose_label(purpose: str) -> str:
-    front = purpose.split("-", 1)[0]
-    return words.PURPOSE_LABELS.get(purpose) or words.PURPOSE_LABELS.get(front, words.OTHER_PURPOSE)
-
-
-# Keys whose values are addresses, ids or looks, never words a person reads.
-NOT_WORDS = frozenset(
-    {
-        "touser", "template_id", "url", "page", "pagepath", "appid", "miniprogram", "msgtype",
-        "id", "key", "task_id", "card_type", "selected_id", "question_key", "agentid", "color",
-        "type", "style", "media_id", "thumb_media_id", "clientmsgid", "lang", "miniprogram_state",
-    }
-)  # fmt: skip
-
-
-def _texts(payload: Any) -> Iterable[str]:
-    """The readable words of a message body in order, whatever its kind (text, menu, card,
-    template): every string in it but addresses and ids."""
-    if isinstance(payload, str):
-        yield payload
-    elif isinstance(payload, dict):
-        for key, value in payload.items():
-            if key not in NOT_WORDS:
-                yield from _texts(value)
-    elif isinstance(payload, list):
-        for item in payload:
-            yield from _texts(item)
-
-
-def preview(payload: Any) -> str:
-    seen: list[str] = []
-    for text in _texts(payload):
-        text = " ".join(text.split())
-        if text and text not in seen:
-            seen.append(text)
-    joined = " ".join(seen)
-    cut = joined[:PREVIEW_CHARS] + ("…" if len(joined) > PREVIEW_CHARS else "")
-    return mask_phones_in_text(cut)
-
-
-async def _recipients(case: Case, rows: list[OutboxMessage]) -> dict[str, str]:
-    """Who each recipient address is, in words staff may read."""
-    addresses = {row.recipient for row in rows}
-    names: dict[str, str] = {}
-    if case.resident_id is not None:
-        resident = await Resident.get_or_none(id=case.resident_id)
-        if resident is not None:
-            names[resident.openid] = words.RESIDENT
-    unknown = list(addresses - set(names))
-    if unknown:
-        for worker in await Worker.filter(wecom_userid__in=unknown):
-            names[str(worker.wecom_userid)] = worker.name
-        for worker in await Worker.filter(openid__in=unknown):
-            names.setdefault(str(worker.openid), worker.name)
-    return names
+from models import Case
 
 
 async def deliveries_context(case: Case) -> dict[str, Any]:
-    rows = list(await OutboxMessage.filter(case_id=case.id).order_by("-id").limit(SHOWN + 1))
-    more = len(rows) > SHOWN
-    rows = rows[:SHOWN]
-    names = await _recipients(case, rows)
+    found, more = await case_deliveries(case)
     deliveries = [
         {
-            "at": format_local(row.sent_at or row.created_at),
-            "to": names.get(row.recipient, words.STAFF),
-            "channel": words.CHANNEL_LABELS.get(row.channel, row.channel),
-            "purpose": purpose_label(row.purpose),
-            "preview": preview(row.payload),
-            "status": row.status,
-            "status_label": words.STATUS_LABELS.get(row.status, row.status),
-            "hint": words.STATUS_HINTS.get(row.status, ""),
-            "needs_a_call": row.status in words.NEEDS_A_CALL,
+            "at": format_local(d.at),
+            "to": d.to,
+            "channel": d.channel_label,
+            "purpose": d.purpose_label,
+            "preview": d.preview,
+            "status": d.status,
+            "status_label": d.status_label,
+            "hint": d.hint,
+            "needs_a_call": d.needs_a_call,
         }
-        for row in rows
+        for d in found
     ]
     return {
         "deliveries": deliveries,
         "deliveries_more": more,
-        "deliveries_to_call": sum(1 for d in deliveries if d["needs_a_call"]),
+        "deliveries_to_call": sum(1 for d in found if d.needs_a_call),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.dashboard.case_deliveries import preview, purpose_label
 from handlers.outbox import enqueue
 from handlers.staff.accounts import create_user
 from models import OutboxMessage, OutboxStatus, Unit, Worker
@@ -67,31 +66,3 @@ async def test_a_unit_sees_the_card_of_its_own_case_only(db_url: str, aiohttp_cl
     client.session.cookie_jar.clear()
     status, text = await (await sign_in(client, "other")).get(f"/dashboard/cases/{case.number}")
     assert status in (403, 404) and "办结告知" not in text
-
-
-def test_a_preview_reads_words_not_addresses_and_masks_phones() -> None:
-    text = {"msgtype": "text", "text": {"content": "请致电13812345678联系"}}
-    assert preview(text) == "请致电138****5678联系"
-    menu = {
-        "msgtype": "msgmenu",
-        "msgmenu": {
-            "head_content": "您的诉求已办结，请评价",
-            "list": [{"id": "s:1:satisfied", "content": "满意"}],
-            "tail_content": "",
-        },
-    }
-    assert preview(menu) == "您的诉求已办结，请评价 满意"
-    template = {
-        "template_id": "tpl-xyz",
-        "url": "https://example.org/c/1",
-        "data": {"first": {"value": "已办结"}, "keyword1": {"value": "2612070001"}},
-    }
-    assert preview(template) == "已办结 2612070001"
-    assert len(preview({"text": {"content": "长" * 500}})) == 81
-    assert preview({"text": {"content": "第一行\n\n  第二行"}}) == "第一行 第二行"
-
-
-def test_purposes_are_named_by_their_front_and_unknown_ones_generally() -> None:
-    assert purpose_label("case_merged-12") == "合并告知"
-    assert purpose_label("case_finished") == "办结告知"
-    assert purpose_label("something_new") == "通知"
