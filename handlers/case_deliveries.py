@@ -58,9 +58,8 @@ def preview(payload: Any) -> str:
         text = " ".join(text.split())
         if text and text not in seen:
             seen.append(text)
-    joined = " ".join(seen)
-    cut = joined[:PREVIEW_CHARS] + ("…" if len(joined) > PREVIEW_CHARS else "")
-    return mask_phones_in_text(cut)
+    joined = mask_phones_in_text(" ".join(seen))  # before the cut, which could halve a number
+    return joined[:PREVIEW_CHARS] + ("…" if len(joined) > PREVIEW_CHARS else "")
 
 
 async def _recipients(case: Case, rows: list[OutboxMessage]) -> dict[str, str]:

@@ -25,6 +25,8 @@ def test_a_preview_reads_words_not_addresses_and_masks_phones() -> None:
     assert preview(template) == "已办结 2612070001"
     assert len(preview({"text": {"content": "长" * 500}})) == 81
     assert preview({"text": {"content": "第一行\n\n  第二行"}}) == "第一行 第二行"
+    cut_through_a_phone = {"text": {"content": "长" * 75 + "13812345678"}}
+    assert preview(cut_through_a_phone) == "长" * 75 + "138**…"
 
 
 def test_purposes_are_named_by_their_front_and_unknown_ones_generally() -> None:
