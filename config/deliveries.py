@@ -1,4 +1,5 @@
-"""Words of the case page's 消息送达 card: what the service sent about a case, to whom, how it went.
+"""Words of outgoing messages as staff read them: the case page's 消息送达 card (what the service
+sent about a case, to whom, how it went) and the outbox channels' names.
 
 Staff read these (Chinese); the outbox's own statuses, channels and purposes are in English.
 """
@@ -21,12 +22,14 @@ STATUS_HINTS = {
 }
 NEEDS_A_CALL = frozenset(STATUS_HINTS)
 
+# The outbox's channels by name: here, on broadcast notices (handlers.broadcasts.rules) and in
+# the messages broadcast rules refuse.
 CHANNEL_LABELS = {
-    "mp_custom": "服务号客服消息",
-    "mp_template": "服务号模板消息",
-    "mp_subscribe": "服务号订阅消息",
-    "mp_mass": "服务号群发",
-    "work_app": "企业微信",
+    "mp_custom": "公众号客服消息",
+    "mp_template": "模板消息",
+    "mp_subscribe": "订阅消息",
+    "mp_mass": "公众号群发",
+    "work_app": "企业微信应用消息",
     "mini_custom": "小程序客服消息",
     "mini_subscribe": "小程序订阅消息",
 }

@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.api.staff_auth import StaffContext
-from bot.dashboard.case_deliveries import deliveries_context
 from bot.dashboard.case_knowledge import add_routes as add_knowledge_routes
 from bot.dashboard.case_knowledge import knowledge_context
 from bot.dashboard.case_messages import add_routes as add_message_routes
@@ -42,6 +41,7 @@ from bot.keys import CLOCK, INTAKE
 from config.invalid import ALL_REASONS_BY_CODE, INVALID_REASONS
 from config.lexicon import KIND_LABELS
 from config.taxonomy import TAXONOMY, first_level_names
+from handlers.case_deliveries import case_deliveries
 from handlers.case_pages import (
     BadView,
     CaseView,
@@ -213,6 +213,13 @@ def view_links(case: Case, view: CaseView, page: TimelinePage) -> dict[str, str]
         "newer_link": link(full=full, timeline_page=page.page - 1) if page.has_newer else "",
         "messages_link": messages_link(case),
     }
+
+
+async def deliveries_context(case: Case) -> dict[str, Any]:
+    """The 消息送达 card (templates/_deliveries.html): ``handlers.case_deliveries``."""
+    found, more = await case_deliveries(case)
+    to_call = sum(1 for d in found if d.needs_a_call)
+    return {"deliveries": found, "deliveries_more": more, "deliveries_to_call": to_call}
 
 
 async def case_context(

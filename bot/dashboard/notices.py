@@ -19,9 +19,9 @@ from bot.api.staff_auth import StaffContext
 from bot.dashboard.web import PREFIX, int_or_none, page, protect, redirect, refuse, render
 from bot.keys import CLOCK, SETTINGS
 from config import broadcasts as texts
+from config.deliveries import CHANNEL_LABELS
 from handlers.broadcasts import notices as broadcasts
 from handlers.broadcasts.rules import (
-    CHANNEL_LABELS,
     CHANNELS,
     CHANNELS_FOR,
     KINDS,

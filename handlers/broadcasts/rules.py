@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config import broadcasts as texts
+from config.deliveries import CHANNEL_LABELS
 
 CHANNELS = ("mp_mass", "mp_template", "mp_subscribe", "work_app")
 KINDS = ("text", "news", "template")
@@ -199,12 +200,6 @@ KINDS_FOR = {
     "work_app": ("text", "news"),
     "mp_template": ("template",),
     "mp_subscribe": ("template",),
-}
-CHANNEL_LABELS = {
-    "mp_mass": "公众号群发",
-    "mp_template": "模板消息",
-    "mp_subscribe": "订阅消息",
-    "work_app": "企业微信应用消息",
 }
 KIND_LABELS = {"text": "文字", "news": "图文", "template": "模板消息"}
 

@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.wechat.signing import encrypted_request, message_xml, signed_query
 from config.settings import Settings
 from handlers.district.setup import load_demo_district
+from handlers.staff.sign_in import window_start
 from tests.conftest import TEST_TOKEN, make_settings
 
 MSG_IDS = itertools.count(7_000_000_000_000_000_000)
@@ -101,8 +102,6 @@ async def clear_of_sign_in_window_end(margin: float = 30.0) -> None:
     """Wait out the end of the sign-in counting window if it is near: counts start again in each
     window (``handlers.staff.sign_in.window_start``), so a test's attempts made across its end
     would not add up to a refusal."""
-    from handlers.staff.sign_in import window_start
-
     window = timedelta(minutes=Settings().sign_in_window_minutes)
     now = datetime.now(UTC)
     left = (window_start(now, window) + window - now).total_seconds()
