@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 
 from bot.api.openapi import openapi_document
-from models import OutboxMessage, OutboxStatus, Worker
+from models import OutboxMessage, OutboxStatus, Unit, Worker
 from tests.bot.api.test_admin_followup import finished, token_for
 from tests.bot.test_survey_chat import app_with_clock
 
@@ -39,3 +39,16 @@ async def test_the_case_json_lists_what_was_sent_by_the_contract(
     assert body["deliveries_more"] is False
     assert "o-api-deliveries" not in await response.text()  # no openid leaves the service
     assert "43004" not in await response.text()  # WeChat's words stay in the operators' logs
+
+
+async def test_another_units_token_learns_nothing_of_what_was_sent(
+    db_url: str, aiohttp_client: Any
+) -> None:
+    client, clock = await app_with_clock(db_url, aiohttp_client)
+    case = await finished(client, clock, openid="o-api-deliveries-2")
+    other = await Unit.exclude(id=case.unit_id).first()
+    assert other is not None
+    headers = await token_for("unit2", "unit", unit_id=other.id)
+    response = await client.get(f"/api/admin/cases/{case.number}", headers=headers)
+    assert response.status == 404
+    assert "deliveries" not in await response.text()
